@@ -1,0 +1,137 @@
+"""The one error hierarchy of etl.
+
+Every error a user can meet is an :class:`EtlError`. The CLI turns it into one line on stderr and an
+exit code in one place (``etl.cli``), so library code only ever raises::
+
+    EtlError                      base; ``exit_code`` says how the CLI exits
+    ├── InputError                exit 2: the input is wrong, nothing ran
+    │   ├── ConfigError           a file (dataset.yaml, profile, template) is invalid; carries its location
+    │   │   └── TemplateError     a ``$<< ... >>`` expression cannot be evaluated
+    │   ├── ProfileError          unknown profile, bad profile key or value
+    │   └── UnknownCollectionError  ``-c ID`` names no collection of the dataset
+    └── RunError                  exit 1: the work ran and failed
+        ├── StorageError          reading, writing or listing storage failed
+        ├── SecretError           a secret could not be resolved
+        ├── RemoteError           a remote service (Argo Server, PgSTAC) refused or is unreachable
+        ├── WorkflowFailedError   a workflow ended Failed or Error
+        └── TaskError             a task inside a workflow failed
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "ConfigError",
+    "EtlError",
+    "InputError",
+    "ProfileError",
+    "RemoteError",
+    "RunError",
+    "SecretError",
+    "SourceLocation",
+    "StorageError",
+    "TaskError",
+    "TemplateError",
+    "UnknownCollectionError",
+    "WorkflowFailedError",
+]
+
+
+@dataclass(frozen=True)
+class SourceLocation:
+    """A position in a source file: 1-based line and column."""
+
+    path: Path | str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        parts = [str(self.path)]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+
+class EtlError(Exception):
+    """Base class of every error etl reports to a user."""
+
+    exit_code: int = 1
+
+
+class InputError(EtlError):
+    """The user's input is invalid; nothing was run (exit code 2)."""
+
+    exit_code = 2
+
+
+class ConfigError(InputError):
+    """A configuration file is invalid at a known place.
+
+    Renders as ``PATH:LINE:COL: field.path: message``; parts that are unknown are left out.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: SourceLocation | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.location = location
+        self.field = field
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        prefix = f"{self.location}: " if self.location else ""
+        field = f"{self.field}: " if self.field else ""
+        return f"{prefix}{field}{self.message}"
+
+
+class TemplateError(ConfigError):
+    """A ``$<< ... >>`` expression names something unknown or is not allowed."""
+
+
+class ProfileError(InputError):
+    """A profile does not exist, or a profile key or value is invalid."""
+
+
+class UnknownCollectionError(InputError):
+    """A ``--collection`` id names no collection of the dataset."""
+
+    def __init__(self, collection_id: str, known: list[str]) -> None:
+        self.collection_id = collection_id
+        self.known = known
+        super().__init__(
+            f"unknown collection {collection_id!r}; the dataset has: {', '.join(known) or 'none'}"
+        )
+
+
+class RunError(EtlError):
+    """The work ran and failed (exit code 1)."""
+
+    exit_code = 1
+
+
+class StorageError(RunError):
+    """Reading, writing or listing storage failed."""
+
+
+class SecretError(RunError):
+    """A secret could not be resolved from its backend."""
+
+
+class RemoteError(RunError):
+    """A remote service refused a request or could not be reached."""
+
+
+class WorkflowFailedError(RunError):
+    """A workflow ended in the Failed or Error phase."""
+
+
+class TaskError(RunError):
+    """A task inside a workflow failed."""

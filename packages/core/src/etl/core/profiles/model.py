@@ -1,0 +1,133 @@
+"""The profile model: everything that differs between environments (local, dev, staging, production).
+
+A profile file is YAML under ``$ETL_CONFIG_DIR/profiles/NAME.yaml``; its keys are the dotted paths
+that ``etl profile create --set KEY=VALUE`` takes (``argo.server``, ``storage.ACCOUNT.key``, ...).
+Fields marked secret (:data:`SECRET_FIELDS`) are never printed: ``etl profile show`` redacts them.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AZURITE_ACCOUNT",
+    "AZURITE_BLOB_ENDPOINT",
+    "AZURITE_KEY",
+    "LOCAL_PGSTAC_DSN",
+    "ArgoSettings",
+    "PgstacSettings",
+    "Profile",
+    "RunnerKind",
+    "SecretsBackend",
+    "SecretsSettings",
+    "StorageAccount",
+    "WorkflowDefaults",
+]
+
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_BLOB_ENDPOINT = "http://127.0.0.1:10000/devstoreaccount1"
+# Microsoft's published, well-known development key for Azurite: not a secret.
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+LOCAL_PGSTAC_DSN = "postgresql://postgres@127.0.0.1:55432/pgstac"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class RunnerKind(str, Enum):
+    """Where workflows run: on this machine, or on an Argo Server."""
+
+    LOCAL = "local"
+    ARGO = "argo"
+
+
+class SecretsBackend(str, Enum):
+    """Where ``$<< secrets.NAME >>`` is resolved."""
+
+    LOCAL = "local"
+    KEYVAULT = "keyvault"
+
+
+class ArgoSettings(_Model):
+    """How to reach the Argo Server and what submitted workflows run as."""
+
+    server: str | None = Field(None, description="Argo Server URL, e.g. https://argo.example.com:2746")
+    namespace: str = Field("argo", description="Namespace workflows are submitted to")
+    token: str | None = Field(None, description="Bearer token for the Argo Server (secret)")
+    verify_tls: bool = Field(True, description="Verify the server's TLS certificate")
+    base_href: str = Field("", description="Path prefix the Argo Server is served under")
+    service_account: str | None = Field(None, description="Service account the workflow pods run as")
+
+
+class PgstacSettings(_Model):
+    """The PgSTAC database items are written to."""
+
+    dsn: str | None = Field(None, description="libpq DSN/URL of the PgSTAC database (secret)")
+    dsn_secret: str | None = Field(
+        None, description="Name of a secret holding the DSN, resolved inside the pod"
+    )
+
+
+class StorageAccount(_Model):
+    """Credentials for one Azure Storage account; the first one set wins, in this order."""
+
+    connection_string: str | None = Field(None, description="Full connection string (secret)")
+    account_url: str | None = Field(None, description="Blob endpoint, e.g. https://acct.blob.core.windows.net")
+    key: str | None = Field(None, description="Account key, used with account_url (secret)")
+    sas: str | None = Field(None, description="SAS token, used with account_url (secret)")
+
+
+class SecretsSettings(_Model):
+    """The backend ``$<< secrets.NAME >>`` is resolved from."""
+
+    backend: SecretsBackend = SecretsBackend.LOCAL
+    vault_url: str | None = Field(None, description="Key Vault URL, e.g. https://myvault.vault.azure.net")
+    file: Path | None = Field(
+        None, description="Local secrets file (default: profiles/NAME.secrets.yaml, mode 0600)"
+    )
+
+
+class WorkflowDefaults(_Model):
+    """Defaults for compiled workflows that a dataset's task_config may override."""
+
+    image: str | None = Field(None, description="Task image when the dataset names none")
+    max_pods: int = Field(1000, ge=1, description="Upper bound on fan-out pods per workflow")
+    parallelism: int | None = Field(None, ge=1, description="Pods running at once")
+    ttl_seconds_after_finished: int | None = Field(86400, ge=0)
+    active_deadline_seconds: int | None = Field(None, ge=1)
+    code_storage: str | None = Field(
+        None, description="Where code.src is uploaded at submit (blob:// or file:// URI)"
+    )
+    state_storage: str | None = Field(
+        None, description="Where run state (chunks, items, results) lives when the dataset says nowhere"
+    )
+
+
+class Profile(_Model):
+    """One environment's settings. The built-in ``local`` profile needs no file at all."""
+
+    name: str = "local"
+    runner: RunnerKind = RunnerKind.LOCAL
+    argo: ArgoSettings = Field(default_factory=ArgoSettings)
+    pgstac: PgstacSettings = Field(default_factory=PgstacSettings)
+    storage: dict[str, StorageAccount] = Field(default_factory=dict)
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+    workflow: WorkflowDefaults = Field(default_factory=WorkflowDefaults)
+
+    @classmethod
+    def builtin_local(cls) -> Profile:
+        """The embedded default: this machine, Azurite and the PgSTAC of ``scripts/services``."""
+        return cls(
+            name="local",
+            runner=RunnerKind.LOCAL,
+            pgstac=PgstacSettings(dsn=LOCAL_PGSTAC_DSN),
+            storage={
+                AZURITE_ACCOUNT: StorageAccount(account_url=AZURITE_BLOB_ENDPOINT, key=AZURITE_KEY)
+            },
+        )

@@ -1,0 +1,101 @@
+"""Shared fixtures: the real services started once per session by ``scripts/services start``.
+
+Every test gets its own PgSTAC database (cloned from a migrated template), its own Azurite
+container and its own config folder, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN_DSN = os.environ.get("ETL_TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:55432/postgres")
+AZURITE_CONNECTION_STRING = (
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+    "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+    "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"
+)
+TEMPLATE_DB = "etl_test_template"
+
+
+def _dsn(database: str) -> str:
+    return PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + database
+
+
+def _admin_execute(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def pgstac_template(worker_id: str) -> str:
+    """A migrated pgstac database that per-test databases are cloned from (one per xdist worker)."""
+    import psycopg
+
+    name = f"{TEMPLATE_DB}_{worker_id}"
+    try:
+        _admin_execute(f"DROP DATABASE IF EXISTS {name}")
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not running ({exc}); start it with scripts/services start")
+    _admin_execute(f"CREATE DATABASE {name}")
+    subprocess.run(
+        [str(ROOT / ".venv/bin/pypgstac"), "migrate", "--dsn", _dsn(name)],
+        check=True,
+        capture_output=True,
+    )
+    return name
+
+
+@pytest.fixture
+def pgstac_dsn(pgstac_template: str) -> Iterator[str]:
+    """The DSN of a fresh, migrated, empty PgSTAC database for this test alone."""
+    name = f"etl_test_{uuid.uuid4().hex[:12]}"
+    _admin_execute(f"CREATE DATABASE {name} TEMPLATE {pgstac_template}")
+    yield _dsn(name)
+    _admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def azurite_connection_string() -> str:
+    """Azurite's connection string; fails the session when Azurite is not running."""
+    from azure.storage.blob import BlobServiceClient
+
+    service = BlobServiceClient.from_connection_string(AZURITE_CONNECTION_STRING)
+    try:
+        next(iter(service.list_containers(results_per_page=1)), None)
+    except Exception as exc:
+        pytest.fail(f"Azurite is not running ({exc}); start it with scripts/services start")
+    return AZURITE_CONNECTION_STRING
+
+
+@pytest.fixture
+def azurite_container(azurite_connection_string: str) -> Iterator[str]:
+    """The name of a new, empty Azurite container for this test alone (deleted afterwards)."""
+    from azure.storage.blob import BlobServiceClient
+
+    service = BlobServiceClient.from_connection_string(azurite_connection_string)
+    name = f"t{uuid.uuid4().hex[:20]}"
+    service.create_container(name)
+    yield name
+    service.delete_container(name)
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty ``ETL_CONFIG_DIR`` (and state dir) for this test; ETL_/ARGO_ variables cleared."""
+    for key in list(os.environ):
+        if key.startswith(("ETL_", "ARGO_")):
+            monkeypatch.delenv(key)
+    path = tmp_path / "config"
+    path.mkdir()
+    monkeypatch.setenv("ETL_CONFIG_DIR", str(path))
+    monkeypatch.setenv("ETL_STATE_DIR", str(tmp_path / "state"))
+    return path
