@@ -1,0 +1,30 @@
+"""Where etl keeps its files on this machine: the config folder and the state folder."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+__all__ = ["config_dir", "state_dir"]
+
+
+def config_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """``$ETL_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/etl``, else ``~/.config/etl``."""
+    if env.get("ETL_CONFIG_DIR"):
+        return Path(env["ETL_CONFIG_DIR"])
+    if env.get("XDG_CONFIG_HOME"):
+        return Path(env["XDG_CONFIG_HOME"]) / "etl"
+    return Path.home() / ".config" / "etl"
+
+
+def state_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """Local run records, code bundles and local item storage.
+
+    ``$ETL_STATE_DIR``, else ``$XDG_STATE_HOME/etl``, else ``~/.local/state/etl``.
+    """
+    if env.get("ETL_STATE_DIR"):
+        return Path(env["ETL_STATE_DIR"])
+    if env.get("XDG_STATE_HOME"):
+        return Path(env["XDG_STATE_HOME"]) / "etl"
+    return Path.home() / ".local" / "state" / "etl"
