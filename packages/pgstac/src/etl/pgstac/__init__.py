@@ -1,1 +1,57 @@
-"""etl.pgstac."""
+"""etl.pgstac: writing collections and items to PgSTAC through pypgstac.
+
+The names that need psycopg or pypgstac (``PgstacWriter``, ``LoadResult``, ``BatchReport``,
+``connect_pgstac``) are imported on first use, so importing this package stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from etl.pgstac.errors import (
+    CollectionNotFoundError,
+    ItemError,
+    ItemIdConflictError,
+    LoadSlotTimeoutError,
+)
+from etl.pgstac.items import DEFAULT_BATCH_SIZE, LoadMethod, read_ndjson
+from etl.pgstac.policy import LoadConcurrency, LockScope, RetryPolicy
+
+if TYPE_CHECKING:
+    from etl.pgstac.load import BatchReport, LoadResult
+    from etl.pgstac.session import connect_pgstac
+    from etl.pgstac.writer import PartitionTrunc, PgstacWriter
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "BatchReport",
+    "CollectionNotFoundError",
+    "ItemError",
+    "ItemIdConflictError",
+    "LoadConcurrency",
+    "LoadMethod",
+    "LoadResult",
+    "LoadSlotTimeoutError",
+    "LockScope",
+    "PartitionTrunc",
+    "PgstacWriter",
+    "RetryPolicy",
+    "connect_pgstac",
+    "read_ndjson",
+]
+
+_LAZY = {
+    "BatchReport": "etl.pgstac.load",
+    "LoadResult": "etl.pgstac.load",
+    "connect_pgstac": "etl.pgstac.session",
+    "PartitionTrunc": "etl.pgstac.writer",
+    "PgstacWriter": "etl.pgstac.writer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'etl.pgstac' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

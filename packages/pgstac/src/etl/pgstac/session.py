@@ -1,0 +1,147 @@
+"""Connections to PgSTAC, and the load session: one connection holding a load slot.
+
+Every connection etl opens to PgSTAC goes through :func:`connect_pgstac`, which sets
+``search_path`` to ``pgstac, public``: pgstac's functions fail for the ``postgres`` superuser
+without it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+from pypgstac.db import PgstacDB
+from pypgstac.load import Loader, Methods
+
+from etl.core.errors import RemoteError
+from etl.pgstac.errors import CollectionNotFoundError
+from etl.pgstac.items import Batch, LoadMethod
+from etl.pgstac.policy import LoadConcurrency
+from etl.pgstac.slots import acquire_load_slot
+
+__all__ = ["Connection", "LoadSession", "connect_pgstac", "existing_ids"]
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+
+def connect_pgstac(dsn: str) -> Connection:
+    """Open an autocommit connection to PgSTAC with ``search_path`` set to ``pgstac, public``.
+
+    Raises:
+        RemoteError: the database cannot be reached or refuses the login.
+    """
+    try:
+        return _connect(dsn)
+    except psycopg.OperationalError as exc:
+        raise RemoteError(f"cannot connect to PgSTAC: {_first_line(exc)}") from exc
+
+
+def _connect(dsn: str) -> Connection:
+    """:func:`connect_pgstac` that lets psycopg's errors through (for retrying callers)."""
+    conn = psycopg.connect(dsn, autocommit=True, application_name="etl-pgstac")
+    conn.execute("SET search_path TO pgstac, public")
+    return conn
+
+
+def collection_exists(conn: Connection, collection_id: str) -> bool:
+    """Whether PgSTAC has the collection."""
+    row = conn.execute("SELECT 1 FROM collections WHERE id = %s", (collection_id,)).fetchone()
+    return row is not None
+
+
+def existing_ids(conn: Connection, collection_id: str, ids: list[str]) -> list[str]:
+    """Those of ``ids`` that are already items of the collection, sorted."""
+    rows = conn.execute(
+        "SELECT DISTINCT id FROM items WHERE collection = %s AND id = ANY(%s) ORDER BY id",
+        (collection_id, ids),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+class _SessionDB(PgstacDB):
+    """pypgstac's database handle on a connection we own, instead of its own pool."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(dsn="", connection=conn, commit_on_exit=False)
+        self._conn = conn
+
+    def connect(self) -> Connection:
+        return self._conn
+
+
+class LoadSession:
+    """One connection that holds a load slot of a collection and loads batches through pypgstac.
+
+    The slot is an advisory lock of this connection: it ends with the connection, so a session
+    whose connection dropped is closed and a new one opened (which takes a slot again).
+    """
+
+    def __init__(self, dsn: str, collection_id: str, concurrency: LoadConcurrency) -> None:
+        """Connect, check that the collection exists, then wait for a load slot.
+
+        Raises:
+            psycopg.OperationalError: the database cannot be reached (the caller retries).
+            CollectionNotFoundError: PgSTAC has no such collection.
+            LoadSlotTimeoutError: no slot became free in time.
+        """
+        self.collection_id = collection_id
+        self.conn = _connect(dsn)
+        try:
+            if not collection_exists(self.conn, collection_id):
+                raise CollectionNotFoundError(collection_id)
+            self.slot = acquire_load_slot(self.conn, collection_id, concurrency)
+            self.backend_pid: int = self.conn.info.backend_pid
+            self._db = _SessionDB(self.conn)
+            self._loader = Loader(self._db)
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def load(self, batch: Batch, method: LoadMethod) -> None:
+        """Load one batch with ``method``; pypgstac commits it per partition it touches.
+
+        Raises:
+            psycopg.Error: the database refused the batch or the connection dropped.
+        """
+        self._loader.load_items(
+            iter(batch.items), Methods(method.value), chunksize=len(batch.items)
+        )
+
+    def existing_ids(self, ids: list[str]) -> list[str]:
+        """Those of ``ids`` already in the collection."""
+        return existing_ids(self.conn, self.collection_id, ids)
+
+    def close(self) -> None:
+        """Close the connection (releasing the slot) and any pool pypgstac made after an error."""
+        if hasattr(self, "_db"):
+            self._db.close()
+        self.conn.close()
+
+
+def upsert_collection_row(
+    conn: Connection, collection: dict[str, Any], partition_trunc: str | None
+) -> None:
+    """Create or replace a collection's content and, if given, set its time partitioning.
+
+    ``partition_trunc`` is ``"year"``, ``"month"``, ``"none"`` (one partition) or ``None`` (keep).
+    """
+    with conn.transaction():
+        conn.execute(
+            "INSERT INTO collections (content) VALUES (%s)"
+            " ON CONFLICT (id) DO UPDATE SET content = EXCLUDED.content",
+            (Jsonb(collection),),
+        )
+        if partition_trunc is not None:
+            trunc = None if partition_trunc == "none" else partition_trunc
+            conn.execute(
+                "UPDATE collections SET partition_trunc = %s"
+                " WHERE id = %s AND partition_trunc IS DISTINCT FROM %s",
+                (trunc, collection["id"], trunc),
+            )
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (libpq's messages run over several)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

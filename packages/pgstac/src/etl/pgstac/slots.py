@@ -1,0 +1,63 @@
+"""Load slots: a bound on concurrent loaders kept as PostgreSQL advisory locks.
+
+Slot ``k`` of a scope is the session-level advisory lock ``(hashtext(name), k)``. A loader takes the
+first free slot on the connection it loads through, so the slot is released the moment that
+connection ends, cleanly or not: a crashed pod can never leak a slot.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from etl.pgstac.errors import LoadSlotTimeoutError
+from etl.pgstac.policy import LoadConcurrency
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["acquire_load_slot", "busy_load_slots"]
+
+_TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext(%s), %s)"
+
+
+def acquire_load_slot(
+    conn: psycopg.Connection[tuple[Any, ...]],
+    collection_id: str,
+    concurrency: LoadConcurrency,
+) -> int:
+    """Take a free load slot on ``conn``, waiting for one; returns the slot number.
+
+    Raises:
+        LoadSlotTimeoutError: every slot stayed taken for ``concurrency.wait_timeout`` seconds.
+    """
+    name = concurrency.lock_name(collection_id)
+    started = time.monotonic()
+    while True:
+        for slot in range(concurrency.slots):
+            row = conn.execute(_TRY_LOCK, (name, slot)).fetchone()
+            if row is not None and row[0] is True:
+                return slot
+        waited = time.monotonic() - started
+        if concurrency.wait_timeout is not None and waited >= concurrency.wait_timeout:
+            raise LoadSlotTimeoutError(name, concurrency.slots, waited)
+        pause = concurrency.poll_interval
+        if concurrency.wait_timeout is not None:
+            pause = min(pause, concurrency.wait_timeout - waited)
+        time.sleep(pause)
+
+
+def busy_load_slots(
+    conn: psycopg.Connection[tuple[Any, ...]],
+    collection_id: str,
+    concurrency: LoadConcurrency,
+) -> int:
+    """How many of the scope's load slots are held right now (by any session)."""
+    row = conn.execute(
+        "SELECT count(*) FROM pg_locks"
+        " WHERE locktype = 'advisory' AND granted AND objsubid = 2"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " AND classid = hashtext(%s)::oid AND objid::bigint < %s",
+        (concurrency.lock_name(collection_id), concurrency.slots),
+    ).fetchone()
+    return int(row[0]) if row else 0
