@@ -7,16 +7,18 @@ Fields marked secret (:data:`SECRET_FIELDS`) are never printed: ``etl profile sh
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
+from fnmatch import fnmatchcase
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "AZURITE_ACCOUNT",
     "AZURITE_BLOB_ENDPOINT",
     "AZURITE_KEY",
     "LOCAL_PGSTAC_DSN",
+    "SECRET_FIELDS",
     "ArgoSettings",
     "PgstacSettings",
     "Profile",
@@ -25,6 +27,7 @@ __all__ = [
     "SecretsSettings",
     "StorageAccount",
     "WorkflowDefaults",
+    "is_secret_field",
 ]
 
 AZURITE_ACCOUNT = "devstoreaccount1"
@@ -35,19 +38,34 @@ AZURITE_KEY = (
 )
 LOCAL_PGSTAC_DSN = "postgresql://postgres@127.0.0.1:55432/pgstac"
 
+# Dotted paths (``*`` = any storage account) whose values are credentials: never printed, never
+# readable from templates. ``pgstac.dsn`` is shown with its password redacted.
+SECRET_FIELDS: tuple[str, ...] = (
+    "argo.token",
+    "pgstac.dsn",
+    "storage.*.connection_string",
+    "storage.*.key",
+    "storage.*.sas",
+)
+
+
+def is_secret_field(dotted_path: str) -> bool:
+    """Whether ``dotted_path`` (e.g. ``storage.acct.key``) names a credential of the profile."""
+    return any(fnmatchcase(dotted_path, pattern) for pattern in SECRET_FIELDS)
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-class RunnerKind(str, Enum):
+class RunnerKind(StrEnum):
     """Where workflows run: on this machine, or on an Argo Server."""
 
     LOCAL = "local"
     ARGO = "argo"
 
 
-class SecretsBackend(str, Enum):
+class SecretsBackend(StrEnum):
     """Where ``$<< secrets.NAME >>`` is resolved."""
 
     LOCAL = "local"
@@ -57,12 +75,24 @@ class SecretsBackend(str, Enum):
 class ArgoSettings(_Model):
     """How to reach the Argo Server and what submitted workflows run as."""
 
-    server: str | None = Field(None, description="Argo Server URL, e.g. https://argo.example.com:2746")
+    server: str | None = Field(
+        None, description="Argo Server URL, e.g. https://argo.example.com:2746"
+    )
     namespace: str = Field("argo", description="Namespace workflows are submitted to")
     token: str | None = Field(None, description="Bearer token for the Argo Server (secret)")
     verify_tls: bool = Field(True, description="Verify the server's TLS certificate")
     base_href: str = Field("", description="Path prefix the Argo Server is served under")
-    service_account: str | None = Field(None, description="Service account the workflow pods run as")
+    service_account: str | None = Field(
+        None, description="Service account the workflow pods run as"
+    )
+
+    @field_validator("token")
+    @classmethod
+    def _bare_token(cls, value: str | None) -> str | None:
+        """Store the bare token: ``Bearer abc`` (as ``ARGO_TOKEN`` is usually written) → ``abc``."""
+        if value is not None and value[:7].lower() == "bearer ":
+            return value[7:].strip()
+        return value
 
 
 class PgstacSettings(_Model):
@@ -78,7 +108,9 @@ class StorageAccount(_Model):
     """Credentials for one Azure Storage account; the first one set wins, in this order."""
 
     connection_string: str | None = Field(None, description="Full connection string (secret)")
-    account_url: str | None = Field(None, description="Blob endpoint, e.g. https://acct.blob.core.windows.net")
+    account_url: str | None = Field(
+        None, description="Blob endpoint, e.g. https://acct.blob.core.windows.net"
+    )
     key: str | None = Field(None, description="Account key, used with account_url (secret)")
     sas: str | None = Field(None, description="SAS token, used with account_url (secret)")
 
@@ -87,7 +119,9 @@ class SecretsSettings(_Model):
     """The backend ``$<< secrets.NAME >>`` is resolved from."""
 
     backend: SecretsBackend = SecretsBackend.LOCAL
-    vault_url: str | None = Field(None, description="Key Vault URL, e.g. https://myvault.vault.azure.net")
+    vault_url: str | None = Field(
+        None, description="Key Vault URL, e.g. https://myvault.vault.azure.net"
+    )
     file: Path | None = Field(
         None, description="Local secrets file (default: profiles/NAME.secrets.yaml, mode 0600)"
     )
@@ -105,7 +139,8 @@ class WorkflowDefaults(_Model):
         None, description="Where code.src is uploaded at submit (blob:// or file:// URI)"
     )
     state_storage: str | None = Field(
-        None, description="Where run state (chunks, items, results) lives when the dataset says nowhere"
+        None,
+        description="Where run state (chunks, items, results) lives when the dataset says nowhere",
     )
 
 
