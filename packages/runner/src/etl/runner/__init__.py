@@ -1,1 +1,18 @@
-"""etl.runner."""
+"""etl.runner: run a compiled Argo ``Workflow`` on this machine (the ``local`` profile's runner)."""
+
+from etl.runner.engine import PROGRESS_PREFIX, Engine
+from etl.runner.local import LocalRunner
+from etl.runner.manifest import UnsupportedManifestError, WorkflowManifest, parse_workflow
+from etl.runner.records import NodeRecord, RunRecord, RunStore
+
+__all__ = [
+    "PROGRESS_PREFIX",
+    "Engine",
+    "LocalRunner",
+    "NodeRecord",
+    "RunRecord",
+    "RunStore",
+    "UnsupportedManifestError",
+    "WorkflowManifest",
+    "parse_workflow",
+]

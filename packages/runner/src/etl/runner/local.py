@@ -1,0 +1,215 @@
+"""The local runner: the :class:`~etl.argo.runner_api.WorkflowRunner` of the built-in ``local`` profile.
+
+It executes the very manifest that would go to Argo, here, in the foreground (``submit`` returns
+when the run has ended), and keeps a record of every run under the state directory so that
+``etl workflow list/get/logs/stop/retry`` work as they do against an Argo Server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from etl.argo.runner_api import (
+    LogLine,
+    NodeFailure,
+    SubmittedWorkflow,
+    WorkflowPhase,
+    WorkflowRunner,
+    WorkflowStatus,
+)
+from etl.core.errors import InputError
+from etl.runner.engine import Engine, EngineEvent
+from etl.runner.manifest import parse_workflow
+from etl.runner.records import RunRecord, RunStore
+
+if TYPE_CHECKING:
+    from etl.core.secrets import SecretResolver
+
+__all__ = ["LocalRunner"]
+
+POLL_SECONDS = 0.2
+
+
+class LocalRunner(WorkflowRunner):
+    """Runs workflows on this machine and records them under ``state_root/runs``."""
+
+    kind = "local"
+
+    def __init__(
+        self,
+        state_root: Path,
+        *,
+        secrets: SecretResolver,
+        semaphore_limits: Mapping[str, int] | None = None,
+        parallelism: int | None = None,
+        on_event: Callable[[RunRecord], EngineEvent] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.store = RunStore(state_root)
+        self.secrets = secrets
+        self.semaphore_limits = dict(semaphore_limits or {})
+        self.parallelism = parallelism or os.cpu_count() or 2
+        self.on_event = on_event
+        self.env = env
+
+    # -- running --------------------------------------------------------------------------------
+
+    def submit(self, manifest: Mapping[str, Any]) -> SubmittedWorkflow:
+        """Run the workflow to its end here; the result says how it ended."""
+        workflow = parse_workflow(dict(manifest))
+        name = self.store.new_name(workflow.generate_name, workflow.name)
+        labels = dict((manifest.get("metadata") or {}).get("labels") or {})
+        record = RunRecord(name=name, namespace=workflow.namespace, labels=labels)
+        self.store.create(record, dict(manifest))
+        self._execute(record, dict(manifest))
+        return SubmittedWorkflow(
+            name=name,
+            namespace=record.namespace,
+            runner=self.kind,
+            status=record.phase,
+            url=self.store.run_dir(name).as_uri(),
+        )
+
+    def retry(self, name: str) -> WorkflowStatus:
+        """Run a Failed or Error run again: nodes that succeeded are kept, the rest re-run."""
+        record = self._load(name)
+        if record.phase not in {"Failed", "Error"}:
+            raise InputError(
+                f"workflow {name!r} is {record.phase}; only Failed or Error runs retry"
+            )
+        for node in record.nodes.values():
+            if node.phase != "Succeeded":
+                node.phase, node.message, node.attempts = "Pending", "", 0
+        self._execute(record, self.store.manifest(name))
+        return self.get(name)
+
+    def stop(self, name: str) -> WorkflowStatus:
+        """Stop a running run: its process is signalled and the run ends Failed (``Stopped``)."""
+        record = self._load(name)
+        if record.finished:
+            return self.get(name)
+        if record.pid and _alive(record.pid):
+            os.kill(record.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not self._load(name).finished:
+                time.sleep(POLL_SECONDS)
+        record = self._load(name)
+        if not record.finished:
+            record.phase, record.message = "Failed", "Stopped"
+            self.store.save(record)
+        return self.get(name)
+
+    def _execute(self, record: RunRecord, manifest: dict[str, Any]) -> None:
+        workflow = parse_workflow(manifest)
+        record.pid = os.getpid()
+        engine = Engine(
+            workflow,
+            record,
+            self.store,
+            secrets=self.secrets,
+            semaphore_limits=self.semaphore_limits,
+            default_parallelism=self.parallelism,
+            on_event=self.on_event(record) if self.on_event else None,
+            env=self.env if self.env is not None else os.environ,
+        )
+        with _stop_on_sigterm(engine):
+            engine.run()
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def get(self, name: str) -> WorkflowStatus:
+        """The run's phase, timing, counts and failed nodes."""
+        return _status(self._load(name))
+
+    def list(self, limit: int | None = None) -> Sequence[WorkflowStatus]:
+        """Recorded runs, newest first."""
+        names = self.store.names()[:limit] if limit else self.store.names()
+        return [_status(self.store.load(n)) for n in names]
+
+    def watch(self, name: str) -> Iterator[WorkflowStatus]:
+        """The current status, then every change, until the run ends."""
+        last: tuple[str, str | None] | None = None
+        while True:
+            status = self.get(name)
+            key = (status.phase.value, status.progress)
+            if key != last:
+                last = key
+                yield status
+            if status.finished:
+                return
+            time.sleep(POLL_SECONDS)
+
+    def logs(self, name: str, *, follow: bool = False) -> Iterator[LogLine]:
+        """Every node's output, node by node; ``follow`` tails until the run ends."""
+        offsets: dict[str, int] = {}
+        while True:
+            record = self._load(name)
+            for node in sorted(record.nodes.values(), key=lambda n: (n.started_at or "", n.id)):
+                if not node.log or not Path(node.log).exists():
+                    continue
+                with Path(node.log).open("rb") as handle:
+                    handle.seek(offsets.get(node.id, 0))
+                    data = handle.read()
+                    complete = data[: data.rfind(b"\n") + 1]
+                    offsets[node.id] = offsets.get(node.id, 0) + len(complete)
+                for line in complete.decode(errors="replace").splitlines():
+                    yield LogLine(pod=node.display_name, content=line)
+            if not follow or record.finished:
+                return
+            time.sleep(POLL_SECONDS)
+
+    def _load(self, name: str) -> RunRecord:
+        return self.store.load(name)
+
+
+def _status(record: RunRecord) -> WorkflowStatus:
+    progress = None
+    if record.progress:
+        progress = " ".join(f"{k}={v}" for k, v in sorted(record.progress.items()))
+    return WorkflowStatus(
+        name=record.name,
+        namespace=record.namespace,
+        phase=WorkflowPhase.parse(record.phase),
+        message=record.message,
+        started_at=record.started_at,
+        finished_at=record.finished_at,
+        progress=progress,
+        failed_nodes=tuple(
+            NodeFailure(node=n.display_name, phase=n.phase, message=n.message)
+            for n in record.failed_nodes()
+        ),
+    )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(engine: Engine) -> Iterator[None]:
+    """In the main thread, SIGTERM and SIGINT stop the run cleanly (recorded as Stopped)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        engine.stop()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)

@@ -1,0 +1,343 @@
+"""The subset of an Argo ``Workflow`` manifest that the local runner executes.
+
+:func:`parse_workflow` turns a manifest dict into typed templates. Every key is either executed,
+explicitly known to be about cluster placement (no meaning on one machine: images, resources,
+service accounts, pod GC...), or refused with :class:`UnsupportedManifestError`: a manifest feature
+the runner cannot honour is an error, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from etl.core.errors import InputError
+
+__all__ = [
+    "ContainerSpec",
+    "DagTask",
+    "OutputParameter",
+    "RetryPolicy",
+    "Template",
+    "UnsupportedManifestError",
+    "WorkflowManifest",
+    "parse_duration",
+    "parse_workflow",
+]
+
+
+class UnsupportedManifestError(InputError):
+    """The manifest uses an Argo feature the local runner cannot honour."""
+
+
+# Keys that only place or dress pods on a cluster: accepted and reported as not applicable locally.
+PLACEMENT_KEYS = {
+    "spec": {
+        "serviceAccountName",
+        "podGC",
+        "ttlStrategy",
+        "nodeSelector",
+        "tolerations",
+        "affinity",
+        "podMetadata",
+        "workflowMetadata",
+        "securityContext",
+        "priorityClassName",
+        "imagePullSecrets",
+        "podDisruptionBudget",
+        "archiveLogs",
+        "hostNetwork",
+        "dnsPolicy",
+        "automountServiceAccountToken",
+        "executor",
+        "podPriorityClassName",
+        "schedulerName",
+    },
+    "template": {
+        "metadata",
+        "nodeSelector",
+        "tolerations",
+        "affinity",
+        "serviceAccountName",
+        "securityContext",
+        "priorityClassName",
+        "podSpecPatch",
+        "automountServiceAccountToken",
+        "schedulerName",
+        "archiveLocation",
+        "executor",
+    },
+    "container": {
+        "image",
+        "imagePullPolicy",
+        "resources",
+        "securityContext",
+        "name",
+        "ports",
+        "livenessProbe",
+        "readinessProbe",
+        "startupProbe",
+        "terminationMessagePolicy",
+    },
+}
+EXECUTED_KEYS = {
+    "spec": {"entrypoint", "arguments", "templates", "parallelism", "activeDeadlineSeconds"},
+    "template": {
+        "name",
+        "inputs",
+        "outputs",
+        "container",
+        "dag",
+        "retryStrategy",
+        "parallelism",
+        "synchronization",
+        "activeDeadlineSeconds",
+        "timeout",
+    },
+    "container": {"command", "args", "env", "workingDir"},
+    "task": {
+        "name",
+        "template",
+        "arguments",
+        "dependencies",
+        "depends",
+        "withSequence",
+        "withItems",
+        "withParam",
+    },
+}
+_DEPENDS_TERM = re.compile(r"^\s*([A-Za-z0-9_-]+)(?:\.(Succeeded))?\s*$")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """``retryStrategy``: how many retries, and the backoff between them."""
+
+    limit: int = 0
+    duration: float = 0.0
+    factor: float = 1.0
+    max_duration: float | None = None
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt`` (1-based)."""
+        return self.duration * (self.factor ** (attempt - 1))
+
+
+@dataclass(frozen=True)
+class OutputParameter:
+    """An output parameter read from a file the container writes."""
+
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """What runs: a command line and its environment (``value`` or ``secretKeyRef`` entries)."""
+
+    command: list[str]
+    args: list[str]
+    env: list[dict[str, Any]]
+    working_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class DagTask:
+    """One task of a DAG template, with its fan-out (``withSequence``/``withItems``/``withParam``)."""
+
+    name: str
+    template: str
+    arguments: dict[str, str]
+    dependencies: list[str]
+    with_sequence: dict[str, Any] | None = None
+    with_items: list[Any] | None = None
+    with_param: str | None = None
+
+
+@dataclass(frozen=True)
+class Template:
+    """A container or DAG template."""
+
+    name: str
+    inputs: dict[str, str | None]
+    outputs: list[OutputParameter]
+    container: ContainerSpec | None = None
+    tasks: list[DagTask] = field(default_factory=list)
+    retry: RetryPolicy = RetryPolicy()
+    parallelism: int | None = None
+    semaphore: str | None = None
+    deadline: float | None = None
+
+
+@dataclass(frozen=True)
+class WorkflowManifest:
+    """A parsed ``Workflow``: its templates, entrypoint, arguments and workflow-wide limits."""
+
+    generate_name: str
+    name: str | None
+    namespace: str
+    entrypoint: str
+    arguments: dict[str, str]
+    templates: dict[str, Template]
+    parallelism: int | None
+    deadline: float | None
+    not_applicable: list[str]
+    raw: dict[str, Any]
+
+
+def parse_duration(value: Any) -> float:
+    """Argo durations: ``30``, ``"30"``, ``"10s"``, ``"2m"``, ``"1h"`` → seconds."""
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h)?", text)
+    if not match:
+        raise UnsupportedManifestError(f"cannot read duration {value!r}")
+    number, unit = float(match.group(1)), match.group(2) or "s"
+    return number * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+
+
+def parse_workflow(manifest: dict[str, Any]) -> WorkflowManifest:
+    """Check and parse a ``Workflow`` manifest into the runner's model."""
+    if manifest.get("kind") != "Workflow":
+        raise UnsupportedManifestError(
+            f"the local runner runs kind Workflow, not {manifest.get('kind')!r}"
+        )
+    spec = manifest.get("spec") or {}
+    notes: list[str] = []
+    _check_keys(spec, "spec", "spec", notes)
+    metadata = manifest.get("metadata") or {}
+    templates = {t["name"]: _parse_template(t, notes) for t in spec.get("templates", [])}
+    entrypoint = spec.get("entrypoint")
+    if entrypoint not in templates:
+        raise UnsupportedManifestError(f"spec.entrypoint {entrypoint!r} names no template")
+    return WorkflowManifest(
+        generate_name=metadata.get("generateName", ""),
+        name=metadata.get("name"),
+        namespace=metadata.get("namespace", "local"),
+        entrypoint=str(entrypoint),
+        arguments=_parameters(
+            (spec.get("arguments") or {}).get("parameters", []), "spec.arguments"
+        ),
+        templates=templates,
+        parallelism=spec.get("parallelism"),
+        deadline=parse_duration(spec["activeDeadlineSeconds"])
+        if "activeDeadlineSeconds" in spec
+        else None,
+        not_applicable=sorted(set(notes)),
+        raw=manifest,
+    )
+
+
+def _check_keys(obj: dict[str, Any], kind: str, where: str, notes: list[str]) -> None:
+    for key in obj:
+        if key in EXECUTED_KEYS[kind]:
+            continue
+        if key in PLACEMENT_KEYS.get(kind, set()):
+            notes.append(f"{where}.{key}")
+            continue
+        raise UnsupportedManifestError(f"{where}.{key}: not supported by the local runner")
+
+
+def _parameters(params: list[dict[str, Any]], where: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for param in params:
+        if "value" not in param:
+            raise UnsupportedManifestError(f"{where}: parameter {param.get('name')!r} has no value")
+        out[param["name"]] = str(param["value"])
+    return out
+
+
+def _parse_template(raw: dict[str, Any], notes: list[str]) -> Template:
+    name = raw["name"]
+    where = f"templates[{name}]"
+    _check_keys(raw, "template", where, notes)
+    inputs = {
+        p["name"]: (str(p["value"]) if "value" in p else None)
+        for p in (raw.get("inputs") or {}).get("parameters", [])
+    }
+    outputs = []
+    for param in (raw.get("outputs") or {}).get("parameters", []):
+        path = (param.get("valueFrom") or {}).get("path")
+        if not path:
+            raise UnsupportedManifestError(
+                f"{where}.outputs: only valueFrom.path parameters are supported"
+            )
+        outputs.append(OutputParameter(param["name"], path))
+    container = None
+    if "container" in raw:
+        _check_keys(raw["container"], "container", f"{where}.container", notes)
+        container = ContainerSpec(
+            command=list(raw["container"].get("command", [])),
+            args=[str(a) for a in raw["container"].get("args", [])],
+            env=list(raw["container"].get("env", [])),
+            working_dir=raw["container"].get("workingDir"),
+        )
+    tasks = [_parse_task(t, where) for t in (raw.get("dag") or {}).get("tasks", [])]
+    if container is None and not tasks:
+        raise UnsupportedManifestError(f"{where}: only container and dag templates are supported")
+    return Template(
+        name=name,
+        inputs=inputs,
+        outputs=outputs,
+        container=container,
+        tasks=tasks,
+        retry=_parse_retry(raw.get("retryStrategy"), where),
+        parallelism=raw.get("parallelism"),
+        semaphore=_parse_semaphore(raw.get("synchronization"), where),
+        deadline=parse_duration(raw["activeDeadlineSeconds"])
+        if "activeDeadlineSeconds" in raw
+        else None,
+    )
+
+
+def _parse_task(raw: dict[str, Any], where: str) -> DagTask:
+    for key in raw:
+        if key not in EXECUTED_KEYS["task"]:
+            raise UnsupportedManifestError(
+                f"{where}.dag.tasks[{raw.get('name')}].{key}: not supported"
+            )
+    dependencies = list(raw.get("dependencies", []))
+    if "depends" in raw:
+        for term in str(raw["depends"]).split("&&"):
+            match = _DEPENDS_TERM.match(term)
+            if not match:
+                raise UnsupportedManifestError(
+                    f"{where}.dag.tasks[{raw['name']}].depends: only 'a && b.Succeeded' forms are supported"
+                )
+            dependencies.append(match.group(1))
+    return DagTask(
+        name=raw["name"],
+        template=raw["template"],
+        arguments=_parameters((raw.get("arguments") or {}).get("parameters", []), where),
+        dependencies=dependencies,
+        with_sequence=raw.get("withSequence"),
+        with_items=raw.get("withItems"),
+        with_param=raw.get("withParam"),
+    )
+
+
+def _parse_retry(raw: dict[str, Any] | None, where: str) -> RetryPolicy:
+    if not raw:
+        return RetryPolicy()
+    unknown = set(raw) - {"limit", "retryPolicy", "backoff"}
+    if unknown:
+        raise UnsupportedManifestError(f"{where}.retryStrategy.{sorted(unknown)[0]}: not supported")
+    backoff = raw.get("backoff") or {}
+    return RetryPolicy(
+        limit=int(raw.get("limit", 0)),
+        duration=parse_duration(backoff.get("duration", 0)),
+        factor=float(backoff.get("factor", 1)),
+        max_duration=parse_duration(backoff["maxDuration"]) if "maxDuration" in backoff else None,
+    )
+
+
+def _parse_semaphore(raw: dict[str, Any] | None, where: str) -> str | None:
+    if not raw:
+        return None
+    semaphores = raw.get("semaphores") or ([raw["semaphore"]] if "semaphore" in raw else [])
+    if len(semaphores) != 1 or set(raw) - {"semaphore", "semaphores"}:
+        raise UnsupportedManifestError(f"{where}.synchronization: only one semaphore is supported")
+    ref = semaphores[0].get("configMapKeyRef")
+    if not ref:
+        raise UnsupportedManifestError(f"{where}.synchronization: only configMapKeyRef semaphores")
+    return f"{ref['name']}/{ref['key']}"

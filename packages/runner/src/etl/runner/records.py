@@ -1,0 +1,153 @@
+"""The local runner's record of its runs: one folder per workflow under the state directory.
+
+``runs/NAME/manifest.json`` is the manifest as submitted, ``runs/NAME/run.json`` the run's phase and
+its nodes (written atomically after every change), ``runs/NAME/logs/NODE.log`` each node's output.
+``etl workflow list/get/logs/retry`` read these records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import string
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from etl.argo.runner_api import WorkflowNotFoundError
+
+__all__ = ["NodeRecord", "RunRecord", "RunStore", "now_iso"]
+
+FINAL_PHASES = {"Succeeded", "Failed", "Error"}
+
+
+def now_iso() -> str:
+    """The current UTC time as Argo writes it."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class NodeRecord:
+    """One node of a run: a container invocation (with its retries) or a DAG."""
+
+    id: str
+    display_name: str
+    template: str
+    type: str
+    phase: str = "Pending"
+    started_at: str | None = None
+    finished_at: str | None = None
+    message: str = ""
+    attempts: int = 0
+    outputs: dict[str, str] = field(default_factory=dict)
+    log: str | None = None
+
+
+@dataclass
+class RunRecord:
+    """A local run: its phase, timing, counts and nodes."""
+
+    name: str
+    namespace: str
+    phase: str = "Pending"
+    started_at: str | None = None
+    finished_at: str | None = None
+    message: str = ""
+    pid: int | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    progress: dict[str, int] = field(default_factory=dict)
+    nodes: dict[str, NodeRecord] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run has ended (Succeeded, Failed or Error)."""
+        return self.phase in FINAL_PHASES
+
+    def failed_nodes(self) -> list[NodeRecord]:
+        """Container nodes that ended Failed or Error, in start order."""
+        return [
+            n for n in self.nodes.values() if n.type == "Pod" and n.phase in {"Failed", "Error"}
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
+        """Read back what :meth:`to_dict` wrote."""
+        nodes = {k: NodeRecord(**v) for k, v in data.pop("nodes", {}).items()}
+        return cls(**data, nodes=nodes)
+
+
+class RunStore:
+    """Run records under ``ROOT/runs``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root / "runs"
+        self._where = f"the local runner's records ({self.root})"
+
+    def new_name(self, generate_name: str, name: str | None) -> str:
+        """A fresh run name: ``name``, or ``generateName`` plus five random characters like Argo."""
+        if name:
+            return name
+        alphabet = string.ascii_lowercase + string.digits
+        while True:
+            candidate = generate_name + "".join(secrets.choice(alphabet) for _ in range(5))
+            if not (self.root / candidate).exists():
+                return candidate
+
+    def run_dir(self, name: str) -> Path:
+        """The folder of run ``name`` (not checked for existence)."""
+        if not re.fullmatch(r"[a-z0-9][a-z0-9.-]*", name):
+            raise WorkflowNotFoundError(name, self._where)
+        return self.root / name
+
+    def create(self, record: RunRecord, manifest: dict[str, Any]) -> None:
+        """Create the run's folder with its manifest and first record."""
+        folder = self.run_dir(record.name)
+        (folder / "logs").mkdir(parents=True, exist_ok=True)
+        _write_json(folder / "manifest.json", manifest)
+        self.save(record)
+
+    def save(self, record: RunRecord) -> None:
+        """Write the record atomically."""
+        _write_json(self.run_dir(record.name) / "run.json", record.to_dict())
+
+    def load(self, name: str) -> RunRecord:
+        """The record of run ``name``."""
+        path = self.run_dir(name) / "run.json"
+        try:
+            return RunRecord.from_dict(json.loads(path.read_text()))
+        except FileNotFoundError:
+            raise WorkflowNotFoundError(name, self._where) from None
+
+    def manifest(self, name: str) -> dict[str, Any]:
+        """The manifest run ``name`` was submitted with."""
+        data: dict[str, Any] = json.loads((self.run_dir(name) / "manifest.json").read_text())
+        return data
+
+    def names(self) -> list[str]:
+        """Names of all recorded runs, newest first."""
+        if not self.root.exists():
+            return []
+        runs = [p for p in self.root.iterdir() if (p / "run.json").exists()]
+        runs.sort(key=lambda p: (p / "run.json").stat().st_mtime_ns, reverse=True)
+        return [p.name for p in runs]
+
+    def log_path(self, name: str, node_id: str) -> Path:
+        """Where a node's output is written."""
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", node_id)
+        return self.run_dir(name) / "logs" / f"{safe}.log"
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=1)
+    os.replace(tmp, path)
