@@ -1,0 +1,57 @@
+"""Profiles: the per-environment settings of etl, their store and how the active one is chosen.
+
+See ``docs/profiles.md``. Importing this package imports pydantic: the CLI imports it only inside
+commands, never at start-up.
+"""
+
+from etl.core.profiles.environment import apply_environment, environment_settings
+from etl.core.profiles.model import (
+    AZURITE_ACCOUNT,
+    AZURITE_BLOB_ENDPOINT,
+    AZURITE_KEY,
+    LOCAL_PGSTAC_DSN,
+    SECRET_FIELDS,
+    ArgoSettings,
+    PgstacSettings,
+    Profile,
+    RunnerKind,
+    SecretsBackend,
+    SecretsSettings,
+    StorageAccount,
+    WorkflowDefaults,
+    is_secret_field,
+)
+from etl.core.profiles.redaction import REDACTED, redact_dsn, redacted_profile
+from etl.core.profiles.resolve import active_profile_name, resolve_profile
+from etl.core.profiles.settings import apply_settings, parse_setting, valid_keys
+from etl.core.profiles.store import BUILTIN_PROFILE, ProfileStore, config_dir
+
+__all__ = [
+    "AZURITE_ACCOUNT",
+    "AZURITE_BLOB_ENDPOINT",
+    "AZURITE_KEY",
+    "BUILTIN_PROFILE",
+    "LOCAL_PGSTAC_DSN",
+    "REDACTED",
+    "SECRET_FIELDS",
+    "ArgoSettings",
+    "PgstacSettings",
+    "Profile",
+    "ProfileStore",
+    "RunnerKind",
+    "SecretsBackend",
+    "SecretsSettings",
+    "StorageAccount",
+    "WorkflowDefaults",
+    "active_profile_name",
+    "apply_environment",
+    "apply_settings",
+    "config_dir",
+    "environment_settings",
+    "is_secret_field",
+    "parse_setting",
+    "redact_dsn",
+    "redacted_profile",
+    "resolve_profile",
+    "valid_keys",
+]

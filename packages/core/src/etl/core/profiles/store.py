@@ -1,0 +1,196 @@
+"""The profile store: ``$ETL_CONFIG_DIR/profiles/NAME.yaml`` and the default in ``config.yaml``.
+
+``ETL_CONFIG_DIR`` defaults to ``$XDG_CONFIG_HOME/etl``, else ``~/.config/etl``. The built-in
+``local`` profile always exists; a ``profiles/local.yaml`` file overrides its settings key by key.
+Files are written atomically; a profile file holding a credential is readable by its owner only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from etl.core.errors import ConfigError, ProfileError
+from etl.core.located_yaml import load_located_yaml
+from etl.core.profiles.model import Profile, is_secret_field
+
+__all__ = ["BUILTIN_PROFILE", "ProfileStore", "config_dir"]
+
+BUILTIN_PROFILE = "local"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_DEFAULT_KEY = "default_profile"
+
+
+def config_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """etl's configuration folder: ``$ETL_CONFIG_DIR``, ``$XDG_CONFIG_HOME/etl`` or ``~/.config/etl``."""
+    if env.get("ETL_CONFIG_DIR"):
+        return Path(env["ETL_CONFIG_DIR"]).expanduser()
+    if env.get("XDG_CONFIG_HOME"):
+        return Path(env["XDG_CONFIG_HOME"]).expanduser() / "etl"
+    return Path.home() / ".config" / "etl"
+
+
+class ProfileStore:
+    """Profiles saved as YAML files in a configuration folder.
+
+    Args:
+        root: The configuration folder; by default :func:`config_dir` of the process environment.
+    """
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root if root is not None else config_dir()
+        self.profiles_dir = self.root / "profiles"
+        self.config_file = self.root / "config.yaml"
+
+    def path_of(self, name: str) -> Path:
+        """The file profile ``name`` is saved in (whether or not it exists)."""
+        if not _NAME.fullmatch(name):
+            raise ProfileError(
+                f"invalid profile name {name!r}: use letters, digits, '.', '_' and '-'"
+            )
+        return self.profiles_dir / f"{name}.yaml"
+
+    def names(self) -> list[str]:
+        """Every profile's name, sorted; ``local`` is always among them."""
+        saved = {
+            path.stem for path in self.profiles_dir.glob("*.yaml") if _NAME.fullmatch(path.stem)
+        }
+        return sorted(saved | {BUILTIN_PROFILE})
+
+    def has_file(self, name: str) -> bool:
+        """Whether profile ``name`` is saved as a file (``local`` may be built-in only)."""
+        return self.path_of(name).is_file()
+
+    def load(self, name: str) -> Profile:
+        """Profile ``name`` as saved (no environment applied).
+
+        Raises:
+            ProfileError: No such profile.
+            ConfigError: The file is invalid (located).
+        """
+        path = self.path_of(name)
+        base = Profile.builtin_local() if name == BUILTIN_PROFILE else Profile(name=name)
+        if not path.is_file():
+            if name == BUILTIN_PROFILE:
+                return base
+            raise self._unknown(name)
+        doc = load_located_yaml(path)
+        if not isinstance(doc.data, dict):
+            raise ConfigError("a profile file must be a mapping", location=doc.locate(()))
+        if doc.data.get("name", name) != name:
+            raise doc.error(("name",), f"the file of profile {name!r} names another profile")
+        data = _merge(base.model_dump(mode="json", exclude_none=True), doc.data)
+        try:
+            return Profile.model_validate({**data, "name": name})
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = tuple(error["loc"])
+            raise doc.error(where, error["msg"], key=error["type"] == "extra_forbidden") from None
+
+    def save(self, profile: Profile, *, overwrite: bool = False) -> Path:
+        """Write ``profile`` to its file; mode 0600 when it holds a credential.
+
+        Raises:
+            ProfileError: The file exists and ``overwrite`` is false.
+        """
+        path = self.path_of(profile.name)
+        if path.exists() and not overwrite:
+            raise ProfileError(f"profile {profile.name!r} exists ({path}); delete it first")
+        data = profile.model_dump(mode="json", exclude_none=True, exclude={"name"})
+        mode = 0o600 if _holds_secret(data, ()) else 0o644
+        _write_atomically(path, yaml.safe_dump(data, sort_keys=False), mode)
+        return path
+
+    def delete(self, name: str) -> Path:
+        """Delete profile ``name``'s file; forget it as the default.
+
+        Raises:
+            ProfileError: No such file (the built-in ``local`` cannot be deleted).
+        """
+        path = self.path_of(name)
+        if not path.is_file():
+            if name == BUILTIN_PROFILE:
+                raise ProfileError("the built-in profile 'local' cannot be deleted")
+            raise self._unknown(name)
+        path.unlink()
+        if self.default_name() == name:
+            self._write_config(
+                {key: value for key, value in self._read_config().items() if key != _DEFAULT_KEY}
+            )
+        return path
+
+    def default_name(self) -> str | None:
+        """The profile chosen with ``etl profile set``, if any."""
+        value = self._read_config().get(_DEFAULT_KEY)
+        return str(value) if value else None
+
+    def set_default(self, name: str) -> None:
+        """Make ``name`` the default profile.
+
+        Raises:
+            ProfileError: No such profile.
+        """
+        if name != BUILTIN_PROFILE and not self.has_file(name):
+            raise self._unknown(name)
+        self._write_config({**self._read_config(), _DEFAULT_KEY: name})
+
+    def _unknown(self, name: str) -> ProfileError:
+        known = self.names()
+        close = get_close_matches(name, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return ProfileError(f"unknown profile {name!r}{hint}; profiles: {', '.join(known)}")
+
+    def _read_config(self) -> dict[str, Any]:
+        if not self.config_file.is_file():
+            return {}
+        doc = load_located_yaml(self.config_file)
+        if not isinstance(doc.data, dict):
+            raise ConfigError("config.yaml must be a mapping", location=doc.locate(()))
+        return doc.data
+
+    def _write_config(self, data: dict[str, Any]) -> None:
+        _write_atomically(self.config_file, yaml.safe_dump(data, sort_keys=False), 0o644)
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _holds_secret(data: dict[str, Any], at: tuple[str, ...]) -> bool:
+    for key, value in data.items():
+        path = (*at, key)
+        if isinstance(value, dict):
+            if _holds_secret(value, path):
+                return True
+        elif value is not None and is_secret_field(".".join(path)):
+            return True
+    return False
+
+
+def _write_atomically(path: Path, text: str, mode: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(handle, mode)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
