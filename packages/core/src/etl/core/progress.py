@@ -1,0 +1,125 @@
+"""Progress of long work (listing assets, processing chunks, loading items), reported on stderr.
+
+A rich progress bar when stderr is a terminal; otherwise (and whenever ``CI`` is set) plain lines
+every few seconds, which read well in CI logs and ``kubectl logs``::
+
+    [items] 1200/5000 (240/s)
+
+Usage::
+
+    with report_progress("items", total=len(uris)) as bar:
+        for uri in uris:
+            ...
+            bar.advance()
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, Protocol, TextIO
+
+__all__ = ["PlainProgress", "ProgressReporter", "report_progress"]
+
+
+class ProgressReporter(Protocol):
+    """What long work calls as it goes."""
+
+    def advance(self, count: int = 1) -> None:
+        """Record ``count`` more units done."""
+        ...
+
+
+class PlainProgress:
+    """Progress as plain lines, at most one every ``interval`` seconds, and a last one at the end.
+
+    Args:
+        label: What is counted (``items``, ``chunks``).
+        total: How many units there are, if known.
+        stream: Where lines go (default: stderr).
+        interval: Seconds between lines.
+        clock: A monotonic clock in seconds.
+    """
+
+    def __init__(
+        self,
+        label: str,
+        total: int | None = None,
+        *,
+        stream: TextIO | None = None,
+        interval: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.label = label
+        self.total = total
+        self.done = 0
+        self._stream = stream if stream is not None else sys.stderr
+        self._interval = interval
+        self._clock = clock
+        self._started = clock()
+        self._last_line = self._started
+
+    def advance(self, count: int = 1) -> None:
+        """Record ``count`` more units; print a line when ``interval`` has passed."""
+        self.done += count
+        now = self._clock()
+        if now - self._last_line >= self._interval:
+            self._print(now)
+
+    def finish(self) -> None:
+        """Print the final line."""
+        self._print(self._clock())
+
+    def _print(self, now: float) -> None:
+        self._last_line = now
+        elapsed = now - self._started
+        rate = f" ({self.done / elapsed:.0f}/s)" if elapsed > 0 else ""
+        of_total = f"/{self.total}" if self.total is not None else ""
+        print(f"[{self.label}] {self.done}{of_total}{rate}", file=self._stream, flush=True)
+
+
+class _RichProgress:
+    def __init__(self, bar: Any, task: Any) -> None:
+        self._bar = bar
+        self._task = task
+
+    def advance(self, count: int = 1) -> None:
+        self._bar.advance(self._task, count)
+
+
+@contextmanager
+def report_progress(
+    label: str,
+    total: int | None = None,
+    *,
+    stream: TextIO | None = None,
+    env: Mapping[str, str] = os.environ,
+) -> Iterator[ProgressReporter]:
+    """Report progress of ``total`` units of work labelled ``label`` while the block runs.
+
+    Args:
+        label: What is counted.
+        total: How many units there are, if known.
+        stream: Where to report (default: stderr); a bar only if it is a terminal and ``CI`` is unset.
+        env: The environment ``CI`` is read from.
+    """
+    out = stream if stream is not None else sys.stderr
+    if env.get("CI") or not out.isatty():
+        plain = PlainProgress(label, total, stream=out)
+        yield plain
+        plain.finish()
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(file=out), transient=False) as bar:
+        yield _RichProgress(bar, bar.add_task(label, total=total))
