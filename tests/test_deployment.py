@@ -54,7 +54,7 @@ def _allows(role: dict[str, Any], group: str, resource: str, verb: str) -> bool:
 
 
 def _roles_bound_to(service_account: str) -> list[dict[str, Any]]:
-    roles = []
+    roles: list[dict[str, Any]] = []
     for binding in (o for o in _applied() if o["kind"] == "RoleBinding"):
         subjects = binding.get("subjects", [])
         if any(

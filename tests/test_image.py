@@ -54,7 +54,7 @@ def _stages() -> list[list[tuple[str, str]]]:
 
 
 def _build_arg_defaults() -> dict[str, str]:
-    defaults = {}
+    defaults: dict[str, str] = {}
     for name, args in _instructions():
         if name == "ARG" and "=" in args:
             key, value = args.split("=", 1)
@@ -64,7 +64,7 @@ def _build_arg_defaults() -> dict[str, str]:
 
 def _context_copy_sources() -> list[str]:
     """Sources of every COPY that reads the build context (not another stage or image)."""
-    sources = []
+    sources: list[str] = []
     for name, args in _instructions():
         words = args.split()
         if name != "COPY" or any(w.startswith("--from=") for w in words):
