@@ -15,7 +15,6 @@ from etl.core.profiles import (
     ProfileStore,
     RunnerKind,
     apply_settings,
-    config_dir,
     redact_dsn,
     redacted_profile,
     resolve_profile,
@@ -30,10 +29,12 @@ def save(store: ProfileStore, name: str, **settings: str) -> Profile:
     return profile
 
 
-def test_config_dir_defaults(tmp_path: Path) -> None:
-    assert config_dir({"ETL_CONFIG_DIR": str(tmp_path)}) == tmp_path
-    assert config_dir({"XDG_CONFIG_HOME": str(tmp_path)}) == tmp_path / "etl"
-    assert config_dir({}) == Path.home() / ".config" / "etl"
+def test_store_follows_etl_config_dir(config_dir: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    save(ProfileStore(other), "dev", argo__namespace="elsewhere")
+    assert resolve_profile("dev", {"ETL_CONFIG_DIR": str(other)}).argo.namespace == "elsewhere"
+    with pytest.raises(ProfileError, match="unknown profile 'dev'"):
+        resolve_profile("dev")
 
 
 def test_builtin_local_always_exists(config_dir: Path) -> None:

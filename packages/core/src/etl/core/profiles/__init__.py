@@ -24,7 +24,7 @@ from etl.core.profiles.model import (
 from etl.core.profiles.redaction import REDACTED, redact_dsn, redacted_profile
 from etl.core.profiles.resolve import active_profile_name, resolve_profile
 from etl.core.profiles.settings import apply_settings, parse_setting, valid_keys
-from etl.core.profiles.store import BUILTIN_PROFILE, ProfileStore, config_dir
+from etl.core.profiles.store import BUILTIN_PROFILE, ProfileStore
 
 __all__ = [
     "AZURITE_ACCOUNT",
@@ -46,7 +46,6 @@ __all__ = [
     "active_profile_name",
     "apply_environment",
     "apply_settings",
-    "config_dir",
     "environment_settings",
     "is_secret_field",
     "parse_setting",

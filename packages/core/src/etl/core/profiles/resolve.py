@@ -10,10 +10,11 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from etl.core.paths import config_dir
 from etl.core.profiles.environment import apply_environment
 from etl.core.profiles.model import Profile
 from etl.core.profiles.settings import apply_settings
-from etl.core.profiles.store import BUILTIN_PROFILE, ProfileStore, config_dir
+from etl.core.profiles.store import BUILTIN_PROFILE, ProfileStore
 
 __all__ = ["active_profile_name", "resolve_profile"]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Mapping
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
@@ -20,22 +19,14 @@ from pydantic import ValidationError
 
 from etl.core.errors import ConfigError, ProfileError
 from etl.core.located_yaml import load_located_yaml
+from etl.core.paths import config_dir
 from etl.core.profiles.model import Profile, is_secret_field
 
-__all__ = ["BUILTIN_PROFILE", "ProfileStore", "config_dir"]
+__all__ = ["BUILTIN_PROFILE", "ProfileStore"]
 
 BUILTIN_PROFILE = "local"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _DEFAULT_KEY = "default_profile"
-
-
-def config_dir(env: Mapping[str, str] = os.environ) -> Path:
-    """etl's configuration folder: ``$ETL_CONFIG_DIR``, ``$XDG_CONFIG_HOME/etl`` or ``~/.config/etl``."""
-    if env.get("ETL_CONFIG_DIR"):
-        return Path(env["ETL_CONFIG_DIR"]).expanduser()
-    if env.get("XDG_CONFIG_HOME"):
-        return Path(env["XDG_CONFIG_HOME"]).expanduser() / "etl"
-    return Path.home() / ".config" / "etl"
 
 
 class ProfileStore:
