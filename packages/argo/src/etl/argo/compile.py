@@ -1,0 +1,342 @@
+"""Compile a dataset to an Argo ``Workflow`` (or ``CronWorkflow``) manifest with Hera's models.
+
+One workflow per command. For ``process-items`` each selected collection gets its own DAG::
+
+    ingest-collection → create-chunks → create-items (B pods) → ingest-items (B pods) → mark-success
+
+``create-chunks`` lists the assets, writes chunk files and outputs two small numbers: the chunk
+count C and the batch count B = min(C, max batches). Both fan-outs are ``withSequence: {count: B}``;
+pod ``i`` works through the chunks ``j`` with ``j % B == i``. The manifest never holds an asset URI,
+so its size and the number of nodes (at most ``workflow.max_pods`` fan-out pods, plus six per
+collection and one) do not depend on how many assets there are. See ``docs/argo.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError, version
+from types import ModuleType
+from typing import Any
+
+from etl.argo._hera_models import hera_models
+from etl.argo.bundle import CodeBundle, plan_bundle
+from etl.argo.compile_names import dns_label, label_value, template_prefixes
+from etl.argo.compile_options import CompileOptions, WorkflowCommand
+from etl.argo.compile_templates import ContainerTemplates
+from etl.argo.pod_environment import pod_env, pod_labels
+from etl.argo.task_command import TaskCommandLines
+from etl.core.errors import ConfigError, UnknownCollectionError
+from etl.core.profiles.model import Profile
+from etl.core.templating import find_secret_refs
+from etl.dataset.model import CollectionConfig, DatasetConfig, TaskConfig, TaskName
+
+__all__ = ["compile_workflow", "max_batches"]
+
+ENTRYPOINT = "main"
+STARTED_AT = "{{workflow.creationTimestamp}}"
+CRON_STARTING_DEADLINE_SECONDS = 600
+_FANOUT_TASKS = 2  # create-items and ingest-items fan out B pods each
+
+
+def _etl_version() -> str:
+    try:
+        return version("etl-argo")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def max_batches(profile: Profile, collection_count: int) -> int:
+    """Most batches B of one collection, so that a run has at most ``workflow.max_pods`` fan-out pods."""
+    return max(1, profile.workflow.max_pods // (_FANOUT_TASKS * max(1, collection_count)))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _secret_names(dataset: DatasetConfig) -> list[str]:
+    names: list[str] = []
+    for text in _strings(dataset.model_dump(mode="json", by_alias=True, exclude_none=True)):
+        names += [name for name in find_secret_refs(text) if name not in names]
+    return names
+
+
+def _select(dataset: DatasetConfig, wanted: tuple[str, ...] | None) -> list[CollectionConfig]:
+    if wanted is None:
+        return list(dataset.collections)
+    by_id = {collection.id: collection for collection in dataset.collections}
+    for collection_id in wanted:
+        if collection_id not in by_id:
+            raise UnknownCollectionError(collection_id, list(by_id))
+    return [by_id[collection_id] for collection_id in dict.fromkeys(wanted)]
+
+
+class _Builder:
+    """Assembles the templates of one workflow."""
+
+    def __init__(
+        self,
+        models: ModuleType,
+        *,
+        dataset: DatasetConfig,
+        profile: Profile,
+        options: CompileOptions,
+        bundle: CodeBundle,
+        collections: list[CollectionConfig],
+    ) -> None:
+        image = dataset.image or profile.workflow.image
+        if not image:
+            raise ConfigError(
+                "no image: set the dataset's image or the profile's workflow.image", field="image"
+            )
+        self.m = models
+        self.dataset = dataset
+        self.options = options
+        self.batches = max_batches(profile, len(collections))
+        self.commands = TaskCommandLines(bundle.dataset_uri)
+        env = pod_env(models, profile, _secret_names(dataset))
+        env += [
+            models.EnvVar(name=k, value=v) for k, v in sorted((dataset.environment or {}).items())
+        ]
+        self.containers = ContainerTemplates(models, image, tuple(env))
+        self.templates: list[Any] = []
+
+    def _config(self, collection_id: str, task: TaskName) -> TaskConfig | None:
+        return ((self.dataset.task_config or {}).get(collection_id) or {}).get(task)
+
+    def _task(self, name: str, template: str, depends: str | None = None, **params: str) -> Any:
+        m = self.m
+        arguments = (
+            m.Arguments(parameters=[m.Parameter(name=k, value=v) for k, v in params.items()])
+            if params
+            else None
+        )
+        return m.DAGTask(name=name, template=template, depends=depends, arguments=arguments)
+
+    def _dag(self, name: str, tasks: list[Any], **template_fields: Any) -> Any:
+        template = self.m.Template(
+            name=name, dag=self.m.DAGTemplate(tasks=tasks), **template_fields
+        )
+        self.templates.append(template)
+        return template
+
+    def ingest_collection(self, prefix: str, collection: CollectionConfig) -> str:
+        name = f"{prefix}-ingest-collection"
+        self.templates.append(
+            self.containers.template(
+                name,
+                self.commands.ingest_collection(collection.id),
+                self._config(collection.id, TaskName.INGEST_COLLECTION),
+            )
+        )
+        return name
+
+    def create_chunks(self, prefix: str, collection: CollectionConfig) -> str:
+        name = f"{prefix}-create-chunks"
+        args = self.commands.create_chunks(
+            collection.id,
+            max_batches=self.batches,
+            limit=self.options.limit,
+            since=self.options.since,
+        )
+        self.templates.append(
+            self.containers.template(
+                name,
+                args,
+                self._config(collection.id, TaskName.CREATE_CHUNKS),
+                outputs=("chunk-count", "batch-count"),
+            )
+        )
+        return name
+
+    def _fanout(self, prefix: str, collection: CollectionConfig, task: TaskName) -> str:
+        """A DAG running ``B`` pods of ``task``, with the task's ``parallelism``."""
+        pod = f"{prefix}-{task.value}"
+        build = (
+            self.commands.create_items
+            if task is TaskName.CREATE_ITEMS
+            else self.commands.ingest_items
+        )
+        config = self._config(collection.id, task)
+        self.templates.append(
+            self.containers.template(
+                pod,
+                build(
+                    collection.id,
+                    batch_index="{{inputs.parameters.batch-index}}",
+                    batch_count="{{inputs.parameters.batch-count}}",
+                ),
+                config,
+                inputs=("batch-index", "batch-count"),
+                ingests_into_pgstac=task is TaskName.INGEST_ITEMS,
+            )
+        )
+        m = self.m
+        batch = self._task(
+            "batch",
+            pod,
+            **{"batch-index": "{{item}}", "batch-count": "{{inputs.parameters.batch-count}}"},
+        )
+        batch.with_sequence = m.Sequence(count="{{inputs.parameters.batch-count}}")
+        name = f"{pod}-batches"
+        self._dag(
+            name,
+            [batch],
+            inputs=m.Inputs(parameters=[m.Parameter(name="batch-count")]),
+            parallelism=config.parallelism if config else None,
+        )
+        return name
+
+    def mark_success(self, prefix: str, collection: CollectionConfig) -> str:
+        name = f"{prefix}-mark-success"
+        self.templates.append(
+            self.containers.template(
+                name, self.commands.mark_success(collection.id, started_at=STARTED_AT), None
+            )
+        )
+        return name
+
+    def process_items(self, prefix: str, collection: CollectionConfig) -> str:
+        batch_count = "{{tasks.create-chunks.outputs.parameters.batch-count}}"
+        tasks = [
+            self._task("ingest-collection", self.ingest_collection(prefix, collection)),
+            self._task(
+                "create-chunks", self.create_chunks(prefix, collection), "ingest-collection"
+            ),
+            self._task(
+                "create-items",
+                self._fanout(prefix, collection, TaskName.CREATE_ITEMS),
+                "create-chunks",
+                **{"batch-count": batch_count},
+            ),
+            self._task(
+                "ingest-items",
+                self._fanout(prefix, collection, TaskName.INGEST_ITEMS),
+                "create-items",
+                **{"batch-count": batch_count},
+            ),
+            self._task("mark-success", self.mark_success(prefix, collection), "ingest-items"),
+        ]
+        name = f"{prefix}-process-items"
+        self._dag(name, tasks)
+        return name
+
+
+def _spec(models: ModuleType, profile: Profile, builder: _Builder, labels: dict[str, str]) -> Any:
+    m = models
+    settings = profile.workflow
+    ttl = settings.ttl_seconds_after_finished
+    return m.WorkflowSpec(
+        entrypoint=ENTRYPOINT,
+        templates=builder.templates,
+        service_account_name=profile.argo.service_account,
+        parallelism=settings.parallelism,
+        active_deadline_seconds=settings.active_deadline_seconds,
+        ttl_strategy=m.TTLStrategy(seconds_after_completion=ttl) if ttl is not None else None,
+        pod_gc=m.PodGC(strategy="OnPodSuccess"),
+        pod_metadata=m.Metadata(labels={**labels, **pod_labels(profile)}),
+    )
+
+
+def compile_workflow(
+    dataset: DatasetConfig,
+    command: WorkflowCommand | str,
+    profile: Profile,
+    *,
+    collections: list[str] | tuple[str, ...] | None = None,
+    limit: int | None = None,
+    since: str | None = None,
+    schedule: str | None = None,
+    bundle: CodeBundle | None = None,
+) -> dict[str, Any]:
+    """The Argo manifest (a ``Workflow``, or a ``CronWorkflow`` with ``schedule``) as a dict.
+
+    Args:
+        dataset: The loaded, templated dataset.
+        command: ``process-items``, ``create-chunks`` or ``ingest-collection``.
+        profile: The active profile (namespace, image fallback, service account, limits, secrets).
+        collections: Collection ids to include (default: all), in the order given.
+        limit: At most this many assets per collection.
+        since: Only assets modified since this ISO-8601 time, or ``"last-success"``.
+        schedule: Cron expression; makes a ``CronWorkflow`` (``process-items`` only).
+        bundle: The code bundle, when already planned (default: planned here, not uploaded).
+
+    Raises:
+        InputError: Bad options or an unknown collection (exit 2).
+        ConfigError: The dataset has no image, or its code files are missing.
+        ProfileError: The profile cannot run the workflow safely (e.g. a DSN with a password).
+    """
+    options = CompileOptions(
+        WorkflowCommand(command),
+        tuple(collections) if collections is not None else None,
+        limit,
+        since,
+        schedule,
+    )
+    selected = _select(dataset, options.collections)
+    models = hera_models()
+    builder = _Builder(
+        models,
+        dataset=dataset,
+        profile=profile,
+        options=options,
+        bundle=bundle or plan_bundle(dataset, profile),
+        collections=selected,
+    )
+    build = {
+        WorkflowCommand.PROCESS_ITEMS: builder.process_items,
+        WorkflowCommand.CREATE_CHUNKS: builder.create_chunks,
+        WorkflowCommand.INGEST_COLLECTION: builder.ingest_collection,
+    }[options.command]
+    prefixes = template_prefixes([collection.id for collection in selected])
+    main_tasks = [
+        builder._task(prefixes[collection.id], build(prefixes[collection.id], collection))
+        for collection in selected
+    ]
+    builder.templates.insert(
+        0, models.Template(name=ENTRYPOINT, dag=models.DAGTemplate(tasks=main_tasks))
+    )
+
+    labels = {
+        "etl.dev/dataset": label_value(dataset.id),
+        "etl.dev/command": options.command.value,
+        "etl.dev/version": label_value(_etl_version()),
+    }
+    if len(selected) == 1:
+        labels["etl.dev/collection"] = label_value(selected[0].id)
+    metadata = models.ObjectMeta(
+        generate_name=f"{dns_label(dataset.id)}-{options.command.value}-",
+        namespace=profile.argo.namespace,
+        labels=labels,
+    )
+    spec = _spec(models, profile, builder, labels)
+    if options.schedule is None:
+        manifest = models.Workflow(
+            api_version="argoproj.io/v1alpha1", kind="Workflow", metadata=metadata, spec=spec
+        )
+    else:
+        manifest = models.CronWorkflow(
+            api_version="argoproj.io/v1alpha1",
+            kind="CronWorkflow",
+            metadata=models.ObjectMeta(
+                name=f"{dns_label(dataset.id)}-{options.command.value}",
+                namespace=profile.argo.namespace,
+                labels=labels,
+            ),
+            spec=models.CronWorkflowSpec(
+                schedules=[options.schedule],
+                concurrency_policy="Forbid",
+                starting_deadline_seconds=CRON_STARTING_DEADLINE_SECONDS,
+                workflow_metadata=models.ObjectMeta(labels=labels),
+                workflow_spec=spec,
+            ),
+        )
+    result: dict[str, Any] = manifest.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return result

@@ -1,0 +1,73 @@
+"""What to compile: the command, the collections, and the run options, checked before compiling."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from etl.argo.task_command import LAST_SUCCESS
+from etl.core.errors import InputError
+
+__all__ = ["CompileOptions", "WorkflowCommand"]
+
+_CRON_FIELD = re.compile(r"^[\w*/,?#LW-]+$")
+
+
+class WorkflowCommand(StrEnum):
+    """The ``etl dataset`` work commands; each compiles to one workflow."""
+
+    PROCESS_ITEMS = "process-items"
+    CREATE_CHUNKS = "create-chunks"
+    INGEST_COLLECTION = "ingest-collection"
+
+
+def _check_since(since: str) -> None:
+    if since == LAST_SUCCESS:
+        return
+    try:
+        datetime.fromisoformat(since)
+    except ValueError:
+        raise InputError(
+            f"--since {since!r}: give an ISO-8601 time (2024-05-01 or 2024-05-01T12:00:00Z)"
+            f" or {LAST_SUCCESS!r}"
+        ) from None
+
+
+def _check_schedule(schedule: str) -> None:
+    fields = schedule.split()
+    macro = len(fields) == 1 and fields[0].startswith("@")
+    if not macro and (len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields)):
+        raise InputError(
+            f"--schedule {schedule!r}: give a cron expression of five fields, e.g. '0 3 * * *'"
+        )
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """The options of one compile.
+
+    Attributes:
+        command: Which workflow to build.
+        collections: Collection ids to include, in order; ``None`` means every collection.
+        limit: At most this many assets per collection (``--limit``).
+        since: Only assets modified since this ISO-8601 time, or ``"last-success"``.
+        schedule: A cron expression: build a ``CronWorkflow`` (``process-items`` only).
+    """
+
+    command: WorkflowCommand
+    collections: tuple[str, ...] | None = None
+    limit: int | None = None
+    since: str | None = None
+    schedule: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and self.limit < 1:
+            raise InputError(f"--limit {self.limit}: give a positive number of assets")
+        if self.since is not None:
+            _check_since(self.since)
+        if self.schedule is not None:
+            if self.command is not WorkflowCommand.PROCESS_ITEMS:
+                raise InputError(f"--schedule is for process-items, not {self.command.value}")
+            _check_schedule(self.schedule)

@@ -1,0 +1,124 @@
+"""The container templates of a compiled workflow: one per collection and ``etl-task`` step.
+
+Each template runs ``etl-task`` in the dataset's image with the pod environment, and takes its pod
+resources, retries, node selector and tolerations from the dataset's ``task_config`` for that
+collection and task. ``ingest-items`` templates hold the Argo semaphore that bounds how many pods
+load into PgSTAC at once across every workflow of the namespace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from etl.argo.task_command import OUTPUTS_DIR
+from etl.dataset.model import TaskConfig
+
+__all__ = [
+    "BACKOFF",
+    "DEFAULT_RETRIES",
+    "SEMAPHORE_CONFIGMAP",
+    "SEMAPHORE_KEY",
+    "ContainerTemplates",
+]
+
+DEFAULT_RETRIES = 3
+BACKOFF = {"duration": "15s", "factor": "2", "max_duration": "10m"}
+"""Exponential backoff between retries: 15 s, 30 s, 60 s, ... never past 10 minutes in all."""
+SEMAPHORE_CONFIGMAP = "etl-semaphores"
+SEMAPHORE_KEY = "pgstac-ingest"
+
+
+@dataclass(frozen=True)
+class ContainerTemplates:
+    """Builds container templates that share an image, an environment and pod labels.
+
+    Attributes:
+        models: ``hera.workflows.models``.
+        image: The task image.
+        env: Hera ``EnvVar`` models every container gets.
+    """
+
+    models: ModuleType
+    image: str
+    env: tuple[Any, ...]
+
+    def _resources(self, config: TaskConfig | None) -> Any:
+        if config is None or config.resources is None:
+            return None
+        amounts: dict[str, dict[str, str]] = {}
+        for kind in ("requests", "limits"):
+            quantities = getattr(config.resources, kind)
+            if quantities is not None:
+                amounts[kind] = quantities.model_dump(exclude_none=True)
+        return self.models.ResourceRequirements(**amounts) if amounts else None
+
+    def _tolerations(self, config: TaskConfig | None) -> list[Any] | None:
+        if config is None or not config.tolerations:
+            return None
+        return [
+            self.models.Toleration(**toleration.model_dump(exclude_none=True))
+            for toleration in config.tolerations
+        ]
+
+    def _retry_strategy(self, config: TaskConfig | None) -> Any:
+        limit = DEFAULT_RETRIES if config is None or config.retries is None else config.retries
+        return self.models.RetryStrategy(
+            limit=str(limit), retry_policy="Always", backoff=self.models.Backoff(**BACKOFF)
+        )
+
+    def template(
+        self,
+        name: str,
+        args: list[str],
+        config: TaskConfig | None,
+        *,
+        inputs: tuple[str, ...] = (),
+        outputs: tuple[str, ...] = (),
+        ingests_into_pgstac: bool = False,
+    ) -> Any:
+        """A container template running ``args``.
+
+        Args:
+            name: The template name.
+            args: The container's command line (``etl-task ...``).
+            config: The dataset's task_config for this collection and task.
+            inputs: Names of input parameters the template takes.
+            outputs: Names of output parameters read from files of :data:`OUTPUTS_DIR`.
+            ingests_into_pgstac: Hold the PgSTAC semaphore while running.
+        """
+        m = self.models
+        return m.Template(
+            name=name,
+            inputs=m.Inputs(parameters=[m.Parameter(name=n) for n in inputs]) if inputs else None,
+            outputs=m.Outputs(
+                parameters=[
+                    m.Parameter(name=n, value_from=m.ValueFrom(path=f"{OUTPUTS_DIR}/{n}"))
+                    for n in outputs
+                ]
+            )
+            if outputs
+            else None,
+            container=m.Container(
+                image=self.image,
+                command=args[:1],
+                args=args[1:],
+                env=list(self.env),
+                resources=self._resources(config),
+            ),
+            retry_strategy=self._retry_strategy(config),
+            node_selector=config.node_selector if config is not None else None,
+            tolerations=self._tolerations(config),
+            synchronization=m.Synchronization(
+                semaphores=[
+                    m.SemaphoreRef(
+                        config_map_key_ref=m.ConfigMapKeySelector(
+                            name=SEMAPHORE_CONFIGMAP, key=SEMAPHORE_KEY
+                        )
+                    )
+                ]
+            )
+            if ingests_into_pgstac
+            else None,
+        )
