@@ -1,0 +1,162 @@
+"""The Azure Blob backend of :class:`~etl.core.storage.base.Storage` (``blob://ACCOUNT/CONTAINER/PREFIX``).
+
+Imported only when a ``blob://`` URI is opened. Every Azure SDK error becomes a one-line
+:class:`~etl.core.errors.StorageError` naming the URI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC
+
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.storage.blob import BlobPrefix, BlobProperties, ContainerClient
+
+from etl.core.errors import StorageError
+from etl.core.storage.base import ObjectInfo, Storage
+from etl.core.storage.blob_clients import BlobCredentials
+from etl.core.storage.uris import BlobLocation
+
+__all__ = ["BlobStorage"]
+
+
+class BlobStorage(Storage):
+    """Objects are blobs under a container prefix; ``/`` in names makes the "folders"."""
+
+    def __init__(
+        self, location: BlobLocation, client: ContainerClient, credentials: BlobCredentials
+    ) -> None:
+        super().__init__(location.uri)
+        self.location = location
+        self._client = client
+        self._credentials = credentials
+        self._name_prefix = location.prefix + "/" if location.prefix else ""
+
+    def _name(self, path: str) -> str:
+        return self._name_prefix + self.relative_path(path)
+
+    def list_objects(
+        self, prefix: str = "", *, with_properties: bool = False, recursive: bool = True
+    ) -> Iterator[ObjectInfo]:
+        """Blobs whose relative path starts with ``prefix``, in the service's (lexicographic) order.
+
+        Recursive listings without properties use ``list_blob_names``, several times cheaper per
+        blob than ``list_blobs``; a non-recursive listing is ``walk_blobs`` with delimiter ``/``.
+        """
+        start = self._name(prefix)
+        skip = len(self._name_prefix)
+        try:
+            if not recursive:
+                for item in self._client.walk_blobs(name_starts_with=start or None, delimiter="/"):
+                    if not isinstance(item, BlobPrefix):
+                        yield self._object_info(item, skip, with_properties=with_properties)
+                return
+            if not with_properties:
+                for name in self._client.list_blob_names(name_starts_with=start or None):
+                    yield ObjectInfo(uri=self._uri_prefix + name[skip:], path=name[skip:])
+                return
+            for blob in self._client.list_blobs(name_starts_with=start or None):
+                yield self._object_info(blob, skip, with_properties=True)
+        except AzureError as exc:
+            raise self._error(exc, self.uri_of(prefix), listing=True) from None
+
+    def _object_info(self, blob: BlobProperties, skip: int, *, with_properties: bool) -> ObjectInfo:
+        path = str(blob.name)[skip:]
+        if not with_properties:
+            return ObjectInfo(uri=self._uri_prefix + path, path=path)
+        modified = blob.last_modified
+        if modified is not None and modified.tzinfo is None:
+            modified = modified.replace(tzinfo=UTC)
+        return ObjectInfo(
+            uri=self._uri_prefix + path, path=path, size=blob.size, last_modified=modified
+        )
+
+    def list_prefixes(self, prefix: str = "") -> Iterator[str]:
+        """One level of "folders" below ``prefix`` (``walk_blobs`` with delimiter ``/``)."""
+        start = self._name(prefix)
+        skip = len(self._name_prefix)
+        try:
+            for item in self._client.walk_blobs(name_starts_with=start or None, delimiter="/"):
+                if isinstance(item, BlobPrefix):
+                    yield str(item.name)[skip:]
+        except AzureError as exc:
+            raise self._error(exc, self.uri_of(prefix), listing=True) from None
+
+    def read_bytes(self, path: str) -> bytes:
+        """The content of the blob at ``path``."""
+        name = self._name(path)
+        try:
+            data: bytes = self._client.download_blob(name).readall()
+        except AzureError as exc:
+            raise self._error(exc, self.uri_of(path)) from None
+        return data
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        """Upload ``data`` to ``path``, replacing any blob there (blob uploads are atomic)."""
+        name = self._name(path)
+        if not self.relative_path(path):
+            raise StorageError(f"cannot write to the storage root itself: {self.uri}")
+        try:
+            self._client.upload_blob(name, data, overwrite=True)
+        except AzureError as exc:
+            raise self._error(exc, self.uri_of(path)) from None
+
+    def exists(self, path: str) -> bool:
+        """Whether a blob exists at ``path``."""
+        name = self._name(path)
+        try:
+            return bool(self._client.get_blob_client(name).exists())
+        except AzureError as exc:
+            raise self._error(exc, self.uri_of(path)) from None
+
+    def delete(self, path: str) -> None:
+        """Delete the blob at ``path``; a missing blob is not an error."""
+        name = self._name(path)
+        try:
+            self._client.delete_blob(name)
+        except ResourceNotFoundError as exc:
+            if _error_code(exc) == "ContainerNotFound":
+                raise self._error(exc, self.uri_of(path)) from None
+        except AzureError as exc:
+            raise self._error(exc, self.uri_of(path)) from None
+
+    def _error(self, exc: AzureError, uri: str, *, listing: bool = False) -> StorageError:
+        """A one-line StorageError for an SDK error met while working on ``uri``."""
+        code = _error_code(exc)
+        if isinstance(exc, ResourceNotFoundError):
+            if code == "ContainerNotFound":
+                return StorageError(
+                    f"not found: container {self.location.container_uri} (for {uri})"
+                )
+            return StorageError(f"not found: {uri}")
+        status = getattr(exc, "status_code", None)
+        detail = f"HTTP {status} {code}".strip() if status else _first_line(exc)
+        if isinstance(exc, ClientAuthenticationError) or status in (401, 403):
+            return StorageError(
+                f"authentication failed for {uri} using {self._credentials.source}: {detail}"
+            )
+        what = "listing" if listing else "request"
+        if isinstance(exc, HttpResponseError) and status is not None and status >= 500:
+            return StorageError(
+                f"storage service busy or failing for {uri}: {detail}, still failing after retries"
+            )
+        if isinstance(exc, ServiceRequestError | ServiceResponseError):
+            return StorageError(f"cannot reach storage for {uri} after retries: {_first_line(exc)}")
+        return StorageError(f"storage {what} failed for {uri}: {detail}")
+
+
+def _error_code(exc: AzureError) -> str:
+    code = getattr(exc, "error_code", None)
+    return str(getattr(code, "value", code) or "")
+
+
+def _first_line(exc: AzureError) -> str:
+    text = str(getattr(exc, "message", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,136 @@
+"""Azure Blob clients: which credential an account uses, the SDK retry policy, one client per container.
+
+Imported only when a ``blob://`` URI is opened, so ``azure`` stays out of ``etl --help``.
+
+Credentials for an account, first match wins:
+
+1. a SAS token given with the dataset (``sas_token=``);
+2. the profile's ``storage[ACCOUNT]``: ``connection_string``, else ``account_url`` + ``key``, else
+   ``account_url`` + ``sas``;
+3. ``DefaultAzureCredential`` (workload identity in pods, ``az login`` on a laptop).
+
+The endpoint is the connection string's, else the profile's ``account_url``, else
+``https://ACCOUNT.blob.core.windows.net``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from azure.core.credentials import AzureNamedKeyCredential, TokenCredential
+from azure.storage.blob import ContainerClient, ExponentialRetry
+
+from etl.core.profiles.model import Profile
+from etl.core.storage.uris import BlobLocation
+
+__all__ = ["RETRY_TOTAL", "BlobCredentials", "container_client", "resolve_credentials"]
+
+# 500/503 (Azure's "server busy" throttling), 408 and dropped connections are retried by the SDK's
+# ExponentialRetry, waiting 1 + 2**n s (3, 5, 9, 17, 33 s, +-1 s jitter): about a minute in all.
+RETRY_TOTAL = 5
+_RETRY_INITIAL_BACKOFF = 1
+_RETRY_INCREMENT_BASE = 2
+_RETRY_JITTER = 1
+
+
+@dataclass(frozen=True)
+class BlobCredentials:
+    """How one account is reached: an endpoint and at most one credential; none means the identity.
+
+    Attributes:
+        account_url: The blob endpoint (ignored when ``connection_string`` is set).
+        connection_string: A full connection string (carries endpoint and key).
+        sas: A SAS token without the leading ``?``.
+        key: An account key, used with ``account_url``.
+        source: Where the credential came from, for error messages (never the secret itself).
+    """
+
+    account_url: str
+    connection_string: str | None = None
+    sas: str | None = None
+    key: str | None = None
+    source: str = "DefaultAzureCredential"
+
+
+def resolve_credentials(
+    account: str, *, profile: Profile | None = None, sas_token: str | None = None
+) -> BlobCredentials:
+    """The credentials for ``account``, in the documented order."""
+    settings = profile.storage.get(account) if profile is not None else None
+    where = f"profile {profile.name!r} storage.{account}" if profile is not None else ""
+    account_url = (settings.account_url if settings else None) or (
+        f"https://{account}.blob.core.windows.net"
+    )
+    connection_string = settings.connection_string if settings else None
+    if sas_token:
+        return BlobCredentials(
+            account_url=account_url,
+            connection_string=connection_string,
+            sas=sas_token.lstrip("?"),
+            source="the SAS token given with the dataset",
+        )
+    if settings is not None and connection_string:
+        return BlobCredentials(
+            account_url=account_url,
+            connection_string=connection_string,
+            source=f"{where}.connection_string",
+        )
+    if settings is not None and settings.key:
+        return BlobCredentials(account_url=account_url, key=settings.key, source=f"{where}.key")
+    if settings is not None and settings.sas:
+        return BlobCredentials(
+            account_url=account_url, sas=settings.sas.lstrip("?"), source=f"{where}.sas"
+        )
+    return BlobCredentials(account_url=account_url)
+
+
+_clients: dict[tuple[str, str, BlobCredentials], ContainerClient] = {}
+_clients_lock = threading.Lock()
+
+
+def container_client(location: BlobLocation, credentials: BlobCredentials) -> ContainerClient:
+    """The process-wide client for one container with these credentials (created once)."""
+    cache_key = (location.account, location.container, credentials)
+    with _clients_lock:
+        client = _clients.get(cache_key)
+        if client is None:
+            client = _new_container_client(location, credentials)
+            _clients[cache_key] = client
+        return client
+
+
+def _new_container_client(location: BlobLocation, credentials: BlobCredentials) -> ContainerClient:
+    options: dict[str, Any] = {
+        "retry_policy": ExponentialRetry(
+            initial_backoff=_RETRY_INITIAL_BACKOFF,
+            increment_base=_RETRY_INCREMENT_BASE,
+            retry_total=RETRY_TOTAL,
+            random_jitter_range=_RETRY_JITTER,
+        )
+    }
+    if credentials.connection_string:
+        return ContainerClient.from_connection_string(
+            credentials.connection_string,
+            location.container,
+            credential=credentials.sas,
+            **options,
+        )
+    credential: str | AzureNamedKeyCredential | TokenCredential
+    if credentials.sas:
+        credential = credentials.sas
+    elif credentials.key:
+        credential = AzureNamedKeyCredential(location.account, credentials.key)
+    else:
+        credential = _default_credential()
+    return ContainerClient(credentials.account_url, location.container, credential, **options)
+
+
+@cache
+def _default_credential() -> TokenCredential:
+    """One ``DefaultAzureCredential`` per process: it caches tokens."""
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential()

@@ -1,0 +1,168 @@
+"""The local-filesystem backend of :class:`~etl.core.storage.base.Storage`."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+from etl.core.errors import StorageError
+from etl.core.storage.base import ObjectInfo, Storage
+from etl.core.storage.uris import FILE_SCHEME, file_uri
+
+__all__ = ["FileStorage"]
+
+# Atomic writes go through a temporary file with this prefix beside the target; listings skip them.
+_TEMP_PREFIX = ".etl-tmp-"
+
+
+class FileStorage(Storage):
+    """Objects are files under a local folder; writes are atomic (temporary file, then rename).
+
+    Listings follow symlinked files but not symlinked folders below the root (as ``find`` does).
+    """
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(file_uri(root))
+        self.root = root
+
+    def relative_path(self, path: str) -> str:
+        """As :meth:`Storage.relative_path`; an absolute local path counts as its ``file://`` URI."""
+        if path.startswith("/"):
+            path = FILE_SCHEME + path
+        return super().relative_path(path)
+
+    def _local(self, path: str) -> Path:
+        return self.root / self.relative_path(path)
+
+    def list_objects(
+        self, prefix: str = "", *, with_properties: bool = False, recursive: bool = True
+    ) -> Iterator[ObjectInfo]:
+        """Every file whose relative path starts with ``prefix``, in lexicographic order."""
+        prefix = self.relative_path(prefix)
+        folder, _, _ = prefix.rpartition("/")
+        start = folder + "/" if folder else ""
+        for relative, entry in self._walk(self.root / folder, start, recursive=recursive):
+            if not relative.startswith(prefix):
+                continue
+            if not with_properties:
+                yield ObjectInfo(uri=self._uri_prefix + relative, path=relative)
+                continue
+            try:
+                stat = entry.stat()
+            except FileNotFoundError:
+                continue  # deleted while listing
+            yield ObjectInfo(
+                uri=self._uri_prefix + relative,
+                path=relative,
+                size=stat.st_size,
+                last_modified=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
+            )
+
+    def _walk(
+        self, folder: Path, relative: str, *, recursive: bool
+    ) -> Iterator[tuple[str, os.DirEntry[str]]]:
+        """Depth first, each folder's entries sorted with folders keyed as ``name/``.
+
+        That key makes the walk's order the lexicographic order of whole relative paths: a folder's
+        contents all start with ``name/`` and no sibling name contains ``/``.
+        """
+        try:
+            with os.scandir(folder) as scan:
+                entries = [entry for entry in scan if not entry.name.startswith(_TEMP_PREFIX)]
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            raise StorageError(f"cannot list {file_uri(folder)}: {exc.strerror}") from None
+        keyed = [
+            (entry.name + "/" if _is_folder(entry) else entry.name, entry) for entry in entries
+        ]
+        for key, entry in sorted(keyed, key=lambda pair: pair[0]):
+            if key.endswith("/"):
+                if recursive:
+                    yield from self._walk(Path(entry.path), relative + key, recursive=True)
+            elif entry.is_file():
+                yield relative + key, entry
+
+    def list_prefixes(self, prefix: str = "") -> Iterator[str]:
+        """Sub-folders one level below ``prefix`` (a partial last segment filters by name)."""
+        prefix = self.relative_path(prefix)
+        folder, _, partial = prefix.rpartition("/")
+        start = folder + "/" if folder else ""
+        try:
+            with os.scandir(self.root / folder) as scan:
+                folders = sorted(
+                    entry.name + "/"
+                    for entry in scan
+                    if _is_folder(entry) and entry.name.startswith(partial)
+                )
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            raise StorageError(f"cannot list {self.uri_of(start)}: {exc.strerror}") from None
+        for folder_name in folders:
+            yield start + folder_name
+
+    def read_bytes(self, path: str) -> bytes:
+        """The content of the file at ``path``."""
+        target = self._local(path)
+        try:
+            return target.read_bytes()
+        except FileNotFoundError:
+            raise StorageError(f"not found: {self.uri_of(path)}") from None
+        except OSError as exc:
+            raise StorageError(f"cannot read {self.uri_of(path)}: {exc.strerror}") from None
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        """Write through a temporary file in the same folder, then rename it into place."""
+        relative = self.relative_path(path)
+        if not relative:
+            raise StorageError(f"cannot write to the storage root itself: {self.uri}")
+        target = self.root / relative
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=target.parent)
+            try:
+                with os.fdopen(handle, "wb") as temp:
+                    temp.write(data)
+                os.chmod(temp_name, 0o666 & ~_umask())
+                os.replace(temp_name, target)
+            except BaseException:
+                Path(temp_name).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise StorageError(f"cannot write {self.uri_of(path)}: {exc.strerror}") from None
+
+    def exists(self, path: str) -> bool:
+        """Whether a file exists at ``path``."""
+        return self._local(path).is_file()
+
+    def delete(self, path: str) -> None:
+        """Delete the file, then any folders it leaves empty up to the root (as blob "folders" vanish)."""
+        target = self._local(path)
+        try:
+            target.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot delete {self.uri_of(path)}: {exc.strerror}") from None
+        parent = target.parent
+        while parent != self.root and self.root in parent.parents:
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+            parent = parent.parent
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    return entry.is_dir(follow_symlinks=False)
+
+
+@cache
+def _umask() -> int:
+    """The process umask (read once by setting and restoring it), so atomic writes get normal modes."""
+    current = os.umask(0)
+    os.umask(current)
+    return current
