@@ -1,0 +1,370 @@
+"""The ``dataset.yaml`` model: what a dataset is made of, validated with pydantic.
+
+The shape follows PCTasks' ``dataset.yaml`` (``DatasetConfig`` → ``CollectionConfig`` →
+``StorageConfig`` → ``ChunksConfig`` → ``ChunkOptions``/``SplitConfig``) so that a PCTasks dataset
+moves over by rewriting ``${{ }}`` to ``$<< >>``. Unlike PCTasks, every model forbids unknown keys.
+The models describe a dataset *after* templating: a ``$<< ... >>`` expression has already been
+replaced by its value (secrets stay references, ``$<< secrets.NAME >>``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+)
+from pydantic_core import PydanticCustomError
+
+__all__ = [
+    "ARG_NAME_PATTERN",
+    "CLASS_PATTERN",
+    "ENV_NAME_PATTERN",
+    "ID_PATTERN",
+    "AssetStorageConfig",
+    "ChunkOptions",
+    "ChunkStorageConfig",
+    "ChunksConfig",
+    "CodeConfig",
+    "CollectionConfig",
+    "DatasetConfig",
+    "ResourceQuantities",
+    "SplitConfig",
+    "TaskConfig",
+    "TaskName",
+    "TaskResources",
+    "Toleration",
+    "dataset_json_schema",
+]
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+"""Dataset and collection ids: letters, digits, ``.``, ``_`` and ``-``, not starting with a symbol."""
+
+CLASS_PATTERN = r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$"
+"""A collection class reference, ``package.module:ClassName``."""
+
+_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+"""Environment variable names."""
+
+ARG_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
+"""Argument names: letters, digits, ``_`` and ``-`` (``$<< args.year-prefix >>``)."""
+
+
+def _fail(kind: str, message: str) -> PydanticCustomError:
+    """A validation error whose message is ``message`` as written (no pydantic prefix)."""
+    return PydanticCustomError(kind, "{message}", {"message": message})
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise _fail("etl_regex", f"invalid regular expression {value!r}: {exc}") from None
+    return value
+
+
+def _class_reference(value: str) -> str:
+    if not re.match(CLASS_PATTERN, value):
+        raise _fail(
+            "etl_class",
+            f"class must be written 'module:ClassName' (e.g. 'my_module:MyCollection'), got {value!r}",
+        )
+    return value
+
+
+def _quantity(value: Any) -> Any:
+    """A Kubernetes quantity: ``500m``, ``2``, ``0.5``, ``512Mi``; YAML numbers become strings."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        value = str(value)
+    if isinstance(value, str) and not _QUANTITY.match(value):
+        raise _fail(
+            "etl_quantity",
+            f"{value!r} is not a Kubernetes quantity (e.g. '500m', '2', '512Mi', '4Gi')",
+        )
+    return value
+
+
+def _env_value(value: Any) -> Any:
+    """Environment values are strings; YAML scalars (numbers, booleans) are written as text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def _aware(value: Any) -> Any:
+    """``since``: a YAML date means midnight UTC; a time without a zone is UTC."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time(), tzinfo=UTC)
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+Regex = Annotated[str, AfterValidator(_regex)]
+Quantity = Annotated[str, BeforeValidator(_quantity)]
+EnvValue = Annotated[str, BeforeValidator(_env_value)]
+EnvName = Annotated[str, Field(pattern=ENV_NAME_PATTERN)]
+Since = Annotated[datetime, BeforeValidator(_aware), AfterValidator(_utc)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+class SplitConfig(_Model):
+    """One split: list the folders ``depth`` levels under ``prefix``; each folder is listed apart."""
+
+    depth: NonNegativeInt = Field(
+        description="How many folder levels under `prefix` to split at; each folder found at that "
+        "depth is listed for assets by its own create-chunks pass (0: the prefix itself)."
+    )
+    prefix: str | None = Field(
+        None,
+        description="Path under the storage `uri` to split from (default: the `uri` itself).",
+    )
+    folder_matches: Regex | None = Field(
+        None, description="Regular expression a split folder's path must contain (`re.search`)."
+    )
+
+
+class ChunkOptions(_Model):
+    """Which assets of a storage location are listed, and how many go in one chunk file.
+
+    Paths are relative to the storage ``uri``, with ``/`` separators; an asset's depth is the
+    number of folders above it there (``a.tif`` is at depth 0, ``x/y/a.tif`` at depth 2).
+    """
+
+    chunk_length: PositiveInt = Field(
+        30000, description="Most asset URIs in one chunk file (one pod task processes one chunk)."
+    )
+    name_starts_with: str | None = Field(
+        None,
+        description="Only assets under this folder of the storage (`2020` and `2020/` are the same).",
+    )
+    since: Since | None = Field(
+        None,
+        description="Only assets modified at or after this time (ISO 8601; no zone means UTC).",
+    )
+    extensions: list[str] | None = Field(
+        None,
+        description="Only assets whose name's last extension is one of these (`.tif` or `tif`; "
+        "case-insensitive).",
+    )
+    ends_with: str | None = Field(None, description="Only assets whose name ends with this.")
+    matches: Regex | None = Field(
+        None,
+        description="Only assets whose name contains a match of this regular expression "
+        "(`re.search`); with `match_full_path`, the whole relative path.",
+    )
+    match_full_path: bool = Field(
+        False,
+        description="Apply `matches` and `ends_with` to the whole relative path, not only the name.",
+    )
+    limit: PositiveInt | None = Field(
+        None, description="List at most this many assets (per storage location)."
+    )
+    min_depth: NonNegativeInt | None = Field(
+        None, description="Only assets at least this deep (`x/a.tif` is at depth 1)."
+    )
+    max_depth: NonNegativeInt | None = Field(
+        None,
+        description="Only assets at most this deep; `0` means the storage root only.",
+    )
+    list_folders: bool = Field(
+        False,
+        description="List folders instead of files: each folder is one asset, and the filters "
+        "apply to it (`x/y` is at depth 1).",
+    )
+    folder_matches: Regex | None = Field(
+        None,
+        description="Only assets whose folder path (`x/y` for `x/y/a.tif`) contains a match of "
+        "this regular expression.",
+    )
+    folder_matches_at_depth: NonNegativeInt | None = Field(
+        None,
+        description="Apply `folder_matches` to the asset's ancestor folder at this depth only "
+        "(`0`: the first folder) instead of its whole folder path.",
+    )
+
+
+class ChunksConfig(_Model):
+    """How the assets of one storage location are listed and grouped into chunks."""
+
+    options: ChunkOptions = Field(default_factory=ChunkOptions, description="Listing filters.")
+    splits: list[SplitConfig] | None = Field(
+        None,
+        description="Split the listing into parallel parts by folder; without splits the whole "
+        "`uri` is listed by one pass.",
+    )
+
+
+class AssetStorageConfig(_Model):
+    """A storage location holding the assets items are made from."""
+
+    uri: str = Field(
+        description="Where the assets are: `blob://ACCOUNT/CONTAINER/PREFIX`, `file:///path` or a "
+        "local path."
+    )
+    token: str | None = Field(
+        None,
+        description="SAS token for this location (usually `$<< secrets.NAME >>`); without one the "
+        "profile's credentials for the account are used.",
+    )
+    chunks: ChunksConfig = Field(
+        default_factory=ChunksConfig, description="How the assets are listed and chunked."
+    )
+
+
+class ChunkStorageConfig(_Model):
+    """Where run state (chunk files, item ndjson, results) is written."""
+
+    uri: str = Field(
+        description="`blob://ACCOUNT/CONTAINER/PREFIX`, `file:///path` or a local path."
+    )
+    token: str | None = Field(
+        None, description="SAS token for this location (usually `$<< secrets.NAME >>`)."
+    )
+
+
+class CollectionConfig(_Model):
+    """One STAC collection of the dataset, and how its items are made."""
+
+    id: str = Field(pattern=ID_PATTERN, description="The STAC collection id.")
+    collection_class: Annotated[str, AfterValidator(_class_reference)] = Field(
+        alias="class",
+        description="The `Collection` subclass that creates items, as `module:ClassName`; the "
+        "module comes from `code.src` or the image.",
+    )
+    template: str | None = Field(
+        None,
+        description="The collection's STAC JSON: a folder holding `template.json` (and "
+        "`description.md`), or a collection JSON file; usually `$<< local.path(./collection) >>`.",
+    )
+    asset_storage: list[AssetStorageConfig] = Field(
+        description="Where the assets are; may be empty for a collection that is only ingested."
+    )
+    chunk_storage: ChunkStorageConfig | None = Field(
+        None,
+        description="Where run state goes (default: the profile's `workflow.state_storage`).",
+    )
+
+
+class CodeConfig(_Model):
+    """User code shipped with the dataset: uploaded at submit, importable in every pod."""
+
+    src: str = Field(
+        description="A Python module file or package folder; usually `$<< local.path(./my.py) >>`."
+    )
+    requirements: str | None = Field(
+        None, description="A requirements.txt installed with pip before the code runs."
+    )
+    pip_options: list[str] | None = Field(
+        None, description="Extra `pip install` options, e.g. `['--index-url', 'https://...']`."
+    )
+
+
+class ResourceQuantities(_Model):
+    """CPU and memory as Kubernetes quantities."""
+
+    cpu: Quantity | None = Field(None, description="CPU, e.g. `500m` or `2`.")
+    memory: Quantity | None = Field(None, description="Memory, e.g. `512Mi` or `4Gi`.")
+
+
+class TaskResources(_Model):
+    """Kubernetes resource requests and limits of a task's pods."""
+
+    requests: ResourceQuantities | None = Field(None, description="What the scheduler reserves.")
+    limits: ResourceQuantities | None = Field(None, description="The most a pod may use.")
+
+
+class Toleration(_Model):
+    """A Kubernetes toleration, so pods may run on tainted nodes."""
+
+    key: str | None = Field(None, description="The taint key (empty with `Exists`: every taint).")
+    operator: Literal["Equal", "Exists"] = Field("Equal", description="`Equal` or `Exists`.")
+    value: str | None = Field(None, description="The taint value, with `Equal`.")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
+        None,
+        description="`NoSchedule`, `PreferNoSchedule` or `NoExecute` (empty: every effect).",
+    )
+    toleration_seconds: NonNegativeInt | None = Field(
+        None, description="How long a `NoExecute` taint is tolerated."
+    )
+
+
+class TaskName(StrEnum):
+    """The tasks of a collection's workflows that ``task_config`` can tune."""
+
+    CREATE_CHUNKS = "create-chunks"
+    CREATE_ITEMS = "create-items"
+    INGEST_ITEMS = "ingest-items"
+    INGEST_COLLECTION = "ingest-collection"
+
+
+class TaskConfig(_Model):
+    """How one task of one collection runs: pod resources, retries, fan-out, placement."""
+
+    resources: TaskResources | None = Field(None, description="Pod resource requests and limits.")
+    retries: NonNegativeInt | None = Field(
+        None, description="How often a failed pod is retried (with backoff)."
+    )
+    parallelism: PositiveInt | None = Field(
+        None, description="Most pods of this task running at once."
+    )
+    node_selector: dict[str, str] | None = Field(
+        None, description="Node labels the pods must run on."
+    )
+    tolerations: list[Toleration] | None = Field(None, description="Taints the pods tolerate.")
+
+
+class DatasetConfig(_Model):
+    """A dataset: its image, code and arguments, and the collections it makes."""
+
+    id: str = Field(pattern=ID_PATTERN, description="The dataset id.")
+    image: str | None = Field(
+        None,
+        description="Container image the tasks run in (default: the profile's `workflow.image`).",
+    )
+    code: CodeConfig | None = Field(None, description="User code uploaded with the dataset.")
+    args: list[Annotated[str, Field(pattern=ARG_NAME_PATTERN)]] | None = Field(
+        None,
+        description="Names of the arguments the dataset takes (`-a NAME=VALUE`), used as "
+        "`$<< args.NAME >>`.",
+    )
+    environment: dict[EnvName, EnvValue] | None = Field(
+        None,
+        description="Environment variables of every task pod; values may be "
+        "`$<< secrets.NAME >>` references, resolved inside the pod.",
+    )
+    task_config: dict[str, dict[TaskName, TaskConfig]] | None = Field(
+        None,
+        description="Per collection id, then per task (`create-chunks`, `create-items`, "
+        "`ingest-items`, `ingest-collection`): resources, retries, parallelism and placement.",
+    )
+    collections: list[CollectionConfig] = Field(
+        min_length=1, description="The collections the dataset makes (at least one)."
+    )
+
+
+def dataset_json_schema() -> dict[str, Any]:
+    """The JSON schema of ``dataset.yaml`` (after templating), for editors and CI checks."""
+    schema = DatasetConfig.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "etl dataset.yaml"
+    return schema
