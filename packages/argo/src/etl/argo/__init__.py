@@ -1,25 +1,52 @@
-"""etl.argo: compile datasets to Argo Workflows with Hera, the code bundle, the Argo Server client."""
+"""etl.argo: compiling datasets to Argo Workflows (Hera), the code bundle, the Argo Server client.
 
-from etl.argo.bundle import (
-    DATASET_FILE,
-    BundleFile,
-    CodeBundle,
-    bundle_root,
-    plan_bundle,
-    upload_bundle,
+The runner interface (:mod:`etl.argo.runner_api`) is imported eagerly: it is small and light.
+Every other name is imported on first use, so that hera and requests load only when a command
+needs them (``etl --help`` never does). To export a name, add it to ``__all__``, the
+``TYPE_CHECKING`` block and ``_LAZY``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from etl.argo.runner_api import (
+    LogLine,
+    NodeFailure,
+    SubmittedWorkflow,
+    WorkflowNotFoundError,
+    WorkflowPhase,
+    WorkflowRunner,
+    WorkflowStatus,
 )
-from etl.argo.compile import compile_workflow, max_batches
-from etl.argo.compile_options import CompileOptions, WorkflowCommand
+
+if TYPE_CHECKING:
+    from etl.argo.server_client import ArgoClient, argo_base_url
+    from etl.argo.workflow_status import status_from_workflow
 
 __all__ = [
-    "DATASET_FILE",
-    "BundleFile",
-    "CodeBundle",
-    "CompileOptions",
-    "WorkflowCommand",
-    "bundle_root",
-    "compile_workflow",
-    "max_batches",
-    "plan_bundle",
-    "upload_bundle",
+    "ArgoClient",
+    "LogLine",
+    "NodeFailure",
+    "SubmittedWorkflow",
+    "WorkflowNotFoundError",
+    "WorkflowPhase",
+    "WorkflowRunner",
+    "WorkflowStatus",
+    "argo_base_url",
+    "status_from_workflow",
 ]
+
+_LAZY = {
+    "ArgoClient": "etl.argo.server_client",
+    "argo_base_url": "etl.argo.server_client",
+    "status_from_workflow": "etl.argo.workflow_status",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'etl.argo' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
