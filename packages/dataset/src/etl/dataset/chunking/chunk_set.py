@@ -1,0 +1,162 @@
+"""Creating a chunk set: list every asset source, cut the stream into chunk files, write the manifest.
+
+The order of work makes a chunk set trustworthy:
+
+1. delete the run's old manifest, so nobody trusts the old chunk set while it is being replaced;
+2. stream each source's listing into chunk files ``00000.txt, 00001.txt, ...`` (overwriting);
+3. delete chunk files left over from an earlier, larger chunk set of the same run;
+4. write the manifest, last.
+
+A listing that fails raises :class:`~etl.core.errors.StorageError` before step 4: no manifest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from etl.core.storage import Storage
+from etl.dataset.chunking.concurrency import listing_concurrency
+from etl.dataset.chunking.filters import AssetFilter
+from etl.dataset.chunking.manifest import ChunkManifest, SourceListing, write_manifest
+from etl.dataset.chunking.parallel import list_parts
+from etl.dataset.chunking.splits import SplitSpec, plan_parts
+from etl.dataset.chunking.writer import ChunkWriter
+from etl.dataset.layout import RunLayout
+
+__all__ = ["DEFAULT_CHUNK_LENGTH", "ChunkSource", "ChunkingProgress", "create_chunk_set"]
+
+DEFAULT_CHUNK_LENGTH = 1000
+"""URIs per chunk: at 0.1-0.5 s per item, one chunk is 2-8 minutes of a pod's work (docs/chunking.md)."""
+
+
+class ChunkingProgress(Protocol):
+    """Receives progress; methods may be called from listing threads."""
+
+    def listed(self, count: int) -> None:
+        """``count`` more assets were listed."""
+
+    def chunk_written(self, index: int) -> None:
+        """Chunk file ``index`` was written."""
+
+
+@dataclass(frozen=True)
+class ChunkSource:
+    """One ``asset_storage`` entry, ready to list.
+
+    Attributes:
+        storage: The asset storage, opened at its URI.
+        asset_filter: Its chunk options as a filter.
+        splits: Its splits (none: one listing).
+        limit: Most assets it contributes (its ``limit`` option).
+        options: Its options as given, recorded in the manifest.
+    """
+
+    storage: Storage
+    asset_filter: AssetFilter = field(default_factory=AssetFilter)
+    splits: Sequence[SplitSpec] = ()
+    limit: int | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def create_chunk_set(
+    sources: Sequence[ChunkSource],
+    chunk_storage: Storage,
+    layout: RunLayout,
+    *,
+    collection: str,
+    chunk_length: int = DEFAULT_CHUNK_LENGTH,
+    limit: int | None = None,
+    concurrency: int | None = None,
+    progress: ChunkingProgress | None = None,
+    recorded_options: Mapping[str, Any] | None = None,
+) -> ChunkManifest:
+    """List ``sources`` into ``layout``'s chunk set in ``chunk_storage``, manifest last.
+
+    Args:
+        sources: The asset storages, listed one after the other in this order.
+        chunk_storage: Where the chunk files go.
+        layout: The run's layout.
+        collection: The collection id, recorded in the manifest.
+        chunk_length: URIs per chunk file.
+        limit: Most assets over all sources (``--limit``).
+        concurrency: Most listings at once per storage account (default: ``$ETL_LISTING_CONCURRENCY``
+            or 8).
+        progress: Told about listed assets and written chunks.
+        recorded_options: Extra options recorded in the manifest (e.g. ``since``).
+
+    Raises:
+        StorageError: when listing or writing fails; no manifest is left behind.
+    """
+    workers = listing_concurrency(concurrency)
+    started = time.monotonic()
+    chunk_storage.delete(layout.manifest_path)
+    on_listed = progress.listed if progress is not None else None
+    on_chunk = progress.chunk_written if progress is not None else None
+    listings: list[SourceListing] = []
+    remaining = limit
+    with (
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listing") as executor,
+        ChunkWriter(chunk_storage, layout, chunk_length, on_chunk=on_chunk) as writer,
+    ):
+        for source in sources:
+            cap = _smaller(remaining, source.limit)
+            if cap == 0:
+                listings.append(SourceListing(uri=source.storage.uri, assets=0, parts=0))
+                continue
+            parts = plan_parts(source.storage, source.splits, map_calls=executor.map)
+            before = writer.asset_count
+            listing = list_parts(
+                source.storage,
+                parts,
+                source.asset_filter,
+                executor=executor,
+                concurrency=workers,
+                cap=cap,
+                on_listed=on_listed,
+            )
+            with closing(listing):  # on failure, stop the other parts' listings at once
+                writer.extend(listing)
+            count = writer.asset_count - before
+            listings.append(SourceListing(uri=source.storage.uri, assets=count, parts=len(parts)))
+            if remaining is not None:
+                remaining -= count
+        stats = writer.finish()
+    _delete_stale_chunks(chunk_storage, layout, stats.chunk_count)
+    manifest = ChunkManifest(
+        run_id=layout.run_id,
+        collection=collection,
+        chunk_count=stats.chunk_count,
+        asset_count=stats.asset_count,
+        chunk_length=chunk_length,
+        digest=stats.digest,
+        listing_seconds=round(time.monotonic() - started, 3),
+        options={
+            "limit": limit,
+            **(recorded_options or {}),
+            "sources": {source.storage.uri: dict(source.options) for source in sources},
+        },
+        sources=listings,
+    )
+    write_manifest(chunk_storage, layout, manifest)
+    return manifest
+
+
+def _smaller(first: int | None, second: int | None) -> int | None:
+    values = [value for value in (first, second) if value is not None]
+    return min(values) if values else None
+
+
+def _delete_stale_chunks(storage: Storage, layout: RunLayout, chunk_count: int) -> None:
+    """Delete chunk files numbered ``chunk_count`` or more (from an earlier run of ``layout``)."""
+    stale = [
+        info.path
+        for info in storage.list_objects(layout.chunks_prefix)
+        if (index := layout.chunk_index(info.path)) is not None and index >= chunk_count
+    ]
+    for path in stale:
+        storage.delete(path)

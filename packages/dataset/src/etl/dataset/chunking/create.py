@@ -1,0 +1,159 @@
+"""create-chunks for one collection of a dataset: its asset storages into its chunk storage.
+
+This is what ``etl-task create-chunks`` (in a pod) and the local runner call.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from etl.core.errors import InputError
+from etl.core.profiles.model import Profile
+from etl.core.storage import Storage, open_storage
+from etl.core.templating import SecretLookup, find_secret_refs, resolve_secret_refs
+from etl.dataset.chunking.chunk_set import (
+    DEFAULT_CHUNK_LENGTH,
+    ChunkingProgress,
+    ChunkSource,
+    create_chunk_set,
+)
+from etl.dataset.chunking.filters import AssetFilter
+from etl.dataset.chunking.manifest import ChunkManifest
+from etl.dataset.chunking.splits import SplitSpec
+from etl.dataset.layout import RunLayout
+from etl.dataset.model import AssetStorageConfig, ChunkOptions, CollectionConfig
+
+__all__ = ["asset_filter_of", "chunk_length_of", "chunk_storage_of", "create_chunks"]
+
+
+def create_chunks(
+    collection: CollectionConfig,
+    *,
+    run_id: str,
+    profile: Profile | None = None,
+    secrets: SecretLookup | None = None,
+    limit: int | None = None,
+    since: datetime | None = None,
+    concurrency: int | None = None,
+    progress: ChunkingProgress | None = None,
+) -> ChunkManifest:
+    """List the assets of every ``asset_storage`` entry of ``collection`` into its chunk set.
+
+    Args:
+        collection: The collection (templated; secrets may still be references).
+        run_id: The run (workflow name) the chunks belong to.
+        profile: Storage credentials per account, and the default chunk storage.
+        secrets: Resolves ``$<< secrets.NAME >>`` in storage tokens.
+        limit: At most this many assets over the collection (``--limit``).
+        since: Only assets modified since (``--since``); wins over each entry's ``since``.
+        concurrency: Most listings at once per storage account.
+        progress: Told about listed assets and written chunks.
+
+    Returns:
+        The manifest, as written after the last chunk.
+
+    Raises:
+        InputError: when the collection has no chunk storage and the profile none either.
+        StorageError: when listing or writing fails; no manifest is left behind.
+    """
+    chunk_storage = chunk_storage_of(collection, profile=profile, secrets=secrets)
+    sources = [
+        _source(entry, profile=profile, secrets=secrets, since=since)
+        for entry in collection.asset_storage
+    ]
+    return create_chunk_set(
+        sources,
+        chunk_storage,
+        RunLayout(run_id),
+        collection=collection.id,
+        chunk_length=chunk_length_of(collection),
+        limit=limit,
+        concurrency=concurrency,
+        progress=progress,
+        recorded_options={"since": since.astimezone(UTC).isoformat() if since else None},
+    )
+
+
+def chunk_storage_of(
+    collection: CollectionConfig,
+    *,
+    profile: Profile | None = None,
+    secrets: SecretLookup | None = None,
+) -> Storage:
+    """The collection's chunk storage, else the profile's ``workflow.state_storage``.
+
+    Raises:
+        InputError: when neither is set.
+    """
+    if collection.chunk_storage is not None:
+        return open_storage(
+            collection.chunk_storage.uri,
+            profile=profile,
+            sas_token=_token(collection.chunk_storage.token, secrets),
+        )
+    if profile is not None and profile.workflow.state_storage:
+        return open_storage(
+            f"{profile.workflow.state_storage.rstrip('/')}/{collection.id}", profile=profile
+        )
+    raise InputError(
+        f"collection {collection.id!r} has no chunk_storage and the profile sets no "
+        "workflow.state_storage"
+    )
+
+
+def chunk_length_of(collection: CollectionConfig) -> int:
+    """The chunk length of the collection: its first storage entry's, else the default."""
+    for entry in collection.asset_storage:
+        if "chunk_length" in entry.chunks.options.model_fields_set:
+            return entry.chunks.options.chunk_length
+    return DEFAULT_CHUNK_LENGTH
+
+
+def asset_filter_of(options: ChunkOptions, *, since: datetime | None = None) -> AssetFilter:
+    """The filter of one storage entry's chunk options; ``since`` overrides the option's."""
+    return AssetFilter(
+        name_starts_with=options.name_starts_with,
+        extensions=options.extensions,
+        ends_with=options.ends_with,
+        matches=options.matches,
+        match_full_path=options.match_full_path,
+        min_depth=options.min_depth,
+        max_depth=options.max_depth,
+        folder_matches=options.folder_matches,
+        folder_matches_at_depth=options.folder_matches_at_depth,
+        since=since if since is not None else options.since,
+        list_folders=options.list_folders,
+    )
+
+
+def _source(
+    entry: AssetStorageConfig,
+    *,
+    profile: Profile | None,
+    secrets: SecretLookup | None,
+    since: datetime | None,
+) -> ChunkSource:
+    options = entry.chunks.options
+    recorded: dict[str, Any] = options.model_dump(mode="json", exclude_defaults=True)
+    return ChunkSource(
+        storage=open_storage(entry.uri, profile=profile, sas_token=_token(entry.token, secrets)),
+        asset_filter=asset_filter_of(options, since=since),
+        splits=[
+            SplitSpec(prefix=split.prefix, depth=split.depth, folder_matches=split.folder_matches)
+            for split in entry.chunks.splits or ()
+        ],
+        limit=options.limit,
+        options=recorded,
+    )
+
+
+def _token(token: str | None, secrets: SecretLookup | None) -> str | None:
+    if token is None or not find_secret_refs(token):
+        return token
+    if secrets is None:
+        raise InputError(
+            f"a storage token refers to secrets ({', '.join(find_secret_refs(token))})"
+            " but no secret backend was given"
+        )
+    return resolve_secret_refs(token, secrets)

@@ -1,0 +1,104 @@
+"""Listing one part of an asset storage: a stream of asset URIs that pass the filters.
+
+This is the per-object hot path of create-chunks. It asks the storage for properties only when
+``since`` needs them (names-only listings cost the SDK ~7x less CPU per blob) and runs only the
+predicates of options that are set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from etl.core.storage import ObjectInfo, Storage
+from etl.dataset.chunking.filters import AssetFilter, folders_of
+from etl.dataset.chunking.splits import ListingPart
+
+__all__ = ["list_part", "shared_folder_uris"]
+
+
+def list_part(storage: Storage, part: ListingPart, asset_filter: AssetFilter) -> Iterator[str]:
+    """The URIs of the assets of ``part`` in listing order (files, or folders with ``list_folders``).
+
+    Folders at or above the part's own folder (see :func:`shared_folder_uris`) may also be yielded
+    by other parts; the caller removes those repeats.
+    """
+    prefix = _listing_prefix(part, asset_filter.folder_prefix)
+    if prefix is None:
+        return
+    objects = storage.list_objects(
+        prefix, with_properties=asset_filter.needs_properties, recursive=part.recursive
+    )
+    if part.exclude:
+        excluded = part.exclude
+        objects = (info for info in objects if not info.path.startswith(excluded))
+    if asset_filter.list_folders:
+        yield from _folders(storage, objects, asset_filter)
+    else:
+        yield from _files(objects, asset_filter)
+
+
+def _listing_prefix(part: ListingPart, folder_prefix: str) -> str | None:
+    """The narrowest prefix covering both the part and ``name_starts_with``; ``None`` if disjoint."""
+    if part.prefix.startswith(folder_prefix):
+        return part.prefix
+    if folder_prefix.startswith(part.prefix) and part.recursive:
+        return folder_prefix
+    return None
+
+
+def _files(objects: Iterator[ObjectInfo], asset_filter: AssetFilter) -> Iterator[str]:
+    if asset_filter.needs_properties:
+        accepts, is_recent = asset_filter.accepts, asset_filter.is_recent
+        for info in objects:
+            path = info.path
+            if not path.endswith("/") and is_recent(info.last_modified) and accepts(path):
+                yield info.uri
+    elif asset_filter.is_empty:
+        for info in objects:
+            if not info.path.endswith("/"):
+                yield info.uri
+    else:
+        accepts = asset_filter.accepts
+        for info in objects:
+            path = info.path
+            if not path.endswith("/") and accepts(path):
+                yield info.uri
+
+
+def _folders(
+    storage: Storage, objects: Iterator[ObjectInfo], asset_filter: AssetFilter
+) -> Iterator[str]:
+    """Every folder above a listed object, once: a folder's contents are contiguous in the listing.
+
+    Keeps only the previous object's folder chain, so memory does not grow with the listing.
+    """
+    previous: list[str] = []
+    pending: dict[str, bool] = {}
+    for info in objects:
+        chain = folders_of(info.path)
+        recent = asset_filter.is_recent(info.last_modified)
+        common = 0
+        while common < min(len(chain), len(previous)) and chain[common] == previous[common]:
+            common += 1
+        # Folders left behind are complete: emit those that saw a recent object.
+        yield from _close(storage, previous[common:], pending, asset_filter)
+        for folder in chain[common:]:
+            pending[folder] = False
+        if recent:
+            for folder in chain:
+                pending[folder] = True
+        previous = chain
+    yield from _close(storage, previous, pending, asset_filter)
+
+
+def _close(
+    storage: Storage, folders: list[str], pending: dict[str, bool], asset_filter: AssetFilter
+) -> Iterator[str]:
+    for folder in folders:
+        if pending.pop(folder, False) and asset_filter.accepts(folder):
+            yield storage.uri_of(folder)
+
+
+def shared_folder_uris(storage: Storage, part: ListingPart) -> frozenset[str]:
+    """URIs of the folders that ``part`` may yield with ``list_folders`` and other parts may too."""
+    return frozenset(storage.uri_of(folder) for folder in folders_of(part.prefix))

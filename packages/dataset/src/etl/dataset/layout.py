@@ -1,0 +1,93 @@
+"""The run layout: where a run's chunks, items, results and errors live in a chunk storage.
+
+A run of a command has a ``run_id`` (the workflow name). Every name below is relative to the
+collection's ``chunk_storage`` root; nothing else in etl builds these names by hand::
+
+    {run_id}/chunks/manifest.json   written last; readers trust only chunk sets with a manifest
+    {run_id}/chunks/00000.txt       one asset URI a line
+    {run_id}/items/00000.ndjson     items of chunk 00000
+    {run_id}/results/00000.json     per-chunk result record
+    {run_id}/errors/00000.ndjson    per-asset failures
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from etl.core.errors import InputError
+
+__all__ = ["RunLayout"]
+
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_CHUNK_NAME = re.compile(r"^(\d{5,})\.txt$")
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    """The names of one run's files, relative to a chunk storage root.
+
+    Attributes:
+        run_id: The run's id (the workflow name): letters, digits, ``.``, ``_`` and ``-``.
+    """
+
+    run_id: str
+
+    def __post_init__(self) -> None:
+        if not _RUN_ID.match(self.run_id) or ".." in self.run_id:
+            raise InputError(
+                f"invalid run id {self.run_id!r}: use letters, digits, '.', '_' and '-'"
+            )
+
+    @property
+    def prefix(self) -> str:
+        """The folder holding everything of this run: ``{run_id}/``."""
+        return f"{self.run_id}/"
+
+    @property
+    def chunks_prefix(self) -> str:
+        """The folder of the chunk files and their manifest."""
+        return f"{self.run_id}/chunks/"
+
+    @property
+    def manifest_path(self) -> str:
+        """The chunk set's manifest, written after every chunk file."""
+        return f"{self.chunks_prefix}manifest.json"
+
+    def chunk_path(self, index: int) -> str:
+        """Chunk ``index`` (0-based): ``{run_id}/chunks/00042.txt``."""
+        return f"{self.chunks_prefix}{_number(index)}.txt"
+
+    def items_path(self, index: int) -> str:
+        """The ndjson items made from chunk ``index``."""
+        return f"{self.run_id}/items/{_number(index)}.ndjson"
+
+    def result_path(self, index: int) -> str:
+        """The result record of chunk ``index``."""
+        return f"{self.run_id}/results/{_number(index)}.json"
+
+    def errors_path(self, index: int) -> str:
+        """The per-asset failures of chunk ``index``."""
+        return f"{self.run_id}/errors/{_number(index)}.ndjson"
+
+    def chunk_index(self, path: str) -> int | None:
+        """The index of the chunk file at ``path`` (relative), or ``None`` if it is not one."""
+        if not path.startswith(self.chunks_prefix):
+            return None
+        match = _CHUNK_NAME.match(path[len(self.chunks_prefix) :])
+        return int(match.group(1)) if match else None
+
+    @staticmethod
+    def chunks_of_batch(batch_index: int, batch_count: int, chunk_count: int) -> range:
+        """The chunk indices batch ``batch_index`` of ``batch_count`` works through: ``j % B == i``."""
+        if batch_count < 1 or not 0 <= batch_index < batch_count:
+            raise InputError(
+                f"batch index {batch_index} is not within a batch count of {batch_count}"
+            )
+        return range(batch_index, chunk_count, batch_count)
+
+
+def _number(index: int) -> str:
+    if index < 0:
+        raise ValueError(f"negative chunk index {index}")
+    return f"{index:05d}"
