@@ -22,23 +22,53 @@ from etl.argo.runner_api import (
 )
 
 if TYPE_CHECKING:
+    from etl.argo.bundle import (
+        DATASET_FILE,
+        BundleFile,
+        CodeBundle,
+        bundle_root,
+        plan_bundle,
+        upload_bundle,
+    )
+    from etl.argo.compile import compile_workflow, max_batches
+    from etl.argo.compile_options import CompileOptions, WorkflowCommand
     from etl.argo.server_client import ArgoClient, argo_base_url
     from etl.argo.workflow_status import status_from_workflow
 
 __all__ = [
+    "DATASET_FILE",
     "ArgoClient",
+    "BundleFile",
+    "CodeBundle",
+    "CompileOptions",
     "LogLine",
     "NodeFailure",
     "SubmittedWorkflow",
+    "WorkflowCommand",
     "WorkflowNotFoundError",
     "WorkflowPhase",
     "WorkflowRunner",
     "WorkflowStatus",
     "argo_base_url",
+    "bundle_root",
+    "compile_workflow",
+    "max_batches",
+    "plan_bundle",
     "status_from_workflow",
+    "upload_bundle",
 ]
 
 _LAZY = {
+    "DATASET_FILE": "etl.argo.bundle",
+    "BundleFile": "etl.argo.bundle",
+    "CodeBundle": "etl.argo.bundle",
+    "bundle_root": "etl.argo.bundle",
+    "plan_bundle": "etl.argo.bundle",
+    "upload_bundle": "etl.argo.bundle",
+    "compile_workflow": "etl.argo.compile",
+    "max_batches": "etl.argo.compile",
+    "CompileOptions": "etl.argo.compile_options",
+    "WorkflowCommand": "etl.argo.compile_options",
     "ArgoClient": "etl.argo.server_client",
     "argo_base_url": "etl.argo.server_client",
     "status_from_workflow": "etl.argo.workflow_status",

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from etl.core.errors import ConfigError, ProfileError
+from etl.core.errors import ProfileError
 from etl.core.paths import state_dir
 from etl.core.profiles.model import Profile, RunnerKind
 from etl.core.storage import file_uri
 from etl.core.storage.uris import BLOB_SCHEME, FILE_SCHEME, local_path_of
-from etl.dataset.model import DatasetConfig
+from etl.dataset.loader import LoadedDataset
 
 __all__ = [
     "DATASET_FILE",
@@ -105,13 +105,10 @@ def bundle_root(profile: Profile) -> str:
     )
 
 
-def _local_path(value: str, field: str) -> Path:
-    try:
-        path = local_path_of(value)
-    except Exception as exc:
-        raise ConfigError(f"{value!r} is not a local path: {exc}", field=field) from None
+def _local_path(dataset: LoadedDataset, value: str, field: tuple[str | int, ...]) -> Path:
+    path = local_path_of(value) if value.startswith(FILE_SCHEME) else dataset.resolve_path(value)
     if not path.exists():
-        raise ConfigError(f"{path} does not exist", field=field)
+        raise dataset.error(field, f"{path} does not exist")
     return path
 
 
@@ -137,34 +134,37 @@ def _digest(files: list[BundleFile]) -> str:
     return hasher.hexdigest()[:_DIGEST_CHARS]
 
 
-def plan_bundle(dataset: DatasetConfig, profile: Profile) -> CodeBundle:
+def plan_bundle(dataset: LoadedDataset, profile: Profile) -> CodeBundle:
     """The bundle of ``dataset`` for ``profile``: files read and hashed, nothing uploaded.
 
     Raises:
-        ConfigError: ``code.src``, ``code.requirements`` or a ``template`` names no local file.
+        ConfigError: ``code.src``, ``code.requirements`` or a ``template`` names no local file
+            (located in the dataset file).
         ProfileError: The profile has nowhere to put bundles.
     """
-    document: dict[str, Any] = dataset.model_dump(mode="json", by_alias=True, exclude_none=True)
+    document: dict[str, Any] = dataset.resolved_document()
     files: list[BundleFile] = []
     code = document.get("code")
     if code is not None:
-        src = _local_path(code["src"], "code.src")
+        src = _local_path(dataset, code["src"], ("code", "src"))
         code["src"] = f"code/{src.name}"
         files += _files_under(src, code["src"])
         if "requirements" in code:
-            requirements = _local_path(code["requirements"], "code.requirements")
+            requirements = _local_path(dataset, code["requirements"], ("code", "requirements"))
             code["requirements"] = "requirements.txt"
             files += _files_under(requirements, code["requirements"])
     for index, collection in enumerate(document["collections"]):
         if "template" in collection:
-            template = _local_path(collection["template"], f"collections[{index}].template")
+            template = _local_path(
+                dataset, collection["template"], ("collections", index, "template")
+            )
             collection["template"] = f"templates/{collection['id']}/{template.name}"
             files += _files_under(template, collection["template"])
     text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     files.append(BundleFile(DATASET_FILE, text.encode()))
     files.sort(key=lambda bundle_file: bundle_file.path)
     digest = _digest(files)
-    return CodeBundle(tuple(files), digest, f"{bundle_root(profile)}/{dataset.id}/{digest}")
+    return CodeBundle(tuple(files), digest, f"{bundle_root(profile)}/{dataset.config.id}/{digest}")
 
 
 def upload_bundle(bundle: CodeBundle, profile: Profile) -> str:

@@ -25,10 +25,10 @@ from etl.argo.compile_options import CompileOptions, WorkflowCommand
 from etl.argo.compile_templates import ContainerTemplates
 from etl.argo.pod_environment import pod_env, pod_labels
 from etl.argo.task_command import TaskCommandLines
-from etl.core.errors import ConfigError, UnknownCollectionError
 from etl.core.profiles.model import Profile
 from etl.core.templating import find_secret_refs
-from etl.dataset.model import CollectionConfig, DatasetConfig, TaskConfig, TaskName
+from etl.dataset.loader import LoadedDataset
+from etl.dataset.model import CollectionConfig, TaskConfig, TaskName
 
 __all__ = ["compile_workflow", "max_batches"]
 
@@ -61,21 +61,11 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _secret_names(dataset: DatasetConfig) -> list[str]:
+def _secret_names(document: dict[str, Any]) -> list[str]:
     names: list[str] = []
-    for text in _strings(dataset.model_dump(mode="json", by_alias=True, exclude_none=True)):
+    for text in _strings(document):
         names += [name for name in find_secret_refs(text) if name not in names]
     return names
-
-
-def _select(dataset: DatasetConfig, wanted: tuple[str, ...] | None) -> list[CollectionConfig]:
-    if wanted is None:
-        return list(dataset.collections)
-    by_id = {collection.id: collection for collection in dataset.collections}
-    for collection_id in wanted:
-        if collection_id not in by_id:
-            raise UnknownCollectionError(collection_id, list(by_id))
-    return [by_id[collection_id] for collection_id in dict.fromkeys(wanted)]
 
 
 class _Builder:
@@ -85,25 +75,26 @@ class _Builder:
         self,
         models: ModuleType,
         *,
-        dataset: DatasetConfig,
+        dataset: LoadedDataset,
         profile: Profile,
         options: CompileOptions,
         bundle: CodeBundle,
         collections: list[CollectionConfig],
     ) -> None:
-        image = dataset.image or profile.workflow.image
+        config = dataset.config
+        image = config.image or profile.workflow.image
         if not image:
-            raise ConfigError(
-                "no image: set the dataset's image or the profile's workflow.image", field="image"
+            raise dataset.error(
+                ("id",), "no image: set the dataset's image or the profile's workflow.image"
             )
         self.m = models
-        self.dataset = dataset
+        self.dataset = config
         self.options = options
         self.batches = max_batches(profile, len(collections))
         self.commands = TaskCommandLines(bundle.dataset_uri)
-        env = pod_env(models, profile, _secret_names(dataset))
+        env = pod_env(models, profile, _secret_names(dataset.resolved_document()))
         env += [
-            models.EnvVar(name=k, value=v) for k, v in sorted((dataset.environment or {}).items())
+            models.EnvVar(name=k, value=v) for k, v in sorted((config.environment or {}).items())
         ]
         self.containers = ContainerTemplates(models, image, tuple(env))
         self.templates: list[Any] = []
@@ -246,7 +237,7 @@ def _spec(models: ModuleType, profile: Profile, builder: _Builder, labels: dict[
 
 
 def compile_workflow(
-    dataset: DatasetConfig,
+    dataset: LoadedDataset,
     command: WorkflowCommand | str,
     profile: Profile,
     *,
@@ -259,7 +250,7 @@ def compile_workflow(
     """The Argo manifest (a ``Workflow``, or a ``CronWorkflow`` with ``schedule``) as a dict.
 
     Args:
-        dataset: The loaded, templated dataset.
+        dataset: The loaded, templated dataset (``etl.dataset.load_dataset``).
         command: ``process-items``, ``create-chunks`` or ``ingest-collection``.
         profile: The active profile (namespace, image fallback, service account, limits, secrets).
         collections: Collection ids to include (default: all), in the order given.
@@ -270,7 +261,7 @@ def compile_workflow(
 
     Raises:
         InputError: Bad options or an unknown collection (exit 2).
-        ConfigError: The dataset has no image, or its code files are missing.
+        ConfigError: The dataset has no image, or its code files are missing (located).
         ProfileError: The profile cannot run the workflow safely (e.g. a DSN with a password).
     """
     options = CompileOptions(
@@ -280,7 +271,7 @@ def compile_workflow(
         since,
         schedule,
     )
-    selected = _select(dataset, options.collections)
+    selected = dataset.select_collections(options.collections or ())
     models = hera_models()
     builder = _Builder(
         models,
@@ -305,14 +296,14 @@ def compile_workflow(
     )
 
     labels = {
-        "etl.dev/dataset": label_value(dataset.id),
+        "etl.dev/dataset": label_value(dataset.config.id),
         "etl.dev/command": options.command.value,
         "etl.dev/version": label_value(_etl_version()),
     }
     if len(selected) == 1:
         labels["etl.dev/collection"] = label_value(selected[0].id)
     metadata = models.ObjectMeta(
-        generate_name=f"{dns_label(dataset.id)}-{options.command.value}-",
+        generate_name=f"{dns_label(dataset.config.id)}-{options.command.value}-",
         namespace=profile.argo.namespace,
         labels=labels,
     )
@@ -326,7 +317,7 @@ def compile_workflow(
             api_version="argoproj.io/v1alpha1",
             kind="CronWorkflow",
             metadata=models.ObjectMeta(
-                name=f"{dns_label(dataset.id)}-{options.command.value}",
+                name=f"{dns_label(dataset.config.id)}-{options.command.value}",
                 namespace=profile.argo.namespace,
                 labels=labels,
             ),
