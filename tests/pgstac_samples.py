@@ -24,9 +24,7 @@ def make_collection(collection_id: str, *, title: str = "Test collection") -> di
     }
 
 
-def make_item(
-    collection_id: str, n: int, *, month: int = 1, title: str = "tile"
-) -> dict[str, Any]:
+def make_item(collection_id: str, n: int, *, month: int = 1, title: str = "tile") -> dict[str, Any]:
     """Item number ``n`` of ``collection_id``, dated the first of ``month`` 2024."""
     x = (n % 360) - 180 + 0.5
     y = ((n // 360) % 180) - 90 + 0.5

@@ -167,7 +167,7 @@ class _BatchLoader:
         """Sleep before the next attempt, or raise once the attempts are spent."""
         if attempt >= self.retry.attempts:
             raise RemoteError(
-                f"{doing} into collection {self.collection_id!r} failed after {attempt} "
+                f"{doing} for collection {self.collection_id!r} failed after {attempt} "
                 f"attempt(s): {_first_line(exc)}"
             ) from exc
         delay = self.retry.delay(attempt)
