@@ -32,6 +32,10 @@ class ProgressReporter(Protocol):
         """Record ``count`` more units done."""
         ...
 
+    def note(self, text: str) -> None:
+        """Show ``text`` (e.g. ``12 chunks written``) beside the count from now on."""
+        ...
+
 
 class PlainProgress:
     """Progress as plain lines, at most one every ``interval`` seconds, and a last one at the end.
@@ -61,6 +65,7 @@ class PlainProgress:
         self._clock = clock
         self._started = clock()
         self._last_line = self._started
+        self._note = ""
 
     def advance(self, count: int = 1) -> None:
         """Record ``count`` more units; print a line when ``interval`` has passed."""
@@ -68,6 +73,10 @@ class PlainProgress:
         now = self._clock()
         if now - self._last_line >= self._interval:
             self._print(now)
+
+    def note(self, text: str) -> None:
+        """Append ``text`` to the following lines."""
+        self._note = text
 
     def finish(self) -> None:
         """Print the final line."""
@@ -78,16 +87,21 @@ class PlainProgress:
         elapsed = now - self._started
         rate = f" ({self.done / elapsed:.0f}/s)" if elapsed > 0 else ""
         of_total = f"/{self.total}" if self.total is not None else ""
-        print(f"[{self.label}] {self.done}{of_total}{rate}", file=self._stream, flush=True)
+        note = f", {self._note}" if self._note else ""
+        print(f"[{self.label}] {self.done}{of_total}{rate}{note}", file=self._stream, flush=True)
 
 
 class _RichProgress:
-    def __init__(self, bar: Any, task: Any) -> None:
+    def __init__(self, bar: Any, task: Any, label: str) -> None:
         self._bar = bar
         self._task = task
+        self._label = label
 
     def advance(self, count: int = 1) -> None:
         self._bar.advance(self._task, count)
+
+    def note(self, text: str) -> None:
+        self._bar.update(self._task, description=f"{self._label} ({text})")
 
 
 @contextmanager
@@ -122,4 +136,4 @@ def report_progress(
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=Console(file=out), transient=False) as bar:
-        yield _RichProgress(bar, bar.add_task(label, total=total))
+        yield _RichProgress(bar, bar.add_task(label, total=total), label)

@@ -1,0 +1,173 @@
+"""``etl-task create-chunks``: list a collection's assets into the run's chunk set.
+
+Writes ``{run_id}/chunks/00000.txt ...`` and ``manifest.json`` (last) to the collection's chunk
+storage, then, with ``--outputs DIR``, the files Argo reads as output parameters: ``chunk-count``
+(C) and ``batch-count`` (B = min(C, the profile's ``workflow.max_pods``)).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from etl.core.errors import UnknownCollectionError
+
+if TYPE_CHECKING:
+    from etl.core.progress import ProgressReporter
+    from etl.dataset.chunking import ChunkManifest
+    from etl.dataset.model import CollectionConfig
+    from etl.task.environment import TaskEnvironment
+
+__all__ = ["batch_count", "parse_since", "register", "run", "write_outputs"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``create-chunks`` subcommand."""
+    parser = subparsers.add_parser(
+        "create-chunks",
+        help="list a collection's assets into chunk files (one asset URI a line)",
+        description="List the assets of every asset_storage entry of a collection and write them "
+        "as chunk files plus a manifest to its chunk storage, under the run's prefix.",
+    )
+    parser.add_argument(
+        "--dataset",
+        required=True,
+        help="the bundle's resolved dataset.json (URI or path); by hand, a dataset.yaml or its "
+        "folder also works",
+    )
+    parser.add_argument("--collection", required=True, help="the collection id")
+    parser.add_argument("--run-id", required=True, help="the run (workflow) name")
+    parser.add_argument("--limit", type=_positive, help="at most N assets over the collection")
+    parser.add_argument(
+        "--since", type=parse_since, help="only assets modified since (ISO 8601; no zone = UTC)"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_positive,
+        help="most listings at once per storage account (default: $ETL_LISTING_CONCURRENCY or 8)",
+    )
+    parser.add_argument(
+        "--outputs", type=Path, help="write chunk-count and batch-count files here (Argo outputs)"
+    )
+    parser.set_defaults(subcommand=sys.modules[__name__])
+
+
+def run(args: argparse.Namespace) -> int:
+    """Create the chunk set; print its manifest's counts on stdout."""
+    from etl.core.progress import report_progress
+    from etl.dataset.chunking import create_chunks
+    from etl.task.environment import TaskEnvironment
+
+    environment = TaskEnvironment()
+    collection = _collection(args.dataset, args.collection, environment)
+    with report_progress("assets listed") as bar:
+        manifest = create_chunks(
+            collection,
+            run_id=args.run_id,
+            profile=environment.profile,
+            secrets=_LazySecrets(environment),
+            limit=args.limit,
+            since=args.since,
+            concurrency=args.concurrency,
+            progress=_BarProgress(bar),
+        )
+    batches = batch_count(manifest.chunk_count, environment.profile.workflow.max_pods)
+    if args.outputs is not None:
+        write_outputs(args.outputs, manifest, batches)
+    print(
+        f"{manifest.asset_count} assets in {manifest.chunk_count} chunks "
+        f"({batches} batches) in {manifest.listing_seconds:.1f}s"
+    )
+    return 0
+
+
+def batch_count(chunk_count: int, max_pods: int) -> int:
+    """How many fan-out pods share ``chunk_count`` chunks: ``min(C, max_pods)``."""
+    return min(chunk_count, max_pods)
+
+
+def write_outputs(folder: Path, manifest: ChunkManifest, batches: int) -> None:
+    """The ``chunk-count`` and ``batch-count`` files Argo reads as output parameters."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "chunk-count").write_text(str(manifest.chunk_count))
+    (folder / "batch-count").write_text(str(batches))
+
+
+def parse_since(value: str) -> datetime:
+    """An ISO 8601 date or time; raises ``ArgumentTypeError`` with the format expected."""
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an ISO 8601 date or time (e.g. 2024-05-01 or 2024-05-01T12:00:00Z)"
+        ) from None
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive integer")
+    return number
+
+
+def _collection(dataset: str, collection_id: str, environment: TaskEnvironment) -> CollectionConfig:
+    """The collection from a bundle's ``dataset.json``, or (by hand) from a ``dataset.yaml``."""
+    import json
+
+    from etl.dataset.loader import load_dataset
+    from etl.dataset.model import DatasetConfig
+
+    if dataset.endswith(".json"):
+        root, _, name = dataset.rpartition("/")
+        document = json.loads(environment.storage(root or ".").read_text(name))
+        collections = DatasetConfig.model_validate(document).collections
+    else:
+        collections = load_dataset(dataset, profile=environment.profile).config.collections
+    for collection in collections:
+        if collection.id == collection_id:
+            return collection
+    raise UnknownCollectionError(collection_id, [c.id for c in collections])
+
+
+class _LazySecrets:
+    """Opens the secret backend only if a storage token refers to a secret."""
+
+    def __init__(self, environment: TaskEnvironment) -> None:
+        self._environment = environment
+
+    def get(self, name: str) -> str:
+        return self._environment.secrets.get(name)
+
+
+class _BarProgress:
+    """Shows listed assets as the bar's count, and the listing rate and chunks written beside it."""
+
+    def __init__(self, bar: ProgressReporter) -> None:
+        self._bar = bar
+        self._lock = threading.Lock()
+        self._started = time.monotonic()
+        self._assets = 0
+        self._chunks = 0
+
+    def listed(self, count: int) -> None:
+        with self._lock:
+            self._assets += count
+            self._bar.advance(count)
+            self._show()
+
+    def chunk_written(self, index: int) -> None:
+        with self._lock:
+            self._chunks += 1
+            self._show()
+
+    def _show(self) -> None:
+        elapsed = max(time.monotonic() - self._started, 1e-6)
+        self._bar.note(f"{self._assets / elapsed:,.0f}/s, {self._chunks} chunks written")

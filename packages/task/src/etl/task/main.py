@@ -1,0 +1,79 @@
+"""``etl-task``: the task runtime's entry point inside each workflow pod.
+
+Each subcommand lives in its own module exposing ``register(subparsers)`` and ``run(args) -> int``;
+adding one is one line in :data:`SUBCOMMANDS`. Subcommand modules import nothing heavy at module
+level, so ``etl-task --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Protocol, cast
+
+from etl.core.errors import EtlError
+
+__all__ = ["SUBCOMMANDS", "build_parser", "main"]
+
+SUBCOMMANDS: tuple[str, ...] = ("etl.task.create_chunks",)
+"""Modules of the subcommands, in the order ``--help`` lists them."""
+
+_DESCRIPTION = """\
+The task runtime of etl workflows: the command every workflow pod runs.
+
+Internal: its arguments are written by the workflow compiler (`etl dataset render` shows them in
+each template's `args`), not by users, and may change between etl versions. It is runnable by
+hand for debugging: copy a step's arguments from the rendered manifest and run it on your machine
+with the same profile (ETL_PROFILE / -p of etl) and environment (ETL_PGSTAC_DSN, ETL_SECRET_*),
+e.g.
+
+  etl-task create-chunks --dataset ./dataset.yaml --collection my-coll --run-id debug-1 --limit 10
+
+Exit codes: 0 success, 1 the task failed, 2 invalid arguments or dataset."""
+
+
+class _Subcommand(Protocol):
+    def register(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``etl-task`` with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="etl-task",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show a traceback when a task fails"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in SUBCOMMANDS:
+        module = cast(_Subcommand, importlib.import_module(name))
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv``, run the subcommand, and map errors to exit codes (one line on stderr)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    subcommand = cast(_Subcommand, args.subcommand)
+    try:
+        return subcommand.run(args)
+    except EtlError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
