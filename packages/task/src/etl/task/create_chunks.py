@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -148,26 +147,18 @@ class _LazySecrets:
 
 
 class _BarProgress:
-    """Shows listed assets as the bar's count, and the listing rate and chunks written beside it."""
+    """Shows listed assets as the bar's count (with its rate), and the chunks written beside it."""
 
     def __init__(self, bar: ProgressReporter) -> None:
         self._bar = bar
         self._lock = threading.Lock()
-        self._started = time.monotonic()
-        self._assets = 0
         self._chunks = 0
 
     def listed(self, count: int) -> None:
         with self._lock:
-            self._assets += count
             self._bar.advance(count)
-            self._show()
 
     def chunk_written(self, index: int) -> None:
         with self._lock:
             self._chunks += 1
-            self._show()
-
-    def _show(self) -> None:
-        elapsed = max(time.monotonic() - self._started, 1e-6)
-        self._bar.note(f"{self._assets / elapsed:,.0f}/s, {self._chunks} chunks written")
+            self._bar.note(f"{self._chunks} chunks written")
