@@ -1,0 +1,74 @@
+"""``etl``: the command line. Builds the app from one typer group per module and runs it.
+
+Start-up stays fast: command groups are imported only when used (:mod:`etl.cli.root_group`), and
+command modules import heavy libraries only inside the commands. Errors become exit codes in one
+place, :mod:`etl.cli.error_mapping`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from etl.cli.root_group import EtlGroup, LazyGroup
+from etl.cli.state import CliState
+
+__all__ = ["app", "main"]
+
+# ``etl NAME ...``: one line per command group (see LazyGroup for groups spread over modules).
+EtlGroup.lazy_groups = {
+    "profile": LazyGroup("etl.cli.profile_cmd", "Create, select and inspect profiles."),
+    "dataset": LazyGroup("etl.cli.dataset_cmd", "Validate, render and run a dataset.yaml."),
+    "workflow": LazyGroup("etl.cli.workflow_cmd", "Submit, follow, stop and retry workflows."),
+}
+
+app = typer.Typer(
+    name="etl",
+    cls=EtlGroup,
+    help="Config-driven ETL of STAC items into PgSTAC, on this machine or on Argo Workflows.",
+    rich_markup_mode=None,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"etl {version('etl-cli')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            "-p",
+            help="Profile to use (default: $ETL_PROFILE, then `etl profile set`, then local).",
+            metavar="NAME",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show tracebacks and debug logs.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    ctx.obj = CliState(profile_name=profile, verbose=verbose)
+    if isinstance(ctx.command, EtlGroup):
+        ctx.command.verbose = verbose
+
+
+def main() -> None:
+    """The ``etl`` console script."""
+    app()

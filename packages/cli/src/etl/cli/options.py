@@ -1,0 +1,110 @@
+"""Options shared by many commands, defined once: ``-d``, ``-c``, ``-a``, ``--limit``, ``--since``,
+``-o``, and the builder every command group starts from.
+
+Use them as parameter annotations::
+
+    @app.command()
+    def render(dataset: DatasetOption = Path("."), collection: CollectionOption = None, ...)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from etl.cli.output import OutputFormat
+
+__all__ = [
+    "ArgOption",
+    "CollectionOption",
+    "DatasetOption",
+    "LimitOption",
+    "OutputOption",
+    "SinceOption",
+    "command_group",
+    "parse_key_values",
+    "parse_since",
+]
+
+
+def command_group(help_text: str) -> typer.Typer:
+    """A new ``etl`` command group with ``help_text`` on its ``--help`` page; plain help output
+    (fast, no rich). ``etl --help`` shows the one-liner registered in ``etl.cli.main``."""
+    return typer.Typer(help=help_text, rich_markup_mode=None, add_completion=False)
+
+
+def parse_since(value: str) -> datetime:
+    """``--since``: an ISO-8601 date or time; without a zone it is UTC."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not an ISO-8601 date or time (e.g. 2024-05-01 or 2024-05-01T12:00:00Z)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_key_values(values: list[str] | None, option: str = "--arg") -> dict[str, str]:
+    """``KEY=VALUE`` strings (``-a`` given several times) as a mapping; the last one wins.
+
+    Raises:
+        typer.BadParameter: A value has no ``=`` or an empty key (a usage error, exit 2).
+    """
+    pairs: dict[str, str] = {}
+    for text in values or []:
+        key, sep, value = text.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"{option} {text!r}: write KEY=VALUE")
+        pairs[key.strip()] = value
+    return pairs
+
+
+DatasetOption = Annotated[
+    Path,
+    typer.Option(
+        "--dataset",
+        "-d",
+        help="A dataset.yaml, or a folder holding one.",
+        metavar="PATH",
+    ),
+]
+CollectionOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--collection",
+        "-c",
+        help="Only this collection (repeatable; default: every collection).",
+        metavar="ID",
+        show_default=False,
+    ),
+]
+ArgOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--arg",
+        "-a",
+        help="A value for a declared dataset argument (repeatable).",
+        metavar="KEY=VALUE",
+        show_default=False,
+    ),
+]
+LimitOption = Annotated[
+    int | None,
+    typer.Option("--limit", min=1, help="At most N assets per collection.", metavar="N"),
+]
+SinceOption = Annotated[
+    datetime | None,
+    typer.Option(
+        "--since",
+        parser=parse_since,
+        help="Only assets modified since this ISO-8601 date or time (UTC unless a zone is given).",
+        metavar="ISO-8601",
+    ),
+]
+OutputOption = Annotated[
+    OutputFormat,
+    typer.Option("--output", "-o", help="Result format; json is stable for scripts."),
+]

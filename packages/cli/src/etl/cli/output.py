@@ -1,0 +1,74 @@
+"""Printing a command's result on stdout as JSON, YAML or a plain table (``-o/--output``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["OutputFormat", "print_result"]
+
+
+class OutputFormat(StrEnum):
+    """The ``-o/--output`` choices; ``json`` is the stable one for scripts."""
+
+    JSON = "json"
+    YAML = "yaml"
+    TABLE = "table"
+
+
+def print_result(data: Any, output: OutputFormat) -> None:
+    """Print ``data`` (JSON-able: dicts, lists, scalars) on stdout in ``output`` format.
+
+    A table shows a list of mappings as aligned columns, and a mapping as ``key  value`` rows with
+    nested keys dotted (``argo.namespace``).
+    """
+    if output is OutputFormat.JSON:
+        text = json.dumps(data, indent=2)
+    elif output is OutputFormat.YAML:
+        import yaml
+
+        text = yaml.safe_dump(data, sort_keys=False).rstrip("\n")
+    elif isinstance(data, list):
+        text = _columns(data)
+    elif isinstance(data, dict):
+        text = _columns([{"key": k, "value": v} for k, v in _flatten(data, "")], header=False)
+    else:
+        text = str(data)
+    sys.stdout.write(text + "\n")
+
+
+def _flatten(data: dict[str, Any], prefix: str) -> list[tuple[str, Any]]:
+    rows: list[tuple[str, Any]] = []
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            rows += _flatten(value, f"{name}.")
+        else:
+            rows.append((name, value))
+    return rows
+
+
+def _columns(rows: list[Any], *, header: bool = True) -> str:
+    if not rows:
+        return ""
+    names = list(dict.fromkeys(key for row in rows for key in row))
+    cells = [[_cell(row.get(name)) for name in names] for row in rows]
+    if header:
+        cells.insert(0, [name.upper() for name in names])
+    widths = [max(len(line[i]) for line in cells) for i in range(len(names))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in cells
+    )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
