@@ -22,14 +22,14 @@ COPY packages/ packages/
 COPY scripts/image-install scripts/image-install
 RUN --mount=type=cache,target=/root/.cache/uv scripts/image-install /opt/etl
 
-# --- runtime: the venv, uv for run-time installs of a dataset's code, a non-root user ------------
+# --- runtime: the venv, uv (for images that extend this one), a non-root user ---------------------
 FROM ${PYTHON_IMAGE} AS runtime
 ARG ETL_UID=10001
 COPY --from=uv /uv /usr/local/bin/uv
 RUN groupadd --system --gid "${ETL_UID}" etl \
  && useradd --system --uid "${ETL_UID}" --gid etl --create-home --home-dir /home/etl etl
-# Owned by the task's user, so etl-task (or a dataset image) can `uv pip install` a dataset's
-# code.requirements into the same venv at run time.
+# Owned by the task's user, so an image built FROM this one can `uv pip install` a dataset's
+# package into the same venv without switching to root (docs/image.md).
 COPY --from=build --chown=${ETL_UID}:${ETL_UID} /opt/etl /opt/etl
 ENV PATH=/opt/etl/bin:${PATH} \
     VIRTUAL_ENV=/opt/etl \
