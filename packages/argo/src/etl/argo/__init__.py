@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     )
     from etl.argo.compile import compile_workflow, max_batches
     from etl.argo.compile_options import CompileOptions, WorkflowCommand
+    from etl.argo.compile_output import ManifestFormat, manifest_text
     from etl.argo.server_client import ArgoClient, argo_base_url
     from etl.argo.workflow_status import status_from_workflow
 
@@ -42,6 +43,7 @@ __all__ = [
     "CodeBundle",
     "CompileOptions",
     "LogLine",
+    "ManifestFormat",
     "NodeFailure",
     "SubmittedWorkflow",
     "WorkflowCommand",
@@ -52,6 +54,7 @@ __all__ = [
     "argo_base_url",
     "bundle_root",
     "compile_workflow",
+    "manifest_text",
     "max_batches",
     "plan_bundle",
     "status_from_workflow",
@@ -69,6 +72,8 @@ _LAZY = {
     "max_batches": "etl.argo.compile",
     "CompileOptions": "etl.argo.compile_options",
     "WorkflowCommand": "etl.argo.compile_options",
+    "ManifestFormat": "etl.argo.compile_output",
+    "manifest_text": "etl.argo.compile_output",
     "ArgoClient": "etl.argo.server_client",
     "argo_base_url": "etl.argo.server_client",
     "status_from_workflow": "etl.argo.workflow_status",

@@ -2,13 +2,14 @@
 
 One workflow per command. For ``process-items`` each selected collection gets its own DAG::
 
-    ingest-collection → create-chunks → create-items (B pods) → ingest-items (B pods) → mark-success
+    ingest-collection → create-chunks → process-chunks (B pods) → mark-success
 
 ``create-chunks`` lists the assets, writes chunk files and outputs two small numbers: the chunk
-count C and the batch count B = min(C, max batches). Both fan-outs are ``withSequence: {count: B}``;
-pod ``i`` works through the chunks ``j`` with ``j % B == i``. The manifest never holds an asset URI,
-so its size and the number of nodes (at most ``workflow.max_pods`` fan-out pods, plus six per
-collection and one) do not depend on how many assets there are. See ``docs/argo.md``.
+count C and the batch count B = min(C, max batches). The fan-out is ``withSequence: {count: B}``;
+pod ``i`` makes and loads the items of the chunks ``j`` with ``j % B == i``. The manifest never
+holds an asset URI, so its size and the number of nodes (at most ``workflow.max_pods`` fan-out pods
+in all, plus five per collection and one) do not depend on how many assets there are. See
+``docs/argo.md``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ __all__ = ["compile_workflow", "max_batches"]
 ENTRYPOINT = "main"
 STARTED_AT = "{{workflow.creationTimestamp}}"
 CRON_STARTING_DEADLINE_SECONDS = 600
-_FANOUT_TASKS = 2  # create-items and ingest-items fan out B pods each
 
 
 def _etl_version() -> str:
@@ -47,7 +47,7 @@ def _etl_version() -> str:
 
 def max_batches(profile: Profile, collection_count: int) -> int:
     """Most batches B of one collection, so that a run has at most ``workflow.max_pods`` fan-out pods."""
-    return max(1, profile.workflow.max_pods // (_FANOUT_TASKS * max(1, collection_count)))
+    return max(1, profile.workflow.max_pods // max(1, collection_count))
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -147,29 +147,30 @@ class _Builder:
         )
         return name
 
-    def _fanout(self, prefix: str, collection: CollectionConfig, task: TaskName) -> str:
-        """A DAG running ``B`` pods of ``task``, with the task's ``parallelism``."""
-        pod = f"{prefix}-{task.value}"
-        build = (
-            self.commands.create_items
-            if task is TaskName.CREATE_ITEMS
-            else self.commands.ingest_items
+    def _process_config(self, collection_id: str) -> TaskConfig | None:
+        """The pods make items and load them: ``create-items`` settings, the tighter parallelism."""
+        create = self._config(collection_id, TaskName.CREATE_ITEMS)
+        ingest = self._config(collection_id, TaskName.INGEST_ITEMS)
+        if create is None or ingest is None or ingest.parallelism is None:
+            return create or ingest
+        parallelism = min(create.parallelism or ingest.parallelism, ingest.parallelism)
+        return create.model_copy(update={"parallelism": parallelism})
+
+    def process_chunks(self, prefix: str, collection: CollectionConfig) -> str:
+        """A DAG running ``B`` process-chunks pods, with the task's ``parallelism``."""
+        m = self.m
+        pod = f"{prefix}-process-chunks"
+        config = self._process_config(collection.id)
+        args = self.commands.process_chunks(
+            collection.id,
+            batch_index="{{inputs.parameters.batch-index}}",
+            batch_count="{{inputs.parameters.batch-count}}",
         )
-        config = self._config(collection.id, task)
         self.templates.append(
             self.containers.template(
-                pod,
-                build(
-                    collection.id,
-                    batch_index="{{inputs.parameters.batch-index}}",
-                    batch_count="{{inputs.parameters.batch-count}}",
-                ),
-                config,
-                inputs=("batch-index", "batch-count"),
-                ingests_into_pgstac=task is TaskName.INGEST_ITEMS,
+                pod, args, config, inputs=("batch-index", "batch-count"), ingests_into_pgstac=True
             )
         )
-        m = self.m
         batch = self._task(
             "batch",
             pod,
@@ -202,18 +203,12 @@ class _Builder:
                 "create-chunks", self.create_chunks(prefix, collection), "ingest-collection"
             ),
             self._task(
-                "create-items",
-                self._fanout(prefix, collection, TaskName.CREATE_ITEMS),
+                "process-chunks",
+                self.process_chunks(prefix, collection),
                 "create-chunks",
                 **{"batch-count": batch_count},
             ),
-            self._task(
-                "ingest-items",
-                self._fanout(prefix, collection, TaskName.INGEST_ITEMS),
-                "create-items",
-                **{"batch-count": batch_count},
-            ),
-            self._task("mark-success", self.mark_success(prefix, collection), "ingest-items"),
+            self._task("mark-success", self.mark_success(prefix, collection), "process-chunks"),
         ]
         name = f"{prefix}-process-items"
         self._dag(name, tasks)
@@ -313,6 +308,8 @@ def compile_workflow(
             api_version="argoproj.io/v1alpha1", kind="Workflow", metadata=metadata, spec=spec
         )
     else:
+        # The workflows the schedule starts carry the same labels (spec.workflowMetadata).
+        spec.workflow_metadata = models.WorkflowMetadata(labels=labels)
         manifest = models.CronWorkflow(
             api_version="argoproj.io/v1alpha1",
             kind="CronWorkflow",
@@ -325,7 +322,6 @@ def compile_workflow(
                 schedules=[options.schedule],
                 concurrency_policy="Forbid",
                 starting_deadline_seconds=CRON_STARTING_DEADLINE_SECONDS,
-                workflow_metadata=models.ObjectMeta(labels=labels),
                 workflow_spec=spec,
             ),
         )

@@ -2,8 +2,8 @@
 
 Each template runs ``etl-task`` in the dataset's image with the pod environment, and takes its pod
 resources, retries, node selector and tolerations from the dataset's ``task_config`` for that
-collection and task. ``ingest-items`` templates hold the Argo semaphore that bounds how many pods
-load into PgSTAC at once across every workflow of the namespace.
+collection and task. ``process-chunks`` templates hold the Argo semaphore that bounds how many pods
+write to PgSTAC at once across every workflow of the namespace.
 """
 
 from __future__ import annotations

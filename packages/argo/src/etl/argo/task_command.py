@@ -51,11 +51,10 @@ class TaskCommandLines:
             args += ["--since", since]
         return [*args, "--max-batches", str(max_batches), "--outputs", OUTPUTS_DIR]
 
-    def _batch(
-        self, subcommand: str, collection: str, batch_index: str, batch_count: str
-    ) -> list[str]:
+    def process_chunks(self, collection: str, *, batch_index: str, batch_count: str) -> list[str]:
+        """Make and load the items of the chunks ``j`` with ``j % batch_count == batch_index``."""
         return [
-            *self._common(subcommand, collection),
+            *self._common("process-chunks", collection),
             "--run-id",
             self.run_id,
             "--batch-index",
@@ -63,14 +62,6 @@ class TaskCommandLines:
             "--batch-count",
             batch_count,
         ]
-
-    def create_items(self, collection: str, *, batch_index: str, batch_count: str) -> list[str]:
-        """Build the items of the chunks ``j`` with ``j % batch_count == batch_index``; write ndjson."""
-        return self._batch("create-items", collection, batch_index, batch_count)
-
-    def ingest_items(self, collection: str, *, batch_index: str, batch_count: str) -> list[str]:
-        """Load the ndjson items of the same batch of chunks into PgSTAC (upsert)."""
-        return self._batch("ingest-items", collection, batch_index, batch_count)
 
     def mark_success(self, collection: str, *, started_at: str) -> list[str]:
         """Record the run as the collection's last success (read by ``--since last-success``)."""

@@ -1,0 +1,1 @@
+"""Landsat collections (test dataset of the compiler tests)."""
