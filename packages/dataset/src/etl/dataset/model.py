@@ -263,6 +263,20 @@ class CollectionConfig(_Model):
         None,
         description="Where run state goes (default: the profile's `workflow.state_storage`).",
     )
+    max_failure_ratio: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="etl only. Share of a pod's assets whose `create_item` may fail (recorded in "
+        "`errors/`) while the task still succeeds; above it the task fails so Argo retries it.",
+    )
+    validate_items: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="etl only. Share of items also validated against the STAC JSON schemas "
+        "(sampled; full validation costs ~4 ms an item). Structural checks always run.",
+    )
 
 
 class CodeConfig(_Model):
