@@ -39,7 +39,7 @@ def load_selection(
 ) -> tuple[LoadedDataset, list[CollectionConfig]]:
     """Load the dataset with the active profile and ``-a`` values; pick the ``-c`` collections.
 
-    Warnings about the file are printed on stderr.
+    Warnings about the file are printed on stderr (only when the selection is valid).
 
     Raises:
         ConfigError: The dataset is invalid (located).
@@ -48,9 +48,10 @@ def load_selection(
     from etl.dataset import load_dataset
 
     loaded = load_dataset(dataset, args=parse_key_values(args), profile=active_profile(ctx))
+    selected = loaded.select_collections(collections or [])
     for warning in loaded.warnings:
         print(warning, file=sys.stderr)
-    return loaded, loaded.select_collections(collections or [])
+    return loaded, selected
 
 
 @app.command()

@@ -86,6 +86,14 @@ class ArgoSettings(_Model):
         None, description="Service account the workflow pods run as"
     )
 
+    @field_validator("server")
+    @classmethod
+    def _full_url(cls, value: str | None) -> str | None:
+        """The server is a full URL; ``ARGO_SERVER``'s ``host:port`` is turned into one earlier."""
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not a URL: write e.g. https://argo.example.com:2746")
+        return value.rstrip("/") if value is not None else None
+
     @field_validator("token")
     @classmethod
     def _bare_token(cls, value: str | None) -> str | None:
