@@ -218,3 +218,12 @@ def test_redacted_profile_hides_every_credential() -> None:
     data = redacted_profile(profile)
     assert data["pgstac"]["dsn"] == "postgresql://etl:***@db/pgstac"
     assert data["storage"]["b"] == {"account_url": "https://b", "sas": "***"}
+
+
+def test_secrets_files_beside_profiles_are_not_profiles(config_dir: Path) -> None:
+    store = ProfileStore(config_dir)
+    save(store, "dev")
+    (store.profiles_dir / "dev.secrets.yaml").write_text("pgstac-dsn: x\n")
+    assert store.names() == ["dev", "local"]
+    with pytest.raises(ProfileError, match=r"invalid profile name 'dev\.secrets'"):
+        store.load("dev.secrets")

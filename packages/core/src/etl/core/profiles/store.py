@@ -25,7 +25,8 @@ from etl.core.profiles.model import Profile, is_secret_field
 __all__ = ["BUILTIN_PROFILE", "ProfileStore"]
 
 BUILTIN_PROFILE = "local"
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+# No dots: ``profiles/NAME.secrets.yaml`` (etl.core.secrets) sits beside the profile files.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _DEFAULT_KEY = "default_profile"
 
 
@@ -44,9 +45,7 @@ class ProfileStore:
     def path_of(self, name: str) -> Path:
         """The file profile ``name`` is saved in (whether or not it exists)."""
         if not _NAME.fullmatch(name):
-            raise ProfileError(
-                f"invalid profile name {name!r}: use letters, digits, '.', '_' and '-'"
-            )
+            raise ProfileError(f"invalid profile name {name!r}: use letters, digits, '_' and '-'")
         return self.profiles_dir / f"{name}.yaml"
 
     def names(self) -> list[str]:
