@@ -75,11 +75,14 @@ def located_validation_error(
     details = error.errors(include_url=False)
     rendered = [_render(detail, doc, root) for detail in details]
 
-    def position(item: ConfigError) -> tuple[int, int]:
+    def rank(pair: tuple[str, ConfigError]) -> tuple[bool, int, int]:
+        # A missing field is often explained by a misspelt one: report it only when alone.
+        kind, item = pair
         where = item.location
-        return (where.line or 0, where.column or 0) if where else (0, 0)
+        line, column = (where.line or 0, where.column or 0) if where else (0, 0)
+        return (kind == "missing", line, column)
 
-    return min(rendered, key=position)
+    return min(zip([d["type"] for d in details], rendered, strict=True), key=rank)[1]
 
 
 def _render(detail: ErrorDetails, doc: LocatedDocument, root: type[BaseModel]) -> ConfigError:
