@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pgstac_samples import make_item, make_items
 
-from etl.pgstac import ItemError, LoadMethod, RetryPolicy, read_ndjson
+from etl.pgstac import ItemError, LoadMethod, RetryPolicy, parse_ndjson, read_ndjson
 from etl.pgstac.items import iter_batches
 
 
@@ -130,3 +130,10 @@ def test_importing_the_package_does_not_import_psycopg_or_pypgstac() -> None:
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout
     assert out.splitlines() == ["", "True"]
+
+
+def test_parse_ndjson_reads_storage_text_lines() -> None:
+    lines = '{"id": "a"}\n{"id": "b"}\nnull\n'.splitlines()
+    assert [item["id"] for item in parse_ndjson(lines[:2], source="x")] == ["a", "b"]
+    with pytest.raises(ItemError, match=r"^blob://acc/c/items/00000\.ndjson:3: not a JSON object"):
+        list(parse_ndjson(lines, source="blob://acc/c/items/00000.ndjson"))

@@ -203,3 +203,12 @@ def test_an_unreachable_database_is_a_remote_error_after_bounded_retries() -> No
         writer.load_items(make_items("c", 0, 1), "c")
     with pytest.raises(RemoteError, match="cannot connect to PgSTAC"):
         writer.count_items("c")
+
+
+def test_upsert_moving_an_item_to_another_month_keeps_both_rows(pgstac_dsn: str) -> None:
+    """pgstac's id index is per partition: the trap docs/pgstac.md describes."""
+    with PgstacWriter(pgstac_dsn) as writer:
+        writer.upsert_collection(make_collection("m"), partition_trunc="month")
+        writer.load_items([make_item("m", 1, month=1)], "m")
+        writer.load_items([make_item("m", 1, month=2)], "m")
+        assert writer.item_ids("m") == [item_id(1), item_id(1)]

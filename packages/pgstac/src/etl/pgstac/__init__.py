@@ -15,7 +15,7 @@ from etl.pgstac.errors import (
     ItemIdConflictError,
     LoadSlotTimeoutError,
 )
-from etl.pgstac.items import DEFAULT_BATCH_SIZE, LoadMethod, read_ndjson
+from etl.pgstac.items import DEFAULT_BATCH_SIZE, LoadMethod, parse_ndjson, read_ndjson
 from etl.pgstac.policy import LoadConcurrency, LockScope, RetryPolicy
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ __all__ = [
     "PgstacWriter",
     "RetryPolicy",
     "connect_pgstac",
+    "parse_ndjson",
     "read_ndjson",
 ]
 

@@ -20,6 +20,7 @@ __all__ = [
     "Batch",
     "LoadMethod",
     "iter_batches",
+    "parse_ndjson",
     "read_ndjson",
 ]
 
@@ -56,26 +57,33 @@ class Batch:
 
 
 def read_ndjson(path: Path) -> Iterator[dict[str, Any]]:
-    """Stream the items of an ndjson file, one JSON object a line; blank lines are skipped.
+    """Stream the items of an ndjson file; see :func:`parse_ndjson`."""
+    with path.open("rb") as lines:
+        yield from parse_ndjson(lines, source=str(path))
+
+
+def parse_ndjson(lines: Iterable[str | bytes], *, source: str) -> Iterator[dict[str, Any]]:
+    """Parse ndjson lines (a file, or storage text split into lines), one JSON object a line.
+
+    Blank lines are skipped.
 
     Raises:
-        ItemError: a line is not a JSON object (the error names ``PATH:LINE``).
+        ItemError: a line is not a JSON object (the error names ``SOURCE:LINE``).
     """
     import orjson
 
-    with path.open("rb") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                raise ItemError(
-                    f"not valid JSON: {exc}", item_id=None, source=f"{path}:{number}"
-                ) from exc
-            if not isinstance(value, dict):
-                raise ItemError("not a JSON object", item_id=None, source=f"{path}:{number}")
-            yield value
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise ItemError(
+                f"not valid JSON: {exc}", item_id=None, source=f"{source}:{number}"
+            ) from exc
+        if not isinstance(value, dict):
+            raise ItemError("not a JSON object", item_id=None, source=f"{source}:{number}")
+        yield value
 
 
 def iter_batches(
