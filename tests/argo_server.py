@@ -15,7 +15,7 @@ The ``argo_server`` fixture fails the test when any violation was recorded. Work
 Pending → Running → Succeeded/Failed/Error on a short clock (see :class:`RunPlan`); logs and events
 are chunked newline-delimited JSON streams, with lines split across chunks as real servers do.
 
-Use it from a test module with ``from argo_server import argo_server, argo_spec  # noqa: F401``.
+``tests/conftest.py`` registers this module as a plugin, so every test can ask for ``argo_server``.
 """
 
 from __future__ import annotations
@@ -156,6 +156,7 @@ class ArgoServerStandIn:
     spec: ArgoSpec
     token: str = TOKEN
     step_seconds: float = 0.1
+    base_path: str = ""
     requests: list[RecordedRequest] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     workflows: FakeWorkflows = field(init=False)
@@ -168,17 +169,17 @@ class ArgoServerStandIn:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
+        """``http://127.0.0.1:PORT``, then :attr:`base_path` (the server's ``--basehref``)."""
         assert self._httpd is not None, "start() the stand-in first"
         host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"http://{host!s}:{port}{self.base_path}"
 
     def start(self) -> None:
         """Listen on a free port of 127.0.0.1 and serve from a daemon thread."""
         handler = type("Handler", (_Handler,), {"stand_in": self})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self._httpd.serve_forever, args=(0.02,), daemon=True).start()
 
     def stop(self) -> None:
         """Stop serving and close the port."""
@@ -247,7 +248,12 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = parse_qs(parts.query, keep_blank_values=True)
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        op, args, path_exists = stand_in.spec.match(self.command, parts.path)
+        path = parts.path
+        if path.startswith(stand_in.base_path):  # served under --basehref, as behind a proxy
+            path = path[len(stand_in.base_path) :]
+        elif stand_in.base_path:
+            path = ""
+        op, args, path_exists = stand_in.spec.match(self.command, path)
         problems: list[str] = []
         body = self._check_body(op, raw, problems) if op else None
         if op is None:

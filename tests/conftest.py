@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+# Fixtures of shared test servers, usable from every test module.
+pytest_plugins = ["argo_server"]
+
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_DSN = os.environ.get("ETL_TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:55432/postgres")
 AZURITE_CONNECTION_STRING = (

@@ -18,7 +18,7 @@ import copy
 import time
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urljoin
 
 import requests
 
@@ -40,8 +40,6 @@ __all__ = ["ArgoClient", "argo_base_url"]
 def argo_base_url(settings: ArgoSettings) -> str:
     """The Argo Server's base URL, base path included, always ending with ``/``.
 
-    ``host:port`` without a scheme means HTTPS, as the Argo CLI's ``ARGO_SERVER`` does.
-
     Raises:
         ProfileError: the profile names no Argo Server.
     """
@@ -50,10 +48,7 @@ def argo_base_url(settings: ArgoSettings) -> str:
             "no Argo Server configured: set argo.server in the profile, or ETL_ARGO_SERVER "
             "(a URL) or ARGO_SERVER (host:port)"
         )
-    server = settings.server.strip()
-    if not urlsplit(server).scheme or "://" not in server:
-        server = f"https://{server}"
-    base = server.rstrip("/") + "/"
+    base = settings.server.rstrip("/") + "/"
     prefix = settings.base_href.strip("/")
     return f"{base}{prefix}/" if prefix else base
 
