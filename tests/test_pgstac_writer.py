@@ -212,3 +212,14 @@ def test_upsert_moving_an_item_to_another_month_keeps_both_rows(pgstac_dsn: str)
         writer.load_items([make_item("m", 1, month=1)], "m")
         writer.load_items([make_item("m", 1, month=2)], "m")
         assert writer.item_ids("m") == [item_id(1), item_id(1)]
+
+
+def test_a_database_of_another_pgstac_version_is_refused(writer: PgstacWriter) -> None:
+    with psycopg.connect(writer.dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO pgstac.migrations (version, datetime)"
+            " VALUES ('0.8.5', now() + interval '1 day')"
+        )
+    with pytest.raises(RemoteError, match=r"^PgSTAC: pypgstac version 0\.10\.0 is not compatible"):
+        writer.load_items(make_items("c", 0, 3), "c")
+    assert writer.count_items("c") == 0

@@ -82,6 +82,7 @@ class LoadSession:
 
         Raises:
             psycopg.OperationalError: the database cannot be reached (the caller retries).
+            RemoteError: the database's pgstac version does not match pypgstac's.
             CollectionNotFoundError: PgSTAC has no such collection.
             LoadSlotTimeoutError: no slot became free in time.
         """
@@ -94,6 +95,7 @@ class LoadSession:
             self.backend_pid: int = self.conn.info.backend_pid
             self._db = _SessionDB(self.conn)
             self._loader = Loader(self._db)
+            _check_version(self._loader)
         except BaseException:
             self.conn.close()
             raise
@@ -117,6 +119,16 @@ class LoadSession:
         if hasattr(self, "_db"):
             self._db.close()
         self.conn.close()
+
+
+def _check_version(loader: Loader) -> None:
+    """Refuse a database whose pgstac version pypgstac cannot load into."""
+    try:
+        loader.check_version()
+    except psycopg.Error:
+        raise
+    except Exception as exc:  # pypgstac reports a mismatch with a plain Exception
+        raise RemoteError(f"PgSTAC: {exc}") from exc
 
 
 def upsert_collection_row(
