@@ -414,8 +414,19 @@ def test_cli_unknown_workflow_and_bad_manifest(ci_env: dict[str, str], tmp_path:
     assert invalid.stderr == f"error: {bad}:2:7: kind: expected kind Workflow, got 'CronWorkflow'\n"
 
 
-def test_cli_local_profile_without_a_server_says_what_to_do(config_dir: Path) -> None:
-    result = run_etl("workflow", "list", env=dict(os.environ))
+def test_cli_local_profile_uses_the_local_runner(config_dir: Path) -> None:
+    listed = run_etl("workflow", "list", "-o", "json", env=dict(os.environ))
+    unknown = run_etl("workflow", "get", "nope", env=dict(os.environ))
 
+    assert (listed.returncode, json.loads(listed.stdout)) == (0, [])
+    assert unknown.returncode == 1
+    assert unknown.stderr.startswith("error: workflow 'nope' not found")
+
+
+def test_cli_argo_profile_without_a_server_says_what_to_do(config_dir: Path) -> None:
+    created = run_etl("profile", "create", "ci", "--runner", "argo", env=dict(os.environ))
+    result = run_etl("-p", "ci", "workflow", "list", env=dict(os.environ))
+
+    assert created.returncode == 0, created.stderr
     assert result.returncode == 2
-    assert "set ETL_ARGO_SERVER" in result.stderr
+    assert result.stderr.startswith("error: no Argo Server configured: set argo.server in the")

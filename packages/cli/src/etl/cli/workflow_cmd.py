@@ -1,7 +1,7 @@
 """``etl workflow``: submit a workflow manifest and follow, inspect, stop or retry workflows.
 
 Every command talks to the active profile's runner through :class:`etl.argo.WorkflowRunner`, so
-the same commands work against an Argo Server and (once wired here) the local runner. Results go
+the same commands work against an Argo Server and the local runner's records of its runs. Results go
 to stdout; progress and failed steps' messages go to stderr.
 """
 
@@ -34,26 +34,25 @@ OptionalOutput = Annotated[
 
 
 def open_runner(profile: Profile) -> WorkflowRunner:
-    """The runner of ``profile``: its Argo Server, or the local runner.
+    """The runner of ``profile``: its Argo Server, or the local runner and its records.
 
     The built-in ``local`` profile talks to Argo when the environment names an Argo Server
     (``ETL_ARGO_SERVER`` or ``ARGO_SERVER``), so that a CI job needs nothing but variables.
 
     Raises:
-        ProfileError: the profile's runner cannot run these commands.
+        ProfileError: the profile's runner is argo but names no server.
     """
-    from etl.argo import ArgoClient
-    from etl.core.errors import ProfileError
     from etl.core.profiles import BUILTIN_PROFILE, RunnerKind
 
     if profile.runner is RunnerKind.ARGO or (
         profile.name == BUILTIN_PROFILE and profile.argo.server
     ):
+        from etl.argo import ArgoClient
+
         return ArgoClient.from_profile(profile)
-    raise ProfileError(
-        f"profile {profile.name!r} runs workflows locally, and `etl workflow` does not drive the "
-        "local runner yet; use a profile with runner argo, or set ETL_ARGO_SERVER"
-    )
+    from etl.runner import local_runner_for
+
+    return local_runner_for(profile)
 
 
 def wait_and_report(runner: WorkflowRunner, name: str) -> WorkflowStatus:
