@@ -1,7 +1,7 @@
 """etl.runner: run a compiled Argo ``Workflow`` on this machine (the ``local`` profile's runner)."""
 
 from etl.runner.engine import PROGRESS_PREFIX, Engine
-from etl.runner.local import LocalRunner
+from etl.runner.local import LocalRunner, local_runner_for
 from etl.runner.manifest import UnsupportedManifestError, WorkflowManifest, parse_workflow
 from etl.runner.records import NodeRecord, RunRecord, RunStore
 
@@ -14,5 +14,6 @@ __all__ = [
     "RunStore",
     "UnsupportedManifestError",
     "WorkflowManifest",
+    "local_runner_for",
     "parse_workflow",
 ]

@@ -28,7 +28,7 @@ from etl.runner.records import NodeRecord, RunRecord, RunStore, now_iso
 from etl.runner.variables import substitute
 
 if TYPE_CHECKING:
-    from etl.core.secrets import SecretResolver
+    from etl.core.templating import SecretLookup
 
 __all__ = ["PROGRESS_PREFIX", "Engine", "EngineEvent"]
 
@@ -47,7 +47,7 @@ class Engine:
         record: RunRecord,
         store: RunStore,
         *,
-        secrets: SecretResolver,
+        secrets: SecretLookup,
         semaphore_limits: Mapping[str, int],
         default_parallelism: int,
         on_event: EngineEvent | None = None,
@@ -331,6 +331,8 @@ class Engine:
             )
             with self._lock:
                 self._processes.add(process)
+                if self._stopped.is_set():
+                    process.terminate()
             timer = None
             if limits:
                 timer = threading.Timer(max(0.0, min(limits) - time.monotonic()), process.kill)

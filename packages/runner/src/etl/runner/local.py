@@ -12,7 +12,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -26,16 +26,20 @@ from etl.argo.runner_api import (
     WorkflowStatus,
 )
 from etl.core.errors import InputError
+from etl.core.profiles import Profile
 from etl.runner.engine import Engine, EngineEvent
 from etl.runner.manifest import parse_workflow
+from etl.runner.progress_events import ProgressEvents
 from etl.runner.records import RunRecord, RunStore
 
 if TYPE_CHECKING:
-    from etl.core.secrets import SecretResolver
+    from etl.core.templating import SecretLookup
 
-__all__ = ["LocalRunner"]
+__all__ = ["LocalRunner", "local_runner_for"]
 
 POLL_SECONDS = 0.2
+LOCAL_SEMAPHORES = {"etl-semaphores/pgstac-ingest": 4}
+"""Semaphore sizes on this machine, as ``deployment/semaphores.yaml`` sets them on a cluster."""
 
 
 class LocalRunner(WorkflowRunner):
@@ -47,17 +51,17 @@ class LocalRunner(WorkflowRunner):
         self,
         state_root: Path,
         *,
-        secrets: SecretResolver,
+        secrets: SecretLookup,
         semaphore_limits: Mapping[str, int] | None = None,
         parallelism: int | None = None,
-        on_event: Callable[[RunRecord], EngineEvent] | None = None,
+        show_progress: bool = False,
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.store = RunStore(state_root)
         self.secrets = secrets
         self.semaphore_limits = dict(semaphore_limits or {})
         self.parallelism = parallelism or os.cpu_count() or 2
-        self.on_event = on_event
+        self.show_progress = show_progress
         self.env = env
 
     # -- running --------------------------------------------------------------------------------
@@ -110,18 +114,26 @@ class LocalRunner(WorkflowRunner):
     def _execute(self, record: RunRecord, manifest: dict[str, Any]) -> None:
         workflow = parse_workflow(manifest)
         record.pid = os.getpid()
-        engine = Engine(
-            workflow,
-            record,
-            self.store,
-            secrets=self.secrets,
-            semaphore_limits=self.semaphore_limits,
-            default_parallelism=self.parallelism,
-            on_event=self.on_event(record) if self.on_event else None,
-            env=self.env if self.env is not None else os.environ,
-        )
-        with _stop_on_sigterm(engine):
-            engine.run()
+        with contextlib.ExitStack() as stack:
+            on_event: EngineEvent | None = None
+            if self.show_progress:
+                from etl.core.progress import report_progress
+
+                on_event = ProgressEvents(
+                    stack.enter_context(report_progress(f"{record.name} items"))
+                )
+            engine = Engine(
+                workflow,
+                record,
+                self.store,
+                secrets=self.secrets,
+                semaphore_limits=self.semaphore_limits,
+                default_parallelism=self.parallelism,
+                on_event=on_event,
+                env=self.env if self.env is not None else os.environ,
+            )
+            with _stop_on_sigterm(engine):
+                engine.run()
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -213,3 +225,18 @@ def _stop_on_sigterm(engine: Engine) -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def local_runner_for(profile: Profile, env: Mapping[str, str] = os.environ) -> LocalRunner:
+    """The local runner of ``profile``: runs recorded under the state folder, local secrets,
+    progress on stderr, and the ``etl-semaphores`` limits that ``deployment/`` sets on a cluster."""
+    from etl.core.paths import state_dir
+    from etl.core.secrets import LocalSecrets
+
+    return LocalRunner(
+        state_dir(env),
+        secrets=LocalSecrets(profile.name, env=env),
+        semaphore_limits=LOCAL_SEMAPHORES,
+        parallelism=profile.workflow.parallelism,
+        show_progress=True,
+    )

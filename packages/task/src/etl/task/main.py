@@ -18,7 +18,11 @@ from etl.core.errors import EtlError
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
-SUBCOMMANDS: tuple[str, ...] = ("etl.task.create_chunks",)
+SUBCOMMANDS: tuple[str, ...] = (
+    "etl.task.create_chunks",
+    "etl.task.process_chunks",
+    "etl.task.ingest_commands",
+)
 """Modules of the subcommands, in the order ``--help`` lists them."""
 
 _DESCRIPTION = """\

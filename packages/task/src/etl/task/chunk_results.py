@@ -1,0 +1,80 @@
+"""The result record of one processed chunk, and the per-asset failures beside it.
+
+``results/NNNNN.json`` says what a chunk gave (assets, items, failures, seconds) and whether it is
+done: a chunk is done when every asset made its items and they were loaded into PgSTAC. A re-run
+skips done chunks, so retrying a workflow re-processes only what failed. ``errors/NNNNN.ndjson``
+holds one ``{"asset": uri, "error": message}`` line per failed asset.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from etl.core.storage import Storage
+from etl.dataset.layout import RunLayout
+
+__all__ = [
+    "AssetFailure",
+    "ChunkResult",
+    "read_chunk_result",
+    "read_failures",
+    "write_chunk_result",
+]
+
+
+@dataclass(frozen=True)
+class AssetFailure:
+    """An asset whose items could not be made or checked, and why."""
+
+    asset: str
+    error: str
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What processing chunk ``chunk`` gave."""
+
+    chunk: int
+    assets: int
+    items: int
+    failed_assets: int
+    seconds: float
+    done: bool
+
+    def to_json(self) -> str:
+        """The record as written to storage."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+def write_chunk_result(
+    storage: Storage, layout: RunLayout, result: ChunkResult, failures: list[AssetFailure]
+) -> None:
+    """Write the failures (or remove a stale list), then the result record."""
+    errors_path = layout.errors_path(result.chunk)
+    if failures:
+        lines = "".join(json.dumps(asdict(f)) + "\n" for f in failures)
+        storage.write_text(errors_path, lines)
+    elif storage.exists(errors_path):
+        storage.delete(errors_path)
+    storage.write_text(layout.result_path(result.chunk), result.to_json())
+
+
+def read_chunk_result(storage: Storage, layout: RunLayout, chunk: int) -> ChunkResult | None:
+    """The chunk's result record, or ``None`` when it was never processed."""
+    path = layout.result_path(chunk)
+    if not storage.exists(path):
+        return None
+    data: dict[str, Any] = json.loads(storage.read_text(path))
+    return ChunkResult(**data)
+
+
+def read_failures(storage: Storage, layout: RunLayout, chunk: int) -> list[AssetFailure]:
+    """The failed assets of a chunk (empty when none failed)."""
+    path = layout.errors_path(chunk)
+    if not storage.exists(path):
+        return []
+    return [
+        AssetFailure(**json.loads(line)) for line in storage.read_text(path).splitlines() if line
+    ]

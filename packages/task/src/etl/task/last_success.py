@@ -1,0 +1,50 @@
+"""The last-success marker of a collection: where incremental (``--since last-success``) runs start.
+
+``_last_success.json`` at the root of the collection's chunk storage holds the run id and start
+time of the collection's last successful ``process-items`` run; the final step of a workflow writes
+it, and ``create-chunks --since last-success`` reads it (no marker: list everything).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from etl.core.errors import TaskError
+from etl.core.storage import Storage
+from etl.dataset.model import CollectionConfig
+from etl.task.environment import TaskEnvironment
+
+__all__ = ["LAST_SUCCESS_FILE", "read_last_success", "write_last_success"]
+
+LAST_SUCCESS_FILE = "_last_success.json"
+
+
+def write_last_success(
+    collection: CollectionConfig, environment: TaskEnvironment, *, run_id: str, started_at: str
+) -> str:
+    """Record ``run_id`` (started at ``started_at``) as the last success; return the marker's URI."""
+    try:
+        datetime.fromisoformat(started_at.replace("Z", "+00:00"))
+    except ValueError:
+        raise TaskError(f"--started-at {started_at!r} is not an ISO 8601 time") from None
+    storage = _chunk_storage(collection, environment)
+    storage.write_text(LAST_SUCCESS_FILE, json.dumps({"run_id": run_id, "started_at": started_at}))
+    return storage.uri_of(LAST_SUCCESS_FILE)
+
+
+def read_last_success(
+    collection: CollectionConfig, environment: TaskEnvironment
+) -> datetime | None:
+    """The start time of the collection's last successful run, or ``None`` if it never had one."""
+    storage = _chunk_storage(collection, environment)
+    if not storage.exists(LAST_SUCCESS_FILE):
+        return None
+    data = json.loads(storage.read_text(LAST_SUCCESS_FILE))
+    return datetime.fromisoformat(str(data["started_at"]).replace("Z", "+00:00"))
+
+
+def _chunk_storage(collection: CollectionConfig, environment: TaskEnvironment) -> Storage:
+    if collection.chunk_storage is None:
+        raise TaskError(f"collection {collection.id!r} has no chunk_storage")
+    return environment.storage(collection.chunk_storage.uri, collection.chunk_storage.token)

@@ -1,0 +1,266 @@
+"""``etl-task process-chunks``: turn a batch of chunk files into items in PgSTAC.
+
+For every chunk ``j`` of the batch (``j % batch_count == batch_index``) that is not done yet: read
+its asset URIs, call the dataset's ``Collection.create_item`` for each (concurrently, in threads),
+check the items, write them as ndjson beside the chunks, load them into PgSTAC, and write the
+chunk's result record. An asset whose ``create_item`` raises does not lose the chunk: the other
+items are written and loaded, the failure is recorded, and the task fails at the end unless the
+collection's ``max_failure_ratio`` allows it, so Argo's retry (or ``etl workflow retry``) re-runs
+only the chunks that are not done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from etl.core.errors import TaskError, UnknownCollectionError
+from etl.core.storage import Storage
+from etl.dataset.chunking.manifest import read_manifest
+from etl.dataset.collection import Collection, load_collection_class
+from etl.dataset.layout import RunLayout
+from etl.dataset.model import CollectionConfig
+from etl.task.bundle_fetch import FetchedBundle, add_bundle_arguments, fetch_bundle
+from etl.task.chunk_results import AssetFailure, ChunkResult, read_chunk_result, write_chunk_result
+from etl.task.environment import TaskEnvironment
+from etl.task.item_checks import ItemChecker
+
+__all__ = ["BatchTotals", "ProcessOptions", "find_collection", "process_batch", "register", "run"]
+
+PROGRESS_PREFIX = "etl-progress "
+
+
+@dataclass(frozen=True)
+class ProcessOptions:
+    """How a batch is processed."""
+
+    method: str = "upsert"
+    workers: int = 8
+    max_failure_ratio: float = 0.0
+    validate_fraction: float = 0.0
+
+
+@dataclass
+class BatchTotals:
+    """Counts over a whole batch."""
+
+    chunks: int = 0
+    skipped: int = 0
+    assets: int = 0
+    items: int = 0
+    failed_assets: int = 0
+
+
+def find_collection(bundle: FetchedBundle, collection_id: str) -> CollectionConfig:
+    """The collection ``collection_id`` of the bundle's dataset."""
+    for collection in bundle.dataset.collections:
+        if collection.id == collection_id:
+            return collection
+    raise UnknownCollectionError(collection_id, [c.id for c in bundle.dataset.collections])
+
+
+def process_batch(
+    bundle: FetchedBundle,
+    environment: TaskEnvironment,
+    *,
+    collection_id: str,
+    run_id: str,
+    batch_index: int,
+    batch_count: int,
+    options: ProcessOptions,
+    log: Callable[[str], None],
+) -> BatchTotals:
+    """Process every chunk of one batch; raise :class:`TaskError` if too many assets failed."""
+    from etl.pgstac import PgstacWriter
+
+    collection = find_collection(bundle, collection_id)
+    if collection.chunk_storage is None:
+        raise TaskError(f"collection {collection_id!r} has no chunk_storage")
+    chunk_storage = environment.storage(
+        collection.chunk_storage.uri, collection.chunk_storage.token
+    )
+    layout = RunLayout(run_id)
+    manifest = read_manifest(chunk_storage, layout)
+    if manifest is None:
+        raise TaskError(
+            f"no chunk set at {chunk_storage.uri_of(layout.chunks_prefix)}: run create-chunks first"
+        )
+    maker = _ItemMaker(
+        load_collection_class(collection.collection_class, search_path=bundle.search_path),
+        [(a.uri, environment.storage(a.uri, a.token)) for a in collection.asset_storage],
+        environment,
+        ItemChecker(collection_id, options.validate_fraction),
+    )
+    totals = BatchTotals()
+    chunks = RunLayout.chunks_of_batch(batch_index, batch_count, manifest.chunk_count)
+    with (
+        PgstacWriter(environment.pgstac_dsn()) as writer,
+        ThreadPoolExecutor(options.workers) as pool,
+    ):
+        for index in chunks:
+            previous = read_chunk_result(chunk_storage, layout, index)
+            if previous is not None and previous.done:
+                totals.skipped += 1
+                log(f"chunk {index:05d}: done in an earlier run ({previous.items} items), skipped")
+                continue
+            started = time.perf_counter()
+            uris = [u for u in chunk_storage.read_text(layout.chunk_path(index)).splitlines() if u]
+            items, failures = _collect(pool.map(maker.make, uris))
+            chunk_storage.write_bytes(layout.items_path(index), _ndjson(items))
+            if items:
+                writer.load_items(items, collection_id, method=options.method)
+            seconds = time.perf_counter() - started
+            result = ChunkResult(
+                index, len(uris), len(items), len(failures), round(seconds, 3), not failures
+            )
+            write_chunk_result(chunk_storage, layout, result, failures)
+            totals.chunks += 1
+            totals.assets += len(uris)
+            totals.items += len(items)
+            totals.failed_assets += len(failures)
+            rate = len(items) / seconds if seconds > 0 else 0.0
+            log(
+                f"chunk {index:05d}: {len(uris)} assets, {len(items)} items, {len(failures)} failed, "
+                f"{seconds:.2f} s ({rate:,.0f} items/s), loaded with {options.method}"
+            )
+            print(
+                PROGRESS_PREFIX
+                + json.dumps({"chunks": 1, "items": len(items), "failed": len(failures)}),
+                flush=True,
+            )
+    _check_failures(totals, options, chunk_storage, layout)
+    return totals
+
+
+def _check_failures(
+    totals: BatchTotals, options: ProcessOptions, storage: Storage, layout: RunLayout
+) -> None:
+    if not totals.failed_assets:
+        return
+    ratio = totals.failed_assets / max(1, totals.assets)
+    where = storage.uri_of(f"{layout.run_id}/errors/")
+    if ratio > options.max_failure_ratio:
+        raise TaskError(
+            f"{totals.failed_assets} of {totals.assets} assets failed ({ratio:.1%}, allowed "
+            f"{options.max_failure_ratio:.1%}); the failures are listed in {where}"
+        )
+    print(
+        f"warning: {totals.failed_assets} of {totals.assets} assets failed ({ratio:.1%}), within the "
+        f"allowed {options.max_failure_ratio:.1%}; see {where}",
+        file=sys.stderr,
+    )
+
+
+class _ItemMaker:
+    """Calls ``create_item`` for one asset and returns checked item dicts, or the failure."""
+
+    def __init__(
+        self,
+        collection_class: type[Collection],
+        asset_storages: list[tuple[str, Storage]],
+        environment: TaskEnvironment,
+        checker: ItemChecker,
+    ) -> None:
+        self.collection_class = collection_class
+        self.asset_storages = sorted(asset_storages, key=lambda pair: -len(pair[0]))
+        self.environment = environment
+        self.checker = checker
+
+    def make(self, uri: str) -> list[dict[str, Any]] | AssetFailure:
+        try:
+            made = self.collection_class.create_item(uri, self._storage_for(uri))
+            items = [] if made is None else made if isinstance(made, list) else [made]
+            dicts = []
+            for item in items:
+                data = item.to_dict(include_self_link=False, transform_hrefs=False)
+                if not data.get("collection"):
+                    data["collection"] = self.checker.collection_id
+                self.checker.check(data)
+                dicts.append(data)
+            return dicts
+        except Exception as exc:
+            message = str(exc).splitlines()[0] if str(exc) else ""
+            return AssetFailure(asset=uri, error=f"{type(exc).__name__}: {message}".rstrip(": "))
+
+    def _storage_for(self, uri: str) -> Storage:
+        for root, storage in self.asset_storages:
+            if uri.startswith(root.rstrip("/") + "/") or uri == root:
+                return storage
+        return self.environment.storage_for(uri)
+
+
+def _collect(
+    outcomes: Iterator[list[dict[str, Any]] | AssetFailure],
+) -> tuple[list[dict[str, Any]], list[AssetFailure]]:
+    items: list[dict[str, Any]] = []
+    failures: list[AssetFailure] = []
+    for outcome in outcomes:
+        if isinstance(outcome, AssetFailure):
+            failures.append(outcome)
+        else:
+            items.extend(outcome)
+    return items, failures
+
+
+def _ndjson(items: list[dict[str, Any]]) -> bytes:
+    import orjson
+
+    return b"".join(orjson.dumps(item) + b"\n" for item in items)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``process-chunks`` subcommand."""
+    parser = subparsers.add_parser(
+        "process-chunks",
+        help="make items from a batch of chunk files and load them into PgSTAC",
+        description="For each chunk j with j %% BATCH_COUNT == BATCH_INDEX that is not done yet: "
+        "create items, write them as ndjson beside the chunks, load them into PgSTAC.",
+    )
+    add_bundle_arguments(parser)
+    parser.add_argument("--run-id", required=True, help="the run (workflow) name")
+    parser.add_argument("--batch-index", type=int, default=0, help="this pod's batch (default 0)")
+    parser.add_argument("--batch-count", type=int, default=1, help="number of batches (default 1)")
+    parser.add_argument(
+        "--method",
+        choices=["upsert", "insert", "ignore"],
+        default="upsert",
+        help="PgSTAC load method",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=8, help="create_item calls at once (threads)"
+    )
+    parser.set_defaults(subcommand=sys.modules[__name__])
+
+
+def run(args: argparse.Namespace) -> int:
+    """Process the batch; exit 1 if more assets failed than the collection allows."""
+    environment = TaskEnvironment()
+    bundle = fetch_bundle(args.dataset, environment)
+    collection = find_collection(bundle, args.collection)
+    options = ProcessOptions(
+        method=args.method,
+        workers=args.workers,
+        max_failure_ratio=collection.max_failure_ratio,
+        validate_fraction=collection.validate_items,
+    )
+    totals = process_batch(
+        bundle,
+        environment,
+        collection_id=args.collection,
+        run_id=args.run_id,
+        batch_index=args.batch_index,
+        batch_count=args.batch_count,
+        options=options,
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    print(
+        f"batch {args.batch_index}/{args.batch_count}: {totals.chunks} chunks processed, "
+        f"{totals.skipped} already done, {totals.items} items, {totals.failed_assets} failed assets"
+    )
+    return 0
