@@ -235,6 +235,15 @@ def test_sas_token_from_the_dataset_is_used(azurite_container: str) -> None:
     assert [info.path for info in storage.list_objects()] == ["a.txt"]
 
 
+def test_an_http_endpoint_without_key_or_sas_is_refused_at_once() -> None:
+    endpoint_only = Profile(
+        name="no-creds",
+        storage={AZURITE_ACCOUNT: StorageAccount(account_url=AZURITE_BLOB_ENDPOINT)},
+    )
+    with pytest.raises(StorageError, match=r"no credential for storage account 'devstoreaccount1'"):
+        open_storage(f"blob://{AZURITE_ACCOUNT}/c", profile=endpoint_only)
+
+
 @pytest.mark.azurite
 def test_sas_token_wins_over_the_profile_key(
     azurite_container: str, azurite_connection_string: str

@@ -23,6 +23,7 @@ from typing import Any
 from azure.core.credentials import AzureNamedKeyCredential, TokenCredential
 from azure.storage.blob import ContainerClient, ExponentialRetry
 
+from etl.core.errors import StorageError
 from etl.core.profiles.model import Profile
 from etl.core.storage.uris import BlobLocation
 
@@ -58,7 +59,11 @@ class BlobCredentials:
 def resolve_credentials(
     account: str, *, profile: Profile | None = None, sas_token: str | None = None
 ) -> BlobCredentials:
-    """The credentials for ``account``, in the documented order."""
+    """The credentials for ``account``, in the documented order.
+
+    Raises:
+        StorageError: when only the identity is left but the endpoint is plain ``http://``.
+    """
     settings = profile.storage.get(account) if profile is not None else None
     where = f"profile {profile.name!r} storage.{account}" if profile is not None else ""
     account_url = (settings.account_url if settings else None) or (
@@ -83,6 +88,12 @@ def resolve_credentials(
     if settings is not None and settings.sas:
         return BlobCredentials(
             account_url=account_url, sas=settings.sas.lstrip("?"), source=f"{where}.sas"
+        )
+    if not account_url.lower().startswith("https://"):
+        # Azure AD tokens are never sent over plain HTTP: fail now, not after a minute of retries.
+        raise StorageError(
+            f"no credential for storage account {account!r} at {account_url}: an http:// endpoint"
+            f" needs a SAS token, a key or a connection string (profile storage.{account}.*)"
         )
     return BlobCredentials(account_url=account_url)
 
