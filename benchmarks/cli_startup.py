@@ -1,7 +1,8 @@
 """How long ``etl --help`` takes: the start-up cost every command pays.
 
 Runs ``etl --help`` N times as a subprocess (wall clock) and prints the median, beside the median
-of ``python -c pass`` (the interpreter's own floor). For comparison, PCTasks' ``pctasks --help``
+of ``python -c pass`` (the interpreter's own floor) and of ``import typer`` alone (the part of
+start-up etl cannot avoid). For comparison, PCTasks' ``pctasks --help``
 takes 0.24 s on the machine this was written on.
 
     uv run python benchmarks/cli_startup.py [-n 20]
@@ -37,6 +38,8 @@ def main() -> None:
     etl = shutil.which("etl") or str(Path(sys.executable).with_name("etl"))
     floor = median_seconds([sys.executable, "-c", "pass"], runs)
     print(f"python -c pass: median {floor:.3f} s over {runs} runs")
+    typer_only = median_seconds([sys.executable, "-c", "import typer"], runs)
+    print(f"python -c 'import typer': median {typer_only:.3f} s over {runs} runs")
     help_time = median_seconds([etl, "--help"], runs)
     print(f"etl --help: median {help_time:.3f} s over {runs} runs")
     print(f"cli_startup: etl --help median {help_time:.3f} s (floor {floor:.3f} s)")
