@@ -15,6 +15,7 @@ import yaml
 from typer.testing import CliRunner
 
 from etl.cli.main import app
+from etl.cli.options import parse_key_values, parse_since
 from etl.cli.root_group import EtlGroup
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -222,6 +223,16 @@ def test_dataset_validate_errors_are_located(config_dir: Path, dataset: Path) ->
     bad_arg = runner.invoke(app, [*base, "-a", "region"])
     assert bad_arg.exit_code == 2
     assert "write KEY=VALUE" in one_error_line(bad_arg.stderr)
+
+
+def test_shared_option_parsers() -> None:
+    assert parse_since("2024-05-01").isoformat() == "2024-05-01T00:00:00+00:00"
+    assert parse_since("2024-05-01T12:00:00+02:00").utcoffset() is not None
+    with pytest.raises(typer.BadParameter, match="ISO-8601"):
+        parse_since("last tuesday")
+    assert parse_key_values(["a=1", "b=x=y", "a=2"]) == {"a": "2", "b": "x=y"}
+    with pytest.raises(typer.BadParameter, match="KEY=VALUE"):
+        parse_key_values(["=1"])
 
 
 def test_dataset_schema_is_json_schema() -> None:
