@@ -23,6 +23,11 @@ from etl.dataset.model import (
     Toleration,
     dataset_json_schema,
 )
+from etl.dataset.reference_docs import (
+    render_reference_markdown,
+    splice_reference,
+    update_reference_docs,
+)
 
 __all__ = [
     "DATASET_FILE_NAME",
@@ -47,4 +52,7 @@ __all__ = [
     "find_dataset_file",
     "load_collection_class",
     "load_dataset",
+    "render_reference_markdown",
+    "splice_reference",
+    "update_reference_docs",
 ]

@@ -33,6 +33,8 @@ _EXPECTED = {
     "int_type": "an integer",
     "int_parsing": "an integer",
     "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
     "bool_type": "true or false",
     "bool_parsing": "true or false",
     "list_type": "a list",
@@ -119,6 +121,8 @@ def _message(detail: ErrorDetails, kind: str, key: Any = None) -> str:
         return f"must be greater than {context.get('gt')}, got {describe_value(value)}"
     if kind == "greater_than_equal":
         return f"must be at least {context.get('ge')}, got {describe_value(value)}"
+    if kind == "less_than_equal":
+        return f"must be at most {context.get('le')}, got {describe_value(value)}"
     if kind == "too_short":
         return f"must have at least {context.get('min_length')} entry, got none"
     if kind == "string_pattern_mismatch":
