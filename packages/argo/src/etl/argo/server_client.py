@@ -186,8 +186,8 @@ class ArgoClient(WorkflowRunner):
     def watch(self, name: str) -> Iterator[WorkflowStatus]:
         """The current status, then each change of phase until the workflow ends.
 
-        Changes come from the server's event stream; when that stream is refused, malformed or
-        drops, the status is polled every ``poll_interval`` seconds instead.
+        Changes come from the server's event stream, opened again when it drops; when it is
+        refused or malformed, the status is polled every ``poll_interval`` seconds instead.
         """
         status = self.get(name)
         yield status
@@ -224,8 +224,10 @@ class ArgoClient(WorkflowRunner):
             if exc.status in (401, 403):
                 raise
             return False
-        except (ArgoStreamError, requests.RequestException):
+        except ArgoStreamError:
             return False
+        except requests.RequestException:  # dropped or timed out: worth a new stream if it worked
+            return received
         return received
 
     def _status(self, workflow: Any, namespace: str) -> WorkflowStatus:
