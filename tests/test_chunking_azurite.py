@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import http.server
 import json
@@ -60,10 +61,8 @@ def big_container(azurite_connection_string: str) -> str:
     from azure.storage.blob import ContainerClient
 
     client = ContainerClient.from_connection_string(azurite_connection_string, BIG_CONTAINER)
-    try:
+    with contextlib.suppress(ResourceExistsError):
         client.create_container()
-    except ResourceExistsError:
-        pass
     if not client.get_blob_client(SEEDED_MARKER).exists():
         _upload_all(azurite_connection_string, BIG_CONTAINER, big_names())
         client.upload_blob(SEEDED_MARKER, b"", overwrite=True)
@@ -221,7 +220,7 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    do_GET = do_PUT = do_HEAD = do_DELETE = _forward
+    do_GET = do_PUT = do_HEAD = do_DELETE = _forward  # noqa: N815 (BaseHTTPRequestHandler's names)
 
 
 @pytest.fixture
