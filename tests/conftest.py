@@ -18,7 +18,9 @@ import pytest
 pytest_plugins = ["argo_server"]
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN_DSN = os.environ.get("ETL_TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:55432/postgres")
+PG_ADMIN_DSN = os.environ.get(
+    "ETL_TEST_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:55432/postgres"
+)
 AZURITE_CONNECTION_STRING = (
     "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
     "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
