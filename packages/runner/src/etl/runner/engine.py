@@ -292,9 +292,15 @@ class Engine:
                 return
 
     def _localise(self, arg: str, template: Template, work: Path) -> str:
+        """Move the template's output paths (and their folders) into this pod's own folder."""
+        moves: dict[str, str] = {}
         for out in template.outputs:
-            if out.path in arg:
-                arg = arg.replace(out.path, str(work / "outputs" / out.path.lstrip("/")))
+            for path in (out.path, str(Path(out.path).parent)):
+                if path != "/":
+                    moves[path] = str(work / "outputs" / path.lstrip("/"))
+        for path in sorted(moves, key=len, reverse=True):
+            if arg == path or arg.startswith(path + "/"):
+                return moves[path] + arg[len(path) :]
         return arg
 
     def _container_env(
