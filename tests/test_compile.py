@@ -262,6 +262,16 @@ def test_local_profile_passes_its_passwordless_dsn(
     assert env["ETL_PGSTAC_DSN"] == "postgresql://postgres@127.0.0.1:55432/pgstac"
 
 
+def test_local_runner_needs_no_image(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ETL_STATE_DIR", str(tmp_path))
+    manifest = compile_workflow(dataset("landsat"), PI, Profile.builtin_local())
+    pod = _templates(manifest)["landsat-8-create-chunks"]
+    assert pod["container"]["image"] == "etl-task:0.1.0"
+    dataset_uri = _option(_args(pod), "--dataset")
+    assert dataset_uri is not None
+    assert dataset_uri.startswith(f"file://{tmp_path}/bundles/landsat-c2/")
+
+
 def test_a_dsn_with_a_password_is_refused() -> None:
     profile = argo_profile(pgstac=PgstacSettings(dsn="postgresql://etl:hunter2@db:5432/pgstac"))
     with pytest.raises(ProfileError, match=r"pgstac\.dsn_secret") as raised:

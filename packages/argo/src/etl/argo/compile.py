@@ -26,7 +26,7 @@ from etl.argo.compile_options import CompileOptions, WorkflowCommand
 from etl.argo.compile_templates import ContainerTemplates
 from etl.argo.pod_environment import pod_env, pod_labels
 from etl.argo.task_command import TaskCommandLines
-from etl.core.profiles.model import Profile
+from etl.core.profiles.model import Profile, RunnerKind
 from etl.core.templating import find_secret_refs
 from etl.dataset.loader import LoadedDataset
 from etl.dataset.model import CollectionConfig, TaskConfig, TaskName
@@ -83,6 +83,8 @@ class _Builder:
     ) -> None:
         config = dataset.config
         image = config.image or profile.workflow.image
+        if not image and profile.runner is RunnerKind.LOCAL:
+            image = f"etl-task:{_etl_version()}"  # the local runner runs no images
         if not image:
             raise dataset.error(
                 ("id",), "no image: set the dataset's image or the profile's workflow.image"

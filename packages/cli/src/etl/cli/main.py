@@ -19,7 +19,11 @@ __all__ = ["app", "main"]
 # ``etl NAME ...``: one line per command group (see LazyGroup for groups spread over modules).
 EtlGroup.lazy_groups = {
     "profile": LazyGroup("etl.cli.profile_cmd", "Create, select and inspect profiles."),
-    "dataset": LazyGroup("etl.cli.dataset_cmd", "Validate, render and run a dataset.yaml."),
+    "dataset": LazyGroup(
+        "etl.cli.dataset_cmd",
+        "Validate, render and run a dataset.yaml.",
+        extensions=["etl.cli.dataset_work_cmd"],
+    ),
     "workflow": LazyGroup("etl.cli.workflow_cmd", "Submit, follow, stop and retry workflows."),
 }
 
