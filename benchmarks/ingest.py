@@ -1,0 +1,228 @@
+"""Benchmark: the whole local ``process-items`` against raw ``pypgstac load``, same items.
+
+Every round loads the same N synthetic items twice, each time into a fresh migrated database:
+
+- raw: ``pypgstac load items --method insert`` from a prepared ndjson file (the items only);
+- ours: ``etl dataset process-items --submit`` on the local runner: list N asset files, cut
+  chunks, call a trivial ``create_item`` (the item is derived from the asset's name, nothing is
+  read), write ndjson beside the chunks, load into PgSTAC.
+
+Both are timed as whole commands, start-up included. Peak RSS of ours (the runner and its task
+processes) is measured at 10% of N and at N: it must not grow with the item count.
+
+    uv run python benchmarks/ingest.py --items 100000 [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from pgstac_samples import make_collection, make_item  # noqa: E402
+
+BIN = ROOT / ".venv" / "bin"
+COLLECTION = "bench-items"
+COLLECTION_CODE = f"""
+import pystac
+from pgstac_samples import make_item
+
+from etl.dataset import Collection
+
+
+class BenchItems(Collection):
+    @classmethod
+    def create_item(cls, asset_uri, storage):
+        n = int(asset_uri.rsplit("/", 1)[1].split(".")[0])
+        return pystac.Item.from_dict(make_item({COLLECTION!r}, n), preserve_dict=False)
+"""
+RSS_WRAPPER = (
+    "import resource, subprocess, sys; "
+    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)"
+)
+
+
+def make_assets(folder: Path, count: int) -> None:
+    """``count`` empty asset files named by number (made once, reused)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if len(os.listdir(folder)) == count:
+        return
+    for n in range(count):
+        (folder / f"{n:07d}.json").touch()
+
+
+def make_dataset(folder: Path, assets: Path, chunks: Path) -> Path:
+    """The benchmark's dataset: a trivial collection class over the asset folder."""
+    (folder / "collection").mkdir(parents=True, exist_ok=True)
+    (folder / "bench_items.py").write_text(COLLECTION_CODE)
+    (folder / "collection" / "template.json").write_text(json.dumps(make_collection(COLLECTION)))
+    (folder / "dataset.yaml").write_text(
+        textwrap.dedent(
+            f"""\
+            id: bench
+            code:
+              src: $<< local.path(./bench_items.py) >>
+            collections:
+              - id: {COLLECTION}
+                class: bench_items:BenchItems
+                template: $<< local.path(./collection) >>
+                asset_storage:
+                  - uri: {assets.as_uri()}
+                chunk_storage:
+                  uri: {chunks.as_uri()}
+            """
+        )
+    )
+    return folder
+
+
+class Databases:
+    """Fresh migrated databases, cloned from one template migrated once."""
+
+    def __init__(self, admin_dsn: str) -> None:
+        self.admin_dsn = admin_dsn
+        self.template = f"etl_bench_tpl_{uuid.uuid4().hex[:8]}"
+        self.made: list[str] = []
+        self._execute(f'CREATE DATABASE "{self.template}"')
+        subprocess.run(
+            [BIN / "pypgstac", "migrate", "--dsn", self.dsn(self.template)],
+            check=True,
+            capture_output=True,
+        )
+
+    def dsn(self, name: str) -> str:
+        return self.admin_dsn.rsplit("/", 1)[0] + "/" + name
+
+    def fresh(self) -> str:
+        name = f"etl_bench_{uuid.uuid4().hex[:8]}"
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self.made.append(name)
+        return self.dsn(name)
+
+    def drop_all(self) -> None:
+        for name in [*self.made, self.template]:
+            self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _execute(self, sql: str) -> None:
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            conn.execute(sql)  # type: ignore[arg-type]
+
+
+def count_items(dsn: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT count(*) FROM pgstac.items").fetchone()
+    return int(row[0]) if row else 0
+
+
+def raw_load(dsn: str, ndjson: Path) -> float:
+    """Seconds for ``pypgstac load items`` into an empty collection (the collection made first)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pgstac.create_collection(%s::jsonb)", [json.dumps(make_collection(COLLECTION))]
+        )
+    started = time.perf_counter()
+    subprocess.run(
+        [BIN / "pypgstac", "load", "items", str(ndjson), "--dsn", dsn, "--method", "insert"],
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def ours(dsn: str, dataset: Path, state: Path) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of ``etl dataset process-items --submit`` on the local runner."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ETL_", "ARGO_"))}
+    env |= {
+        "ETL_PGSTAC_DSN": dsn,
+        "ETL_STATE_DIR": str(state),
+        "ETL_CONFIG_DIR": str(state / "config"),
+        "PYTHONPATH": str(ROOT / "tests"),
+        "CI": "true",
+    }
+    command = [sys.executable, "-c", RSS_WRAPPER, str(BIN / "etl"), "dataset", "process-items"]
+    command += ["-d", str(dataset), "--submit"]
+    started = time.perf_counter()
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"process-items failed:\n{result.stderr[-2000:]}")
+    return seconds, int(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--admin-dsn", default="postgresql://postgres@127.0.0.1:55432/postgres")
+    parser.add_argument("--work", type=Path, default=ROOT / ".state" / "bench-ingest")
+    args = parser.parse_args()
+
+    small = max(1, args.items // 10)
+    databases = Databases(args.admin_dsn)
+    try:
+        with tempfile.TemporaryDirectory(
+            dir=args.work.parent if args.work.parent.exists() else None
+        ) as tmp:
+            work = Path(tmp)
+            ndjson = work / "items.ndjson"
+            with ndjson.open("wb") as out:
+                for n in range(args.items):
+                    out.write(orjson.dumps(make_item(COLLECTION, n)) + b"\n")
+            datasets = {}
+            for count in (small, args.items):
+                make_assets(args.work / f"assets-{count}", count)
+                datasets[count] = make_dataset(
+                    work / f"dataset-{count}",
+                    args.work / f"assets-{count}",
+                    work / f"chunks-{count}",
+                )
+
+            rss: dict[int, int] = {}
+            dsn = databases.fresh()
+            _, rss[small] = ours(dsn, datasets[small], work / "state-small")
+            raw_times: list[float] = []
+            our_times: list[float] = []
+            for round_ in range(args.rounds):
+                dsn = databases.fresh()
+                raw_times.append(raw_load(dsn, ndjson))
+                assert count_items(dsn) == args.items
+                dsn = databases.fresh()
+                seconds, peak = ours(dsn, datasets[args.items], work / f"state-{round_}")
+                assert count_items(dsn) == args.items, "ours did not load every item"
+                our_times.append(seconds)
+                rss[args.items] = max(rss.get(args.items, 0), peak)
+                print(
+                    f"round {round_ + 1}: raw {args.items / raw_times[-1]:,.0f} items/s ({raw_times[-1]:.1f} s), "
+                    f"ours {args.items / seconds:,.0f} items/s ({seconds:.1f} s)",
+                    flush=True,
+                )
+    finally:
+        databases.drop_all()
+
+    raw_rate = args.items / statistics.median(raw_times)
+    our_rate = args.items / statistics.median(our_times)
+    print(
+        f"peak RSS of ours: {rss[small] / 1024:.0f} MiB at {small:,} items, {rss[args.items] / 1024:.0f} MiB at {args.items:,}"
+    )
+    print(
+        f"ingest: ours {our_rate:,.0f} items/s, raw pypgstac {raw_rate:,.0f} items/s, ratio {our_rate / raw_rate:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
