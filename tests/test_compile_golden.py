@@ -7,6 +7,7 @@ with ``ETL_UPDATE_GOLDEN=1 uv run pytest tests/test_compile_golden.py`` and the 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,24 @@ def test_manifest_matches_golden_file(name: str) -> None:
 
 def test_no_golden_file_is_stale() -> None:
     assert sorted(p.stem for p in GOLDEN_DIR.glob("*.yaml")) == sorted(GOLDEN_CASES)
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "argo.md"
+_DOC_BLOCK = re.compile(
+    r"<!-- golden: (?P<name>[\w.-]+) -->\n```yaml\n(?P<body>.*?)```\n", re.DOTALL
+)
+
+
+def test_docs_example_is_the_golden_file() -> None:
+    text = DOCS.read_text()
+    blocks = list(_DOC_BLOCK.finditer(text))
+    assert blocks, "docs/argo.md shows no golden manifest"
+    if os.environ.get("ETL_UPDATE_GOLDEN") == "1":
+        text = _DOC_BLOCK.sub(
+            lambda m: m.group(0).replace(m["body"], (GOLDEN_DIR / f"{m['name']}.yaml").read_text()),
+            text,
+        )
+        DOCS.write_text(text)
+        blocks = list(_DOC_BLOCK.finditer(text))
+    for block in blocks:
+        assert block["body"] == (GOLDEN_DIR / f"{block['name']}.yaml").read_text(), block["name"]
