@@ -4,8 +4,10 @@ Importing this package loads only pydantic, PyYAML and ``etl.core``; pystac is i
 are made. See ``docs/dataset-yaml.md`` for the file format.
 """
 
+from etl.dataset.chunking import ChunkManifest, create_chunks, read_manifest
 from etl.dataset.collection import Collection, PremadeItemCollection, load_collection_class
 from etl.dataset.config_warnings import ConfigWarning
+from etl.dataset.layout import RunLayout
 from etl.dataset.loader import DATASET_FILE_NAME, LoadedDataset, find_dataset_file, load_dataset
 from etl.dataset.model import (
     AssetStorageConfig,
@@ -32,6 +34,7 @@ from etl.dataset.reference_docs import (
 __all__ = [
     "DATASET_FILE_NAME",
     "AssetStorageConfig",
+    "ChunkManifest",
     "ChunkOptions",
     "ChunkStorageConfig",
     "ChunksConfig",
@@ -43,15 +46,18 @@ __all__ = [
     "LoadedDataset",
     "PremadeItemCollection",
     "ResourceQuantities",
+    "RunLayout",
     "SplitConfig",
     "TaskConfig",
     "TaskName",
     "TaskResources",
     "Toleration",
+    "create_chunks",
     "dataset_json_schema",
     "find_dataset_file",
     "load_collection_class",
     "load_dataset",
+    "read_manifest",
     "render_reference_markdown",
     "splice_reference",
     "update_reference_docs",
