@@ -339,3 +339,10 @@ def test_writer_memory_holds_one_chunk(chunks: Storage) -> None:
         stats = writer.finish()
     assert (stats.chunk_count, stats.asset_count) == (3, 2500)
     assert chunks.read_text("w/chunks/00002.txt").splitlines()[-1] == "file:///x/2499.tif"
+
+
+def test_model_default_chunk_length_is_the_chunking_default() -> None:
+    from etl.dataset.chunking import DEFAULT_CHUNK_LENGTH
+    from etl.dataset.model import ChunkOptions
+
+    assert ChunkOptions().chunk_length == DEFAULT_CHUNK_LENGTH == 1000

@@ -151,7 +151,9 @@ class ChunkOptions(_Model):
     """
 
     chunk_length: PositiveInt = Field(
-        30000, description="Most asset URIs in one chunk file (one pod task processes one chunk)."
+        1000,
+        description="Most asset URIs in one chunk file (one pod task processes one chunk); the "
+        "default keeps a chunk to minutes of work (docs/chunking.md).",
     )
     name_starts_with: str | None = Field(
         None,
