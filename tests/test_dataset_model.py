@@ -29,7 +29,8 @@ def _dataset(**collection: Any) -> dict[str, Any]:
 
 def test_defaults_match_pctasks() -> None:
     options = ChunkOptions()
-    assert options.chunk_length == 30000
+    # Not PCTasks' 30000: a chunk should be minutes of a pod's work (docs/chunking.md).
+    assert options.chunk_length == 1000
     assert options.list_folders is False
     assert options.match_full_path is False
     config = DatasetConfig.model_validate(_dataset())
