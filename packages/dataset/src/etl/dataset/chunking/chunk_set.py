@@ -12,15 +12,16 @@ A listing that fails raises :class:`~etl.core.errors.StorageError` before step 4
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from etl.core.storage import Storage
-from etl.dataset.chunking.concurrency import listing_concurrency
+from etl.dataset.chunking.concurrency import account_slots, listing_concurrency
 from etl.dataset.chunking.filters import AssetFilter
 from etl.dataset.chunking.manifest import ChunkManifest, SourceListing, write_manifest
 from etl.dataset.chunking.parallel import list_parts
@@ -108,7 +109,11 @@ def create_chunk_set(
             if cap == 0:
                 listings.append(SourceListing(uri=source.storage.uri, assets=0, parts=0))
                 continue
-            parts = plan_parts(source.storage, source.splits, map_calls=executor.map)
+            parts = plan_parts(
+                source.storage,
+                source.splits,
+                map_calls=_bounded_map(executor, account_slots(source.storage.uri, workers)),
+            )
             before = writer.asset_count
             listing = list_parts(
                 source.storage,
@@ -144,6 +149,21 @@ def create_chunk_set(
     )
     write_manifest(chunk_storage, layout, manifest)
     return manifest
+
+
+def _bounded_map(
+    executor: ThreadPoolExecutor, slots: threading.BoundedSemaphore
+) -> Callable[[Callable[[str], list[str]], Iterable[str]], Iterator[list[str]]]:
+    """``executor.map`` whose calls each hold one of the account's listing slots."""
+
+    def run(call: Callable[[str], list[str]], folders: Iterable[str]) -> Iterator[list[str]]:
+        def bounded(folder: str) -> list[str]:
+            with slots:
+                return call(folder)
+
+        return executor.map(bounded, folders)
+
+    return run
 
 
 def _smaller(first: int | None, second: int | None) -> int | None:
