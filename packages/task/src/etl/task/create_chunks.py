@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from etl.dataset.model import CollectionConfig
     from etl.task.environment import TaskEnvironment
 
-__all__ = ["batch_count", "parse_since", "register", "run", "write_outputs"]
+LAST_SUCCESS = "last-success"
+
+__all__ = ["LAST_SUCCESS", "batch_count", "parse_since", "register", "run", "write_outputs"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,7 +45,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--run-id", required=True, help="the run (workflow) name")
     parser.add_argument("--limit", type=_positive, help="at most N assets over the collection")
     parser.add_argument(
-        "--since", type=parse_since, help="only assets modified since (ISO 8601; no zone = UTC)"
+        "--since",
+        type=parse_since,
+        help="only assets modified since (ISO 8601; no zone = UTC), or 'last-success': since the "
+        "start of the collection's last successful run (everything when there was none)",
+    )
+    parser.add_argument(
+        "--max-batches",
+        type=_positive,
+        help="most fan-out pods (default: the profile's workflow.max_pods)",
     )
     parser.add_argument(
         "--concurrency",
@@ -61,9 +71,11 @@ def run(args: argparse.Namespace) -> int:
     from etl.core.progress import report_progress
     from etl.dataset.chunking import create_chunks
     from etl.task.environment import TaskEnvironment
+    from etl.task.last_success import read_last_success
 
     environment = TaskEnvironment()
     collection = _collection(args.dataset, args.collection, environment)
+    since = read_last_success(collection, environment) if args.since == LAST_SUCCESS else args.since
     with report_progress("assets listed") as bar:
         manifest = create_chunks(
             collection,
@@ -71,11 +83,13 @@ def run(args: argparse.Namespace) -> int:
             profile=environment.profile,
             secrets=_LazySecrets(environment),
             limit=args.limit,
-            since=args.since,
+            since=since,
             concurrency=args.concurrency,
             progress=_BarProgress(bar),
         )
-    batches = batch_count(manifest.chunk_count, environment.profile.workflow.max_pods)
+    batches = batch_count(
+        manifest.chunk_count, args.max_batches or environment.profile.workflow.max_pods
+    )
     if args.outputs is not None:
         write_outputs(args.outputs, manifest, batches)
     print(
@@ -97,8 +111,10 @@ def write_outputs(folder: Path, manifest: ChunkManifest, batches: int) -> None:
     (folder / "batch-count").write_text(str(batches))
 
 
-def parse_since(value: str) -> datetime:
-    """An ISO 8601 date or time; raises ``ArgumentTypeError`` with the format expected."""
+def parse_since(value: str) -> datetime | str:
+    """An ISO 8601 date or time, or ``last-success``; else ``ArgumentTypeError`` saying the format."""
+    if value == LAST_SUCCESS:
+        return value
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

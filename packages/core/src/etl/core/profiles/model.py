@@ -37,6 +37,9 @@ AZURITE_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 LOCAL_PGSTAC_DSN = "postgresql://postgres@127.0.0.1:55432/pgstac"
+LOCAL_MAX_PODS = 4
+"""On one machine a "pod" is a process paying Python's start-up and imports (~1 s): a few of them,
+each working through many chunks, beat one per chunk."""
 
 # Dotted paths (``*`` = any storage account) whose values are credentials: never printed, never
 # readable from templates. ``pgstac.dsn`` is shown with its password redacted.
@@ -173,4 +176,5 @@ class Profile(_Model):
             storage={
                 AZURITE_ACCOUNT: StorageAccount(account_url=AZURITE_BLOB_ENDPOINT, key=AZURITE_KEY)
             },
+            workflow=WorkflowDefaults(max_pods=LOCAL_MAX_PODS),
         )
