@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pystac
 import pytest
 
 from etl.core.errors import StorageError
@@ -320,6 +321,16 @@ def _count_items(dsn: str) -> int:
         return writer.count_items(COLLECTION_ID)
 
 
+def _stored(dsn: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The collection, and the item of scene 3, as PgSTAC serves them."""
+    from etl.pgstac import PgstacWriter
+
+    with PgstacWriter(dsn) as writer:
+        return writer.get_collection(COLLECTION_ID), writer.get_item(
+            COLLECTION_ID, "sample-scene-0000003"
+        )
+
+
 @pytest.mark.postgres
 def test_sample_dataset_runs_end_to_end_and_reruns_idempotently(
     config_dir: Path, tmp_path: Path, pgstac_dsn: str
@@ -328,9 +339,11 @@ def test_sample_dataset_runs_end_to_end_and_reruns_idempotently(
     generate_sidecars(30, str(root / "assets"))
     env = {"ETL_PGSTAC_DSN": pgstac_dsn}
     command = ("dataset", "process-items", "-d", "datasets/sample-sidecars", "-a", f"root={root}")
-    first = etl(*command, "--submit", env=env)
+    first = etl(*command, "--submit", "-o", "json", env=env)
     assert first.returncode == 0, first.stderr
-    run_name = first.stdout.strip()
+    submitted = json.loads(first.stdout)
+    assert (submitted["runner"], submitted["status"]) == ("local", "Succeeded")
+    run_name = submitted["name"]
     assert run_name.startswith("sample-sidecars-process-items-")
     assert _count_items(pgstac_dsn) == 30
     items_written = sum(
@@ -340,7 +353,14 @@ def test_sample_dataset_runs_end_to_end_and_reruns_idempotently(
     assert items_written == 30
     status = etl("workflow", "get", run_name, "-o", "json", env=env)
     assert status.returncode == 0, status.stderr
-    assert json.loads(status.stdout)["status"] == "Succeeded"
+    assert json.loads(status.stdout)["phase"] == "Succeeded"
+    collection, item = _stored(pgstac_dsn)
+    assert collection is not None and item is not None
+    # The template's {{ collection.description }} became description.md's text.
+    assert collection["description"].startswith("Synthetic satellite scenes made by")
+    assert pystac.Collection.from_dict(collection).validate()
+    assert item["geometry"] == sidecar_record(3)["footprint"]
+    assert item["assets"]["data"]["href"] == file_uri(root / "assets" / data_path(3))
 
     second = etl(*command, "--submit", env=env)
     assert second.returncode == 0, second.stderr
