@@ -8,17 +8,16 @@ its nodes (written atomically after every change), ``runs/NAME/logs/NODE.log`` e
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import string
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from etl.argo.runner_api import WorkflowNotFoundError
+from etl.core.atomic_files import write_atomically
 
 __all__ = ["NodeRecord", "RunRecord", "RunStore", "now_iso"]
 
@@ -146,8 +145,4 @@ class RunStore:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=1)
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(data, indent=1).encode())

@@ -7,9 +7,7 @@ Files are written atomically; a profile file holding a credential is readable by
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from etl.core.atomic_files import write_atomically
 from etl.core.errors import ConfigError, ProfileError
 from etl.core.located_yaml import load_located_yaml
 from etl.core.paths import config_dir
@@ -96,7 +95,7 @@ class ProfileStore:
             raise ProfileError(f"profile {profile.name!r} exists ({path}); delete it first")
         data = profile.model_dump(mode="json", exclude_none=True, exclude={"name"})
         mode = 0o600 if _holds_secret(data, ()) else 0o644
-        _write_atomically(path, yaml.safe_dump(data, sort_keys=False), mode)
+        write_atomically(path, yaml.safe_dump(data, sort_keys=False).encode(), mode=mode)
         return path
 
     def delete(self, name: str) -> Path:
@@ -147,7 +146,9 @@ class ProfileStore:
         return doc.data
 
     def _write_config(self, data: dict[str, Any]) -> None:
-        _write_atomically(self.config_file, yaml.safe_dump(data, sort_keys=False), 0o644)
+        write_atomically(
+            self.config_file, yaml.safe_dump(data, sort_keys=False).encode(), mode=0o644
+        )
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -169,18 +170,3 @@ def _holds_secret(data: dict[str, Any], at: tuple[str, ...]) -> bool:
         elif value is not None and is_secret_field(".".join(path)):
             return True
     return False
-
-
-def _write_atomically(path: Path, text: str, mode: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(handle, mode)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
 
+from etl.core.atomic_files import write_atomically
 from etl.core.errors import SecretError
 from etl.core.paths import config_dir
 
@@ -143,15 +143,8 @@ def set_local_secret(
     values = read_secrets_file(path)
     values[name] = value
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(handle, 0o600)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            yaml.safe_dump(values, stream, sort_keys=True, default_flow_style=False)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    text = yaml.safe_dump(values, sort_keys=True, default_flow_style=False)
+    write_atomically(path, text.encode(), mode=0o600)
     return path
 
 

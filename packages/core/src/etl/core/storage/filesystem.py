@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 
+from etl.core.atomic_files import write_atomically
 from etl.core.errors import StorageError
 from etl.core.storage.base import ObjectInfo, Storage
 from etl.core.storage.uris import FILE_SCHEME, file_uri
@@ -123,16 +122,7 @@ class FileStorage(Storage):
             raise StorageError(f"cannot write to the storage root itself: {self.uri}")
         target = self.root / relative
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=target.parent)
-            try:
-                with os.fdopen(handle, "wb") as temp:
-                    temp.write(data)
-                os.chmod(temp_name, 0o666 & ~_umask())
-                os.replace(temp_name, target)
-            except BaseException:
-                Path(temp_name).unlink(missing_ok=True)
-                raise
+            write_atomically(target, data, temp_prefix=_TEMP_PREFIX)
         except OSError as exc:
             raise StorageError(f"cannot write {self.uri_of(path)}: {exc.strerror}") from None
 
@@ -158,11 +148,3 @@ class FileStorage(Storage):
 
 def _is_folder(entry: os.DirEntry[str]) -> bool:
     return entry.is_dir(follow_symlinks=False)
-
-
-@cache
-def _umask() -> int:
-    """The process umask (read once by setting and restoring it), so atomic writes get normal modes."""
-    current = os.umask(0)
-    os.umask(current)
-    return current
