@@ -190,6 +190,7 @@ def test_failing_assets_keep_the_rest_and_retry_reprocesses_only_failed_chunks(
     name = json.loads(dataset.run("workflow", "list", "-o", "json").stdout)[0]["name"]
     got = json.loads(dataset.run("workflow", "get", name, "-o", "json").stdout)
     assert got["phase"] == "Failed"
+    assert got["progress"] == "chunks=4 failed=2 items=38"
     assert any("2 of 40 assets failed" in node["message"] for node in got["failed_nodes"])
     assert len(item_ids(pgstac_dsn)) == 38
     errors = sorted(

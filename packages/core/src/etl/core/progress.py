@@ -15,6 +15,7 @@ Usage::
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -22,7 +23,14 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Protocol, TextIO
 
-__all__ = ["PlainProgress", "ProgressReporter", "report_progress"]
+__all__ = [
+    "PROGRESS_LINE_PREFIX",
+    "PlainProgress",
+    "ProgressReporter",
+    "parse_progress_line",
+    "progress_line",
+    "report_progress",
+]
 
 
 class ProgressReporter(Protocol):
@@ -145,3 +153,25 @@ def report_progress(
     )
     with Progress(*columns, console=Console(file=out), transient=False) as bar:
         yield _RichProgress(bar, bar.add_task(label, total=total), label)
+
+
+PROGRESS_LINE_PREFIX = "etl-progress "
+"""Tasks print ``etl-progress {"items": 10, "chunks": 1}`` lines; runners add them to a run's counts."""
+
+
+def progress_line(**counts: int) -> str:
+    """The line a task prints to report ``counts`` done since its last such line."""
+    return PROGRESS_LINE_PREFIX + json.dumps(counts, sort_keys=True)
+
+
+def parse_progress_line(line: str) -> dict[str, int] | None:
+    """The counts of a :func:`progress_line`, or ``None`` for any other line."""
+    if not line.startswith(PROGRESS_LINE_PREFIX):
+        return None
+    try:
+        counts = json.loads(line[len(PROGRESS_LINE_PREFIX) :])
+    except ValueError:
+        return None
+    if not isinstance(counts, dict):
+        return None
+    return {k: v for k, v in counts.items() if isinstance(v, int)}

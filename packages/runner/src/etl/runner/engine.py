@@ -23,6 +23,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from etl.core.progress import parse_progress_line
 from etl.runner.manifest import DagTask, Template, UnsupportedManifestError, WorkflowManifest
 from etl.runner.records import NodeRecord, RunRecord, RunStore, now_iso
 from etl.runner.variables import substitute
@@ -30,10 +31,7 @@ from etl.runner.variables import substitute
 if TYPE_CHECKING:
     from etl.core.templating import SecretLookup
 
-__all__ = ["PROGRESS_PREFIX", "Engine", "EngineEvent"]
-
-PROGRESS_PREFIX = "etl-progress "
-"""A task's output line ``etl-progress {"items": 10, "chunks": 1}`` adds to the run's counters."""
+__all__ = ["Engine", "EngineEvent"]
 
 EngineEvent = Callable[[str, dict[str, Any]], None]
 
@@ -359,11 +357,8 @@ class Engine:
                     self._processes.discard(process)
 
     def _take_progress(self, line: bytes) -> None:
-        if not line.startswith(PROGRESS_PREFIX.encode()):
-            return
-        try:
-            counts = json.loads(line[len(PROGRESS_PREFIX) :])
-        except ValueError:
+        counts = parse_progress_line(line.decode(errors="replace"))
+        if counts is None:
             return
         with self._lock:
             for key, value in counts.items():

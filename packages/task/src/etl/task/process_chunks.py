@@ -12,7 +12,6 @@ only the chunks that are not done.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from etl.core.errors import TaskError, UnknownCollectionError
+from etl.core.progress import progress_line
 from etl.core.storage import Storage
 from etl.dataset.chunking.manifest import read_manifest
 from etl.dataset.collection import Collection, load_collection_class
@@ -32,8 +32,6 @@ from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
 
 __all__ = ["BatchTotals", "ProcessOptions", "find_collection", "process_batch", "register", "run"]
-
-PROGRESS_PREFIX = "etl-progress "
 
 
 @dataclass(frozen=True)
@@ -129,11 +127,7 @@ def process_batch(
                 f"chunk {index:05d}: {len(uris)} assets, {len(items)} items, {len(failures)} failed, "
                 f"{seconds:.2f} s ({rate:,.0f} items/s), loaded with {options.method}"
             )
-            print(
-                PROGRESS_PREFIX
-                + json.dumps({"chunks": 1, "items": len(items), "failed": len(failures)}),
-                flush=True,
-            )
+            print(progress_line(chunks=1, items=len(items), failed=len(failures)), flush=True)
     _check_failures(totals, options, chunk_storage, layout)
     return totals
 
