@@ -8,7 +8,6 @@ bundle is uploaded and the manifest goes to the active profile's runner. See ``d
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -18,7 +17,7 @@ import typer
 from etl.argo.compile_options import WorkflowCommand
 from etl.cli.dataset_cmd import app, load_selection
 from etl.cli.options import ArgOption, CollectionOption, DatasetOption, LimitOption
-from etl.cli.output import OutputFormat, print_result
+from etl.cli.output import OutputFormat
 from etl.cli.state import active_profile
 
 if TYPE_CHECKING:
@@ -110,7 +109,7 @@ def _submit(
     output: ManifestOutput | None,
 ) -> None:
     from etl.argo import upload_bundle
-    from etl.cli.workflow_cmd import open_runner, wait_and_report
+    from etl.cli.workflow_cmd import open_runner, submit_and_report
     from etl.core.errors import InputError
 
     if manifest["kind"] != "Workflow":
@@ -122,14 +121,12 @@ def _submit(
     runner = open_runner(profile)
     print(f"uploading the code bundle to {bundle.uri}", file=sys.stderr)
     upload_bundle(bundle, profile)
-    submitted = runner.submit(manifest)
-    if output is None:
-        print(submitted.name, flush=True)
-    if wait:
-        final = wait_and_report(runner, submitted.name)
-        submitted = replace(submitted, status=final.phase.value)
-    if output is not None:
-        print_result(submitted.to_json(), OutputFormat(output.value))
+    submit_and_report(
+        runner,
+        manifest,
+        wait=wait,
+        output=OutputFormat(output.value) if output is not None else None,
+    )
 
 
 def _work(

@@ -8,9 +8,10 @@ to stdout; progress and failed steps' messages go to stderr.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from etl.argo import WorkflowRunner, WorkflowStatus
     from etl.core.profiles import Profile
 
-__all__ = ["app", "open_runner", "wait_and_report"]
+__all__ = ["app", "open_runner", "submit_and_report", "wait_and_report"]
 
 app = command_group("Submit workflows and follow them on the active profile's runner.")
 
@@ -53,6 +54,39 @@ def open_runner(profile: Profile) -> WorkflowRunner:
     from etl.runner import local_runner_for
 
     return local_runner_for(profile)
+
+
+def submit_and_report(
+    runner: WorkflowRunner,
+    manifest: Mapping[str, Any],
+    *,
+    wait: bool,
+    output: OutputFormat | None,
+) -> None:
+    """Submit ``manifest``; print the name (or, with ``output``, the result once known).
+
+    With ``wait`` — and always on the local runner, which runs the workflow before it returns —
+    the workflow's end decides the exit: a Failed or Error workflow raises after the result is out.
+
+    Raises:
+        WorkflowFailedError: the workflow was followed to its end and did not succeed.
+    """
+    from etl.core.errors import WorkflowFailedError
+
+    submitted = runner.submit(manifest)
+    if output is None:
+        print(submitted.name, flush=True)
+    failure: WorkflowFailedError | None = None
+    if wait or runner.kind == "local":
+        try:
+            final = wait_and_report(runner, submitted.name)
+        except WorkflowFailedError as exc:
+            failure, final = exc, runner.get(submitted.name)
+        submitted = replace(submitted, status=final.phase.value)
+    if output is not None:
+        print_result(submitted.to_json(), output)
+    if failure is not None:
+        raise failure
 
 
 def wait_and_report(runner: WorkflowRunner, name: str) -> WorkflowStatus:
@@ -110,16 +144,9 @@ def submit(
     output: OptionalOutput = None,
 ) -> None:
     """Submit a workflow manifest and print the workflow's name."""
-    manifest = _load_manifest(file)
-    runner = open_runner(active_profile(ctx))
-    submitted = runner.submit(manifest)
-    if output is None:
-        print(submitted.name, flush=True)
-    if wait:
-        final = wait_and_report(runner, submitted.name)
-        submitted = replace(submitted, status=final.phase.value)
-    if output is not None:
-        print_result(submitted.to_json(), output)
+    submit_and_report(
+        open_runner(active_profile(ctx)), _load_manifest(file), wait=wait, output=output
+    )
 
 
 @app.command()
