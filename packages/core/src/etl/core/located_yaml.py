@@ -16,7 +16,13 @@ import yaml
 
 from etl.core.errors import ConfigError, SourceLocation
 
-__all__ = ["FieldPath", "LocatedDocument", "format_field_path", "load_located_yaml", "parse_located_yaml"]
+__all__ = [
+    "FieldPath",
+    "LocatedDocument",
+    "format_field_path",
+    "load_located_yaml",
+    "parse_located_yaml",
+]
 
 FieldPath = tuple[str | int, ...]
 
@@ -56,7 +62,9 @@ class LocatedDocument:
             parts = parts[:-1]
         return self.values.get((), SourceLocation(self.path, 1, 1))
 
-    def error(self, field_path: Iterable[str | int], message: str, *, key: bool = False) -> ConfigError:
+    def error(
+        self, field_path: Iterable[str | int], message: str, *, key: bool = False
+    ) -> ConfigError:
         """A :class:`ConfigError` located at ``field_path``."""
         parts = tuple(field_path)
         return ConfigError(
@@ -81,7 +89,9 @@ def parse_located_yaml(text: str, path: Path) -> LocatedDocument:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = SourceLocation(path, mark.line + 1, mark.column + 1) if mark else SourceLocation(path)
+        where = (
+            SourceLocation(path, mark.line + 1, mark.column + 1) if mark else SourceLocation(path)
+        )
         problem = exc.problem or exc.context or "invalid YAML"
         raise ConfigError(f"invalid YAML: {problem}", location=where) from None
     except yaml.YAMLError as exc:
@@ -113,7 +123,9 @@ def _build(node: yaml.Node, at: FieldPath, doc: LocatedDocument) -> Any:
                 continue
             key = _scalar(key_node, doc)
             if isinstance(key, (dict, list)) or key is None:
-                raise ConfigError("mapping keys must be plain strings", location=_where(doc, key_node))
+                raise ConfigError(
+                    "mapping keys must be plain strings", location=_where(doc, key_node)
+                )
             name = str(key)
             if name in out:
                 raise ConfigError(
@@ -136,6 +148,8 @@ def _scalar(node: yaml.Node, doc: LocatedDocument) -> Any:
     try:
         return loader.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
-        raise ConfigError(f"invalid YAML value: {exc.problem}", location=_where(doc, node)) from None
+        raise ConfigError(
+            f"invalid YAML value: {exc.problem}", location=_where(doc, node)
+        ) from None
     finally:
         loader.dispose()
