@@ -24,22 +24,17 @@ from typing import Any
 from etl.core.errors import ProfileError
 from etl.core.profiles.model import Profile, SecretsBackend, is_secret_field
 from etl.core.profiles.redaction import redact_dsn
+from etl.core.secrets import secret_env_var
 
 __all__ = [
     "DEFAULT_K8S_SECRET",
     "WORKLOAD_IDENTITY_LABEL",
     "pod_env",
     "pod_labels",
-    "secret_env_name",
 ]
 
 DEFAULT_K8S_SECRET = "etl-secrets"
 WORKLOAD_IDENTITY_LABEL = "azure.workload.identity/use"
-
-
-def secret_env_name(name: str) -> str:
-    """The env var a local-backend secret is read from: ``pgstac-dsn`` → ``ETL_SECRET_PGSTAC_DSN``."""
-    return "ETL_SECRET_" + name.upper().replace("-", "_").replace(".", "_")
 
 
 def _uses_keyvault(profile: Profile) -> bool:
@@ -106,7 +101,7 @@ def pod_env(models: ModuleType, profile: Profile, secret_names: Iterable[str]) -
         ]
     return env + [
         models.EnvVar(
-            name=secret_env_name(name),
+            name=secret_env_var(name),
             value_from=models.EnvVarSource(
                 secret_key_ref=models.SecretKeySelector(name=DEFAULT_K8S_SECRET, key=name)
             ),
