@@ -1,6 +1,6 @@
 """The manifests the compiler can produce for the test datasets, shared by the compiler tests.
 
-``CASES`` spans every test dataset, every command, with and without ``--limit``/``--since``/
+``CASES`` spans every test and example dataset, every command, with and without ``--limit``/``--since``/
 ``--schedule``/``-c``, under an Argo profile with Kubernetes secrets and one with Key Vault.
 ``GOLDEN_CASES`` are the ones committed under ``tests/golden/``.
 """
@@ -23,8 +23,16 @@ from etl.core.profiles.model import (
 )
 from etl.dataset import LoadedDataset, load_dataset
 
+ROOT = Path(__file__).resolve().parents[1]
 DATASETS_DIR = Path(__file__).parent / "compile_datasets"
-DATASET_ARGS: dict[str, dict[str, str]] = {"goes-glm": {}, "landsat": {"year": "2024"}}
+DATASETS: dict[str, tuple[Path, dict[str, str]]] = {
+    # the test datasets of the compiler tests
+    "goes-glm": (DATASETS_DIR / "goes-glm", {}),
+    "landsat": (DATASETS_DIR / "landsat", {"year": "2024"}),
+    # the example datasets users start from
+    "sample-sidecars": (ROOT / "datasets" / "sample-sidecars", {"root": "blob://samples/sidecars"}),
+    "sentinel-2-l2a": (ROOT / "datasets" / "sentinel-2-l2a", {}),
+}
 
 
 def argo_profile(**changes: Any) -> Profile:
@@ -57,8 +65,9 @@ def keyvault_profile() -> Profile:
 
 
 def dataset(name: str) -> LoadedDataset:
-    """A test dataset of ``tests/compile_datasets``, loaded with its arguments."""
-    return load_dataset(DATASETS_DIR / name, args=DATASET_ARGS[name])
+    """A test or example dataset, loaded with its arguments."""
+    path, args = DATASETS[name]
+    return load_dataset(path, args=args)
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,7 @@ _OPTION_SETS: list[dict[str, Any]] = [
 
 def _cases() -> list[Case]:
     cases = []
-    for name in DATASET_ARGS:
+    for name in DATASETS:
         for profile in ("argo", "keyvault"):
             for command in WorkflowCommand:
                 cases += [Case(name, command, profile, options) for options in _OPTION_SETS]
@@ -114,7 +123,7 @@ def _cases() -> list[Case]:
 CASES = _cases()
 GOLDEN_CASES = {
     f"{name}.{command.value}": Case(name, command)
-    for name in DATASET_ARGS
+    for name in DATASETS
     for command in WorkflowCommand
 } | {
     f"{name}.process-items.cron": Case(
@@ -122,5 +131,5 @@ GOLDEN_CASES = {
         WorkflowCommand.PROCESS_ITEMS,
         options={"schedule": "0 3 * * *", "since": "last-success"},
     )
-    for name in DATASET_ARGS
+    for name in DATASETS
 }
