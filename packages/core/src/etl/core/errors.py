@@ -11,6 +11,7 @@ exit code in one place (``etl.cli``), so library code only ever raises::
     │   └── UnknownCollectionError  ``-c ID`` names no collection of the dataset
     └── RunError                  exit 1: the work ran and failed
         ├── StorageError          reading, writing or listing storage failed
+        │   └── StorageAuthenticationError  the storage refused the credentials (e.g. an expired SAS)
         ├── SecretError           a secret could not be resolved
         ├── RemoteError           a remote service (Argo Server, PgSTAC) refused or is unreachable
         ├── WorkflowFailedError   a workflow ended Failed or Error
@@ -31,6 +32,7 @@ __all__ = [
     "RunError",
     "SecretError",
     "SourceLocation",
+    "StorageAuthenticationError",
     "StorageError",
     "TaskError",
     "TemplateError",
@@ -119,6 +121,10 @@ class RunError(EtlError):
 
 class StorageError(RunError):
     """Reading, writing or listing storage failed."""
+
+
+class StorageAuthenticationError(StorageError):
+    """The storage refused the credentials: a wrong key, or a SAS token that expired."""
 
 
 class SecretError(RunError):

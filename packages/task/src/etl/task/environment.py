@@ -1,22 +1,27 @@
 """What ``etl-task`` learns from its environment: profile, secrets, storage and the PgSTAC DSN.
 
-In a pod the compiler sets ``ETL_PROFILE_JSON`` (the profile without credentials), and either
-``ETL_SECRET_<NAME>`` variables (Kubernetes secret refs) or ``ETL_SECRETS_BACKEND=keyvault`` with
-``ETL_KEYVAULT_URL``. Under the local runner the same variables are set, and the profile of that
+In a pod the compiler sets ``ETL_PROFILE_JSON`` (the profile without credentials, its secrets
+backend and vault URL included) and, for the local backend, ``ETL_SECRET_<NAME>`` variables from
+Kubernetes secret refs. Under the local runner the same variables are set, and the profile of that
 name also exists on this machine, with the credentials the pod profile leaves out: it is used then.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from etl.core.errors import ProfileError, SecretError
+from etl.core.errors import ProfileError
 from etl.core.profiles import Profile, resolve_profile
 from etl.core.storage import Storage, open_storage, open_storage_for
-from etl.core.templating import SecretLookup, resolve_secret_refs
+from etl.core.templating import find_secret_refs, resolve_secret_refs
+from etl.task.refreshing_storage import RefreshingStorage
+
+if TYPE_CHECKING:
+    from etl.core.secrets import KeyVaultSecrets, LocalSecrets
 
 __all__ = ["TaskEnvironment"]
 
@@ -40,16 +45,11 @@ class TaskEnvironment:
             return pod_profile
 
     @cached_property
-    def secrets(self) -> SecretLookup:
-        """The secret backend: Key Vault when the compiler said so, else the local backend."""
-        from etl.core.secrets import KeyVaultSecrets, LocalSecrets
+    def secrets(self) -> LocalSecrets | KeyVaultSecrets:
+        """The profile's secret backend (in a pod: Key Vault, or ``ETL_SECRET_*`` variables)."""
+        from etl.core.secrets import secret_resolver_for
 
-        if self.env.get("ETL_SECRETS_BACKEND") == "keyvault":
-            url = self.env.get("ETL_KEYVAULT_URL")
-            if not url:
-                raise SecretError("ETL_SECRETS_BACKEND is keyvault but ETL_KEYVAULT_URL is unset")
-            return KeyVaultSecrets(url)
-        return LocalSecrets(self.profile.name, env=self.env)
+        return secret_resolver_for(self.profile, env=self.env)
 
     def resolve(self, value: str) -> str:
         """``value`` with its ``$<< secrets.NAME >>`` references replaced by the secrets' values."""
@@ -70,12 +70,23 @@ class TaskEnvironment:
         )
 
     def storage(self, uri: str, token: str | None = None) -> Storage:
-        """Storage rooted at ``uri``; ``token`` (a SAS, maybe a secret reference) is resolved first."""
-        return open_storage(uri, profile=self.profile, sas_token=self._token(token))
+        """Storage rooted at ``uri``; ``token`` (a SAS, maybe a secret reference) is resolved first.
+
+        A token taken from secrets is fetched again when the storage refuses it (it expired).
+        """
+        return self._open(open_storage, uri, token)
 
     def storage_for(self, uri: str, token: str | None = None) -> Storage:
         """Storage able to read the object at full URI ``uri``."""
-        return open_storage_for(uri, profile=self.profile, sas_token=self._token(token))
+        return self._open(open_storage_for, uri, token)
 
-    def _token(self, token: str | None) -> str | None:
-        return self.resolve(token) if token else None
+    def _open(self, opener: Callable[..., Storage], uri: str, token: str | None) -> Storage:
+        if not token or not find_secret_refs(token):
+            return opener(uri, profile=self.profile, sas_token=token or None)
+
+        def fresh() -> Storage:
+            for name in find_secret_refs(token):
+                self.secrets.forget(name)
+            return opener(uri, profile=self.profile, sas_token=self.resolve(token))
+
+        return RefreshingStorage(uri, fresh)

@@ -64,6 +64,11 @@ class KeyVaultSecrets:
             self._values[name] = value
             return value
 
+    def forget(self, name: str) -> None:
+        """Drop the cached value of ``name``: the next :meth:`get` reads the vault again."""
+        with self._lock:
+            self._values.pop(name, None)
+
     def _fetch(self, name: str) -> str:
         from azure.core.exceptions import AzureError
 

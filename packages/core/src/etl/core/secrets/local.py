@@ -68,6 +68,10 @@ class LocalSecrets:
     def __repr__(self) -> str:
         return f"LocalSecrets(profile_name={self.profile_name!r}, file={str(self.file)!r})"
 
+    def forget(self, name: str) -> None:
+        """Drop what was read of the secrets file: the next :meth:`get` reads it again."""
+        self._file_values = None
+
     def get(self, name: str) -> str:
         """The value of secret ``name``.
 

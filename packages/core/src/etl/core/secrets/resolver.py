@@ -20,7 +20,7 @@ SecretResolver = SecretLookup
 
 def secret_resolver_for(
     profile: Profile, *, env: Mapping[str, str] | None = None
-) -> SecretResolver:
+) -> LocalSecrets | KeyVaultSecrets:
     """The profile's backend: :class:`LocalSecrets` or a (process-wide) :class:`KeyVaultSecrets`.
 
     Raises:

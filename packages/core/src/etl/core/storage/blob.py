@@ -19,7 +19,7 @@ from azure.core.exceptions import (
 )
 from azure.storage.blob import BlobPrefix, BlobProperties, ContainerClient
 
-from etl.core.errors import StorageError
+from etl.core.errors import StorageAuthenticationError, StorageError
 from etl.core.storage.base import ObjectInfo, Storage
 from etl.core.storage.blob_clients import BlobCredentials
 from etl.core.storage.uris import BlobLocation
@@ -139,7 +139,7 @@ class BlobStorage(Storage):
         status = getattr(exc, "status_code", None)
         detail = f"HTTP {status} {code}".strip() if status else _first_line(exc)
         if isinstance(exc, ClientAuthenticationError) or status in (401, 403):
-            return StorageError(
+            return StorageAuthenticationError(
                 f"authentication failed for {uri} using {self._credentials.source}: {detail}"
             )
         what = "listing" if listing else "request"
