@@ -207,6 +207,15 @@ def test_kubernetes_secrets_are_secret_key_refs() -> None:
     assert "ETL_PGSTAC_DSN" not in env
 
 
+def test_the_profile_names_the_kubernetes_secret() -> None:
+    profile = argo_profile()
+    profile.secrets.kubernetes_secret = "etl-prod-secrets"
+    env = _env(compile_workflow(dataset("goes-glm"), PI, profile))
+    assert env["ETL_SECRET_GOES_SAS"] == {
+        "secretKeyRef": {"name": "etl-prod-secrets", "key": "goes-sas"}
+    }
+
+
 def test_keyvault_profile_reads_secrets_in_the_pod_with_workload_identity() -> None:
     manifest = compile_workflow(dataset("goes-glm"), PI, keyvault_profile())
     env = _env(manifest)

@@ -8,8 +8,7 @@ needs them (``etl --help`` never does). To export a name, add it to ``__all__``,
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from etl.argo.runner_api import (
     LogLine,
@@ -20,6 +19,7 @@ from etl.argo.runner_api import (
     WorkflowRunner,
     WorkflowStatus,
 )
+from etl.core.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
     from etl.argo.bundle import (
@@ -80,8 +80,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'etl.argo' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -4,7 +4,7 @@ Secrets reach pods only as references, never as values:
 
 - ``local`` secrets backend: each secret NAME the dataset refers to becomes an env var
   ``ETL_SECRET_<NAME>`` (upper-cased, ``-``/``.`` → ``_``) whose value comes from a Kubernetes
-  ``secretKeyRef`` (secret :data:`DEFAULT_K8S_SECRET`, key NAME). ``etl-task``'s local backend reads
+  ``secretKeyRef`` (the profile's ``secrets.kubernetes_secret``, default ``etl-secrets``, key NAME). ``etl-task``'s local backend reads
   exactly those variables, so the pod resolves ``$<< secrets.NAME >>`` with no code of its own.
 - ``keyvault`` backend: ``ETL_SECRETS_BACKEND=keyvault`` and ``ETL_KEYVAULT_URL``; the pod reads Key
   Vault itself with its workload identity (pods get the ``azure.workload.identity/use`` label).
@@ -27,13 +27,11 @@ from etl.core.profiles.redaction import redact_dsn
 from etl.core.secrets import secret_env_var
 
 __all__ = [
-    "DEFAULT_K8S_SECRET",
     "WORKLOAD_IDENTITY_LABEL",
     "pod_env",
     "pod_labels",
 ]
 
-DEFAULT_K8S_SECRET = "etl-secrets"
 WORKLOAD_IDENTITY_LABEL = "azure.workload.identity/use"
 
 
@@ -103,7 +101,9 @@ def pod_env(models: ModuleType, profile: Profile, secret_names: Iterable[str]) -
         models.EnvVar(
             name=secret_env_var(name),
             value_from=models.EnvVarSource(
-                secret_key_ref=models.SecretKeySelector(name=DEFAULT_K8S_SECRET, key=name)
+                secret_key_ref=models.SecretKeySelector(
+                    name=profile.secrets.kubernetes_secret, key=name
+                )
             ),
         )
         for name in sorted(names)

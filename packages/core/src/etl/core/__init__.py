@@ -8,8 +8,7 @@ and rich load only when a command needs them. To export a name, add it to ``__al
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from etl.core.errors import (
     ConfigError,
@@ -26,6 +25,7 @@ from etl.core.errors import (
     UnknownCollectionError,
     WorkflowFailedError,
 )
+from etl.core.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
     from etl.core.located_yaml import LocatedDocument, load_located_yaml, parse_located_yaml
@@ -82,8 +82,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'etl.core' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _LAZY)

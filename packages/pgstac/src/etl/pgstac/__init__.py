@@ -6,9 +6,9 @@ The names that need psycopg or pypgstac (``PgstacWriter``, ``LoadResult``, ``Bat
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from etl.core.lazy_exports import lazy_getattr
 from etl.pgstac.errors import (
     CollectionNotFoundError,
     ItemError,
@@ -51,8 +51,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'etl.pgstac' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(__name__, _LAZY)

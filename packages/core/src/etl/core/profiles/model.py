@@ -136,6 +136,11 @@ class SecretsSettings(_Model):
     file: Path | None = Field(
         None, description="Local secrets file (default: profiles/NAME.secrets.yaml, mode 0600)"
     )
+    kubernetes_secret: str = Field(
+        "etl-secrets",
+        description="On Argo with the local backend: the Kubernetes Secret whose keys (the secret "
+        "names) pods read as ETL_SECRET_* variables",
+    )
 
 
 class WorkflowDefaults(_Model):
