@@ -300,7 +300,7 @@ def test_etl_task_create_chunks_outputs_and_an_interrupted_rerun(
     assert "25000 assets in 50 chunks" in stdout
     assert "[assets listed] 25000" in stderr  # plain progress lines off a terminal
     assert (tmp_path / "out/chunk-count").read_text() == "50"
-    assert (tmp_path / "out/batch-count").read_text() == "50"
+    assert (tmp_path / "out/batch-count").read_text() == str(LOCAL.workflow.max_pods)
     chunks = open_storage(chunks_uri, profile=LOCAL)
     layout = RunLayout("wf-1")
     first = read_manifest(chunks, layout)

@@ -10,6 +10,7 @@ import pytest
 from etl.core.errors import SecretError, TemplateError
 from etl.core.located_yaml import parse_located_yaml
 from etl.core.profiles import Profile, StorageAccount
+from etl.core.profiles.model import LOCAL_MAX_PODS
 from etl.core.templating import (
     TemplateContext,
     find_secret_refs,
@@ -127,7 +128,7 @@ def test_profile_values_and_refused_secret_fields(dataset_dir: Path) -> None:
         "url: $<< profile.storage.acct.account_url >>/x\n",
         ctx,
     )
-    assert out == {"ns": "argo", "pods": 1000, "url": "https://acct.example/x"}
+    assert out == {"ns": "argo", "pods": LOCAL_MAX_PODS, "url": "https://acct.example/x"}
     for secret in ("argo.token", "storage.acct.key", "pgstac.dsn"):
         message = render_error(f"v: $<< profile.{secret} >>\n", ctx)
         assert "is a secret" in message
