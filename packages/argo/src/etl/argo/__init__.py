@@ -31,8 +31,10 @@ if TYPE_CHECKING:
         upload_bundle,
     )
     from etl.argo.compile import compile_workflow, max_batches
+    from etl.argo.compile_ingest import compile_ingest_collection, compile_ingest_items
     from etl.argo.compile_options import CompileOptions, WorkflowCommand
     from etl.argo.compile_output import ManifestFormat, manifest_text
+    from etl.argo.ingest_sources import IngestSource, plan_sources, upload_sources
     from etl.argo.server_client import ArgoClient, argo_base_url
     from etl.argo.workflow_status import status_from_workflow
 
@@ -42,6 +44,7 @@ __all__ = [
     "BundleFile",
     "CodeBundle",
     "CompileOptions",
+    "IngestSource",
     "LogLine",
     "ManifestFormat",
     "NodeFailure",
@@ -53,12 +56,16 @@ __all__ = [
     "WorkflowStatus",
     "argo_base_url",
     "bundle_root",
+    "compile_ingest_collection",
+    "compile_ingest_items",
     "compile_workflow",
     "manifest_text",
     "max_batches",
     "plan_bundle",
+    "plan_sources",
     "status_from_workflow",
     "upload_bundle",
+    "upload_sources",
 ]
 
 _LAZY = {
@@ -70,6 +77,11 @@ _LAZY = {
     "upload_bundle": "etl.argo.bundle",
     "compile_workflow": "etl.argo.compile",
     "max_batches": "etl.argo.compile",
+    "compile_ingest_collection": "etl.argo.compile_ingest",
+    "compile_ingest_items": "etl.argo.compile_ingest",
+    "IngestSource": "etl.argo.ingest_sources",
+    "plan_sources": "etl.argo.ingest_sources",
+    "upload_sources": "etl.argo.ingest_sources",
     "CompileOptions": "etl.argo.compile_options",
     "WorkflowCommand": "etl.argo.compile_options",
     "ManifestFormat": "etl.argo.compile_output",

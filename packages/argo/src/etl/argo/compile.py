@@ -31,18 +31,26 @@ from etl.core.templating import find_secret_refs
 from etl.dataset.loader import LoadedDataset
 from etl.dataset.model import CollectionConfig, TaskConfig, TaskName
 
-__all__ = ["compile_workflow", "max_batches"]
+__all__ = ["compile_workflow", "etl_version", "max_batches", "task_image", "workflow_spec"]
 
 ENTRYPOINT = "main"
 STARTED_AT = "{{workflow.creationTimestamp}}"
 CRON_STARTING_DEADLINE_SECONDS = 600
 
 
-def _etl_version() -> str:
+def etl_version() -> str:
+    """The installed etl version (the ``etl.dev/version`` label)."""
     try:
         return version("etl-argo")
     except PackageNotFoundError:
         return "0+unknown"
+
+
+def task_image(profile: Profile) -> str | None:
+    """The profile's ``workflow.image``; for a local runner, which runs no images, a stand-in."""
+    if profile.workflow.image:
+        return profile.workflow.image
+    return f"etl-task:{etl_version()}" if profile.runner is RunnerKind.LOCAL else None
 
 
 def max_batches(profile: Profile, collection_count: int) -> int:
@@ -82,9 +90,7 @@ class _Builder:
         collections: list[CollectionConfig],
     ) -> None:
         config = dataset.config
-        image = config.image or profile.workflow.image
-        if not image and profile.runner is RunnerKind.LOCAL:
-            image = f"etl-task:{_etl_version()}"  # the local runner runs no images
+        image = config.image or task_image(profile)
         if not image:
             raise dataset.error(
                 ("id",), "no image: set the dataset's image or the profile's workflow.image"
@@ -217,13 +223,16 @@ class _Builder:
         return name
 
 
-def _spec(models: ModuleType, profile: Profile, builder: _Builder, labels: dict[str, str]) -> Any:
+def workflow_spec(
+    models: ModuleType, profile: Profile, templates: list[Any], labels: dict[str, str]
+) -> Any:
+    """The ``WorkflowSpec`` of ``templates`` (entrypoint ``main``) with the profile's settings."""
     m = models
     settings = profile.workflow
     ttl = settings.ttl_seconds_after_finished
     return m.WorkflowSpec(
         entrypoint=ENTRYPOINT,
-        templates=builder.templates,
+        templates=templates,
         service_account_name=profile.argo.service_account,
         parallelism=settings.parallelism,
         active_deadline_seconds=settings.active_deadline_seconds,
@@ -295,7 +304,7 @@ def compile_workflow(
     labels = {
         "etl.dev/dataset": label_value(dataset.config.id),
         "etl.dev/command": options.command.value,
-        "etl.dev/version": label_value(_etl_version()),
+        "etl.dev/version": label_value(etl_version()),
     }
     if len(selected) == 1:
         labels["etl.dev/collection"] = label_value(selected[0].id)
@@ -304,7 +313,7 @@ def compile_workflow(
         namespace=profile.argo.namespace,
         labels=labels,
     )
-    spec = _spec(models, profile, builder, labels)
+    spec = workflow_spec(models, profile, builder.templates, labels)
     if options.schedule is None:
         manifest = models.Workflow(
             api_version="argoproj.io/v1alpha1", kind="Workflow", metadata=metadata, spec=spec

@@ -7,11 +7,15 @@ This module is the only writer of ``etl-task`` arguments; ``docs/internals.md`` 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 __all__ = [
     "LAST_SUCCESS",
     "OUTPUTS_DIR",
+    "IngestMethod",
     "TaskCommandLines",
+    "ingest_collection_file_command",
+    "ingest_items_command",
 ]
 
 ETL_TASK = "etl-task"
@@ -19,6 +23,8 @@ OUTPUTS_DIR = "/tmp/etl-outputs"
 """Where ``etl-task create-chunks --outputs`` writes ``chunk-count`` and ``batch-count``."""
 LAST_SUCCESS = "last-success"
 """``--since`` value meaning: since the start of this collection's last successful run."""
+IngestMethod = Literal["upsert", "insert", "ignore"]
+"""``--method`` of ``ingest-items``: what a load does with an item id that exists."""
 
 
 @dataclass(frozen=True)
@@ -72,3 +78,13 @@ class TaskCommandLines:
             "--started-at",
             started_at,
         ]
+
+
+def ingest_collection_file_command(source: str) -> list[str]:
+    """Upsert the collection JSON file at ``source`` (a path or URI the pod can read)."""
+    return [ETL_TASK, "ingest-collection", "--file", source]
+
+
+def ingest_items_command(sources: list[str], collection: str, method: IngestMethod) -> list[str]:
+    """Load the ndjson files ``sources`` into ``collection`` with load method ``method``."""
+    return [ETL_TASK, "ingest-items", *sources, "--collection", collection, "--method", method]

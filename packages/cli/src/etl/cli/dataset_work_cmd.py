@@ -8,7 +8,6 @@ bundle is uploaded and the manifest goes to the active profile's runner. See ``d
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,22 +15,22 @@ import typer
 
 from etl.argo.compile_options import WorkflowCommand
 from etl.cli.dataset_cmd import app, load_selection
-from etl.cli.options import ArgOption, CollectionOption, DatasetOption, LimitOption
-from etl.cli.output import OutputFormat
+from etl.cli.options import (
+    ArgOption,
+    CollectionOption,
+    DatasetOption,
+    LimitOption,
+    SubmitOption,
+    WaitOption,
+    WorkOutput,
+)
+from etl.cli.output import ManifestOutput, OutputFormat, print_manifest
 from etl.cli.state import active_profile
 
 if TYPE_CHECKING:
     from etl.argo import CodeBundle
 
-__all__ = ["ManifestOutput", "create_chunks", "ingest_collection", "process_items", "render"]
-
-
-class ManifestOutput(StrEnum):
-    """``-o``: the manifest (or, with ``--submit``, the submitted workflow) as YAML or JSON."""
-
-    YAML = "yaml"
-    JSON = "json"
-
+__all__ = ["create_chunks", "ingest_collection", "process_items", "render"]
 
 CommandOption = Annotated[
     WorkflowCommand,
@@ -39,16 +38,6 @@ CommandOption = Annotated[
 ]
 RenderOutput = Annotated[
     ManifestOutput, typer.Option("--output", "-o", help="Manifest format.", show_default=True)
-]
-WorkOutput = Annotated[
-    ManifestOutput | None,
-    typer.Option(
-        "--output",
-        "-o",
-        help="Without --submit: the manifest's format (default yaml). With --submit: print "
-        '{"name", "namespace", "runner", "status", "url"} instead of the name.',
-        show_default=False,
-    ),
 ]
 WorkSinceOption = Annotated[
     str | None,
@@ -66,12 +55,6 @@ ScheduleOption = Annotated[
         help="process-items only: a CronWorkflow running on this cron schedule (e.g. '0 3 * * *').",
         metavar="CRON",
     ),
-]
-SubmitOption = Annotated[
-    bool, typer.Option("--submit", help="Upload the code bundle and run the workflow.")
-]
-WaitOption = Annotated[
-    bool, typer.Option("--wait", help="With --submit: wait for the end; exit 0 if it Succeeded.")
 ]
 
 
@@ -92,12 +75,6 @@ def _compile(
         loaded, command, profile, collections=collection or None, bundle=bundle, **options
     )
     return manifest, bundle
-
-
-def _print_manifest(manifest: dict[str, Any], output: ManifestOutput) -> None:
-    from etl.argo import manifest_text
-
-    sys.stdout.write(manifest_text(manifest, output.value))
 
 
 def _submit(
@@ -147,7 +124,7 @@ def _work(
     if submit:
         _submit(ctx, manifest, bundle, wait=wait, output=output)
     else:
-        _print_manifest(manifest, output or ManifestOutput.YAML)
+        print_manifest(manifest, output or ManifestOutput.YAML)
 
 
 @app.command()
@@ -162,7 +139,7 @@ def render(
 ) -> None:
     """Print the Argo Workflow manifest that would be submitted (nothing else on stdout)."""
     manifest, _ = _compile(ctx, command, dataset, collection, arg)
-    _print_manifest(manifest, output)
+    print_manifest(manifest, output)
 
 
 @app.command("process-items")

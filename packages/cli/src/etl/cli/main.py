@@ -25,6 +25,9 @@ EtlGroup.lazy_groups = {
         extensions=["etl.cli.dataset_work_cmd"],
     ),
     "workflow": LazyGroup("etl.cli.workflow_cmd", "Submit, follow, stop and retry workflows."),
+    "ingest": LazyGroup(
+        "etl.cli.ingest_cmd", "Load a collection JSON or ndjson items into PgSTAC."
+    ),
 }
 
 app = typer.Typer(

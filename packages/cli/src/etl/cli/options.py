@@ -1,5 +1,5 @@
 """Options shared by many commands, defined once: ``-d``, ``-c``, ``-a``, ``--limit``, ``--since``,
-``-o``, and the builder every command group starts from.
+``-o``, ``--submit``/``--wait``, and the builder every command group starts from.
 
 Use them as parameter annotations::
 
@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from etl.cli.output import OutputFormat
+from etl.cli.output import ManifestOutput, OutputFormat
 
 __all__ = [
     "ArgOption",
@@ -24,6 +24,9 @@ __all__ = [
     "LimitOption",
     "OutputOption",
     "SinceOption",
+    "SubmitOption",
+    "WaitOption",
+    "WorkOutput",
     "command_group",
     "parse_key_values",
     "parse_since",
@@ -107,4 +110,23 @@ SinceOption = Annotated[
 OutputOption = Annotated[
     OutputFormat,
     typer.Option("--output", "-o", help="Result format; json is stable for scripts."),
+]
+SubmitOption = Annotated[
+    bool,
+    typer.Option(
+        "--submit", help="Run the workflow on the profile's runner (uploading what its pods read)."
+    ),
+]
+WaitOption = Annotated[
+    bool, typer.Option("--wait", help="With --submit: wait for the end; exit 0 if it Succeeded.")
+]
+WorkOutput = Annotated[
+    ManifestOutput | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Without --submit: the manifest's format (default yaml). With --submit: print "
+        '{"name", "namespace", "runner", "status", "url"} instead of the name.',
+        show_default=False,
+    ),
 ]

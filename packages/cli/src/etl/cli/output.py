@@ -7,7 +7,7 @@ import sys
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["OutputFormat", "print_result"]
+__all__ = ["ManifestOutput", "OutputFormat", "print_manifest", "print_result"]
 
 
 class OutputFormat(StrEnum):
@@ -16,6 +16,20 @@ class OutputFormat(StrEnum):
     JSON = "json"
     YAML = "yaml"
     TABLE = "table"
+
+
+class ManifestOutput(StrEnum):
+    """``-o`` of the commands that print a manifest (or, with ``--submit``, the submitted workflow)."""
+
+    YAML = "yaml"
+    JSON = "json"
+
+
+def print_manifest(manifest: dict[str, Any], output: ManifestOutput) -> None:
+    """Print an Argo manifest on stdout as YAML or JSON, and nothing else."""
+    from etl.argo import manifest_text
+
+    sys.stdout.write(manifest_text(manifest, output.value))
 
 
 def print_result(data: Any, output: OutputFormat) -> None:

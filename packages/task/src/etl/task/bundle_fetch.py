@@ -45,15 +45,20 @@ class FetchedBundle:
         return [p for p in (self.local_root / "site-packages", code) if p.exists()]
 
 
-def add_bundle_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``--dataset`` and ``--collection`` arguments every subcommand takes."""
+def add_bundle_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """The ``--dataset`` and ``--collection`` arguments every dataset subcommand takes.
+
+    Args:
+        parser: The subcommand's parser.
+        required: Whether argparse requires them (``ingest-collection`` also takes ``--file``).
+    """
     parser.add_argument(
         "--dataset",
-        required=True,
+        required=required,
         help="the bundle's resolved dataset.json (URI or path); by hand, a dataset.yaml or its "
         "folder also works",
     )
-    parser.add_argument("--collection", required=True, help="the collection id")
+    parser.add_argument("--collection", required=required, help="the collection id")
 
 
 def fetch_bundle(dataset_uri: str, environment: TaskEnvironment) -> FetchedBundle:

@@ -1,9 +1,12 @@
 """``etl-task ingest-collection`` and ``ingest-items``: collections and ready-made items into PgSTAC.
 
-A collection's ``template`` is a folder holding ``template.json`` and ``description.md`` (PCTasks'
-layout: ``{{ collection.description }}`` in the JSON is replaced by the Markdown), or a collection
-JSON file. ``$<< env.* >>``, ``$<< profile.* >>`` and ``$<< secrets.* >>`` expressions in it are
-rendered here, in the pod; ``args`` belong to ``dataset.yaml`` and are not available in templates.
+A collection comes from a dataset's ``template`` or from a standalone collection JSON file
+(``etl ingest collection``); both are upserted by :func:`upsert_collection`. A ``template`` is a
+folder holding ``template.json`` and ``description.md`` (PCTasks' layout: ``{{ collection.description
+}}`` in the JSON is replaced by the Markdown), or a collection JSON file. ``$<< env.* >>``,
+``$<< profile.* >>`` and ``$<< secrets.* >>`` expressions in it are rendered here, in the pod;
+``args`` belong to ``dataset.yaml`` and are not available in templates. A standalone collection
+file is loaded as it is, without templating.
 """
 
 from __future__ import annotations
@@ -14,13 +17,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from etl.core.errors import ConfigError, TaskError
+from etl.core.errors import ConfigError, SourceLocation, TaskError
+from etl.core.progress import progress_line
 from etl.core.templating import TemplateContext, render_string
 from etl.task.bundle_fetch import FetchedBundle
 from etl.task.environment import TaskEnvironment
 from etl.task.process_chunks import find_collection
 
-__all__ = ["collection_document", "ingest_collection", "ingest_items", "iter_ndjson"]
+__all__ = [
+    "collection_document",
+    "collection_file_document",
+    "ingest_collection",
+    "ingest_collection_file",
+    "ingest_items",
+    "iter_ndjson",
+    "upsert_collection",
+]
 
 _DESCRIPTION_TAG = re.compile(r"\{\{\s*collection\.description\s*\}\}")
 
@@ -62,45 +74,108 @@ def collection_document(
     return document
 
 
-def ingest_collection(
-    bundle: FetchedBundle, collection_id: str, environment: TaskEnvironment
+def collection_file_document(
+    source: str, environment: TaskEnvironment, *, expected_id: str | None = None
 ) -> dict[str, Any]:
-    """Create or update the collection in PgSTAC; return what was written."""
+    """The STAC collection in the JSON file ``source`` (a local path or a URI), checked.
+
+    Raises:
+        ConfigError: The file is not JSON (located at its line and column), not a collection, or
+            its id is not ``expected_id``.
+        TaskError: A local ``source`` does not exist.
+    """
+    try:
+        document = json.loads(_read(source, environment))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"not JSON: {exc.msg}", location=SourceLocation(source, exc.lineno, exc.colno)
+        ) from None
+    location = SourceLocation(source)
+    if not isinstance(document, dict) or document.get("type") != "Collection":
+        raise ConfigError('not a STAC collection (no "type": "Collection")', location=location)
+    if not isinstance(document.get("id"), str) or not document["id"]:
+        raise ConfigError("the collection has no string id", location=location, field="id")
+    if expected_id is not None and document["id"] != expected_id:
+        raise ConfigError(
+            f"collection {document['id']!r}, expected {expected_id!r}",
+            location=location,
+            field="id",
+        )
+    return document
+
+
+def upsert_collection(document: dict[str, Any], environment: TaskEnvironment) -> dict[str, Any]:
+    """Create or update the collection ``document`` in PgSTAC; return it."""
     from etl.pgstac import PgstacWriter
 
-    document = collection_document(bundle, collection_id, environment)
     with PgstacWriter(environment.pgstac_dsn()) as writer:
         writer.upsert_collection(document)
     return document
 
 
+def ingest_collection(
+    bundle: FetchedBundle, collection_id: str, environment: TaskEnvironment
+) -> dict[str, Any]:
+    """Create or update the collection from its dataset template; return what was written."""
+    return upsert_collection(collection_document(bundle, collection_id, environment), environment)
+
+
+def ingest_collection_file(
+    source: str, environment: TaskEnvironment, *, expected_id: str | None = None
+) -> dict[str, Any]:
+    """Create or update the collection of a collection JSON file; return what was written."""
+    document = collection_file_document(source, environment, expected_id=expected_id)
+    return upsert_collection(document, environment)
+
+
 def ingest_items(
     sources: list[str], collection_id: str, method: str, environment: TaskEnvironment
 ) -> int:
-    """Load ndjson item files (local paths or blob URIs) into PgSTAC; return the item count."""
+    """Load ndjson item files (local paths or URIs) into PgSTAC, one load per file.
+
+    Each committed batch is reported as an ``etl-progress`` line (its item count) on stdout.
+
+    Returns:
+        How many items were loaded.
+
+    Raises:
+        ItemError: A line is not a JSON object, or an item is malformed or belongs to another
+            collection (named ``SOURCE:LINE`` or ``SOURCE item #N``). The files before it stay
+            loaded, as do the committed batches of that file.
+        ItemIdConflictError: ``insert`` met an id that exists.
+    """
     from etl.pgstac import PgstacWriter
 
+    count = 0
     with PgstacWriter(environment.pgstac_dsn()) as writer:
-        result = writer.load_items(
-            (item for source in sources for item in iter_ndjson(source, environment)),
-            collection_id,
-            method=method,
-        )
-    return int(result.items)
+        for source in sources:
+            result = writer.load_items(
+                iter_ndjson(source, environment),
+                collection_id,
+                method=method,
+                on_batch=lambda batch: print(progress_line(items=batch.items), flush=True),
+                source=source,
+            )
+            count += result.items
+    return count
 
 
 def iter_ndjson(source: str, environment: TaskEnvironment) -> Iterator[dict[str, Any]]:
-    """The items of one ndjson file, line by line."""
+    """The items of one ndjson file, line by line.
+
+    Raises:
+        ItemError: A line is not a JSON object (named ``SOURCE:LINE``).
+        TaskError: A local ``source`` does not exist.
+    """
+    from etl.pgstac import parse_ndjson
+
+    yield from parse_ndjson(_read(source, environment).splitlines(), source=source)
+
+
+def _read(source: str, environment: TaskEnvironment) -> str:
     if "://" not in source and not Path(source).exists():
         raise TaskError(f"{source}: no such file")
-    text = environment.storage_for(source).read_text(source)
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            yield json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{source}:{number}: not a JSON item: {exc.msg}") from None
+    return environment.storage_for(source).read_text(source)
 
 
 def _render(value: Any, context: TemplateContext, environment: TaskEnvironment) -> Any:

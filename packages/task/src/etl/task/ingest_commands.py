@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
+from etl.core.errors import InputError
 from etl.task.bundle_fetch import add_bundle_arguments, fetch_bundle
 from etl.task.environment import TaskEnvironment
 
@@ -16,11 +18,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add ``ingest-collection``, ``ingest-items`` and ``mark-success``."""
     collection = subparsers.add_parser(
         "ingest-collection",
-        help="create or update a collection in PgSTAC from its template",
-        description="Build the collection from its template (template.json + description.md, or "
-        "a collection JSON file) and upsert it into PgSTAC.",
+        help="create or update a collection in PgSTAC (from its template, or a collection JSON)",
+        description="With --dataset and --collection: build the collection from its template "
+        "(template.json + description.md, or a collection JSON file) and upsert it into PgSTAC. "
+        "With --file: upsert the collection JSON file as it is (--collection, if given, is the "
+        "id it must have).",
     )
-    add_bundle_arguments(collection)
+    add_bundle_arguments(collection, required=False)
+    collection.add_argument(
+        "--file", metavar="URI_OR_PATH", help="a collection JSON file (local path or blob URI)"
+    )
     items = subparsers.add_parser(
         "ingest-items",
         help="load ndjson item files into PgSTAC",
@@ -44,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand ``args.command`` names."""
-    from etl.task.ingest import ingest_collection, ingest_items
+    from etl.task.ingest import ingest_items
     from etl.task.last_success import write_last_success
     from etl.task.process_chunks import find_collection
 
@@ -53,14 +60,27 @@ def run(args: argparse.Namespace) -> int:
         count = ingest_items(args.sources, args.collection, args.method, environment)
         print(f"{count} items loaded into {args.collection} ({args.method})")
         return 0
-    bundle = fetch_bundle(args.dataset, environment)
     if args.command == "ingest-collection":
-        document = ingest_collection(bundle, args.collection, environment)
+        document = _ingest_collection(args, environment)
         print(json.dumps({"collection": document["id"], "title": document.get("title")}))
         return 0
+    bundle = fetch_bundle(args.dataset, environment)
     collection = find_collection(bundle, args.collection)
     uri = write_last_success(
         collection, environment, run_id=args.run_id, started_at=args.started_at
     )
     print(f"last success of {args.collection}: {args.run_id} (started {args.started_at}) at {uri}")
     return 0
+
+
+def _ingest_collection(args: argparse.Namespace, environment: TaskEnvironment) -> dict[str, Any]:
+    """``ingest-collection``: from a collection JSON file (``--file``), or the dataset's template."""
+    from etl.task.ingest import ingest_collection, ingest_collection_file
+
+    if args.file is not None:
+        if args.dataset is not None:
+            raise InputError("ingest-collection: give --file or --dataset, not both")
+        return ingest_collection_file(args.file, environment, expected_id=args.collection)
+    if args.dataset is None or args.collection is None:
+        raise InputError("ingest-collection: give --dataset and --collection, or --file")
+    return ingest_collection(fetch_bundle(args.dataset, environment), args.collection, environment)

@@ -1,0 +1,114 @@
+"""The files ``etl ingest`` loads: what the pod reads for each SOURCE, and what to upload first.
+
+- A blob URI (``blob://ACCOUNT/CONTAINER/PATH``) is passed to the pod as it is.
+- A local path or ``file://`` URI, with a profile whose runner is ``local``: read where it is (as
+  an absolute path; the local runner runs each step in a folder of its own).
+- A local path or ``file://`` URI, with an Argo profile: pods cannot read this machine's files, so
+  at submit the file is uploaded, content-addressed, to
+  ``{workflow.code_storage}/_ingest/{digest}/{file name}`` (skipped when already there), and the
+  pod reads that URI. ``digest`` is the first 20 hex digits of the SHA-256 of the file's bytes;
+  rendering computes the same URI without uploading. Without ``workflow.code_storage`` this is an
+  error that says to pass blob URIs or to set it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from etl.argo.bundle import bundle_root
+from etl.core.errors import InputError
+from etl.core.profiles.model import Profile, RunnerKind
+from etl.core.storage.uris import FILE_SCHEME, local_path_of
+
+__all__ = ["UPLOAD_FOLDER", "IngestSource", "plan_sources", "upload_sources"]
+
+UPLOAD_FOLDER = "_ingest"
+"""The folder of ``workflow.code_storage`` that local ingest files are uploaded to."""
+_DIGEST_CHARS = 20
+
+
+@dataclass(frozen=True)
+class IngestSource:
+    """One SOURCE argument of ``etl ingest``.
+
+    Attributes:
+        given: The argument as the user wrote it.
+        uri: What the pod reads: a URI, or an absolute local path for the local runner.
+        local_path: The local file to upload to ``uri`` before submitting, or ``None``.
+    """
+
+    given: str
+    uri: str
+    local_path: Path | None = None
+
+
+def _local_file(given: str) -> Path | None:
+    """The local file ``given`` names, or ``None`` when it is a remote URI.
+
+    Raises:
+        InputError: It names a local file that does not exist, or a folder.
+    """
+    if "://" in given and not given.startswith(FILE_SCHEME):
+        return None
+    path = local_path_of(given)
+    if not path.exists():
+        raise InputError(f"{given}: no such file")
+    if not path.is_file():
+        raise InputError(f"{given}: is a folder; give the files in it")
+    return path
+
+
+def _digest(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()[:_DIGEST_CHARS]
+
+
+def _plan(given: str, profile: Profile) -> IngestSource:
+    path = _local_file(given)
+    if path is None:
+        return IngestSource(given, given)
+    if profile.runner is RunnerKind.LOCAL:
+        return IngestSource(given, str(path))
+    if not profile.workflow.code_storage:
+        raise InputError(
+            f"{given}: pods of profile {profile.name!r} cannot read files of this machine; pass a "
+            "blob:// URI, or set workflow.code_storage so that etl uploads local files there"
+        )
+    uri = f"{bundle_root(profile)}/{UPLOAD_FOLDER}/{_digest(path)}/{path.name}"
+    return IngestSource(given, uri, path)
+
+
+def plan_sources(sources: Sequence[str], profile: Profile) -> tuple[IngestSource, ...]:
+    """Where the pods of ``profile`` read each source; local files are read and hashed, not uploaded.
+
+    Raises:
+        InputError: A local source is missing or a folder, or must be uploaded and the profile has
+            no ``workflow.code_storage``.
+        ProfileError: ``workflow.code_storage`` is not a ``blob://`` or ``file://`` URI.
+    """
+    return tuple(_plan(given, profile) for given in sources)
+
+
+def upload_sources(sources: Iterable[IngestSource], profile: Profile) -> list[IngestSource]:
+    """Upload the local files of ``sources`` to their URIs, skipping those already there.
+
+    Returns:
+        The sources that were uploaded.
+
+    Raises:
+        StorageError: Writing failed.
+    """
+    from etl.core.storage import open_storage_for
+
+    uploaded: list[IngestSource] = []
+    for source in sources:
+        if source.local_path is None:
+            continue
+        storage = open_storage_for(source.uri, profile=profile)
+        if not storage.exists(source.uri):
+            storage.write_bytes(source.uri, source.local_path.read_bytes())
+            uploaded.append(source)
+    return uploaded
