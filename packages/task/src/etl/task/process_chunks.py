@@ -165,6 +165,7 @@ class _ItemMaker:
         self.asset_storages = sorted(asset_storages, key=lambda pair: -len(pair[0]))
         self.environment = environment
         self.checker = checker
+        _warm_up_pystac()
 
     def make(self, uri: str) -> list[dict[str, Any]] | AssetFailure:
         try:
@@ -187,6 +188,28 @@ class _ItemMaker:
             if uri.startswith(root.rstrip("/") + "/") or uri == root:
                 return storage
         return self.environment.storage_for(uri)
+
+
+def _warm_up_pystac() -> None:
+    """Let pystac register its extension hooks before items are made in several threads.
+
+    pystac 1.15 discovers its extension hooks on first use and marks them discovered before it
+    has added them, so threads that make their first items at once can fail with "dictionary
+    changed size during iteration". One item made here, on one thread, does the discovery.
+    """
+    import pystac
+
+    pystac.Item.from_dict(
+        {
+            "type": "Feature",
+            "stac_version": "1.0.0",
+            "id": "warm-up",
+            "geometry": None,
+            "properties": {"datetime": "2000-01-01T00:00:00Z"},
+            "links": [],
+            "assets": {},
+        }
+    )
 
 
 def _collect(
