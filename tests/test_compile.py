@@ -41,7 +41,7 @@ def _option(args: list[str], flag: str) -> str | None:
     return args[args.index(flag) + 1] if flag in args else None
 
 
-def test_process_items_runs_each_collection_in_order() -> None:
+def test_process_items_lists_while_the_collection_is_ingested_then_loads() -> None:
     templates = _templates(compile_workflow(dataset("landsat"), PI, argo_profile()))
     main = _tasks(templates["main"])
     assert [t["template"] for t in main.values()] == [
@@ -51,8 +51,8 @@ def test_process_items_runs_each_collection_in_order() -> None:
     steps = _tasks(templates["landsat-8-process-items"])
     assert {name: task.get("depends") for name, task in steps.items()} == {
         "ingest-collection": None,
-        "create-chunks": "ingest-collection",
-        "process-chunks": "create-chunks",
+        "create-chunks": None,
+        "process-chunks": "ingest-collection && create-chunks",
         "mark-success": "process-chunks",
     }
     assert [

@@ -2,7 +2,11 @@
 
 One workflow per command. For ``process-items`` each selected collection gets its own DAG::
 
-    ingest-collection → create-chunks → process-chunks (B pods) → mark-success
+    ingest-collection ─┐
+                       ├→ process-chunks (B pods) → mark-success
+    create-chunks ─────┘
+
+(the collection must be in PgSTAC before its items, but listing need not wait for it).
 
 ``create-chunks`` lists the assets, writes chunk files and outputs two small numbers: the chunk
 count C and the batch count B = min(C, max batches). The fan-out is ``withSequence: {count: B}``;
@@ -207,13 +211,11 @@ class _Builder:
         batch_count = "{{tasks.create-chunks.outputs.parameters.batch-count}}"
         tasks = [
             self._task("ingest-collection", self.ingest_collection(prefix, collection)),
-            self._task(
-                "create-chunks", self.create_chunks(prefix, collection), "ingest-collection"
-            ),
+            self._task("create-chunks", self.create_chunks(prefix, collection)),
             self._task(
                 "process-chunks",
                 self.process_chunks(prefix, collection),
-                "create-chunks",
+                "ingest-collection && create-chunks",
                 **{"batch-count": batch_count},
             ),
             self._task("mark-success", self.mark_success(prefix, collection), "process-chunks"),

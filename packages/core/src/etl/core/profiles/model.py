@@ -7,6 +7,7 @@ Fields marked secret (:data:`SECRET_FIELDS`) are never printed: ``etl profile sh
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -37,9 +38,9 @@ AZURITE_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 LOCAL_PGSTAC_DSN = "postgresql://postgres@127.0.0.1:55432/pgstac"
-LOCAL_MAX_PODS = 4
-"""On one machine a "pod" is a process paying Python's start-up and imports (~1 s): a few of them,
-each working through many chunks, beat one per chunk."""
+LOCAL_MAX_PODS = max(2, os.cpu_count() or 2)
+"""On one machine a "pod" is a process paying Python's start-up and imports (~1 s): one per core,
+each working through many chunks, beats one per chunk."""
 
 # Dotted paths (``*`` = any storage account) whose values are credentials: never printed, never
 # readable from templates. ``pgstac.dsn`` is shown with its password redacted.
