@@ -15,7 +15,6 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +26,7 @@ from etl.dataset.collection import Collection, load_collection_class
 from etl.dataset.layout import RunLayout
 from etl.dataset.model import CollectionConfig
 from etl.task.bundle_fetch import FetchedBundle, add_bundle_arguments, fetch_bundle
+from etl.task.chunk_pipeline import ChunkSource, MadeChunk, load_chunks
 from etl.task.chunk_results import AssetFailure, ChunkResult, read_chunk_result, write_chunk_result
 from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
@@ -96,38 +96,41 @@ def process_batch(
         ItemChecker(collection_id, options.validate_fraction),
     )
     totals = BatchTotals()
-    chunks = RunLayout.chunks_of_batch(batch_index, batch_count, manifest.chunk_count)
-    with (
-        PgstacWriter(environment.pgstac_dsn()) as writer,
-        ThreadPoolExecutor(options.workers) as pool,
-    ):
-        for index in chunks:
-            previous = read_chunk_result(chunk_storage, layout, index)
-            if previous is not None and previous.done:
-                totals.skipped += 1
-                log(f"chunk {index:05d}: done in an earlier run ({previous.items} items), skipped")
-                continue
-            started = time.perf_counter()
-            uris = [u for u in chunk_storage.read_text(layout.chunk_path(index)).splitlines() if u]
-            items, failures = _collect(pool.map(maker.make, uris))
-            chunk_storage.write_bytes(layout.items_path(index), _ndjson(items))
-            if items:
-                writer.load_items(items, collection_id, method=options.method)
-            seconds = time.perf_counter() - started
-            result = ChunkResult(
-                index, len(uris), len(items), len(failures), round(seconds, 3), not failures
+    todo = []
+    for index in RunLayout.chunks_of_batch(batch_index, batch_count, manifest.chunk_count):
+        previous = read_chunk_result(chunk_storage, layout, index)
+        if previous is not None and previous.done:
+            totals.skipped += 1
+            log(f"chunk {index:05d}: done in an earlier run ({previous.items} items), skipped")
+        else:
+            todo.append(index)
+
+    def done(chunk: MadeChunk) -> None:
+        seconds = time.perf_counter() - chunk.started
+        items, failed = len(chunk.items), len(chunk.failures)
+        result = ChunkResult(
+            chunk.index, chunk.assets, items, failed, round(seconds, 3), not failed
+        )
+        write_chunk_result(chunk_storage, layout, result, chunk.failures)
+        totals.chunks += 1
+        totals.assets += chunk.assets
+        totals.items += items
+        totals.failed_assets += failed
+        log(
+            f"chunk {chunk.index:05d}: {chunk.assets} assets, {items} items, {failed} failed; "
+            f"loaded ({options.method}) {seconds:.2f} s after it was started"
+        )
+        print(progress_line(chunks=1, items=items, failed=failed), flush=True)
+
+    with PgstacWriter(environment.pgstac_dsn()) as writer:
+
+        def load(items: Iterator[dict[str, Any]], committed: Callable[[int], None]) -> None:
+            writer.load_items(
+                items, collection_id, method=options.method, on_batch=lambda b: committed(b.loaded)
             )
-            write_chunk_result(chunk_storage, layout, result, failures)
-            totals.chunks += 1
-            totals.assets += len(uris)
-            totals.items += len(items)
-            totals.failed_assets += len(failures)
-            rate = len(items) / seconds if seconds > 0 else 0.0
-            log(
-                f"chunk {index:05d}: {len(uris)} assets, {len(items)} items, {len(failures)} failed, "
-                f"{seconds:.2f} s ({rate:,.0f} items/s), loaded with {options.method}"
-            )
-            print(progress_line(chunks=1, items=len(items), failed=len(failures)), flush=True)
+
+        source = ChunkSource(chunk_storage, layout, maker.make, options.workers)
+        load_chunks(source, todo, load, done)
     _check_failures(totals, options, chunk_storage, layout)
     return totals
 
@@ -210,25 +213,6 @@ def _warm_up_pystac() -> None:
             "assets": {},
         }
     )
-
-
-def _collect(
-    outcomes: Iterator[list[dict[str, Any]] | AssetFailure],
-) -> tuple[list[dict[str, Any]], list[AssetFailure]]:
-    items: list[dict[str, Any]] = []
-    failures: list[AssetFailure] = []
-    for outcome in outcomes:
-        if isinstance(outcome, AssetFailure):
-            failures.append(outcome)
-        else:
-            items.extend(outcome)
-    return items, failures
-
-
-def _ndjson(items: list[dict[str, Any]]) -> bytes:
-    import orjson
-
-    return b"".join(orjson.dumps(item) + b"\n" for item in items)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
