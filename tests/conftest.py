@@ -41,22 +41,22 @@ def _admin_execute(sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def pgstac_template(worker_id: str) -> str:
-    """A migrated pgstac database that per-test databases are cloned from (one per xdist worker)."""
+def pgstac_template() -> Iterator[str]:
+    """A migrated pgstac database that per-test databases are cloned from (one per session)."""
     import psycopg
 
-    name = f"{TEMPLATE_DB}_{worker_id}"
+    name = f"{TEMPLATE_DB}_{uuid.uuid4().hex[:10]}"
     try:
-        _admin_execute(f"DROP DATABASE IF EXISTS {name}")
+        _admin_execute(f"CREATE DATABASE {name}")
     except psycopg.OperationalError as exc:
         pytest.fail(f"PostgreSQL is not running ({exc}); start it with scripts/services start")
-    _admin_execute(f"CREATE DATABASE {name}")
     subprocess.run(
         [str(ROOT / ".venv/bin/pypgstac"), "migrate", "--dsn", _dsn(name)],
         check=True,
         capture_output=True,
     )
-    return name
+    yield name
+    _admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -61,8 +61,11 @@ def add_bundle_arguments(parser: argparse.ArgumentParser, *, required: bool = Tr
     parser.add_argument("--collection", required=required, help="the collection id")
 
 
-def fetch_bundle(dataset_uri: str, environment: TaskEnvironment) -> FetchedBundle:
-    """Read the bundle whose ``dataset.json`` is at ``dataset_uri`` and install its requirements.
+def fetch_bundle(
+    dataset_uri: str, environment: TaskEnvironment, *, with_code: bool = True
+) -> FetchedBundle:
+    """Read the bundle whose ``dataset.json`` is at ``dataset_uri``; fetch its code and install
+    its requirements unless ``with_code`` is false (a task that makes no items needs neither).
 
     For debugging by hand, ``dataset_uri`` may also be a local ``dataset.yaml`` (or its folder):
     it is loaded and templated as ``etl`` does, and its code is imported from where it lies.
@@ -73,8 +76,10 @@ def fetch_bundle(dataset_uri: str, environment: TaskEnvironment) -> FetchedBundl
     storage = environment.storage(root_uri)
     document: dict[str, Any] = json.loads(storage.read_text(DATASET_FILE))
     dataset = DatasetConfig.model_validate(document)
-    local_root = _local_copy(storage, root_uri)
-    _install_requirements(local_root)
+    local_root = Path(".")
+    if with_code:
+        local_root = _local_copy(storage, root_uri)
+        _install_requirements(local_root)
     return FetchedBundle(uri=root_uri, dataset=dataset, storage=storage, local_root=local_root)
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from etl.core.errors import UnknownCollectionError
+from etl.task.bundle_fetch import add_bundle_arguments
 
 if TYPE_CHECKING:
     from etl.core.progress import ProgressReporter
@@ -35,13 +35,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="List the assets of every asset_storage entry of a collection and write them "
         "as chunk files plus a manifest to its chunk storage, under the run's prefix.",
     )
-    parser.add_argument(
-        "--dataset",
-        required=True,
-        help="the bundle's resolved dataset.json (URI or path); by hand, a dataset.yaml or its "
-        "folder also works",
-    )
-    parser.add_argument("--collection", required=True, help="the collection id")
+    add_bundle_arguments(parser)
     parser.add_argument("--run-id", required=True, help="the run (workflow) name")
     parser.add_argument("--limit", type=_positive, help="at most N assets over the collection")
     parser.add_argument(
@@ -134,22 +128,11 @@ def _positive(value: str) -> int:
 
 
 def _collection(dataset: str, collection_id: str, environment: TaskEnvironment) -> CollectionConfig:
-    """The collection from a bundle's ``dataset.json``, or (by hand) from a ``dataset.yaml``."""
-    import json
+    """The collection from a bundle's ``dataset.json`` or, by hand, from a ``dataset.yaml``."""
+    from etl.task.bundle_fetch import fetch_bundle
+    from etl.task.process_chunks import find_collection
 
-    from etl.dataset.loader import load_dataset
-    from etl.dataset.model import DatasetConfig
-
-    if dataset.endswith(".json"):
-        root, _, name = dataset.rpartition("/")
-        document = json.loads(environment.storage(root or ".").read_text(name))
-        collections = DatasetConfig.model_validate(document).collections
-    else:
-        collections = load_dataset(dataset, profile=environment.profile).config.collections
-    for collection in collections:
-        if collection.id == collection_id:
-            return collection
-    raise UnknownCollectionError(collection_id, [c.id for c in collections])
+    return find_collection(fetch_bundle(dataset, environment, with_code=False), collection_id)
 
 
 class _LazySecrets:
