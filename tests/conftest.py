@@ -6,6 +6,7 @@ container and its own config folder, so tests never see each other's data.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import uuid
@@ -50,11 +51,17 @@ def pgstac_template() -> Iterator[str]:
         _admin_execute(f"CREATE DATABASE {name}")
     except psycopg.OperationalError as exc:
         pytest.fail(f"PostgreSQL is not running ({exc}); start it with scripts/services start")
-    subprocess.run(
-        [str(ROOT / ".venv/bin/pypgstac"), "migrate", "--dsn", _dsn(name)],
-        check=True,
-        capture_output=True,
-    )
+    # Migrations running at once in one cluster clash on its shared roles ("tuple concurrently
+    # updated"): one process at a time migrates.
+    lock_path = ROOT / ".state" / "pgstac-migrate.lock"
+    lock_path.parent.mkdir(exist_ok=True)
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(
+            [str(ROOT / ".venv/bin/pypgstac"), "migrate", "--dsn", _dsn(name)],
+            check=True,
+            capture_output=True,
+        )
     yield name
     _admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 

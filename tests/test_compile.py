@@ -157,6 +157,7 @@ def test_task_config_sets_resources_retries_parallelism_and_placement() -> None:
         "limit": "5",
         "retryPolicy": "Always",
         "backoff": {"duration": "15s", "factor": "2", "maxDuration": "10m"},
+        "expression": "asInt(lastRetry.exitCode) != 2",
     }
     assert items["nodeSelector"] == {"agentpool": "batch"}
     assert items["tolerations"] == [

@@ -346,3 +346,28 @@ def test_stop_ends_a_running_workflow(tmp_path: Path) -> None:
     assert status.phase is WorkflowPhase.FAILED
     assert status.message == "Stopped"
     assert time.monotonic() - started < 10
+
+
+def test_retry_expression_stops_retrying_invalid_input(tmp_path: Path, runner: LocalRunner) -> None:
+    counter = tmp_path / "attempts"
+    task = script(
+        tmp_path,
+        "bad_input",
+        f"""
+        import pathlib, sys
+        p = pathlib.Path({str(counter)!r})
+        n = int(p.read_text()) + 1 if p.exists() else 1
+        p.write_text(str(n))
+        print("error: dataset.yaml:3:5: collections[0].id: field required")
+        sys.exit(2 if n == 2 else 1)
+        """,
+    )
+    strategy = {
+        "limit": "5",
+        "backoff": {"duration": "0.05s"},
+        "expression": "asInt(lastRetry.exitCode) != 2",
+    }
+    manifest = workflow([{"name": "main", "retryStrategy": strategy, "container": container(task)}])
+
+    assert runner.submit(manifest).status == "Failed"
+    assert counter.read_text() == "2"  # exit 1 was retried, exit 2 was final

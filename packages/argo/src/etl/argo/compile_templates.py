@@ -18,6 +18,7 @@ from etl.dataset.model import TaskConfig
 __all__ = [
     "BACKOFF",
     "DEFAULT_RETRIES",
+    "NO_RETRY_ON_INVALID_INPUT",
     "SEMAPHORE_CONFIGMAP",
     "SEMAPHORE_KEY",
     "ContainerTemplates",
@@ -26,6 +27,8 @@ __all__ = [
 DEFAULT_RETRIES = 3
 BACKOFF = {"duration": "15s", "factor": "2", "max_duration": "10m"}
 """Exponential backoff between retries: 15 s, 30 s, 60 s, ... never past 10 minutes in all."""
+NO_RETRY_ON_INVALID_INPUT = "asInt(lastRetry.exitCode) != 2"
+"""``etl-task`` exits 2 for invalid input (a bad dataset, a malformed file): retrying cannot help."""
 SEMAPHORE_CONFIGMAP = "etl-semaphores"
 SEMAPHORE_KEY = "pgstac-ingest"
 
@@ -65,7 +68,10 @@ class ContainerTemplates:
     def _retry_strategy(self, config: TaskConfig | None) -> Any:
         limit = DEFAULT_RETRIES if config is None or config.retries is None else config.retries
         return self.models.RetryStrategy(
-            limit=str(limit), retry_policy="Always", backoff=self.models.Backoff(**BACKOFF)
+            limit=str(limit),
+            retry_policy="Always",
+            backoff=self.models.Backoff(**BACKOFF),
+            expression=NO_RETRY_ON_INVALID_INPUT,
         )
 
     def template(

@@ -282,7 +282,8 @@ class Engine:
             over_budget = retry.max_duration is not None and (
                 time.monotonic() - first_try + delay > retry.max_duration
             )
-            if retries_done >= retry.limit or over_budget or self._stopped.is_set():
+            final = code == retry.final_exit_code
+            if retries_done >= retry.limit or over_budget or final or self._stopped.is_set():
                 return
             self.on_event("node-retry", {"node": node, "delay": delay})
             self._save()

@@ -107,6 +107,7 @@ EXECUTED_KEYS = {
         "withParam",
     },
 }
+_NOT_EXIT_CODE = re.compile(r"asInt\(lastRetry\.exitCode\)\s*!=\s*(-?\d+)")
 _DEPENDS_TERM = re.compile(r"^\s*([A-Za-z0-9_-]+)(?:\.(Succeeded))?\s*$")
 
 
@@ -118,6 +119,8 @@ class RetryPolicy:
     duration: float = 0.0
     factor: float = 1.0
     max_duration: float | None = None
+    final_exit_code: int | None = None
+    """From ``expression: asInt(lastRetry.exitCode) != N``: a try that exits N is not retried."""
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
@@ -319,15 +322,24 @@ def _parse_task(raw: dict[str, Any], where: str) -> DagTask:
 def _parse_retry(raw: dict[str, Any] | None, where: str) -> RetryPolicy:
     if not raw:
         return RetryPolicy()
-    unknown = set(raw) - {"limit", "retryPolicy", "backoff"}
+    unknown = set(raw) - {"limit", "retryPolicy", "backoff", "expression"}
     if unknown:
         raise UnsupportedManifestError(f"{where}.retryStrategy.{sorted(unknown)[0]}: not supported")
+    final_exit_code = None
+    if "expression" in raw:
+        match = _NOT_EXIT_CODE.fullmatch(str(raw["expression"]).strip())
+        if not match:
+            raise UnsupportedManifestError(
+                f"{where}.retryStrategy.expression: only 'asInt(lastRetry.exitCode) != N' is supported"
+            )
+        final_exit_code = int(match.group(1))
     backoff = raw.get("backoff") or {}
     return RetryPolicy(
         limit=int(raw.get("limit", 0)),
         duration=parse_duration(backoff.get("duration", 0)),
         factor=float(backoff.get("factor", 1)),
         max_duration=parse_duration(backoff["maxDuration"]) if "maxDuration" in backoff else None,
+        final_exit_code=final_exit_code,
     )
 
 
