@@ -4,8 +4,10 @@ Every round loads the same N synthetic items twice, each time into a fresh migra
 
 - raw: ``pypgstac load items --method insert`` from a prepared ndjson file (the items only);
 - ours: ``etl dataset process-items --submit`` on the local runner: list N asset files, cut
-  chunks, call a trivial ``create_item`` (the item is derived from the asset's name, nothing is
-  read), write ndjson beside the chunks, load into PgSTAC.
+  chunks, call a trivial ``create_item`` (a ``pystac.Item`` built from the asset's name, nothing
+  is read), write ndjson beside the chunks, load into PgSTAC.
+
+The raw side's ndjson holds the very items that ``create_item`` makes.
 
 Both are timed as whole commands, start-up included. Peak RSS of ours (the runner and its task
 processes) is measured at N/5 and at N: it must not grow with the item count (both sizes give
@@ -34,13 +36,14 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from pgstac_samples import make_collection, make_item  # noqa: E402
+from pgstac_samples import make_collection  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
 COLLECTION = "bench-items"
 COLLECTION_CODE = f"""
+from datetime import datetime, timezone
+
 import pystac
-from pgstac_samples import make_item
 
 from etl.dataset import Collection
 
@@ -49,7 +52,21 @@ class BenchItems(Collection):
     @classmethod
     def create_item(cls, asset_uri, storage):
         n = int(asset_uri.rsplit("/", 1)[1].split(".")[0])
-        return pystac.Item.from_dict(make_item({COLLECTION!r}, n), preserve_dict=False)
+        x, y = (n % 360) - 180 + 0.5, ((n // 360) % 180) - 90 + 0.5
+        item = pystac.Item(
+            id=f"item-{{n:07d}}",
+            geometry={{"type": "Point", "coordinates": [x, y]}},
+            bbox=[x, y, x, y],
+            datetime=datetime(2024, 1, 1, tzinfo=timezone.utc),
+            properties={{"title": f"tile {{n}}"}},
+            collection={COLLECTION!r},
+        )
+        item.add_asset("data", pystac.Asset(
+            href=f"https://example.com/{COLLECTION}/{{n}}.tif",
+            media_type="image/tiff; application=geotiff",
+            roles=["data"],
+        ))
+        return item
 """
 RSS_WRAPPER = (
     "import resource, subprocess, sys; "
@@ -90,6 +107,18 @@ def make_dataset(folder: Path, assets: Path, chunks: Path) -> Path:
         )
     )
     return folder
+
+
+def write_raw_items(path: Path, dataset: Path, assets: Path, count: int) -> None:
+    """The raw side's ndjson: the very items the dataset's ``create_item`` makes."""
+    sys.path.insert(0, str(dataset))
+    from bench_items import BenchItems  # type: ignore[import-not-found]
+
+    with path.open("wb") as out:
+        for n in range(count):
+            item = BenchItems.create_item((assets / f"{n:07d}.json").as_uri(), None)
+            data = item.to_dict(include_self_link=False, transform_hrefs=False)
+            out.write(orjson.dumps(data) + b"\n")
 
 
 class Databases:
@@ -152,7 +181,6 @@ def ours(dsn: str, dataset: Path, state: Path) -> tuple[float, int]:
         "ETL_PGSTAC_DSN": dsn,
         "ETL_STATE_DIR": str(state),
         "ETL_CONFIG_DIR": str(state / "config"),
-        "PYTHONPATH": str(ROOT / "tests"),
         "CI": "true",
     }
     command = [sys.executable, "-c", RSS_WRAPPER, str(BIN / "etl"), "dataset", "process-items"]
@@ -180,10 +208,6 @@ def main() -> None:
             dir=args.work.parent if args.work.parent.exists() else None
         ) as tmp:
             work = Path(tmp)
-            ndjson = work / "items.ndjson"
-            with ndjson.open("wb") as out:
-                for n in range(args.items):
-                    out.write(orjson.dumps(make_item(COLLECTION, n)) + b"\n")
             datasets = {}
             for count in (small, args.items):
                 make_assets(args.work / f"assets-{count}", count)
@@ -192,6 +216,10 @@ def main() -> None:
                     args.work / f"assets-{count}",
                     work / f"chunks-{count}",
                 )
+            ndjson = work / "items.ndjson"
+            write_raw_items(
+                ndjson, datasets[args.items], args.work / f"assets-{args.items}", args.items
+            )
 
             rss: dict[int, int] = {}
             dsn = databases.fresh()
