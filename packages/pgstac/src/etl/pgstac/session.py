@@ -18,7 +18,7 @@ from etl.core.errors import RemoteError
 from etl.pgstac.errors import CollectionNotFoundError
 from etl.pgstac.items import Batch, LoadMethod
 from etl.pgstac.policy import LoadConcurrency
-from etl.pgstac.slots import acquire_load_slot
+from etl.pgstac.slots import acquire_load_slot, release_load_slot
 
 __all__ = ["Connection", "LoadSession", "connect_pgstac", "existing_ids"]
 
@@ -71,27 +71,25 @@ class _SessionDB(PgstacDB):
 
 
 class LoadSession:
-    """One connection that holds a load slot of a collection and loads batches through pypgstac.
-
-    The slot is an advisory lock of this connection: it ends with the connection, so a session
-    whose connection dropped is closed and a new one opened (which takes a slot again).
+    """One connection that loads batches of a collection through pypgstac, each batch holding
+    one of the collection's load slots (an advisory lock of this connection, so it also ends when
+    the connection drops; the session is then closed and a new one opened).
     """
 
     def __init__(self, dsn: str, collection_id: str, concurrency: LoadConcurrency) -> None:
-        """Connect, check that the collection exists, then wait for a load slot.
+        """Connect and check that the collection exists.
 
         Raises:
             psycopg.OperationalError: the database cannot be reached (the caller retries).
             RemoteError: the database's pgstac version does not match pypgstac's.
             CollectionNotFoundError: PgSTAC has no such collection.
-            LoadSlotTimeoutError: no slot became free in time.
         """
         self.collection_id = collection_id
         self.conn = _connect(dsn)
         try:
             if not collection_exists(self.conn, collection_id):
                 raise CollectionNotFoundError(collection_id)
-            self.slot = acquire_load_slot(self.conn, collection_id, concurrency)
+            self.concurrency = concurrency
             self.backend_pid: int = self.conn.info.backend_pid
             self._db = _SessionDB(self.conn)
             self._loader = Loader(self._db)
@@ -101,14 +99,17 @@ class LoadSession:
             raise
 
     def load(self, batch: Batch, method: LoadMethod) -> None:
-        """Load one batch with ``method``; pypgstac commits it per partition it touches.
+        """Load one batch with ``method`` holding a load slot; pypgstac commits it per partition.
 
         Raises:
+            LoadSlotTimeoutError: no slot became free in time.
             psycopg.Error: the database refused the batch or the connection dropped.
         """
+        slot = acquire_load_slot(self.conn, self.collection_id, self.concurrency)
         self._loader.load_items(
             iter(batch.items), Methods(method.value), chunksize=len(batch.items)
         )
+        release_load_slot(self.conn, self.collection_id, self.concurrency, slot)
 
     def existing_ids(self, ids: list[str]) -> list[str]:
         """Those of ``ids`` already in the collection."""

@@ -1,8 +1,9 @@
 """Load slots: a bound on concurrent loaders kept as PostgreSQL advisory locks.
 
 Slot ``k`` of a scope is the session-level advisory lock ``(hashtext(name), k)``. A loader takes the
-first free slot on the connection it loads through, so the slot is released the moment that
-connection ends, cleanly or not: a crashed pod can never leak a slot.
+first free slot on the connection it loads through for each batch and gives it back after the
+batch, so loaders that also make items (one long load per pod) take turns batch by batch; a slot
+also ends the moment its connection ends, cleanly or not: a crashed pod can never leak a slot.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from etl.pgstac.policy import LoadConcurrency
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["acquire_load_slot", "busy_load_slots"]
+__all__ = ["acquire_load_slot", "busy_load_slots", "release_load_slot"]
 
 _TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext(%s), %s)"
+_UNLOCK = "SELECT pg_advisory_unlock(hashtext(%s), %s)"
 
 
 def acquire_load_slot(
@@ -45,6 +47,16 @@ def acquire_load_slot(
         if concurrency.wait_timeout is not None:
             pause = min(pause, concurrency.wait_timeout - waited)
         time.sleep(pause)
+
+
+def release_load_slot(
+    conn: psycopg.Connection[tuple[Any, ...]],
+    collection_id: str,
+    concurrency: LoadConcurrency,
+    slot: int,
+) -> None:
+    """Give back ``slot``, taken on ``conn`` by :func:`acquire_load_slot`."""
+    conn.execute(_UNLOCK, (concurrency.lock_name(collection_id), slot))
 
 
 def busy_load_slots(
