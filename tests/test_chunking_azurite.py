@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import http.client
 import http.server
 import json
@@ -55,17 +56,20 @@ def big_names() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def big_container(azurite_connection_string: str) -> str:
+def big_container(azurite_connection_string: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A container of 25,000 blobs over 250 prefixes, seeded once per Azurite lifetime."""
     from azure.core.exceptions import ResourceExistsError
     from azure.storage.blob import ContainerClient
 
     client = ContainerClient.from_connection_string(azurite_connection_string, BIG_CONTAINER)
-    with contextlib.suppress(ResourceExistsError):
-        client.create_container()
-    if not client.get_blob_client(SEEDED_MARKER).exists():
-        _upload_all(azurite_connection_string, BIG_CONTAINER, big_names())
-        client.upload_blob(SEEDED_MARKER, b"", overwrite=True)
+    # One xdist worker seeds while the others wait on the lock, then see the marker.
+    with open(tmp_path_factory.getbasetemp().parent / "chunking-25k.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with contextlib.suppress(ResourceExistsError):
+            client.create_container()
+        if not client.get_blob_client(SEEDED_MARKER).exists():
+            _upload_all(azurite_connection_string, BIG_CONTAINER, big_names())
+            client.upload_blob(SEEDED_MARKER, b"", overwrite=True)
     return BIG_CONTAINER
 
 
