@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from etl.core.errors import ConfigError, TaskError
+from etl.core.errors import ConfigError, TaskError, UnknownCollectionError
 from etl.core.paths import state_dir
 from etl.core.storage import Storage
-from etl.dataset.model import DatasetConfig
+from etl.dataset.model import CollectionConfig, DatasetConfig
 from etl.task.environment import TaskEnvironment
 
 __all__ = ["FetchedBundle", "add_bundle_arguments", "fetch_bundle"]
@@ -37,6 +37,17 @@ class FetchedBundle:
     storage: Storage
     local_root: Path
     code_dir: Path | None = None
+
+    def collection(self, collection_id: str) -> CollectionConfig:
+        """The dataset's collection ``collection_id``.
+
+        Raises:
+            UnknownCollectionError: the dataset has no such collection.
+        """
+        for collection in self.dataset.collections:
+            if collection.id == collection_id:
+                return collection
+        raise UnknownCollectionError(collection_id, [c.id for c in self.dataset.collections])
 
     @property
     def search_path(self) -> list[Path]:

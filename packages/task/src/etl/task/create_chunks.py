@@ -130,9 +130,8 @@ def _positive(value: str) -> int:
 def _collection(dataset: str, collection_id: str, environment: TaskEnvironment) -> CollectionConfig:
     """The collection from a bundle's ``dataset.json`` or, by hand, from a ``dataset.yaml``."""
     from etl.task.bundle_fetch import fetch_bundle
-    from etl.task.process_chunks import find_collection
 
-    return find_collection(fetch_bundle(dataset, environment, with_code=False), collection_id)
+    return fetch_bundle(dataset, environment, with_code=False).collection(collection_id)
 
 
 class _LazySecrets:

@@ -22,7 +22,6 @@ from etl.core.progress import progress_line
 from etl.core.templating import TemplateContext, render_string
 from etl.task.bundle_fetch import FetchedBundle
 from etl.task.environment import TaskEnvironment
-from etl.task.process_chunks import find_collection
 
 __all__ = [
     "collection_document",
@@ -41,7 +40,7 @@ def collection_document(
     bundle: FetchedBundle, collection_id: str, environment: TaskEnvironment
 ) -> dict[str, Any]:
     """The STAC collection built from the collection's template, rendered and checked."""
-    collection = find_collection(bundle, collection_id)
+    collection = bundle.collection(collection_id)
     if not collection.template:
         raise ConfigError(f"collection {collection_id!r} has no template", field="template")
     template = collection.template.rstrip("/")

@@ -53,7 +53,6 @@ def run(args: argparse.Namespace) -> int:
     """Run the subcommand ``args.command`` names."""
     from etl.task.ingest import ingest_items
     from etl.task.last_success import write_last_success
-    from etl.task.process_chunks import find_collection
 
     environment = TaskEnvironment()
     if args.command == "ingest-items":
@@ -65,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"collection": document["id"], "title": document.get("title")}))
         return 0
     bundle = fetch_bundle(args.dataset, environment)
-    collection = find_collection(bundle, args.collection)
+    collection = bundle.collection(args.collection)
     uri = write_last_success(
         collection, environment, run_id=args.run_id, started_at=args.started_at
     )

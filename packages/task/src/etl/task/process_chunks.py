@@ -2,8 +2,9 @@
 
 For every chunk ``j`` of the batch (``j % batch_count == batch_index``) that is not done yet: read
 its asset URIs, call the dataset's ``Collection.create_item`` for each (concurrently, in threads),
-check the items, write them as ndjson beside the chunks, load them into PgSTAC, and write the
-chunk's result record. An asset whose ``create_item`` raises does not lose the chunk: the other
+check the items and write them as ndjson beside the chunks; the pod loads them into PgSTAC in
+large batches while it makes the next ones (``chunk_pipeline``), and writes a chunk's result
+record once its items are committed. An asset whose ``create_item`` raises does not lose the chunk: the other
 items are written and loaded, the failure is recorded, and the task fails at the end unless the
 collection's ``max_failure_ratio`` allows it, so Argo's retry (or ``etl workflow retry``) re-runs
 only the chunks that are not done.
@@ -18,20 +19,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from etl.core.errors import TaskError, UnknownCollectionError
+from etl.core.errors import TaskError
 from etl.core.progress import progress_line
 from etl.core.storage import Storage
 from etl.dataset.chunking.manifest import read_manifest
 from etl.dataset.collection import Collection, load_collection_class
 from etl.dataset.layout import RunLayout
-from etl.dataset.model import CollectionConfig
 from etl.task.bundle_fetch import FetchedBundle, add_bundle_arguments, fetch_bundle
 from etl.task.chunk_pipeline import ChunkSource, MadeChunk, load_chunks
 from etl.task.chunk_results import AssetFailure, ChunkResult, read_chunk_result, write_chunk_result
 from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
 
-__all__ = ["BatchTotals", "ProcessOptions", "find_collection", "process_batch", "register", "run"]
+__all__ = ["BatchTotals", "ProcessOptions", "process_batch", "register", "run"]
 
 
 @dataclass(frozen=True)
@@ -55,14 +55,6 @@ class BatchTotals:
     failed_assets: int = 0
 
 
-def find_collection(bundle: FetchedBundle, collection_id: str) -> CollectionConfig:
-    """The collection ``collection_id`` of the bundle's dataset."""
-    for collection in bundle.dataset.collections:
-        if collection.id == collection_id:
-            return collection
-    raise UnknownCollectionError(collection_id, [c.id for c in bundle.dataset.collections])
-
-
 def process_batch(
     bundle: FetchedBundle,
     environment: TaskEnvironment,
@@ -77,7 +69,7 @@ def process_batch(
     """Process every chunk of one batch; raise :class:`TaskError` if too many assets failed."""
     from etl.pgstac import PgstacWriter
 
-    collection = find_collection(bundle, collection_id)
+    collection = bundle.collection(collection_id)
     if collection.chunk_storage is None:
         raise TaskError(f"collection {collection_id!r} has no chunk_storage")
     chunk_storage = environment.storage(
@@ -243,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
     """Process the batch; exit 1 if more assets failed than the collection allows."""
     environment = TaskEnvironment()
     bundle = fetch_bundle(args.dataset, environment)
-    collection = find_collection(bundle, args.collection)
+    collection = bundle.collection(args.collection)
     options = ProcessOptions(
         method=args.method,
         workers=args.workers,
