@@ -36,6 +36,17 @@ def script(tmp_path: Path, name: str, body: str) -> str:
     return str(path)
 
 
+def counting_script(tmp_path: Path, name: str, counter: Path, then: str) -> str:
+    """A script that counts its runs in ``counter`` (as ``n``), then runs ``then``."""
+    count = f"""
+        import pathlib, sys
+        p = pathlib.Path({str(counter)!r})
+        n = int(p.read_text()) + 1 if p.exists() else 1
+        p.write_text(str(n))
+        """
+    return script(tmp_path, name, textwrap.dedent(count) + textwrap.dedent(then))
+
+
 def container(*args: str, env: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"image": "ignored:1", "command": [PY], "args": list(args), "env": env or []}
 
@@ -130,14 +141,11 @@ def test_dag_order_fan_out_and_output_parameters(tmp_path: Path, runner: LocalRu
 
 def test_retry_strategy_retries_until_success(tmp_path: Path, runner: LocalRunner) -> None:
     counter = tmp_path / "attempts"
-    flaky = script(
+    flaky = counting_script(
         tmp_path,
         "flaky",
-        f"""
-        import pathlib, sys
-        p = pathlib.Path({str(counter)!r})
-        n = int(p.read_text()) + 1 if p.exists() else 1
-        p.write_text(str(n))
+        counter,
+        """
         if n < 3:
             print("error: transient failure", n)
             sys.exit(1)
@@ -350,14 +358,11 @@ def test_stop_ends_a_running_workflow(tmp_path: Path) -> None:
 
 def test_retry_expression_stops_retrying_invalid_input(tmp_path: Path, runner: LocalRunner) -> None:
     counter = tmp_path / "attempts"
-    task = script(
+    task = counting_script(
         tmp_path,
         "bad_input",
-        f"""
-        import pathlib, sys
-        p = pathlib.Path({str(counter)!r})
-        n = int(p.read_text()) + 1 if p.exists() else 1
-        p.write_text(str(n))
+        counter,
+        """
         print("error: dataset.yaml:3:5: collections[0].id: field required")
         sys.exit(2 if n == 2 else 1)
         """,

@@ -16,12 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from etl.argo.runner_api import WorkflowNotFoundError
+from etl.argo.runner_api import WorkflowNotFoundError, WorkflowPhase
 from etl.core.atomic_files import write_atomically
 
 __all__ = ["NodeRecord", "RunRecord", "RunStore", "now_iso"]
-
-FINAL_PHASES = {"Succeeded", "Failed", "Error"}
 
 
 def now_iso() -> str:
@@ -64,7 +62,7 @@ class RunRecord:
     @property
     def finished(self) -> bool:
         """Whether the run has ended (Succeeded, Failed or Error)."""
-        return self.phase in FINAL_PHASES
+        return WorkflowPhase.parse(self.phase).finished
 
     def failed_nodes(self) -> list[NodeRecord]:
         """Container nodes that ended Failed or Error, in start order."""

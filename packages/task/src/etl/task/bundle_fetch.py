@@ -20,6 +20,7 @@ from typing import Any
 from etl.core.errors import ConfigError, TaskError, UnknownCollectionError
 from etl.core.paths import state_dir
 from etl.core.storage import Storage
+from etl.core.storage.uris import BLOB_SCHEME, local_path_of
 from etl.dataset.model import CollectionConfig, DatasetConfig
 from etl.task.environment import TaskEnvironment
 
@@ -128,9 +129,8 @@ def _relative_to(path: str, folder: Path) -> str:
 
 
 def _local_copy(storage: Storage, root_uri: str) -> Path:
-    local = _local_path(root_uri)
-    if local is not None:
-        return local
+    if not root_uri.startswith(BLOB_SCHEME):
+        return local_path_of(root_uri)
     digest = hashlib.sha256(root_uri.encode()).hexdigest()[:20]
     target = state_dir() / "bundles" / digest
     marker = target / ".complete"
@@ -145,14 +145,6 @@ def _local_copy(storage: Storage, root_uri: str) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     marker.write_text(root_uri)
     return target
-
-
-def _local_path(uri: str) -> Path | None:
-    if uri.startswith("file://"):
-        return Path(uri[len("file://") :])
-    if "://" not in uri:
-        return Path(uri)
-    return None
 
 
 def _install_requirements(root: Path) -> None:
