@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -19,7 +20,7 @@ from etl.pgstac import (
     PgstacWriter,
     connect_pgstac,
 )
-from etl.pgstac.slots import acquire_load_slot, busy_load_slots
+from etl.pgstac.slots import acquire_load_slot, busy_load_slots, release_load_slot
 
 pytestmark = pytest.mark.postgres
 
@@ -109,6 +110,23 @@ def test_a_slot_held_by_another_session_makes_a_load_wait_then_time_out(pgstac_d
             assert writer.count_items("c") == 0
         result = writer.load_items(make_items("c", 0, 10), "c")
         assert result.items == 10
+
+
+def test_a_waiting_loader_gets_the_slot_as_soon_as_it_is_let_go(pgstac_dsn: str) -> None:
+    concurrency = LoadConcurrency(slots=1, wait_timeout=30.0, poll_interval=10.0)
+    with connect_pgstac(pgstac_dsn) as holder, connect_pgstac(pgstac_dsn) as waiter:
+        assert acquire_load_slot(holder, "c", concurrency) == 0
+        with ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(acquire_load_slot, waiter, "c", concurrency)
+            time.sleep(0.3)
+            assert not waiting.done()
+            release_load_slot(holder, "c", concurrency, 0)
+            released = time.monotonic()
+            assert waiting.result(timeout=5) == 0
+            assert time.monotonic() - released < 2.0  # not after the 10 s poll interval
+        assert _busy_now(pgstac_dsn, concurrency) == 1
+        assert holder.execute("SHOW lock_timeout").fetchone() == ("0",)
+        assert waiter.execute("SHOW lock_timeout").fetchone() == ("0",)
 
 
 def test_a_load_takes_the_next_free_slot(pgstac_dsn: str) -> None:

@@ -52,7 +52,8 @@ class LoadConcurrency:
         slots: loaders allowed at the same time per scope.
         scope: per collection, or one bound for the whole database.
         wait_timeout: seconds to wait for a free slot before giving up; ``None`` waits forever.
-        poll_interval: seconds between attempts to take a slot.
+        poll_interval: the longest a loader queues for one taken slot (it gets it the moment
+            it is let go) before it looks at every slot again.
     """
 
     slots: int = 1
