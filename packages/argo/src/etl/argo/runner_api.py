@@ -142,6 +142,12 @@ class WorkflowRunner(ABC):
     #: The runner's name as printed in ``SubmittedWorkflow.runner`` (``"argo"`` or ``"local"``).
     kind: str
 
+    def prepare(self) -> None:  # noqa: B027 (an optional hook, not an abstract method)
+        """Get ready for a submission that is coming (called while it is being compiled).
+
+        The local runner starts its warm task server here; other runners have nothing to do.
+        """
+
     @abstractmethod
     def submit(self, manifest: Mapping[str, Any]) -> SubmittedWorkflow:
         """Start the workflow ``manifest`` describes; the manifest itself is left untouched."""

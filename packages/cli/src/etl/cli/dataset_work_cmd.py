@@ -28,7 +28,7 @@ from etl.cli.output import ManifestOutput, OutputFormat, print_manifest
 from etl.cli.state import active_profile
 
 if TYPE_CHECKING:
-    from etl.argo import CodeBundle
+    from etl.argo import CodeBundle, WorkflowRunner
 
 __all__ = ["create_chunks", "ingest_collection", "process_items", "render"]
 
@@ -79,6 +79,7 @@ def _compile(
 
 def _submit(
     ctx: typer.Context,
+    runner: WorkflowRunner,
     manifest: dict[str, Any],
     bundle: CodeBundle,
     *,
@@ -86,7 +87,7 @@ def _submit(
     output: ManifestOutput | None,
 ) -> None:
     from etl.argo import upload_bundle
-    from etl.cli.workflow_cmd import open_runner, submit_and_report
+    from etl.cli.workflow_cmd import submit_and_report
     from etl.core.errors import InputError
 
     if manifest["kind"] != "Workflow":
@@ -95,7 +96,6 @@ def _submit(
             "and create it with `kubectl apply -f -` or `argo cron create`"
         )
     profile = active_profile(ctx)
-    runner = open_runner(profile)
     print(f"uploading the code bundle to {bundle.uri}", file=sys.stderr)
     upload_bundle(bundle, profile)
     submit_and_report(
@@ -120,10 +120,15 @@ def _work(
 ) -> None:
     if wait and not submit:
         raise typer.BadParameter("--wait needs --submit", param_hint="--wait")
-    manifest, bundle = _compile(ctx, command, dataset, collection, arg, **options)
     if submit:
-        _submit(ctx, manifest, bundle, wait=wait, output=output)
+        from etl.cli.workflow_cmd import open_runner
+
+        runner = open_runner(active_profile(ctx))
+        runner.prepare()
+        manifest, bundle = _compile(ctx, command, dataset, collection, arg, **options)
+        _submit(ctx, runner, manifest, bundle, wait=wait, output=output)
     else:
+        manifest, bundle = _compile(ctx, command, dataset, collection, arg, **options)
         print_manifest(manifest, output or ManifestOutput.YAML)
 
 

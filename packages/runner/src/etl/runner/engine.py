@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -27,6 +26,7 @@ from etl.core.progress import parse_progress_line
 from etl.runner.manifest import DagTask, Template, UnsupportedManifestError, WorkflowManifest
 from etl.runner.records import NodeRecord, RunRecord, RunStore, now_iso
 from etl.runner.variables import substitute
+from etl.runner.warm_start import TaskProcess, TaskStarter
 
 if TYPE_CHECKING:
     from etl.core.templating import SecretLookup
@@ -50,8 +50,10 @@ class Engine:
         default_parallelism: int,
         on_event: EngineEvent | None = None,
         env: Mapping[str, str] = os.environ,
+        starter: TaskStarter | None = None,
     ) -> None:
         self.workflow = workflow
+        self.starter = starter or TaskStarter()
         self.record = record
         self.store = store
         self.secrets = secrets
@@ -64,7 +66,7 @@ class Engine:
         self._default_semaphore = max(1, default_parallelism)
         self._lock = threading.RLock()
         self._stopped = threading.Event()
-        self._processes: set[subprocess.Popen[bytes]] = set()
+        self._processes: set[TaskProcess] = set()
         self._deadline = time.monotonic() + workflow.deadline if workflow.deadline else None
 
     # -- public -------------------------------------------------------------------------------
@@ -331,9 +333,7 @@ class Engine:
     ) -> int:
         limits = [d for d in (deadline and time.monotonic() + deadline, self._deadline) if d]
         with log_path.open("ab") as log:
-            process = subprocess.Popen(
-                argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-            )
+            process = self.starter.start(argv, env, cwd)
             with self._lock:
                 self._processes.add(process)
                 if self._stopped.is_set():

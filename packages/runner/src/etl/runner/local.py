@@ -25,12 +25,14 @@ from etl.argo.runner_api import (
     WorkflowRunner,
     WorkflowStatus,
 )
+from etl.argo.task_command import ETL_TASK
 from etl.core.errors import InputError
 from etl.core.profiles import Profile
 from etl.runner.engine import Engine, EngineEvent
 from etl.runner.manifest import parse_workflow
 from etl.runner.progress_events import ProgressEvents
 from etl.runner.records import RunRecord, RunStore
+from etl.runner.warm_start import TaskStarter, console_script_entries
 
 if TYPE_CHECKING:
     from etl.core.templating import SecretLookup
@@ -56,8 +58,13 @@ class LocalRunner(WorkflowRunner):
         parallelism: int | None = None,
         show_progress: bool = False,
         env: Mapping[str, str] | None = None,
+        warm_commands: Sequence[str] = (ETL_TASK,),
     ) -> None:
+        """``warm_commands`` names the console scripts whose tasks start warm (see
+        :mod:`etl.runner.warm_server`); every other command starts as a new process."""
         self.store = RunStore(state_root)
+        self.warm_commands = list(warm_commands)
+        self._starter: TaskStarter | None = None
         self.secrets = secrets
         self.semaphore_limits = dict(semaphore_limits or {})
         self.parallelism = parallelism or os.cpu_count() or 2
@@ -65,6 +72,12 @@ class LocalRunner(WorkflowRunner):
         self.env = env
 
     # -- running --------------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Start the warm task server now, so that it imports while the workflow is compiled."""
+        if self._starter is None:
+            self._starter = TaskStarter(console_script_entries(self.warm_commands))
+        self._starter.start_server()
 
     def submit(self, manifest: Mapping[str, Any]) -> SubmittedWorkflow:
         """Run the workflow to its end here; the result says how it ended."""
@@ -114,7 +127,11 @@ class LocalRunner(WorkflowRunner):
     def _execute(self, record: RunRecord, manifest: dict[str, Any]) -> None:
         workflow = parse_workflow(manifest)
         record.pid = os.getpid()
+        starter, self._starter = self._starter, None
+        if starter is None:
+            starter = TaskStarter(console_script_entries(self.warm_commands))
         with contextlib.ExitStack() as stack:
+            stack.callback(starter.close)
             on_event: EngineEvent | None = None
             if self.show_progress:
                 from etl.core.progress import report_progress
@@ -131,6 +148,7 @@ class LocalRunner(WorkflowRunner):
                 default_parallelism=self.parallelism,
                 on_event=on_event,
                 env=self.env if self.env is not None else os.environ,
+                starter=starter,
             )
             with _stop_on_sigterm(engine):
                 engine.run()

@@ -16,7 +16,7 @@ from typing import Protocol, cast
 
 from etl.core.errors import EtlError
 
-__all__ = ["SUBCOMMANDS", "build_parser", "main"]
+__all__ = ["SUBCOMMANDS", "build_parser", "main", "warm_up"]
 
 SUBCOMMANDS: tuple[str, ...] = (
     "etl.task.create_chunks",
@@ -24,6 +24,20 @@ SUBCOMMANDS: tuple[str, ...] = (
     "etl.task.ingest_commands",
 )
 """Modules of the subcommands, in the order ``--help`` lists them."""
+
+LIBRARIES: tuple[str, ...] = (
+    "etl.task.environment",
+    "etl.task.ingest",
+    "etl.task.last_success",
+    "etl.dataset.loader",
+    "etl.dataset.chunking",
+    "etl.core.storage.blob",
+    "etl.core.secrets",
+    "etl.pgstac.writer",
+    "pystac",
+    "orjson",
+)
+"""What the subcommands import when they run (not at module level); :func:`warm_up` loads it."""
 
 _DESCRIPTION = """\
 The task runtime of etl workflows: the command every workflow pod runs.
@@ -60,6 +74,17 @@ def build_parser() -> argparse.ArgumentParser:
         module = cast(_Subcommand, importlib.import_module(name))
         module.register(subparsers)
     return parser
+
+
+def warm_up() -> None:
+    """Import every subcommand and the libraries they use, for a process that forks per task.
+
+    The local runner's warm server (``etl.runner.warm_server``) calls it once, so that each
+    ``etl-task`` it forks starts with everything imported.
+    """
+    build_parser()
+    for name in LIBRARIES:
+        importlib.import_module(name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
