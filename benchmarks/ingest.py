@@ -11,7 +11,7 @@ The raw side's ndjson holds the very items that ``create_item`` makes.
 
 Both are timed as whole commands, start-up included. Peak RSS of ours (the runner and its task
 processes) is measured at N/5 and at N: it must not grow with the item count (both sizes give
-every pod at least one full 10,000-item load batch, the largest thing a pod holds).
+every pod several full load batches, the largest thing a pod holds).
 
     uv run python benchmarks/ingest.py --items 100000 [--rounds 3]
 """

@@ -3,9 +3,9 @@
 A producer thread works through the pod's chunks: it calls ``create_item`` for every asset (on a
 thread pool), writes the chunk's items as ndjson beside the chunks, and queues them, at most a few
 chunks ahead (memory stays bounded). The pod's thread feeds everything queued into one PgSTAC
-load, so items are made while earlier ones load, over one connection, in pypgstac's efficient
-10,000-item batches. A chunk is done (its result record written) once the batch holding its last
-item has committed.
+load, so items are made while earlier ones load, over one connection, in large batches
+(``process_chunks.LOAD_BATCH``). A chunk is done (its result record written) once the batch
+holding its last item has committed.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ sampled: one validator is built once and reused.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,21 +42,21 @@ class ItemChecker:
         item_id = item.get("id")
         if not isinstance(item_id, str) or not item_id:
             raise ItemCheckError("item has no id")
-        where = f"item {item_id!r}"
         if item.get("collection") != self.collection_id:
             raise ItemCheckError(
-                f"{where}: collection is {item.get('collection')!r}, expected {self.collection_id!r}"
+                f"item {item_id!r}: collection is {item.get('collection')!r}, "
+                f"expected {self.collection_id!r}"
             )
-        _check_geometry(item, where)
-        _check_datetime(item.get("properties") or {}, where)
-        assets = item.get("assets") or {}
+        _check_geometry(item, item_id)
+        _check_datetime(item.get("properties") or {}, item_id)
+        assets = item.get("assets")
         if not assets:
-            raise ItemCheckError(f"{where}: has no assets")
+            raise ItemCheckError(f"item {item_id!r}: has no assets")
         for key, asset in assets.items():
-            if not isinstance(asset, Mapping) or not asset.get("href"):
-                raise ItemCheckError(f"{where}: asset {key!r} has no href")
+            if not isinstance(asset, dict) or not asset.get("href"):
+                raise ItemCheckError(f"item {item_id!r}: asset {key!r} has no href")
         if self.validate_fraction and self._random.random() < self.validate_fraction:
-            self._validate_schema(item, where)
+            self._validate_schema(item, f"item {item_id!r}")
 
     def _validate_schema(self, item: Mapping[str, Any], where: str) -> None:
         if self._validator is None:
@@ -73,50 +73,50 @@ class ItemChecker:
             raise ItemCheckError(f"{where}: not valid STAC: {str(exc).splitlines()[0]}") from None
 
 
-def _check_geometry(item: Mapping[str, Any], where: str) -> None:
+def _check_geometry(item: Mapping[str, Any], item_id: str) -> None:
     geometry = item.get("geometry")
     bbox = item.get("bbox")
     if geometry is None:
         if bbox is not None:
-            raise ItemCheckError(f"{where}: has a bbox but no geometry")
+            raise ItemCheckError(f"item {item_id!r}: has a bbox but no geometry")
         return
-    if not isinstance(geometry, Mapping) or "type" not in geometry:
-        raise ItemCheckError(f"{where}: geometry is not a GeoJSON geometry")
+    if not isinstance(geometry, dict) or "type" not in geometry:
+        raise ItemCheckError(f"item {item_id!r}: geometry is not a GeoJSON geometry")
     if not isinstance(bbox, list) or len(bbox) not in (4, 6):
-        raise ItemCheckError(f"{where}: has a geometry but no bbox of 4 or 6 numbers")
-    low, high = bbox[: len(bbox) // 2], bbox[len(bbox) // 2 :]
-    if any(a > b for a, b in zip(low[1:], high[1:], strict=True)):
-        raise ItemCheckError(f"{where}: bbox {bbox} has a minimum above its maximum")
-    points = list(_coordinates(geometry))
-    if points:
-        west, south, east, north = bbox[0], bbox[1], bbox[len(bbox) // 2], bbox[len(bbox) // 2 + 1]
-        slack = 1e-6
-        crosses_antimeridian = west > east
-        for x, y in points:
-            inside_x = crosses_antimeridian or west - slack <= x <= east + slack
-            if not inside_x or not south - slack <= y <= north + slack:
-                raise ItemCheckError(f"{where}: geometry point ({x}, {y}) lies outside bbox {bbox}")
+        raise ItemCheckError(f"item {item_id!r}: has a geometry but no bbox of 4 or 6 numbers")
+    half = len(bbox) // 2
+    west, south, east, north = bbox[0], bbox[1], bbox[half], bbox[half + 1]
+    if south > north or (half == 3 and bbox[2] > bbox[5]):
+        raise ItemCheckError(f"item {item_id!r}: bbox {bbox} has a minimum above its maximum")
+    slack = 1e-6
+    crosses_antimeridian = west > east
+    for x, y in _coordinates(geometry):
+        inside_x = crosses_antimeridian or west - slack <= x <= east + slack
+        if not inside_x or not south - slack <= y <= north + slack:
+            raise ItemCheckError(
+                f"item {item_id!r}: geometry point ({x}, {y}) lies outside bbox {bbox}"
+            )
 
 
-def _coordinates(geometry: Mapping[str, Any]) -> list[tuple[float, float]]:
+def _coordinates(geometry: Mapping[str, Any]) -> Iterator[tuple[float, float]]:
+    """Every position of a GeoJSON geometry, as (x, y)."""
     if geometry.get("type") == "GeometryCollection":
-        return [p for g in geometry.get("geometries", []) for p in _coordinates(g)]
-    points: list[tuple[float, float]] = []
+        for part in geometry.get("geometries") or []:
+            yield from _coordinates(part)
+        return
+    stack = [geometry.get("coordinates")]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, (list, tuple)) and value:
+            if isinstance(value[0], (int, float)):
+                yield float(value[0]), float(value[1])
+            else:
+                stack.extend(reversed(value))
 
-    def walk(value: Any) -> None:
-        if isinstance(value, (list, tuple)) and value and isinstance(value[0], (int, float)):
-            points.append((float(value[0]), float(value[1])))
-        elif isinstance(value, (list, tuple)):
-            for part in value:
-                walk(part)
 
-    walk(geometry.get("coordinates"))
-    return points
-
-
-def _check_datetime(properties: Mapping[str, Any], where: str) -> None:
+def _check_datetime(properties: Mapping[str, Any], item_id: str) -> None:
     if properties.get("datetime"):
         return
     if properties.get("start_datetime") and properties.get("end_datetime"):
         return
-    raise ItemCheckError(f"{where}: has no datetime, nor start_datetime and end_datetime")
+    raise ItemCheckError(f"item {item_id!r}: has no datetime, nor start_datetime and end_datetime")

@@ -31,7 +31,13 @@ from etl.task.chunk_results import AssetFailure, ChunkResult, read_chunk_result,
 from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
 
-__all__ = ["BatchTotals", "ProcessOptions", "process_batch", "register", "run"]
+__all__ = ["LOAD_BATCH", "BatchTotals", "ProcessOptions", "process_batch", "register", "run"]
+
+
+LOAD_BATCH = 5_000
+"""Items per PgSTAC batch while items are being made: half the writer's default, because the pod's
+last batch is loaded after its last item is made, with nothing left to overlap it (measured with
+``benchmarks/ingest.py``)."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,11 @@ def process_batch(
 
         def load(items: Iterator[dict[str, Any]], committed: Callable[[int], None]) -> None:
             writer.load_items(
-                items, collection_id, method=options.method, on_batch=lambda b: committed(b.loaded)
+                items,
+                collection_id,
+                method=options.method,
+                batch_size=LOAD_BATCH,
+                on_batch=lambda b: committed(b.loaded),
             )
 
         source = ChunkSource(chunk_storage, layout, maker.make, options.workers)
