@@ -144,9 +144,17 @@ class Databases:
         self.made.append(name)
         return self.dsn(name)
 
-    def drop_all(self) -> None:
-        for name in [*self.made, self.template]:
+    def settle(self) -> None:
+        """Drop the databases made so far (no autovacuum of them runs into the next timing) and
+        write out dirty buffers, so that every timed load starts from the same quiet server."""
+        for name in self.made:
             self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.made.clear()
+        self._execute("CHECKPOINT")
+
+    def drop_all(self) -> None:
+        self.settle()
+        self._execute(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)')
 
     def _execute(self, sql: str) -> None:
         with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
@@ -227,9 +235,11 @@ def main() -> None:
             raw_times: list[float] = []
             our_times: list[float] = []
             for round_ in range(args.rounds):
+                databases.settle()
                 dsn = databases.fresh()
                 raw_times.append(raw_load(dsn, ndjson))
                 assert count_items(dsn) == args.items
+                databases.settle()
                 dsn = databases.fresh()
                 seconds, peak = ours(dsn, datasets[args.items], work / f"state-{round_}")
                 assert count_items(dsn) == args.items, "ours did not load every item"
