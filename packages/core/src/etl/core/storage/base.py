@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from etl.core.errors import StorageError
 
 __all__ = ["ObjectInfo", "Storage"]
 
 
-@dataclass(frozen=True)
-class ObjectInfo:
-    """One object found by :meth:`Storage.list_objects`.
+class ObjectInfo(NamedTuple):
+    """One object found by :meth:`Storage.list_objects` (a named tuple: listings make one per
+    object, and a tuple is made five times faster than a frozen dataclass).
 
     Attributes:
         uri: The object's full URI.

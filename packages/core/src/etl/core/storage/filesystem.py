@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 
 from etl.core.atomic_files import write_atomically
@@ -44,21 +45,23 @@ class FileStorage(Storage):
         prefix = self.relative_path(prefix)
         folder, _, _ = prefix.rpartition("/")
         start = folder + "/" if folder else ""
+        by_name = prefix != start  # a partial last segment filters names
+        uri_prefix = self._uri_prefix
         for relative, entry in self._walk(self.root / folder, start, recursive=recursive):
-            if not relative.startswith(prefix):
+            if by_name and not relative.startswith(prefix):
                 continue
             if not with_properties:
-                yield ObjectInfo(uri=self._uri_prefix + relative, path=relative)
+                yield ObjectInfo(uri_prefix + relative, relative)
                 continue
             try:
                 stat = entry.stat()
             except FileNotFoundError:
                 continue  # deleted while listing
             yield ObjectInfo(
-                uri=self._uri_prefix + relative,
-                path=relative,
-                size=stat.st_size,
-                last_modified=datetime.fromtimestamp(stat.st_mtime, tz=UTC),
+                uri_prefix + relative,
+                relative,
+                stat.st_size,
+                datetime.fromtimestamp(stat.st_mtime, tz=UTC),
             )
 
     def _walk(
@@ -71,16 +74,18 @@ class FileStorage(Storage):
         """
         try:
             with os.scandir(folder) as scan:
-                entries = [entry for entry in scan if not entry.name.startswith(_TEMP_PREFIX)]
+                keyed = [
+                    (entry.name + "/" if _is_folder(entry) else entry.name, entry)
+                    for entry in scan
+                    if not entry.name.startswith(_TEMP_PREFIX)
+                ]
         except (FileNotFoundError, NotADirectoryError):
             return
         except OSError as exc:
             raise StorageError(f"cannot list {file_uri(folder)}: {exc.strerror}") from None
-        keyed = [
-            (entry.name + "/" if _is_folder(entry) else entry.name, entry) for entry in entries
-        ]
-        for key, entry in sorted(keyed, key=lambda pair: pair[0]):
-            if key.endswith("/"):
+        keyed.sort(key=itemgetter(0))
+        for key, entry in keyed:
+            if key[-1] == "/":
                 if recursive:
                     yield from self._walk(Path(entry.path), relative + key, recursive=True)
             elif entry.is_file():
