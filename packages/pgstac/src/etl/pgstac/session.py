@@ -7,7 +7,7 @@ without it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -70,6 +70,20 @@ class _SessionDB(PgstacDB):
         return self._conn
 
 
+class _SplitLoader(Loader):
+    """pypgstac's ``Loader`` with its per-item formatting (dehydration, geometry to WKB, JSON)
+    split off, so that it can run before a load slot is taken: :meth:`format_rows` formats, and
+    ``load_items`` then gets the formatted rows, which ``format_item`` passes through."""
+
+    def format_rows(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows pypgstac writes for ``items`` (the items themselves are left as they are)."""
+        return [Loader.format_item(self, item) for item in items]
+
+    def format_item(self, _item: Any) -> dict[str, Any]:
+        """A row from :meth:`format_rows`, as it is."""
+        return cast(dict[str, Any], _item)
+
+
 class LoadSession:
     """One connection that loads batches of a collection through pypgstac, each batch holding
     one of the collection's load slots (an advisory lock of this connection, so it also ends when
@@ -92,23 +106,26 @@ class LoadSession:
             self.concurrency = concurrency
             self.backend_pid: int = self.conn.info.backend_pid
             self._db = _SessionDB(self.conn)
-            self._loader = Loader(self._db)
+            self._loader = _SplitLoader(self._db)
             _check_version(self._loader)
         except BaseException:
             self.conn.close()
             raise
 
     def load(self, batch: Batch, method: LoadMethod) -> None:
-        """Load one batch with ``method`` holding a load slot; pypgstac commits it per partition.
+        """Load one batch with ``method``; pypgstac commits it per partition.
+
+        The items are formatted first (most of pypgstac's client-side work), then a load slot is
+        held only while the rows are written: concurrent loaders take turns at the database, not
+        at their own CPU work.
 
         Raises:
             LoadSlotTimeoutError: no slot became free in time.
             psycopg.Error: the database refused the batch or the connection dropped.
         """
+        rows = self._loader.format_rows(batch.items)
         slot = acquire_load_slot(self.conn, self.collection_id, self.concurrency)
-        self._loader.load_items(
-            iter(batch.items), Methods(method.value), chunksize=len(batch.items)
-        )
+        self._loader.load_items(iter(rows), Methods(method.value), chunksize=len(rows))
         release_load_slot(self.conn, self.collection_id, self.concurrency, slot)
 
     def existing_ids(self, ids: list[str]) -> list[str]:

@@ -1,18 +1,16 @@
 """The pipeline inside one ``process-chunks`` pod: make items ahead, load them in big batches.
 
 A producer thread works through the pod's chunks: it calls ``create_item`` for every asset (on a
-thread pool), writes the chunk's items as ndjson beside the chunks, and queues them, at most a few
-chunks ahead (memory stays bounded). The pod's thread feeds everything queued into one PgSTAC
-load, so items are made while earlier ones load, over one connection, in large batches
+thread pool), writes the chunk's items as ndjson beside the chunks, and queues them, a bounded
+number of items ahead (memory stays bounded). The pod's thread feeds everything queued into one
+PgSTAC load, so items are made while earlier ones load, over one connection, in large batches
 (``process_chunks.LOAD_BATCH``). A chunk is done (its result record written) once the batch
 holding its last item has committed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import queue
 import threading
 import time
 from collections import deque
@@ -26,9 +24,6 @@ from etl.dataset.layout import RunLayout
 from etl.task.chunk_results import AssetFailure
 
 __all__ = ["ChunkSource", "MadeChunk", "load_chunks"]
-
-AHEAD = 3
-"""Chunks the producer may make before the loader has taken them."""
 
 SLICES_PER_WORKER = 4
 """A chunk's assets are cut into this many slices per worker thread (for load balance)."""
@@ -62,6 +57,8 @@ def load_chunks(
     chunks: list[int],
     load: Callable[[Iterator[dict[str, Any]], Callable[[int], None]], None],
     on_done: Callable[[MadeChunk], None],
+    *,
+    backlog: int,
 ) -> None:
     """Make and load ``chunks``; call ``on_done`` for each once its items are committed.
 
@@ -71,10 +68,11 @@ def load_chunks(
         load: Loads the items it is given; calls its second argument with the number of items
             committed so far after each committed batch.
         on_done: Told about each chunk whose items are all committed, in order.
+        backlog: How many made items may wait for the loader (a bound on memory); enough to
+            keep making items while a batch loads.
     """
-    made: queue.Queue[MadeChunk | BaseException | None] = queue.Queue(maxsize=AHEAD)
-    stop = threading.Event()
-    producer = threading.Thread(target=_produce, args=(source, chunks, made, stop), daemon=True)
+    made = _Backlog(backlog)
+    producer = threading.Thread(target=_produce, args=(source, chunks, made), daemon=True)
     waiting: deque[tuple[MadeChunk, int]] = deque()
 
     def committed(count: int) -> None:
@@ -96,27 +94,51 @@ def load_chunks(
         while waiting:
             on_done(waiting.popleft()[0])
     finally:
-        stop.set()
-        while producer.is_alive():
-            with contextlib.suppress(queue.Empty):
-                made.get(timeout=0.1)
+        made.close()
+        producer.join()
 
 
-def _produce(
-    source: ChunkSource,
-    chunks: list[int],
-    made: queue.Queue[MadeChunk | BaseException | None],
-    stop: threading.Event,
-) -> None:
-    def put(value: MadeChunk | BaseException | None) -> bool:
-        while not stop.is_set():
-            try:
-                made.put(value, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+class _Backlog:
+    """Made chunks on their way to the loader, holding at most ``max_items`` items (a chunk is
+    let in whenever fewer are waiting, so a chunk larger than the bound still passes)."""
 
+    def __init__(self, max_items: int) -> None:
+        self.max_items = max_items
+        self._chunks: deque[MadeChunk | BaseException | None] = deque()
+        self._items = 0
+        self._closed = False
+        self._changed = threading.Condition()
+
+    def put(self, value: MadeChunk | BaseException | None) -> bool:
+        """Queue ``value`` once there is room; ``False`` if the backlog was closed first."""
+        with self._changed:
+            while self._items >= self.max_items and not self._closed:
+                self._changed.wait()
+            if self._closed:
+                return False
+            self._chunks.append(value)
+            self._items += len(value.items) if isinstance(value, MadeChunk) else 0
+            self._changed.notify_all()
+            return True
+
+    def get(self) -> MadeChunk | BaseException | None:
+        """The oldest queued value, waiting for one."""
+        with self._changed:
+            while not self._chunks:
+                self._changed.wait()
+            value = self._chunks.popleft()
+            self._items -= len(value.items) if isinstance(value, MadeChunk) else 0
+            self._changed.notify_all()
+            return value
+
+    def close(self) -> None:
+        """Take no more: a producer waiting for room gives up."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+
+def _produce(source: ChunkSource, chunks: list[int], made: _Backlog) -> None:
     try:
         with ThreadPoolExecutor(source.workers, thread_name_prefix="create-item") as pool:
             for index in chunks:
@@ -125,11 +147,11 @@ def _produce(
                 uris = [uri for uri in text.splitlines() if uri]
                 items, failures = _collect(_make_all(pool, source.make, uris, source.workers))
                 source.storage.write_bytes(source.layout.items_path(index), _ndjson(items))
-                if not put(MadeChunk(index, len(uris), items, failures, started)):
+                if not made.put(MadeChunk(index, len(uris), items, failures, started)):
                     return
-        put(None)
+        made.put(None)
     except BaseException as exc:
-        put(exc)
+        made.put(exc)
 
 
 def _make_all(

@@ -132,7 +132,7 @@ def process_batch(
             )
 
         source = ChunkSource(chunk_storage, layout, maker.make, options.workers)
-        load_chunks(source, todo, load, done)
+        load_chunks(source, todo, load, done, backlog=2 * LOAD_BATCH)
     _check_failures(totals, options, chunk_storage, layout)
     return totals
 
