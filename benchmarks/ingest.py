@@ -208,6 +208,13 @@ def main() -> None:
     parser.add_argument("--admin-dsn", default="postgresql://postgres@127.0.0.1:55432/postgres")
     parser.add_argument("--work", type=Path, default=ROOT / ".state" / "bench-ingest")
     args = parser.parse_args()
+    busy = os.getloadavg()[0]
+    if busy > 0.5:
+        print(
+            f"warning: load average {busy:.1f} before the start; other processes (a spinning "
+            "Azurite, tests) take CPU from both sides and make the ratio noisy",
+            flush=True,
+        )
 
     small = max(1, args.items // 5)
     databases = Databases(args.admin_dsn)
