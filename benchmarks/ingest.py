@@ -201,6 +201,20 @@ def ours(dsn: str, dataset: Path, state: Path) -> tuple[float, int]:
     return seconds, int(result.stdout.strip().splitlines()[-1])
 
 
+def _busy_share(seconds: float = 1.0) -> float:
+    """How busy the machine's CPUs are (0..1), from ``/proc/stat`` over ``seconds``."""
+
+    def ticks() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            values = [int(v) for v in stat.readline().split()[1:]]
+        return sum(values), values[3] + values[4]
+
+    total, idle = ticks()
+    time.sleep(seconds)
+    total_after, idle_after = ticks()
+    return 1 - (idle_after - idle) / max(1, total_after - total)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
@@ -208,11 +222,11 @@ def main() -> None:
     parser.add_argument("--admin-dsn", default="postgresql://postgres@127.0.0.1:55432/postgres")
     parser.add_argument("--work", type=Path, default=ROOT / ".state" / "bench-ingest")
     args = parser.parse_args()
-    busy = os.getloadavg()[0]
-    if busy > 0.5:
+    busy = _busy_share()
+    if busy > 0.2:
         print(
-            f"warning: load average {busy:.1f} before the start; other processes (a spinning "
-            "Azurite, tests) take CPU from both sides and make the ratio noisy",
+            f"warning: the CPUs were {busy:.0%} busy before the start; other processes (a "
+            "spinning Azurite, tests) take CPU from both sides and make the ratio noisy",
             flush=True,
         )
 
