@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -52,6 +53,7 @@ def main() -> None:
     entries: dict[str, str] = json.loads(sys.argv[2])
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     mains = {command: _load(command, spec) for command, spec in entries.items()}
+    gc.freeze()  # what warm_up() made is shared with every child: keep the GC off its pages
     _Server(control, mains).serve()
     sys.stderr.flush()
     os._exit(0)  # nothing to clean up: skip tearing down everything warm_up() imported
