@@ -1,35 +1,44 @@
 """etl.dataset: the ``dataset.yaml`` model and loader, and the :class:`Collection` base class.
 
-Importing this package loads only pydantic, PyYAML and ``etl.core``; pystac is imported when items
-are made. See ``docs/dataset-yaml.md`` for the file format.
+Names are imported on first use: the model loads only pydantic, PyYAML and ``etl.core``, and
+chunking, the collection base class and pystac load when a command uses them. See
+``docs/dataset-yaml.md`` for the file format. To export a name, add it to ``__all__``, the
+``TYPE_CHECKING`` block and ``_LAZY``.
 """
 
-from etl.dataset.chunking import ChunkManifest, create_chunks, read_manifest
-from etl.dataset.collection import Collection, PremadeItemCollection, load_collection_class
-from etl.dataset.config_warnings import ConfigWarning
-from etl.dataset.layout import RunLayout
-from etl.dataset.loader import DATASET_FILE_NAME, LoadedDataset, find_dataset_file, load_dataset
-from etl.dataset.model import (
-    AssetStorageConfig,
-    ChunkOptions,
-    ChunksConfig,
-    ChunkStorageConfig,
-    CodeConfig,
-    CollectionConfig,
-    DatasetConfig,
-    ResourceQuantities,
-    SplitConfig,
-    TaskConfig,
-    TaskName,
-    TaskResources,
-    Toleration,
-    dataset_json_schema,
-)
-from etl.dataset.reference_docs import (
-    render_reference_markdown,
-    splice_reference,
-    update_reference_docs,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from etl.core.lazy_exports import lazy_getattr
+
+if TYPE_CHECKING:
+    from etl.dataset.chunking import ChunkManifest, create_chunks, read_manifest
+    from etl.dataset.collection import Collection, PremadeItemCollection, load_collection_class
+    from etl.dataset.config_warnings import ConfigWarning
+    from etl.dataset.layout import RunLayout
+    from etl.dataset.loader import DATASET_FILE_NAME, LoadedDataset, find_dataset_file, load_dataset
+    from etl.dataset.model import (
+        AssetStorageConfig,
+        ChunkOptions,
+        ChunksConfig,
+        ChunkStorageConfig,
+        CodeConfig,
+        CollectionConfig,
+        DatasetConfig,
+        ResourceQuantities,
+        SplitConfig,
+        TaskConfig,
+        TaskName,
+        TaskResources,
+        Toleration,
+        dataset_json_schema,
+    )
+    from etl.dataset.reference_docs import (
+        render_reference_markdown,
+        splice_reference,
+        update_reference_docs,
+    )
 
 __all__ = [
     "DATASET_FILE_NAME",
@@ -62,3 +71,37 @@ __all__ = [
     "splice_reference",
     "update_reference_docs",
 ]
+
+_LAZY = {
+    "ChunkManifest": "etl.dataset.chunking",
+    "create_chunks": "etl.dataset.chunking",
+    "read_manifest": "etl.dataset.chunking",
+    "Collection": "etl.dataset.collection",
+    "PremadeItemCollection": "etl.dataset.collection",
+    "load_collection_class": "etl.dataset.collection",
+    "ConfigWarning": "etl.dataset.config_warnings",
+    "RunLayout": "etl.dataset.layout",
+    "DATASET_FILE_NAME": "etl.dataset.loader",
+    "LoadedDataset": "etl.dataset.loader",
+    "find_dataset_file": "etl.dataset.loader",
+    "load_dataset": "etl.dataset.loader",
+    "AssetStorageConfig": "etl.dataset.model",
+    "ChunkOptions": "etl.dataset.model",
+    "ChunksConfig": "etl.dataset.model",
+    "ChunkStorageConfig": "etl.dataset.model",
+    "CodeConfig": "etl.dataset.model",
+    "CollectionConfig": "etl.dataset.model",
+    "DatasetConfig": "etl.dataset.model",
+    "ResourceQuantities": "etl.dataset.model",
+    "SplitConfig": "etl.dataset.model",
+    "TaskConfig": "etl.dataset.model",
+    "TaskName": "etl.dataset.model",
+    "TaskResources": "etl.dataset.model",
+    "Toleration": "etl.dataset.model",
+    "dataset_json_schema": "etl.dataset.model",
+    "render_reference_markdown": "etl.dataset.reference_docs",
+    "splice_reference": "etl.dataset.reference_docs",
+    "update_reference_docs": "etl.dataset.reference_docs",
+}
+
+__getattr__ = lazy_getattr(__name__, _LAZY)
