@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from operator import itemgetter
 from pathlib import Path
 
 from etl.core.atomic_files import write_atomically
@@ -47,14 +46,14 @@ class FileStorage(Storage):
         start = folder + "/" if folder else ""
         by_name = prefix != start  # a partial last segment filters names
         uri_prefix = self._uri_prefix
-        for relative, entry in self._walk(self.root / folder, start, recursive=recursive):
+        for relative in self._walk(self.root / folder, start, recursive=recursive):
             if by_name and not relative.startswith(prefix):
                 continue
             if not with_properties:
                 yield ObjectInfo(uri_prefix + relative, relative)
                 continue
             try:
-                stat = entry.stat()
+                stat = (self.root / relative).stat()
             except FileNotFoundError:
                 continue  # deleted while listing
             yield ObjectInfo(
@@ -64,32 +63,30 @@ class FileStorage(Storage):
                 datetime.fromtimestamp(stat.st_mtime, tz=UTC),
             )
 
-    def _walk(
-        self, folder: Path, relative: str, *, recursive: bool
-    ) -> Iterator[tuple[str, os.DirEntry[str]]]:
-        """Depth first, each folder's entries sorted with folders keyed as ``name/``.
+    def _walk(self, folder: Path, relative: str, *, recursive: bool) -> Iterator[str]:
+        """Relative paths of the files under ``folder``, depth first, in lexicographic order.
 
-        That key makes the walk's order the lexicographic order of whole relative paths: a folder's
-        contents all start with ``name/`` and no sibling name contains ``/``.
+        Each folder's entries are sorted with folders keyed as ``name/``, which makes the walk's
+        order the lexicographic order of whole relative paths: a folder's contents all start with
+        ``name/`` and no sibling name contains ``/``. Only the names of one folder are held (a
+        flat folder of 300,000 files costs ~30 MB to sort, not the ~100 MB of its ``DirEntry``s).
         """
         try:
             with os.scandir(folder) as scan:
-                keyed = [
-                    (entry.name + "/" if _is_folder(entry) else entry.name, entry)
-                    for entry in scan
-                    if not entry.name.startswith(_TEMP_PREFIX)
+                names = [
+                    _sort_key(entry) for entry in scan if not entry.name.startswith(_TEMP_PREFIX)
                 ]
         except (FileNotFoundError, NotADirectoryError):
             return
         except OSError as exc:
             raise StorageError(f"cannot list {file_uri(folder)}: {exc.strerror}") from None
-        keyed.sort(key=itemgetter(0))
-        for key, entry in keyed:
-            if key[-1] == "/":
+        names.sort()
+        for name in names:
+            if name[-1] == "/":
                 if recursive:
-                    yield from self._walk(Path(entry.path), relative + key, recursive=True)
-            elif entry.is_file():
-                yield relative + key, entry
+                    yield from self._walk(folder / name, relative + name, recursive=True)
+            elif name[-1] != "\0":
+                yield relative + name
 
     def list_prefixes(self, prefix: str = "") -> Iterator[str]:
         """Sub-folders one level below ``prefix`` (a partial last segment filters by name)."""
@@ -153,3 +150,10 @@ class FileStorage(Storage):
 
 def _is_folder(entry: os.DirEntry[str]) -> bool:
     return entry.is_dir(follow_symlinks=False)
+
+
+def _sort_key(entry: os.DirEntry[str]) -> str:
+    """``name/`` for a folder, ``name`` for a file, ``name`` + NUL for anything else (skipped)."""
+    if _is_folder(entry):
+        return entry.name + "/"
+    return entry.name if entry.is_file() else entry.name + "\0"
