@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,7 +132,17 @@ def test_etl_task_is_found_as_a_console_script_of_this_installation() -> None:
 
 
 def test_etl_task_warm_up_loads_what_its_subcommands_use() -> None:
-    from etl.task.main import LIBRARIES, warm_up
-
-    warm_up()
-    assert all(name in sys.modules for name in ["pystac", "pypgstac.load", *LIBRARIES])
+    probe = (
+        "import json, sys\n"
+        "import etl.task.main as task\n"
+        "wanted = ['pystac', 'pypgstac.load', 'psycopg', *task.LIBRARIES]\n"
+        "before = [name for name in wanted if name in sys.modules]\n"
+        "task.warm_up()\n"
+        "print(json.dumps([before, [name for name in wanted if name not in sys.modules]]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    loaded_before, missing_after = json.loads(result.stdout)
+    assert loaded_before == []  # importing etl.task.main alone stays light
+    assert missing_after == []
