@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import typer
 import yaml
+from etl_cli import run_etl as etl
 from typer.testing import CliRunner
 
 from etl.cli.main import app
@@ -22,16 +23,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SECRETS = ("TOKEN1", "PASS2", "KEY3", "SAS4", "CONN5")
 
 runner = CliRunner()
-
-
-def etl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["uv", "run", "--no-sync", "etl", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def one_error_line(stderr: str) -> str:

@@ -5,7 +5,6 @@ and the sample dataset runs end to end on the local profile into PgSTAC, idempot
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 import pystac
 import pytest
+from etl_cli import run_etl as etl
 
 from etl.core.errors import StorageError
 from etl.core.profiles.model import Profile
@@ -35,17 +35,6 @@ from sample_sidecars import (  # noqa: E402
     sidecar_record,
 )
 from sentinel2_l2a import ProductMetadataError, Sentinel2L2ACollection  # noqa: E402
-
-
-def etl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["uv", "run", "--no-sync", "etl", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def tree(folder: Path) -> dict[str, bytes]:
