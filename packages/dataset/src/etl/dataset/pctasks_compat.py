@@ -28,6 +28,11 @@ KeyPattern = tuple[str | None, ...]
 
 IGNORED_KEYS: tuple[tuple[KeyPattern, str], ...] = (
     (
+        ("target_environment",),
+        "ignored: etl runs where the active profile points, not where the dataset says; "
+        "pick the profile with -p NAME or ETL_PROFILE",
+    ),
+    (
         ("task_config", ANY, ANY, "tags"),
         "ignored: Azure Batch tags (e.g. batch_pool_id) mean nothing to Argo; "
         "use resources, node_selector and tolerations",
