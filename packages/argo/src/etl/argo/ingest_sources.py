@@ -21,7 +21,7 @@ from pathlib import Path
 from etl.argo.bundle import bundle_root
 from etl.core.errors import InputError
 from etl.core.profiles.model import Profile, RunnerKind
-from etl.core.storage.uris import FILE_SCHEME, local_path_of
+from etl.core.storage.uris import FILE_SCHEME, local_path_of, unsupported_scheme
 
 __all__ = ["UPLOAD_FOLDER", "IngestSource", "plan_sources", "upload_sources"]
 
@@ -49,8 +49,12 @@ def _local_file(given: str) -> Path | None:
     """The local file ``given`` names, or ``None`` when it is a remote URI.
 
     Raises:
-        InputError: It names a local file that does not exist, or a folder.
+        InputError: It has a scheme etl does not read, or names a local file that does not exist,
+            or a folder.
     """
+    problem = unsupported_scheme(given)
+    if problem:
+        raise InputError(problem)
     if "://" in given and not given.startswith(FILE_SCHEME):
         return None
     path = local_path_of(given)
@@ -85,8 +89,8 @@ def plan_sources(sources: Sequence[str], profile: Profile) -> tuple[IngestSource
     """Where the pods of ``profile`` read each source; local files are read and hashed, not uploaded.
 
     Raises:
-        InputError: A local source is missing or a folder, or must be uploaded and the profile has
-            no ``workflow.code_storage``.
+        InputError: A source has a scheme etl does not read (``ftp://``), a local source is missing
+            or a folder, or must be uploaded and the profile has no ``workflow.code_storage``.
         ProfileError: ``workflow.code_storage`` is not a ``blob://`` or ``file://`` URI.
     """
     return tuple(_plan(given, profile) for given in sources)

@@ -25,6 +25,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from etl.core.storage.uris import FILE_SCHEME, STORAGE_SCHEMES, unsupported_scheme
+
 __all__ = [
     "ARG_NAME_PATTERN",
     "CLASS_PATTERN",
@@ -82,6 +84,22 @@ def _class_reference(value: str) -> str:
     return value
 
 
+def _storage_uri(value: str) -> str:
+    """A storage location: ``blob://``, ``file://`` or a local path (``ftp://`` is an error)."""
+    problem = unsupported_scheme(value, STORAGE_SCHEMES)
+    if problem:
+        raise _fail("etl_uri", problem)
+    return value
+
+
+def _local_file(value: str) -> str:
+    """A file etl reads on this machine (code, templates): ``file://`` or a local path."""
+    problem = unsupported_scheme(value, (FILE_SCHEME,))
+    if problem:
+        raise _fail("etl_uri", f"{problem} here: code and templates are uploaded from this machine")
+    return value
+
+
 def _quantity(value: Any) -> Any:
     """A Kubernetes quantity: ``500m``, ``2``, ``0.5``, ``512Mi``; YAML numbers become strings."""
     if isinstance(value, bool):
@@ -117,6 +135,8 @@ def _utc(value: datetime) -> datetime:
 
 
 Regex = Annotated[str, AfterValidator(_regex)]
+StorageUri = Annotated[str, AfterValidator(_storage_uri)]
+LocalFile = Annotated[str, AfterValidator(_local_file)]
 Quantity = Annotated[str, BeforeValidator(_quantity)]
 EnvValue = Annotated[str, BeforeValidator(_env_value)]
 EnvName = Annotated[str, Field(pattern=ENV_NAME_PATTERN)]
@@ -219,7 +239,7 @@ class ChunksConfig(_Model):
 class AssetStorageConfig(_Model):
     """A storage location holding the assets items are made from."""
 
-    uri: str = Field(
+    uri: StorageUri = Field(
         description="Where the assets are: `blob://ACCOUNT/CONTAINER/PREFIX`, `file:///path` or a "
         "local path."
     )
@@ -236,7 +256,7 @@ class AssetStorageConfig(_Model):
 class ChunkStorageConfig(_Model):
     """Where run state (chunk files, item ndjson, results) is written."""
 
-    uri: str = Field(
+    uri: StorageUri = Field(
         description="`blob://ACCOUNT/CONTAINER/PREFIX`, `file:///path` or a local path."
     )
     token: str | None = Field(
@@ -253,7 +273,7 @@ class CollectionConfig(_Model):
         description="The `Collection` subclass that creates items, as `module:ClassName`; the "
         "module comes from `code.src` or the image.",
     )
-    template: str | None = Field(
+    template: LocalFile | None = Field(
         None,
         description="The collection's STAC JSON: a folder holding `template.json` (and "
         "`description.md`), or a collection JSON file; usually `$<< local.path(./collection) >>`.",
@@ -284,10 +304,10 @@ class CollectionConfig(_Model):
 class CodeConfig(_Model):
     """User code shipped with the dataset: uploaded at submit, importable in every pod."""
 
-    src: str = Field(
+    src: LocalFile = Field(
         description="A Python module file or package folder; usually `$<< local.path(./my.py) >>`."
     )
-    requirements: str | None = Field(
+    requirements: LocalFile | None = Field(
         None, description="A requirements.txt installed with pip before the code runs."
     )
     pip_options: list[str] | None = Field(

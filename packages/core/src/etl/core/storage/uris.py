@@ -6,6 +6,8 @@ verbatim (no percent-decoding), so ``storage.uri_of(path)`` and string concatena
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,15 +16,47 @@ from etl.core.errors import StorageError
 __all__ = [
     "BLOB_SCHEME",
     "FILE_SCHEME",
+    "STORAGE_SCHEMES",
     "BlobLocation",
     "file_uri",
     "local_path_of",
     "parse_blob_uri",
     "storage_root_of",
+    "unsupported_scheme",
+    "uri_scheme",
 ]
 
 BLOB_SCHEME = "blob://"
 FILE_SCHEME = "file://"
+STORAGE_SCHEMES = (BLOB_SCHEME, FILE_SCHEME)
+"""The URI schemes etl reads and writes; a value without a scheme is a local path."""
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def uri_scheme(value: str) -> str | None:
+    """The scheme ``value`` starts with, ``://`` included (``'blob://'``), or ``None`` for a path.
+
+    Only a scheme at the very start counts, so a value that starts with a ``$<< secrets.NAME >>``
+    reference has none, and ``blob://acct/$<< secrets.NAME >>`` has ``blob://``.
+    """
+    match = _SCHEME.match(value)
+    return match.group() if match else None
+
+
+def unsupported_scheme(value: str, schemes: Sequence[str] = STORAGE_SCHEMES) -> str | None:
+    """Why etl cannot read ``value`` when it has a scheme other than ``schemes``; else ``None``.
+
+    The message names the scheme and the value, and lists the ones that would do:
+    ``unsupported URI scheme 'ftp://' in 'ftp://host/a/'; etl reads blob://, file:// or a local path``.
+    """
+    scheme = uri_scheme(value)
+    if scheme is None or scheme in schemes:
+        return None
+    return (
+        f"unsupported URI scheme {scheme!r} in {value!r}; "
+        f"etl reads {', '.join(schemes)} or a local path"
+    )
 
 
 @dataclass(frozen=True)
@@ -78,7 +112,9 @@ def local_path_of(uri: str) -> Path:
             raise StorageError(f"invalid file URI: {uri} (expected file:///ABSOLUTE/PATH)")
         return Path(rest)
     if "://" in uri:
-        raise StorageError(f"unsupported storage URI: {uri} (use file://, blob:// or a local path)")
+        raise StorageError(
+            f"unsupported storage URI: {uri} (use {', '.join(STORAGE_SCHEMES)} or a local path)"
+        )
     return Path(uri).expanduser().absolute()
 
 
