@@ -63,6 +63,14 @@ class CompileOptions:
     schedule: str | None = None
 
     def __post_init__(self) -> None:
+        if self.command is WorkflowCommand.INGEST_COLLECTION:
+            given = [
+                name for name, value in (("--limit", self.limit), ("--since", self.since)) if value
+            ]
+            if given:
+                raise InputError(
+                    f"{given[0]} is for process-items and create-chunks, not ingest-collection"
+                )
         if self.limit is not None and self.limit < 1:
             raise InputError(f"--limit {self.limit}: give a positive number of assets")
         if self.since is not None:

@@ -140,10 +140,18 @@ def render(
     collection: CollectionOption = None,
     arg: ArgOption = None,
     command: CommandOption = WorkflowCommand.PROCESS_ITEMS,
+    limit: LimitOption = None,
+    since: WorkSinceOption = None,
+    schedule: ScheduleOption = None,
     output: RenderOutput = ManifestOutput.YAML,
 ) -> None:
-    """Print the Argo Workflow manifest that would be submitted (nothing else on stdout)."""
-    manifest, _ = _compile(ctx, command, dataset, collection, arg)
+    """Print the Argo Workflow manifest that would be submitted (nothing else on stdout).
+
+    With --limit, --since or --schedule it is what the work command submits with the same options.
+    """
+    manifest, _ = _compile(
+        ctx, command, dataset, collection, arg, limit=limit, since=since, schedule=schedule
+    )
     print_manifest(manifest, output)
 
 
