@@ -28,7 +28,7 @@ from etl.argo.bundle import CodeBundle, plan_bundle
 from etl.argo.compile_names import dns_label, label_value, template_prefixes
 from etl.argo.compile_options import CompileOptions, WorkflowCommand
 from etl.argo.compile_templates import ContainerTemplates
-from etl.argo.pod_environment import pod_env, pod_labels
+from etl.argo.pod_environment import dataset_env, pod_env, pod_labels
 from etl.argo.task_command import TaskCommandLines
 from etl.core.profiles.model import Profile, RunnerKind
 from etl.core.templating import find_secret_refs
@@ -105,9 +105,7 @@ class _Builder:
         self.batches = max_batches(profile, len(collections))
         self.commands = TaskCommandLines(bundle.dataset_uri)
         env = pod_env(models, profile, _secret_names(dataset.resolved_document()))
-        env += [
-            models.EnvVar(name=k, value=v) for k, v in sorted((config.environment or {}).items())
-        ]
+        env += dataset_env(models, profile, dict(config.environment or {}))
         self.containers = ContainerTemplates(models, image, tuple(env))
         self.templates: list[Any] = []
 

@@ -10,29 +10,44 @@ Secrets reach pods only as references, never as values:
   Vault itself with its workload identity (pods get the ``azure.workload.identity/use`` label).
 
 The PgSTAC DSN follows the same road: ``pgstac.dsn_secret`` names a secret (wired as above) and is
-passed as ``ETL_PGSTAC_DSN_SECRET``; a plain ``pgstac.dsn`` is passed as ``ETL_PGSTAC_DSN`` only when
-it carries no password (the built-in ``local`` profile's), otherwise compiling fails.
+passed as ``ETL_PGSTAC_DSN_SECRET``. On an Argo profile a plain ``pgstac.dsn`` is passed as
+``ETL_PGSTAC_DSN`` only when it carries no password, otherwise compiling fails. On a ``local``-runner
+profile a plain DSN is never written: the local runner hands its own environment (``ETL_PGSTAC_DSN``,
+libpq's ``PG*`` variables) to the pods at run time, and ``etl-task`` resolves the profile there.
+
+A dataset's ``environment`` values become container variables (:func:`dataset_env`). A value that
+is exactly one ``$<< secrets.NAME >>`` reference is, on the local backend, a ``secretKeyRef``
+(``secrets.kubernetes_secret``, key NAME); any other value holding references (and every one on
+Key Vault) is written as it is and named in ``ETL_RESOLVE_ENV``, which ``etl-task`` resolves
+before it imports user code.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
 
 from etl.core.errors import ProfileError
-from etl.core.profiles.model import Profile, SecretsBackend, is_secret_field
+from etl.core.profiles.model import Profile, RunnerKind, SecretsBackend, is_secret_field
 from etl.core.profiles.redaction import redact_dsn
 from etl.core.secrets import secret_env_var
+from etl.core.templating import find_secret_refs
 
 __all__ = [
+    "RESOLVE_ENV_VAR",
     "WORKLOAD_IDENTITY_LABEL",
+    "dataset_env",
     "pod_env",
     "pod_labels",
 ]
 
 WORKLOAD_IDENTITY_LABEL = "azure.workload.identity/use"
+_WHOLE_SECRET_REF = re.compile(r"\$<<\s*secrets\.(?P<name>[A-Za-z0-9_][A-Za-z0-9_.-]*?)\s*>>")
+RESOLVE_ENV_VAR = "ETL_RESOLVE_ENV"
+"""Comma-separated names of variables whose ``$<< secrets.NAME >>`` references ``etl-task`` resolves."""
 
 
 def _uses_keyvault(profile: Profile) -> bool:
@@ -62,12 +77,13 @@ def _pgstac_env(models: ModuleType, profile: Profile) -> tuple[list[Any], list[s
         name = profile.pgstac.dsn_secret
         return [models.EnvVar(name="ETL_PGSTAC_DSN_SECRET", value=name)], [name]
     dsn = profile.pgstac.dsn
-    if not dsn:
+    if not dsn or profile.runner is RunnerKind.LOCAL:
         return [], []
     if redact_dsn(dsn) != dsn:
         raise ProfileError(
             f"profile {profile.name!r}: pgstac.dsn holds a password, which would be written into the "
-            "workflow manifest; store the DSN as a secret and set pgstac.dsn_secret to its name"
+            "workflow manifest; store the DSN as a secret and set pgstac.dsn_secret to its name "
+            f"(etl profile edit {profile.name} --set pgstac.dsn_secret=NAME)"
         )
     return [models.EnvVar(name="ETL_PGSTAC_DSN", value=dsn)], []
 
@@ -98,13 +114,36 @@ def pod_env(models: ModuleType, profile: Profile, secret_names: Iterable[str]) -
             models.EnvVar(name="ETL_KEYVAULT_URL", value=profile.secrets.vault_url),
         ]
     return env + [
-        models.EnvVar(
-            name=secret_env_var(name),
-            value_from=models.EnvVarSource(
-                secret_key_ref=models.SecretKeySelector(
-                    name=profile.secrets.kubernetes_secret, key=name
-                )
-            ),
-        )
-        for name in sorted(names)
+        _secret_key_ref(models, profile, secret_env_var(name), name) for name in sorted(names)
     ]
+
+
+def _secret_key_ref(models: ModuleType, profile: Profile, name: str, key: str) -> Any:
+    return models.EnvVar(
+        name=name,
+        value_from=models.EnvVarSource(
+            secret_key_ref=models.SecretKeySelector(name=profile.secrets.kubernetes_secret, key=key)
+        ),
+    )
+
+
+def dataset_env(models: ModuleType, profile: Profile, environment: dict[str, str]) -> list[Any]:
+    """The dataset's ``environment`` as container variables, secret references never resolved.
+
+    On the local backend a value that is exactly one reference comes from a ``secretKeyRef``;
+    other values with references are written as they are and listed in ``ETL_RESOLVE_ENV``.
+    """
+    env: list[Any] = []
+    to_resolve: list[str] = []
+    for name, value in sorted(environment.items()):
+        refs = find_secret_refs(value)
+        whole = _WHOLE_SECRET_REF.fullmatch(value)
+        if whole and not _uses_keyvault(profile):
+            env.append(_secret_key_ref(models, profile, name, whole["name"]))
+            continue
+        env.append(models.EnvVar(name=name, value=value))
+        if refs:
+            to_resolve.append(name)
+    if to_resolve:
+        env.append(models.EnvVar(name=RESOLVE_ENV_VAR, value=",".join(to_resolve)))
+    return env

@@ -106,6 +106,25 @@ def warm_up() -> None:
         importlib.import_module(name)
 
 
+def resolve_environment() -> None:
+    """Replace the ``$<< secrets.NAME >>`` references of the variables ``ETL_RESOLVE_ENV`` names.
+
+    The compiler lists there the dataset ``environment`` variables it could not wire to a secret
+    itself (Key Vault, or text around a reference); this runs before any user code is imported.
+    """
+    import os
+
+    names = [n for n in os.environ.get("ETL_RESOLVE_ENV", "").split(",") if n]
+    if not names:
+        return
+    from etl.task.environment import TaskEnvironment
+
+    environment = TaskEnvironment()
+    for name in names:
+        if name in os.environ:
+            os.environ[name] = environment.resolve(os.environ[name])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the subcommand, and map errors to exit codes (one line on stderr)."""
     _space_out_full_collections()
@@ -113,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     subcommand = cast(_Subcommand, args.subcommand)
     try:
+        resolve_environment()
         return subcommand.run(args)
     except EtlError as exc:
         if args.verbose:
