@@ -203,7 +203,7 @@ def test_kubernetes_secrets_are_secret_key_refs() -> None:
     ]:
         assert env[name] == {"secretKeyRef": {"name": "etl-secrets", "key": key}}
     assert env["ETL_PGSTAC_DSN_SECRET"] == "pgstac-dsn"
-    assert env["API_TOKEN"] == "$<< secrets.glm-api-token >>"
+    assert env["API_TOKEN"] == {"secretKeyRef": {"name": "etl-secrets", "key": "glm-api-token"}}
     assert env["GDAL_HTTP_MAX_RETRY"] == "5"
     assert "ETL_PGSTAC_DSN" not in env
 
@@ -264,12 +264,12 @@ def test_no_secret_value_reaches_the_manifest(
     assert "https://acct.blob.core.windows.net" in text
 
 
-def test_local_profile_passes_its_passwordless_dsn(
+def test_local_profile_writes_no_dsn_the_runner_gives_it_at_run_time(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("ETL_STATE_DIR", str(tmp_path))
     env = _env(compile_workflow(dataset("goes-glm"), PI, Profile.builtin_local()))
-    assert env["ETL_PGSTAC_DSN"] == "postgresql://postgres@127.0.0.1:55432/pgstac"
+    assert "ETL_PGSTAC_DSN" not in env
 
 
 def test_local_runner_needs_no_image(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
