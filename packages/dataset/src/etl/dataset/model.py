@@ -386,7 +386,10 @@ class DatasetConfig(_Model):
     environment: dict[EnvName, EnvValue] | None = Field(
         None,
         description="Environment variables of every task pod; values may be "
-        "`$<< secrets.NAME >>` references, resolved inside the pod.",
+        "`$<< secrets.NAME >>` references: the pod's variable holds the secret's value (a "
+        "`secretKeyRef` when the value is exactly one reference on Kubernetes secrets, otherwise "
+        "resolved by `etl-task` before user code is imported; see [secrets.md](secrets.md)), the "
+        "manifest only the reference.",
     )
     task_config: dict[str, dict[TaskName, TaskConfig]] | None = Field(
         None,
