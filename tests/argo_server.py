@@ -1,15 +1,16 @@
-"""A stand-in Argo Server for tests, held to Argo's official OpenAPI spec.
+"""A stand-in Argo Server for tests, held to the Argo Server's REST API.
 
 No real Argo or Kubernetes runs in this repository's tests. Instead, :class:`ArgoServerStandIn` is
 a small threaded HTTP server on 127.0.0.1 that answers the Argo Server REST endpoints etl uses, and
-checks every request against ``swagger.json`` (``api/openapi-spec/swagger.json`` of Argo Workflows
-v4.1.2, see ``shared/argo/SOURCE.md``):
+checks every request against the API as ``argo_api`` describes it (Hera's generated service and
+models, derived from Argo's OpenAPI spec; also an official ``swagger.json`` where
+``ETL_ARGO_SWAGGER`` names one):
 
-- the path template and method exist in the spec; query parameters are declared for the operation
-  and have the declared type; a JSON body validates against the operation's request schema
-  (``$ref``-s resolved within the spec) — anything else is a *violation*;
+- the path template and method exist; query parameters are declared for the operation and have the
+  declared type; a JSON body validates against the operation's strict request schema — anything
+  else is a *violation*;
 - ``Authorization: Bearer <token>`` matches the configured token, else 401 as Argo answers it;
-- its own answers validate against the spec's response schemas too (a violation otherwise).
+- its own answers validate against the response schemas too (a violation otherwise).
 
 The ``argo_server`` fixture fails the test when any violation was recorded. Workflows move
 Pending → Running → Succeeded/Failed/Error on a short clock (see :class:`RunPlan`); logs and events
@@ -29,104 +30,19 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from argo_api import ArgoApi, Operation
 from argo_server_workflows import FakeWorkflows, RunPlan, StandInError
-from jsonschema import Draft4Validator
 
-__all__ = [
-    "ArgoServerStandIn",
-    "ArgoSpec",
-    "RecordedRequest",
-    "RunPlan",
-    "argo_server",
-    "argo_spec",
-    "swagger_path",
-]
+__all__ = ["ArgoServerStandIn", "RecordedRequest", "RunPlan", "argo_apis", "argo_server"]
 
-ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "stand-in-token"
 UNAUTHENTICATED = {
     "code": 16,
     "message": "token not valid. see https://argo-workflows.readthedocs.io/en/latest/faq/",
 }
-
-
-def swagger_path() -> Path:
-    """``$ETL_ARGO_SWAGGER``, else ``<repo>/../shared/argo/swagger.json``."""
-    return Path(os.environ.get("ETL_ARGO_SWAGGER") or ROOT.parent / "shared/argo/swagger.json")
-
-
-@dataclass(frozen=True)
-class _Operation:
-    template: str
-    method: str
-    operation_id: str
-    pattern: re.Pattern[str]
-    query: dict[str, dict[str, Any]]
-    body: Draft4Validator | None
-    response: Draft4Validator
-    streams: bool
-
-
-class ArgoSpec:
-    """The Argo Server's operations and schemas, read from its OpenAPI 2.0 ``swagger.json``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        spec = json.loads(path.read_text())
-        definitions = spec["definitions"]
-        # Kubernetes' IntOrString and Quantity unmarshal from a JSON string *or* number (k8s
-        # apimachinery's UnmarshalJSON), though the generated spec declares them as strings.
-        definitions["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] = {
-            "type": ["string", "integer"]
-        }
-        definitions["io.k8s.apimachinery.pkg.api.resource.Quantity"] = {
-            "type": ["string", "number"]
-        }
-        self._definitions = definitions
-        self.error = self.validator({"$ref": "#/definitions/grpc.gateway.runtime.Error"})
-        self.operations: list[_Operation] = []
-        for template, item in spec["paths"].items():
-            for method, op in item.items():
-                if method == "parameters":
-                    continue
-                self.operations.append(self._operation(template, method.upper(), op))
-        # The most literal template wins: /workflows/{namespace}/lint before /{namespace}/{name}.
-        self.operations.sort(key=lambda op: (op.template.count("{"), op.template))
-
-    def validator(self, schema: dict[str, Any]) -> Draft4Validator:
-        """A validator for ``schema``, its ``#/definitions/...`` references resolved in the spec."""
-        return Draft4Validator({**schema, "definitions": self._definitions})
-
-    def _operation(self, template: str, method: str, op: dict[str, Any]) -> _Operation:
-        params = op.get("parameters", [])
-        body = next((p["schema"] for p in params if p["in"] == "body"), None)
-        regex = re.sub(r"\\\{[^}]+\\\}", "([^/]+)", re.escape(template))
-        response = op["responses"]["200"]["schema"]
-        return _Operation(
-            template=template,
-            method=method,
-            operation_id=op["operationId"],
-            pattern=re.compile(f"^{regex}$"),
-            query={p["name"]: p for p in params if p["in"] == "query"},
-            body=self.validator(body) if body else None,
-            response=self.validator(response),
-            streams=str(response.get("title", "")).startswith("Stream result of"),
-        )
-
-    def match(self, method: str, path: str) -> tuple[_Operation | None, list[str], bool]:
-        """The operation for ``method path``, its path arguments, and whether the path exists."""
-        path_exists = False
-        for op in self.operations:
-            found = op.pattern.match(path)
-            if not found:
-                continue
-            path_exists = True
-            if op.method == method:
-                return op, [unquote(part) for part in found.groups()], True
-        return None, [], path_exists
 
 
 @dataclass
@@ -151,9 +67,13 @@ class _ScriptedFailure:
 
 @dataclass
 class ArgoServerStandIn:
-    """The stand-in server; start it with :meth:`start`, point clients at :attr:`url`."""
+    """The stand-in server; start it with :meth:`start`, point clients at :attr:`url`.
 
-    spec: ArgoSpec
+    Requests are answered by the operations of ``apis[0]`` and checked against every one of
+    ``apis``; operations are named as Hera names them (``create_workflow``).
+    """
+
+    apis: tuple[ArgoApi, ...]
     token: str = TOKEN
     step_seconds: float = 0.1
     base_path: str = ""
@@ -253,21 +173,14 @@ class _Handler(BaseHTTPRequestHandler):
             path = path[len(stand_in.base_path) :]
         elif stand_in.base_path:
             path = ""
-        op, args, path_exists = stand_in.spec.match(self.command, path)
-        problems: list[str] = []
-        body = self._check_body(op, raw, problems) if op else None
-        if op is None:
-            what = "method not in the spec for this path" if path_exists else "path not in the spec"
-            problems.append(what)
-        else:
-            problems.extend(_check_query(op, query))
+        op, args, path_exists = stand_in.apis[0].match(self.command, path)
+        body, problems = self._parse_body(raw)
+        for api in stand_in.apis:
+            problems.extend(
+                _check_request(api, self.command, path, query=query, body=body, raw=raw)
+            )
         request = RecordedRequest(
-            self.command,
-            parts.path,
-            query,
-            dict(self.headers),
-            body,
-            op.operation_id if op else None,
+            self.command, parts.path, query, dict(self.headers), body, op.name if op else None
         )
         stand_in._record(request, problems)
         if op is None:
@@ -279,64 +192,59 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != f"Bearer {stand_in.token}":
             self._reply(401, UNAUTHENTICATED)
             return
-        failure = stand_in._take_failure(op.operation_id)
+        failure = stand_in._take_failure(op.name)
         if failure is not None:
             self._reply(failure.status, {"code": 2, "message": failure.message})
             return
         self._dispatch(op, args, query, body)
 
-    def _check_body(self, op: _Operation, raw: bytes, problems: list[str]) -> Any:
-        if op.body is None:
-            if raw:
-                problems.append("a body for an operation that takes none")
-            return None
+    def _parse_body(self, raw: bytes) -> tuple[Any, list[str]]:
+        if not raw:
+            return None, []
         if not self.headers.get("Content-Type", "").startswith("application/json"):
-            problems.append(
+            return None, [
                 f"Content-Type {self.headers.get('Content-Type')!r}, not application/json"
-            )
+            ]
         try:
-            body = json.loads(raw or b"null")
+            return json.loads(raw), []
         except ValueError:
-            problems.append("body is not JSON")
-            return None
-        problems.extend(f"body: {_describe(e)}" for e in op.body.iter_errors(body))
-        return body
+            return None, ["body is not JSON"]
 
     def _dispatch(
-        self, op: _Operation, args: list[str], query: dict[str, list[str]], body: Any
+        self, op: Operation, args: list[str], query: dict[str, list[str]], body: Any
     ) -> None:
         workflows = self.stand_in.workflows
         handlers: dict[str, Callable[[], Any]] = {
-            "WorkflowService_CreateWorkflow": lambda: workflows.create(args[0], body),
-            "WorkflowService_LintWorkflow": lambda: workflows.lint(args[0], body),
-            "WorkflowService_GetWorkflow": lambda: workflows.get(args[0], args[1]),
-            "WorkflowService_ListWorkflows": lambda: workflows.list(
+            "create_workflow": lambda: workflows.create(args[0], body),
+            "lint_workflow": lambda: workflows.lint(args[0], body),
+            "get_workflow": lambda: workflows.get(args[0], args[1]),
+            "list_workflows": lambda: workflows.list(
                 args[0], int(_first(query, "listOptions.limit") or 0)
             ),
-            "WorkflowService_DeleteWorkflow": lambda: workflows.delete(args[0], args[1]),
-            "WorkflowService_StopWorkflow": lambda: workflows.stop(args[0], args[1]),
-            "WorkflowService_RetryWorkflow": lambda: workflows.retry(args[0], args[1]),
+            "delete_workflow": lambda: workflows.delete(args[0], args[1]),
+            "stop_workflow": lambda: workflows.stop(args[0], args[1]),
+            "retry_workflow": lambda: workflows.retry(args[0], args[1]),
         }
         streams: dict[str, Callable[[], Iterator[dict[str, Any]]]] = {
-            "WorkflowService_WatchWorkflows": lambda: workflows.events(
+            "watch_workflows": lambda: workflows.events(
                 args[0], _first(query, "listOptions.fieldSelector")
             ),
-            "WorkflowService_WorkflowLogs": lambda: workflows.logs(
+            "workflow_logs": lambda: workflows.logs(
                 args[0], args[1], follow=_first(query, "logOptions.follow") == "true"
             ),
         }
         try:
-            if op.operation_id in streams:
-                self._stream(op, streams[op.operation_id]())
-            elif op.operation_id in handlers:
-                self._reply(200, handlers[op.operation_id](), op.response)
+            if op.name in streams:
+                self._stream(op, streams[op.name]())
+            elif op.name in handlers:
+                self._reply(200, handlers[op.name](), op)
             else:
-                self._reply(501, {"code": 12, "message": f"stand-in has no {op.operation_id}"})
+                self._reply(501, {"code": 12, "message": f"stand-in has no {op.name}"})
         except StandInError as exc:
             self._reply(exc.status, {"code": exc.code, "message": exc.message})
 
-    def _reply(self, status: int, payload: Any, schema: Draft4Validator | None = None) -> None:
-        self._check_answer(payload, schema or self.stand_in.spec.error)
+    def _reply(self, status: int, payload: Any, op: Operation | None = None) -> None:
+        self._check_answer(payload, op)
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -344,14 +252,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _stream(self, op: _Operation, results: Iterator[dict[str, Any]]) -> None:
+    def _stream(self, op: Operation, results: Iterator[dict[str, Any]]) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         try:
             for result in results:
-                self._check_answer({"result": result}, op.response)
+                self._check_answer({"result": result}, op)
                 line = json.dumps({"result": result}).encode() + b"\n"
                 half = len(line) // 2  # split lines across chunks, as proxies and gateways do
                 for chunk in (line[:half], line[half:]):
@@ -361,21 +269,55 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
-    def _check_answer(self, payload: Any, schema: Draft4Validator) -> None:
-        problems = [f"stand-in answer: {_describe(e)}" for e in schema.iter_errors(payload)]
+    def _check_answer(self, payload: Any, op: Operation | None) -> None:
+        """Check an answer: ``op``'s response in every API, or the error schema if ``op`` is None."""
+        problems = []
+        for api in self.stand_in.apis:
+            schema = api.error
+            if op is not None:
+                (same,) = [candidate for candidate in api.operations if candidate.name == op.name]
+                schema = same.response
+            problems.extend(
+                f"stand-in answer ({api.source}): {_describe(e)}"
+                for e in schema.iter_errors(payload)
+            )
         if problems:
             with self.stand_in._lock:
                 self.stand_in.violations.extend(problems)
 
 
-def _check_query(op: _Operation, query: dict[str, list[str]]) -> list[str]:
+def _check_request(
+    api: ArgoApi,
+    method: str,
+    path: str,
+    *,
+    query: dict[str, list[str]],
+    body: Any,
+    raw: bytes,
+) -> list[str]:
+    """What in one request breaks ``api``: path, method, query parameters and body."""
+    op, _, path_exists = api.match(method, path)
+    where = f"({api.source}) "
+    if op is None:
+        return [
+            where
+            + ("method not in the API for this path" if path_exists else "path not in the API")
+        ]
+    problems = [where + problem for problem in _check_query(op, query)]
+    if op.body is None and raw:
+        problems.append(where + "a body for an operation that takes none")
+    if op.body is not None:
+        problems.extend(f"{where}body: {_describe(e)}" for e in op.body.iter_errors(body))
+    return problems
+
+
+def _check_query(op: Operation, query: dict[str, list[str]]) -> list[str]:
     problems = []
     for name, values in query.items():
-        declared = op.query.get(name)
-        if declared is None:
-            problems.append(f"query parameter {name!r} not in the spec")
+        kind = op.query.get(name)
+        if kind is None:
+            problems.append(f"query parameter {name!r} not declared for {op.name}")
             continue
-        kind = declared.get("type")
         for value in values:
             if kind == "boolean" and value not in ("true", "false"):
                 problems.append(f"query parameter {name}={value!r} is not a boolean")
@@ -395,26 +337,23 @@ def _describe(error: Any) -> str:
 
 
 @pytest.fixture(scope="session")
-def argo_spec() -> ArgoSpec:
-    """The Argo Server OpenAPI spec, from ``$ETL_ARGO_SWAGGER`` or ``<repo>/../shared/argo/swagger.json``."""
-    path = swagger_path()
-    if not path.is_file():
-        pytest.fail(f"Argo Server OpenAPI spec not found at {path}; set ETL_ARGO_SWAGGER")
-    return ArgoSpec(path)
+def argo_apis() -> tuple[ArgoApi, ...]:
+    """The API from Hera, then the official ``swagger.json`` that ``$ETL_ARGO_SWAGGER`` names."""
+    swagger = os.environ.get("ETL_ARGO_SWAGGER")
+    extra = (ArgoApi.from_swagger(Path(swagger)),) if swagger else ()
+    return (ArgoApi.from_hera(), *extra)
 
 
 @pytest.fixture
-def argo_server(argo_spec: ArgoSpec) -> Iterator[ArgoServerStandIn]:
-    """A fresh stand-in Argo Server on 127.0.0.1, its requests checked against the spec.
+def argo_server(argo_apis: tuple[ArgoApi, ...]) -> Iterator[ArgoServerStandIn]:
+    """A fresh stand-in Argo Server on 127.0.0.1, every request and answer checked against the API.
 
-    The spec is ``$ETL_ARGO_SWAGGER`` or ``<repo>/../shared/argo/swagger.json`` (Argo Workflows
-    v4.1.2's ``api/openapi-spec/swagger.json``). The token is :data:`TOKEN`; the test fails if any
-    request (or answer) broke the spec.
+    The token is :data:`TOKEN`; the test fails if any request (or answer) broke the API.
     """
-    server = ArgoServerStandIn(argo_spec)
+    server = ArgoServerStandIn(argo_apis)
     server.start()
     yield server
     server.stop()
-    assert not server.violations, "requests or answers off the Argo Server spec:\n" + "\n".join(
+    assert not server.violations, "requests or answers off the Argo Server API:\n" + "\n".join(
         server.violations
     )

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 import yaml
-from argo_server import TOKEN, ArgoServerStandIn, ArgoSpec, RunPlan
+from argo_api import ArgoApi
+from argo_server import TOKEN, ArgoServerStandIn, RunPlan
 
 from etl.argo import ArgoClient, WorkflowNotFoundError, WorkflowPhase, argo_base_url
 from etl.core.errors import InputError, ProfileError, RemoteError
@@ -78,7 +79,7 @@ def test_submit_creates_the_workflow_and_leaves_the_manifest_untouched(
     assert len(submitted.name) == len("demo-process-items-") + 5
     assert (submitted.namespace, submitted.runner, submitted.status) == ("argo", "argo", "Pending")
     assert submitted.url == f"{argo_server.url}/workflows/argo/{submitted.name}"
-    (create,) = [r for r in argo_server.requests if r.operation == "WorkflowService_CreateWorkflow"]
+    (create,) = [r for r in argo_server.requests if r.operation == "create_workflow"]
     sent = create.body["workflow"]
     assert sent["metadata"]["labels"] == {"etl/dataset": "demo"}
     assert sent["spec"]["templates"][1]["retryStrategy"] == {"limit": 2}
@@ -104,7 +105,7 @@ def test_wait_follows_the_event_stream_to_succeeded(argo_server: ArgoServerStand
 
     assert phases == [WorkflowPhase.PENDING, WorkflowPhase.RUNNING, WorkflowPhase.SUCCEEDED]
     assert final.succeeded and final.failed_nodes == () and final.progress == "2/2"
-    watch = [r for r in argo_server.requests if r.operation == "WorkflowService_WatchWorkflows"]
+    watch = [r for r in argo_server.requests if r.operation == "watch_workflows"]
     assert watch[0].query == {"listOptions.fieldSelector": [f"metadata.name={name}"]}
 
 
@@ -121,15 +122,15 @@ def test_wait_reports_the_failed_steps_and_their_messages(argo_server: ArgoServe
 
 
 def test_watch_polls_when_the_event_stream_is_refused(argo_server: ArgoServerStandIn) -> None:
-    argo_server.fail_next(501, "not implemented", operation="WorkflowService_WatchWorkflows")
+    argo_server.fail_next(501, "not implemented", operation="watch_workflows")
     client = client_for(argo_server)
     name = client.submit(MANIFEST).name
 
     phases = [status.phase.value for status in client.watch(name)]
 
     assert phases[0] == "Pending" and phases[-1] == "Succeeded"
-    assert argo_server.operations().count("WorkflowService_WatchWorkflows") == 1
-    assert argo_server.operations().count("WorkflowService_GetWorkflow") > 2
+    assert argo_server.operations().count("watch_workflows") == 1
+    assert argo_server.operations().count("get_workflow") > 2
 
 
 def test_list_returns_the_newest_first_up_to_the_limit(argo_server: ArgoServerStandIn) -> None:
@@ -165,7 +166,7 @@ def test_logs_read_a_multi_line_stream_in_order(argo_server: ArgoServerStandIn) 
         "process: done",
     ]
     assert all(line.pod.startswith(f"{name}-create-chunks-") for line in lines[:3])
-    (request,) = [r for r in argo_server.requests if r.operation == "WorkflowService_WorkflowLogs"]
+    (request,) = [r for r in argo_server.requests if r.operation == "workflow_logs"]
     assert request.query == {"logOptions.container": ["main"], "logOptions.follow": ["false"]}
 
 
@@ -190,7 +191,7 @@ def test_stop_ends_a_running_workflow(argo_server: ArgoServerStandIn) -> None:
     assert stopped.phase is WorkflowPhase.FAILED
     assert stopped.message == "Stopped with strategy 'Stop'"
     assert client.get(name).phase is WorkflowPhase.FAILED
-    (request,) = [r for r in argo_server.requests if r.operation == "WorkflowService_StopWorkflow"]
+    (request,) = [r for r in argo_server.requests if r.operation == "stop_workflow"]
     assert request.body == {"name": name, "namespace": "argo"}
 
 
@@ -258,8 +259,8 @@ def test_an_unreachable_server_is_named() -> None:
         client.submit(MANIFEST)
 
 
-def test_a_server_under_a_path_prefix(argo_spec: ArgoSpec) -> None:
-    server = ArgoServerStandIn(argo_spec, base_path="/argo")
+def test_a_server_under_a_path_prefix(argo_apis: tuple[ArgoApi, ...]) -> None:
+    server = ArgoServerStandIn(argo_apis, base_path="/argo")
     server.start()
     try:
         client = ArgoClient(

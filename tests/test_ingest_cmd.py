@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 import yaml
+from argo_schema import manifest_errors
 from argo_server import TOKEN, ArgoServerStandIn
 from compile_cases import argo_profile, keyvault_profile
-from test_manifest_schema import _errors as schema_errors
 
 from etl.argo import compile_ingest_collection, compile_ingest_items, plan_sources
 from etl.core.profiles.model import Profile
@@ -105,8 +105,7 @@ def collection_file(tmp_path: Path) -> Path:
 def assert_valid_argo(manifest: dict[str, Any]) -> None:
     from hera.workflows import models
 
-    assert schema_errors(manifest, strict=False) == []
-    assert schema_errors(manifest, strict=True) == []
+    assert manifest_errors(manifest) == []
     parsed = models.Workflow.model_validate(copy.deepcopy(manifest))
     assert parsed.model_dump(mode="json", by_alias=True, exclude_none=True) == manifest
 
