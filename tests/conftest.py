@@ -28,6 +28,26 @@ AZURITE_CONNECTION_STRING = (
     "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"
 )
 TEMPLATE_DB = "etl_test_template"
+NO_SKIPS = os.environ.get("ETL_NO_SKIPS") == "1"
+_SKIPPED: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Under ``ETL_NO_SKIPS=1`` (``.ci/run``), remember every skipped test."""
+    if NO_SKIPS and report.skipped:
+        _SKIPPED.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under ``ETL_NO_SKIPS=1``, a skipped test fails the run: CI must run every test."""
+    if _SKIPPED:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(f"ETL_NO_SKIPS=1 and {len(_SKIPPED)} tests skipped:", red=True)
+            for nodeid in _SKIPPED:
+                reporter.write_line(f"  {nodeid}")
 
 
 def _dsn(database: str) -> str:
