@@ -19,9 +19,10 @@ import yaml
 from argo_api import ArgoApi
 from argo_server import TOKEN, ArgoServerStandIn, RunPlan
 
-from etl.argo import ArgoClient, WorkflowNotFoundError, WorkflowPhase, argo_base_url
+from etl.argo import ArgoClient, argo_base_url
 from etl.core.errors import InputError, ProfileError, RemoteError
 from etl.core.profiles import ArgoSettings
+from etl.core.runners import WorkflowNotFoundError, WorkflowPhase
 
 ROOT = Path(__file__).resolve().parents[1]
 ETL = ROOT / ".venv/bin/etl"

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from etl.argo.runner_api import WorkflowNotFoundError, WorkflowPhase
 from etl.core.errors import InputError
+from etl.core.runners import WorkflowNotFoundError, WorkflowPhase
 from etl.runner import LocalRunner, UnsupportedManifestError
 
 PY = sys.executable

@@ -1,8 +1,8 @@
 """etl.argo: compiling datasets to Argo Workflows (Hera), the code bundle, the Argo Server client.
 
-The runner interface (:mod:`etl.argo.runner_api`) is imported eagerly: it is small and light.
-Every other name is imported on first use, so that hera and requests load only when a command
-needs them (``etl --help`` never does). To export a name, add it to ``__all__``, the
+Every name is imported on first use, so that hera and requests load only when a command needs them
+(``etl --help`` never does). The runner interface the client implements is
+:mod:`etl.core.runners`. To export a name, add it to ``__all__``, the
 ``TYPE_CHECKING`` block and ``_LAZY``.
 """
 
@@ -10,15 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from etl.argo.runner_api import (
-    LogLine,
-    NodeFailure,
-    SubmittedWorkflow,
-    WorkflowNotFoundError,
-    WorkflowPhase,
-    WorkflowRunner,
-    WorkflowStatus,
-)
 from etl.core.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
@@ -45,15 +36,8 @@ __all__ = [
     "CodeBundle",
     "CompileOptions",
     "IngestSource",
-    "LogLine",
     "ManifestFormat",
-    "NodeFailure",
-    "SubmittedWorkflow",
     "WorkflowCommand",
-    "WorkflowNotFoundError",
-    "WorkflowPhase",
-    "WorkflowRunner",
-    "WorkflowStatus",
     "argo_base_url",
     "bundle_root",
     "compile_ingest_collection",

@@ -1,4 +1,4 @@
-"""The Argo Server client: a :class:`~etl.argo.runner_api.WorkflowRunner` over Hera's service.
+"""The Argo Server client: a :class:`~etl.core.runners.WorkflowRunner` over Hera's service.
 
 Hera 7.1.0's ``WorkflowsService`` does create, get, list, stop, retry, delete and lint. Around it:
 
@@ -22,17 +22,17 @@ from urllib.parse import quote, urljoin
 
 import requests
 
-from etl.argo.runner_api import (
-    LogLine,
-    SubmittedWorkflow,
-    WorkflowRunner,
-    WorkflowStatus,
-)
 from etl.argo.server_streams import iter_workflow_events, iter_workflow_logs
 from etl.argo.server_transport import ArgoHttpError, ArgoSession, ArgoStreamError, argo_errors
 from etl.argo.workflow_status import status_from_workflow
 from etl.core.errors import InputError, ProfileError
 from etl.core.profiles.model import ArgoSettings, Profile
+from etl.core.runners import (
+    LogLine,
+    SubmittedWorkflow,
+    WorkflowRunner,
+    WorkflowStatus,
+)
 
 __all__ = ["ArgoClient", "argo_base_url"]
 

@@ -19,8 +19,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urljoin
 
-from etl.argo.runner_api import LogLine
 from etl.argo.server_transport import ArgoHttpError, ArgoSession, ArgoStreamError
+from etl.core.runners import LogLine
 
 __all__ = ["iter_workflow_events", "iter_workflow_logs", "stream_results"]
 

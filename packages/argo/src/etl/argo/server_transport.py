@@ -16,8 +16,8 @@ from typing import Any
 
 import requests
 
-from etl.argo.runner_api import WorkflowNotFoundError
 from etl.core.errors import EtlError, RemoteError
+from etl.core.runners import WorkflowNotFoundError
 
 __all__ = ["DEFAULT_TIMEOUT", "ArgoHttpError", "ArgoSession", "ArgoStreamError", "argo_errors"]
 

@@ -28,7 +28,8 @@ from etl.cli.output import ManifestOutput, OutputFormat, print_manifest
 from etl.cli.state import active_profile
 
 if TYPE_CHECKING:
-    from etl.argo import CodeBundle, WorkflowRunner
+    from etl.argo import CodeBundle
+    from etl.core.runners import WorkflowRunner
 
 __all__ = ["create_chunks", "ingest_collection", "process_items", "render"]
 

@@ -1,6 +1,6 @@
 """``etl workflow``: submit a workflow manifest and follow, inspect, stop or retry workflows.
 
-Every command talks to the active profile's runner through :class:`etl.argo.WorkflowRunner`, so
+Every command talks to the active profile's runner through :class:`etl.core.runners.WorkflowRunner`, so
 the same commands work against an Argo Server and the local runner's records of its runs. Results go
 to stdout; progress and failed steps' messages go to stderr.
 """
@@ -20,8 +20,8 @@ from etl.cli.output import OutputFormat, print_result
 from etl.cli.state import active_profile
 
 if TYPE_CHECKING:
-    from etl.argo import WorkflowRunner, WorkflowStatus
     from etl.core.profiles import Profile
+    from etl.core.runners import WorkflowRunner, WorkflowStatus
 
 __all__ = ["app", "open_runner", "submit_and_report", "wait_and_report"]
 
@@ -77,7 +77,7 @@ def submit_and_report(
     if output is None:
         print(submitted.name, flush=True)
     failure: WorkflowFailedError | None = None
-    if wait or runner.kind == "local":
+    if wait or runner.runs_to_completion:
         try:
             final = wait_and_report(runner, submitted.name)
         except WorkflowFailedError as exc:
@@ -95,20 +95,19 @@ def wait_and_report(runner: WorkflowRunner, name: str) -> WorkflowStatus:
     Raises:
         WorkflowFailedError: it ended Failed or Error (its failed steps' messages printed first).
     """
-    from etl.core.errors import RunError, WorkflowFailedError
+    from etl.core.errors import WorkflowFailedError
 
-    for status in runner.watch(name):
-        progress = f" ({status.progress})" if status.progress else ""
-        print(f"{status.name}: {status.phase.value}{progress}", file=sys.stderr, flush=True)
-        if status.finished:
-            break
-    else:
-        raise RunError(f"workflow {name!r}: the runner stopped reporting before it ended")
+    status = runner.wait(name, on_status=_print_phase)
     if status.succeeded:
         return status
     for line in status.failure_messages():
         print(f"  failed: {line}", file=sys.stderr)
     raise WorkflowFailedError(f"workflow {name!r} ended {status.phase.value}")
+
+
+def _print_phase(status: WorkflowStatus) -> None:
+    progress = f" ({status.progress})" if status.progress else ""
+    print(f"{status.name}: {status.phase.value}{progress}", file=sys.stderr, flush=True)
 
 
 def _load_manifest(path: Path) -> dict[str, object]:

@@ -1,4 +1,4 @@
-"""The local runner: the :class:`~etl.argo.runner_api.WorkflowRunner` of the built-in ``local`` profile.
+"""The local runner: the :class:`~etl.core.runners.WorkflowRunner` of the built-in ``local`` profile.
 
 It executes the very manifest that would go to Argo, here, in the foreground (``submit`` returns
 when the run has ended), and keeps a record of every run under the state directory so that
@@ -17,7 +17,10 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from etl.argo.runner_api import (
+from etl.argo.task_command import ETL_TASK
+from etl.core.errors import InputError
+from etl.core.profiles import Profile
+from etl.core.runners import (
     LogLine,
     NodeFailure,
     SubmittedWorkflow,
@@ -25,9 +28,6 @@ from etl.argo.runner_api import (
     WorkflowRunner,
     WorkflowStatus,
 )
-from etl.argo.task_command import ETL_TASK
-from etl.core.errors import InputError
-from etl.core.profiles import Profile
 from etl.runner.engine import Engine, EngineEvent
 from etl.runner.manifest import parse_workflow
 from etl.runner.progress_events import ProgressEvents
@@ -48,6 +48,7 @@ class LocalRunner(WorkflowRunner):
     """Runs workflows on this machine and records them under ``state_root/runs``."""
 
     kind = "local"
+    runs_to_completion = True
 
     def __init__(
         self,

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from etl.argo.runner_api import WorkflowNotFoundError, WorkflowPhase
 from etl.core.atomic_files import write_atomically
+from etl.core.runners import WorkflowNotFoundError, WorkflowPhase
 
 __all__ = ["NodeRecord", "RunRecord", "RunStore", "now_iso"]
 

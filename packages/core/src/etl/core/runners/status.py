@@ -1,15 +1,7 @@
-"""The one interface the CLI drives workflows through, whichever runner executes them.
-
-Both the Argo Server client (:class:`etl.argo.ArgoClient`) and the local runner (``etl.runner``)
-implement :class:`WorkflowRunner`, so ``etl workflow ...`` and ``etl dataset ... --submit`` call
-the same methods and print the same shapes (:class:`SubmittedWorkflow`, :class:`WorkflowStatus`,
-:class:`LogLine`) whatever the active profile's ``runner`` is.
-"""
+"""What every runner reports: phases, statuses, submitted workflows, log lines, a missing workflow."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -22,7 +14,6 @@ __all__ = [
     "SubmittedWorkflow",
     "WorkflowNotFoundError",
     "WorkflowPhase",
-    "WorkflowRunner",
     "WorkflowStatus",
 ]
 
@@ -129,56 +120,3 @@ class LogLine:
 
     pod: str
     content: str
-
-
-class WorkflowRunner(ABC):
-    """Submits compiled Argo ``Workflow`` manifests and follows them to the end.
-
-    Names are workflow names (``metadata.name`` after submission, generated suffix included).
-    Every method raises an :class:`etl.core.errors.EtlError`: :class:`WorkflowNotFoundError` for an
-    unknown name, :class:`etl.core.errors.RemoteError` when a server refuses or cannot be reached.
-    """
-
-    #: The runner's name as printed in ``SubmittedWorkflow.runner`` (``"argo"`` or ``"local"``).
-    kind: str
-
-    def prepare(self) -> None:  # noqa: B027 (an optional hook, not an abstract method)
-        """Get ready for a submission that is coming (called while it is being compiled).
-
-        The local runner starts its warm task server here; other runners have nothing to do.
-        """
-
-    @abstractmethod
-    def submit(self, manifest: Mapping[str, Any]) -> SubmittedWorkflow:
-        """Start the workflow ``manifest`` describes; the manifest itself is left untouched."""
-
-    @abstractmethod
-    def get(self, name: str) -> WorkflowStatus:
-        """The current status of workflow ``name``."""
-
-    @abstractmethod
-    def list(self, limit: int | None = None) -> Sequence[WorkflowStatus]:
-        """The runner's workflows, at most ``limit`` of them."""
-
-    @abstractmethod
-    def watch(self, name: str) -> Iterator[WorkflowStatus]:
-        """Yield the current status, then each change of phase, ending with the final one."""
-
-    @abstractmethod
-    def logs(self, name: str, *, follow: bool = False) -> Iterator[LogLine]:
-        """The ``main`` containers' output lines; ``follow`` reads on until the workflow ends."""
-
-    @abstractmethod
-    def stop(self, name: str) -> WorkflowStatus:
-        """Stop a running workflow (running steps are ended, exit handlers still run)."""
-
-    @abstractmethod
-    def retry(self, name: str) -> WorkflowStatus:
-        """Run a Failed or Error workflow again from its failed steps."""
-
-    def wait(self, name: str) -> WorkflowStatus:
-        """Block until workflow ``name`` ends; its final status, failed steps' messages included."""
-        for status in self.watch(name):
-            if status.finished:
-                return status
-        raise RunError(f"workflow {name!r}: the runner stopped reporting before it ended")
