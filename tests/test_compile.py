@@ -10,7 +10,12 @@ import pytest
 from compile_cases import argo_profile, dataset, keyvault_profile
 
 from etl.argo import WorkflowCommand, compile_workflow
-from etl.core.errors import ConfigError, InputError, ProfileError, UnknownCollectionError
+from etl.core.errors import (
+    ConfigError,
+    OptionError,
+    ProfileError,
+    UnknownCollectionError,
+)
 from etl.core.profiles.model import (
     ArgoSettings,
     PgstacSettings,
@@ -329,12 +334,14 @@ def test_schedule_makes_a_cron_workflow() -> None:
     ],
 )
 def test_bad_options_are_input_errors(options: dict[str, Any], message: str) -> None:
-    with pytest.raises(InputError, match=message):
+    with pytest.raises(OptionError) as raised:
         compile_workflow(dataset("goes-glm"), PI, argo_profile(), **options)
+    assert raised.value.flag_message.startswith(message)
+    assert str(raised.value).startswith(message.removeprefix("--"))
 
 
 def test_schedule_is_only_for_process_items() -> None:
-    with pytest.raises(InputError, match="--schedule is for process-items"):
+    with pytest.raises(OptionError, match=r"^schedule is for process-items"):
         compile_workflow(
             dataset("goes-glm"), WorkflowCommand.CREATE_CHUNKS, argo_profile(), schedule="@daily"
         )

@@ -24,7 +24,7 @@ from etl.argo.task_command import (
     ingest_collection_file_command,
     ingest_items_command,
 )
-from etl.core.errors import InputError, ProfileError
+from etl.core.errors import InputError, OptionError, ProfileError
 from etl.core.profiles.model import Profile
 from etl.dataset.model import TaskConfig
 
@@ -37,7 +37,7 @@ INGEST_ITEMS = "ingest-items"
 def _retries(retries: int | None, method: IngestMethod) -> TaskConfig | None:
     """``insert`` is not retried by default: a retry would meet the batches it already loaded."""
     if retries is not None and retries < 0:
-        raise InputError(f"--retries {retries}: give 0 or more")
+        raise OptionError("retries", f"{retries}: give 0 or more")
     if retries is None and method == "insert":
         retries = 0
     return None if retries is None else TaskConfig(retries=retries)
@@ -129,9 +129,9 @@ def compile_ingest_items(
     if not sources:
         raise InputError("give at least one ndjson file to load")
     if method not in get_args(IngestMethod):
-        raise InputError(f"--method {method!r}: use one of {', '.join(get_args(IngestMethod))}")
+        raise OptionError("method", f"{method!r}: use one of {', '.join(get_args(IngestMethod))}")
     if not collection_id.strip():
-        raise InputError("--collection: give the id of the collection to load into")
+        raise OptionError("collection", ": give the id of the collection to load into")
     return _workflow(
         INGEST_ITEMS,
         ingest_items_command([source.uri for source in sources], collection_id, method),

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from etl.argo.task_command import LAST_SUCCESS
-from etl.core.errors import InputError
+from etl.core.errors import OptionError
 
 __all__ = ["CompileOptions", "WorkflowCommand"]
 
@@ -29,9 +29,10 @@ def _check_since(since: str) -> None:
     try:
         datetime.fromisoformat(since)
     except ValueError:
-        raise InputError(
-            f"--since {since!r}: give an ISO-8601 time (2024-05-01 or 2024-05-01T12:00:00Z)"
-            f" or {LAST_SUCCESS!r}"
+        raise OptionError(
+            "since",
+            f"{since!r}: give an ISO-8601 time (2024-05-01 or 2024-05-01T12:00:00Z)"
+            f" or {LAST_SUCCESS!r}",
         ) from None
 
 
@@ -39,8 +40,8 @@ def _check_schedule(schedule: str) -> None:
     fields = schedule.split()
     macro = len(fields) == 1 and fields[0].startswith("@")
     if not macro and (len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields)):
-        raise InputError(
-            f"--schedule {schedule!r}: give a cron expression of five fields, e.g. '0 3 * * *'"
+        raise OptionError(
+            "schedule", f"{schedule!r}: give a cron expression of five fields, e.g. '0 3 * * *'"
         )
 
 
@@ -51,7 +52,7 @@ class CompileOptions:
     Attributes:
         command: Which workflow to build.
         collections: Collection ids to include, in order; ``None`` means every collection.
-        limit: At most this many assets per collection (``--limit``).
+        limit: At most this many assets per collection.
         since: Only assets modified since this ISO-8601 time, or ``"last-success"``.
         schedule: A cron expression: build a ``CronWorkflow`` (``process-items`` only).
     """
@@ -65,17 +66,17 @@ class CompileOptions:
     def __post_init__(self) -> None:
         if self.command is WorkflowCommand.INGEST_COLLECTION:
             given = [
-                name for name, value in (("--limit", self.limit), ("--since", self.since)) if value
+                name for name, value in (("limit", self.limit), ("since", self.since)) if value
             ]
             if given:
-                raise InputError(
-                    f"{given[0]} is for process-items and create-chunks, not ingest-collection"
+                raise OptionError(
+                    given[0], "is for process-items and create-chunks, not ingest-collection"
                 )
         if self.limit is not None and self.limit < 1:
-            raise InputError(f"--limit {self.limit}: give a positive number of assets")
+            raise OptionError("limit", f"{self.limit}: give a positive number of assets")
         if self.since is not None:
             _check_since(self.since)
         if self.schedule is not None:
             if self.command is not WorkflowCommand.PROCESS_ITEMS:
-                raise InputError(f"--schedule is for process-items, not {self.command.value}")
+                raise OptionError("schedule", f"is for process-items, not {self.command.value}")
             _check_schedule(self.schedule)

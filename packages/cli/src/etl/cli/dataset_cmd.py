@@ -1,57 +1,23 @@
 """``etl dataset``: commands on a ``dataset.yaml`` (see docs/cli.md).
 
-Other modules add commands to this group with ``@dataset_cmd.app.command()`` and reuse
-:func:`load_selection` and the options of :mod:`etl.cli.options`; list such a module in
-the ``extensions`` of the ``dataset`` group in ``etl.cli.main`` so that it is imported.
+The checks (``validate``, ``schema``) are declared here; the work commands (``render``,
+``process-items``, ...) in :mod:`etl.cli.dataset_work_cmd`, whose group is merged into this one.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
-from etl.cli.options import (
-    ArgOption,
-    CollectionOption,
-    DatasetOption,
-    command_group,
-    parse_key_values,
-)
-from etl.cli.state import active_profile
+from etl.cli import dataset_work_cmd
+from etl.cli.options import ArgOption, CollectionOption, DatasetOption, command_group
+from etl.cli.selection import load_selection
 
-if TYPE_CHECKING:
-    from etl.dataset import CollectionConfig, LoadedDataset
-
-__all__ = ["app", "load_selection"]
+__all__ = ["app"]
 
 app = command_group("Validate, render and run the work of a dataset.yaml.")
-
-
-def load_selection(
-    ctx: typer.Context,
-    dataset: Path,
-    collections: list[str] | None,
-    args: list[str] | None,
-) -> tuple[LoadedDataset, list[CollectionConfig]]:
-    """Load the dataset with the active profile and ``-a`` values; pick the ``-c`` collections.
-
-    Warnings about the file are printed on stderr (only when the selection is valid).
-
-    Raises:
-        ConfigError: The dataset is invalid (located).
-        UnknownCollectionError: A ``-c`` id names no collection.
-    """
-    from etl.dataset import load_dataset
-
-    loaded = load_dataset(dataset, args=parse_key_values(args), profile=active_profile(ctx))
-    selected = loaded.select_collections(collections or [])
-    for warning in loaded.warnings:
-        print(warning, file=sys.stderr)
-    return loaded, selected
 
 
 @app.command()
@@ -72,3 +38,6 @@ def schema() -> None:
     from etl.dataset import dataset_json_schema
 
     print(json.dumps(dataset_json_schema(), indent=2))
+
+
+app.add_typer(dataset_work_cmd.app)

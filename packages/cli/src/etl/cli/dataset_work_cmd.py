@@ -1,20 +1,21 @@
 """``etl dataset render | create-chunks | process-items | ingest-collection``.
 
-Each compiles the dataset to an Argo manifest (``etl.argo.compile_workflow``). ``render`` and the
-work commands without ``--submit`` print it on stdout and nothing else; with ``--submit`` the code
-bundle is uploaded and the manifest goes to the active profile's runner. See ``docs/argo.md``.
+Each compiles the dataset to an Argo manifest (:func:`etl.runner.work.prepare_dataset_work`).
+``render`` and the work commands without ``--submit`` print it on stdout and nothing else; with
+``--submit`` the code bundle is uploaded and the manifest goes to the active profile's runner
+(:func:`etl.runner.work.submit_work`). See ``docs/argo.md``. The commands join the ``etl dataset``
+group (:mod:`etl.cli.dataset_cmd`).
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from etl.argo.compile_options import WorkflowCommand
-from etl.cli.dataset_cmd import app, load_selection
+from etl.cli.follow import print_progress_line, report_submission
 from etl.cli.options import (
     ArgOption,
     CollectionOption,
@@ -23,15 +24,18 @@ from etl.cli.options import (
     SubmitOption,
     WaitOption,
     WorkOutput,
+    command_group,
 )
 from etl.cli.output import ManifestOutput, OutputFormat, print_manifest
-from etl.cli.state import active_profile
+from etl.cli.selection import load_selection
+from etl.cli.state import active_profile, active_runner
 
 if TYPE_CHECKING:
-    from etl.argo import CodeBundle
-    from etl.core.runners import WorkflowRunner
+    from etl.runner.work import PreparedWork
 
-__all__ = ["create_chunks", "ingest_collection", "process_items", "render"]
+__all__ = ["app"]
+
+app = command_group("The work commands of a dataset.yaml.")
 
 CommandOption = Annotated[
     WorkflowCommand,
@@ -59,51 +63,28 @@ ScheduleOption = Annotated[
 ]
 
 
-def _compile(
+def _prepare(
     ctx: typer.Context,
     command: WorkflowCommand,
     dataset: Path,
     collection: list[str] | None,
     arg: list[str] | None,
-    **options: Any,
-) -> tuple[dict[str, Any], CodeBundle]:
-    from etl.argo import compile_workflow, plan_bundle
-
-    profile = active_profile(ctx)
-    loaded, _ = load_selection(ctx, dataset, collection, arg)
-    bundle = plan_bundle(loaded, profile)
-    manifest = compile_workflow(
-        loaded, command, profile, collections=collection or None, bundle=bundle, **options
-    )
-    return manifest, bundle
-
-
-def _submit(
-    ctx: typer.Context,
-    runner: WorkflowRunner,
-    manifest: dict[str, Any],
-    bundle: CodeBundle,
     *,
-    wait: bool,
-    output: ManifestOutput | None,
-) -> None:
-    from etl.argo import upload_bundle
-    from etl.cli.workflow_cmd import submit_and_report
-    from etl.core.errors import InputError
+    limit: int | None = None,
+    since: str | None = None,
+    schedule: str | None = None,
+) -> PreparedWork:
+    from etl.runner.work import prepare_dataset_work
 
-    if manifest["kind"] != "Workflow":
-        raise InputError(
-            "--schedule with --submit: the runners start Workflows only; render the CronWorkflow "
-            "and create it with `kubectl apply -f -` or `argo cron create`"
-        )
-    profile = active_profile(ctx)
-    print(f"uploading the code bundle to {bundle.uri}", file=sys.stderr)
-    upload_bundle(bundle, profile)
-    submit_and_report(
-        runner,
-        manifest,
-        wait=wait,
-        output=OutputFormat(output.value) if output is not None else None,
+    loaded, _ = load_selection(ctx, dataset, collection, arg)
+    return prepare_dataset_work(
+        loaded,
+        command,
+        active_profile(ctx),
+        collections=collection or None,
+        limit=limit,
+        since=since,
+        schedule=schedule,
     )
 
 
@@ -117,20 +98,39 @@ def _work(
     submit: bool,
     wait: bool,
     output: ManifestOutput | None,
-    **options: Any,
+    limit: int | None = None,
+    since: str | None = None,
+    schedule: str | None = None,
 ) -> None:
+    from etl.core.errors import InputError
+
     if wait and not submit:
         raise typer.BadParameter("--wait needs --submit", param_hint="--wait")
-    if submit:
-        from etl.cli.workflow_cmd import open_runner
+    if not submit:
+        work = _prepare(
+            ctx, command, dataset, collection, arg, limit=limit, since=since, schedule=schedule
+        )
+        print_manifest(work.manifest, output or ManifestOutput.YAML)
+        return
+    from etl.runner.work import submit_work
 
-        runner = open_runner(active_profile(ctx))
-        runner.prepare()
-        manifest, bundle = _compile(ctx, command, dataset, collection, arg, **options)
-        _submit(ctx, runner, manifest, bundle, wait=wait, output=output)
-    else:
-        manifest, bundle = _compile(ctx, command, dataset, collection, arg, **options)
-        print_manifest(manifest, output or ManifestOutput.YAML)
+    runner = active_runner(ctx)
+    runner.prepare()
+    work = _prepare(
+        ctx, command, dataset, collection, arg, limit=limit, since=since, schedule=schedule
+    )
+    if schedule is not None:
+        raise InputError(
+            "--schedule with --submit: the runners start Workflows only; render the CronWorkflow "
+            "and create it with `kubectl apply -f -` or `argo cron create`"
+        )
+    submitted = submit_work(work, runner, active_profile(ctx), report=print_progress_line)
+    report_submission(
+        runner,
+        submitted,
+        wait=wait,
+        output=OutputFormat(output.value) if output is not None else None,
+    )
 
 
 @app.command()
@@ -150,10 +150,10 @@ def render(
 
     With --limit, --since or --schedule it is what the work command submits with the same options.
     """
-    manifest, _ = _compile(
+    work = _prepare(
         ctx, command, dataset, collection, arg, limit=limit, since=since, schedule=schedule
     )
-    print_manifest(manifest, output)
+    print_manifest(work.manifest, output)
 
 
 @app.command("process-items")

@@ -1,6 +1,7 @@
 """The one place where exceptions become exit codes and one-line messages on stderr.
 
     EtlError               error: <message>                     its exit_code (2 input, 1 run)
+                           (an OptionError names its --flag)
     usage errors (typer)   error: <message> (see 'etl X --help')  2
     anything else          error: internal error: <type>: <message>  1
 
@@ -14,7 +15,7 @@ import traceback
 
 import typer
 
-from etl.core.errors import EtlError
+from etl.core.errors import EtlError, OptionError
 
 __all__ = ["exit_code_for"]
 
@@ -24,7 +25,7 @@ def exit_code_for(exc: BaseException, *, verbose: bool = False) -> int:
     if verbose:
         traceback.print_exception(exc, file=sys.stderr)
     if isinstance(exc, EtlError):
-        _say(str(exc))
+        _say(exc.flag_message if isinstance(exc, OptionError) else str(exc))
         return exc.exit_code
     if isinstance(exc, typer.TyperException):
         command = getattr(getattr(exc, "ctx", None), "command_path", None)

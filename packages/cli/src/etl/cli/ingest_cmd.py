@@ -1,27 +1,25 @@
 """``etl ingest collection | items``: load a collection JSON or ndjson item files into PgSTAC.
 
-Each compiles a one-step Argo ``Workflow`` (``etl.argo.compile_ingest_collection`` /
-``compile_ingest_items``). Without ``--submit`` the manifest is printed on stdout and nothing else;
+Each compiles a one-step Argo ``Workflow`` (:func:`etl.runner.work.prepare_collection_ingest` /
+``prepare_items_ingest``). Without ``--submit`` the manifest is printed on stdout and nothing else;
 with ``--submit`` local files are uploaded when the profile's pods cannot read them, and the
 manifest goes to the active profile's runner. See ``docs/pgstac.md``.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from etl.argo.task_command import IngestMethod
+from etl.cli.follow import print_progress_line, report_submission
 from etl.cli.options import SubmitOption, WaitOption, WorkOutput, command_group
 from etl.cli.output import ManifestOutput, OutputFormat, print_manifest
-from etl.cli.state import active_profile
+from etl.cli.state import active_profile, active_runner
 
 if TYPE_CHECKING:
-    from etl.argo import IngestSource
-    from etl.core.profiles import Profile
+    from etl.runner.work import PreparedWork
 
 __all__ = ["app", "collection", "items"]
 
@@ -43,36 +41,31 @@ RetriesOption = Annotated[
 
 def _run(
     ctx: typer.Context,
-    sources: list[str],
-    compile_manifest: Callable[[Profile, tuple[IngestSource, ...]], dict[str, Any]],
+    work: PreparedWork,
     *,
     submit: bool,
     wait: bool,
     output: ManifestOutput | None,
 ) -> None:
-    """Plan the sources, compile, then print the manifest or submit it."""
-    from etl.argo import plan_sources
-
-    if wait and not submit:
-        raise typer.BadParameter("--wait needs --submit", param_hint="--wait")
-    profile = active_profile(ctx)
-    planned = plan_sources(sources, profile)
-    manifest = compile_manifest(profile, planned)
+    """Print the prepared manifest, or submit it (uploading local files first)."""
     if not submit:
-        print_manifest(manifest, output or ManifestOutput.YAML)
+        print_manifest(work.manifest, output or ManifestOutput.YAML)
         return
-    from etl.argo import upload_sources
-    from etl.cli.workflow_cmd import open_runner, submit_and_report
+    from etl.runner.work import submit_work
 
-    runner = open_runner(profile)
-    for source in upload_sources(planned, profile):
-        print(f"uploaded {source.given} to {source.uri}", file=sys.stderr)
-    submit_and_report(
+    runner = active_runner(ctx)
+    submitted = submit_work(work, runner, active_profile(ctx), report=print_progress_line)
+    report_submission(
         runner,
-        manifest,
+        submitted,
         wait=wait,
         output=OutputFormat(output.value) if output is not None else None,
     )
+
+
+def _check_wait(*, submit: bool, wait: bool) -> None:
+    if wait and not submit:
+        raise typer.BadParameter("--wait needs --submit", param_hint="--wait")
 
 
 @app.command()
@@ -91,16 +84,11 @@ def collection(
     output: WorkOutput = None,
 ) -> None:
     """Create or update a collection in PgSTAC from a collection JSON file (loaded as it is)."""
-    from etl.argo import compile_ingest_collection
+    from etl.runner.work import prepare_collection_ingest
 
-    _run(
-        ctx,
-        [path],
-        lambda profile, planned: compile_ingest_collection(planned[0], profile, retries=retries),
-        submit=submit,
-        wait=wait,
-        output=output,
-    )
+    _check_wait(submit=submit, wait=wait)
+    work = prepare_collection_ingest(path, active_profile(ctx), retries=retries)
+    _run(ctx, work, submit=submit, wait=wait, output=output)
 
 
 @app.command()
@@ -136,15 +124,10 @@ def items(
     output: WorkOutput = None,
 ) -> None:
     """Load ndjson item files into a PgSTAC collection."""
-    from etl.argo import compile_ingest_items
+    from etl.runner.work import prepare_items_ingest
 
-    _run(
-        ctx,
-        sources,
-        lambda profile, planned: compile_ingest_items(
-            planned, collection, profile, method=method, retries=retries
-        ),
-        submit=submit,
-        wait=wait,
-        output=output,
+    _check_wait(submit=submit, wait=wait)
+    work = prepare_items_ingest(
+        sources, collection, active_profile(ctx), method=method, retries=retries
     )
+    _run(ctx, work, submit=submit, wait=wait, output=output)

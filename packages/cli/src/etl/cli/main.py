@@ -16,14 +16,10 @@ from etl.cli.state import CliState
 
 __all__ = ["app", "main"]
 
-# ``etl NAME ...``: one line per command group (see LazyGroup for groups spread over modules).
+# ``etl NAME ...``: one line per command group.
 EtlGroup.lazy_groups = {
     "profile": LazyGroup("etl.cli.profile_cmd", "Create, select and inspect profiles."),
-    "dataset": LazyGroup(
-        "etl.cli.dataset_cmd",
-        "Validate, render and run a dataset.yaml.",
-        extensions=["etl.cli.dataset_work_cmd"],
-    ),
+    "dataset": LazyGroup("etl.cli.dataset_cmd", "Validate, render and run a dataset.yaml."),
     "workflow": LazyGroup("etl.cli.workflow_cmd", "Submit, follow, stop and retry workflows."),
     "ingest": LazyGroup(
         "etl.cli.ingest_cmd", "Load a collection JSON or ndjson items into PgSTAC."

@@ -31,19 +31,15 @@ class LazyGroup:
         module: The module whose ``app`` (a ``typer.Typer``) holds the group's commands.
         help_text: The group's one-line help, shown by ``etl --help`` (and by ``etl NAME --help``
             when the ``app`` has no help of its own).
-        extensions: Modules that add more commands to that ``app`` (imported with it).
     """
 
-    def __init__(self, module: str, help_text: str, extensions: Sequence[str] = ()) -> None:
+    def __init__(self, module: str, help_text: str) -> None:
         self.module = module
         self.help_text = help_text
-        self.extensions = tuple(extensions)
 
     def load(self, name: str) -> Any:
-        """Import the modules and build the group's click command."""
+        """Import the module and build the group's click command."""
         app = importlib.import_module(self.module).app
-        for extension in self.extensions:
-            importlib.import_module(extension)
         group = typer.main.get_group(app)
         group.name = name
         group.help = group.help or self.help_text

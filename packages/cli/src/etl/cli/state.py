@@ -10,8 +10,9 @@ import typer
 
 if TYPE_CHECKING:
     from etl.core.profiles import Profile
+    from etl.core.runners import WorkflowRunner
 
-__all__ = ["CliState", "active_profile", "cli_state"]
+__all__ = ["CliState", "active_profile", "active_runner", "cli_state"]
 
 
 @dataclass
@@ -38,3 +39,14 @@ def active_profile(ctx: typer.Context, overrides: Iterable[tuple[str, str | None
     from etl.core.profiles import resolve_profile
 
     return resolve_profile(cli_state(ctx).profile_name, overrides=overrides)
+
+
+def active_runner(ctx: typer.Context) -> WorkflowRunner:
+    """The runner of the effective profile (:func:`etl.runner.runner_for`).
+
+    Raises:
+        ProfileError: Unknown profile, invalid setting, or an argo runner with no server.
+    """
+    from etl.runner.select import runner_for
+
+    return runner_for(active_profile(ctx))

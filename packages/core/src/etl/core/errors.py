@@ -70,6 +70,27 @@ class InputError(EtlError):
     exit_code = 2
 
 
+class OptionError(InputError):
+    """An option of a library call has an invalid value.
+
+    The library names the option as its parameter (``limit 0: ...``); the CLI shows the same
+    message with the option's flag (:attr:`flag_message`: ``--limit 0: ...``).
+    """
+
+    def __init__(self, option: str, detail: str) -> None:
+        self.option = option
+        self.detail = detail
+        super().__init__(self._joined(option))
+
+    @property
+    def flag_message(self) -> str:
+        """The message as the CLI says it, with the option's ``--flag``."""
+        return self._joined(f"--{self.option.replace('_', '-')}")
+
+    def _joined(self, name: str) -> str:
+        return f"{name}{'' if self.detail.startswith(':') else ' '}{self.detail}"
+
+
 class ConfigError(InputError):
     """A configuration file is invalid at a known place.
 

@@ -1,4 +1,8 @@
-"""etl.runner: run a compiled Argo ``Workflow`` on this machine (the ``local`` profile's runner).
+"""etl.runner: run workflows — pick a profile's runner, prepare and submit work, the local runner.
+
+:func:`runner_for` picks the runner of a profile (its Argo Server, or the local runner);
+:mod:`etl.runner.work` compiles the work commands and submits them; :class:`LocalRunner` runs a
+compiled Argo ``Workflow`` on this machine (the ``local`` profile's runner).
 
 Names are imported on first use, so that the warm task server (``python -m
 etl.runner.warm_server``) loads only its own module. To export a name, add it to ``__all__``, the
@@ -16,17 +20,31 @@ if TYPE_CHECKING:
     from etl.runner.local import LocalRunner, local_runner_for
     from etl.runner.manifest import UnsupportedManifestError, WorkflowManifest, parse_workflow
     from etl.runner.records import NodeRecord, RunRecord, RunStore
+    from etl.runner.select import runner_for
+    from etl.runner.work import (
+        PreparedWork,
+        prepare_collection_ingest,
+        prepare_dataset_work,
+        prepare_items_ingest,
+        submit_work,
+    )
 
 __all__ = [
     "Engine",
     "LocalRunner",
     "NodeRecord",
+    "PreparedWork",
     "RunRecord",
     "RunStore",
     "UnsupportedManifestError",
     "WorkflowManifest",
     "local_runner_for",
     "parse_workflow",
+    "prepare_collection_ingest",
+    "prepare_dataset_work",
+    "prepare_items_ingest",
+    "runner_for",
+    "submit_work",
 ]
 
 _LAZY = {
@@ -39,6 +57,12 @@ _LAZY = {
     "NodeRecord": "etl.runner.records",
     "RunRecord": "etl.runner.records",
     "RunStore": "etl.runner.records",
+    "runner_for": "etl.runner.select",
+    "PreparedWork": "etl.runner.work",
+    "prepare_collection_ingest": "etl.runner.work",
+    "prepare_dataset_work": "etl.runner.work",
+    "prepare_items_ingest": "etl.runner.work",
+    "submit_work": "etl.runner.work",
 }
 
 __getattr__ = lazy_getattr(__name__, _LAZY)

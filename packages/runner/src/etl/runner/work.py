@@ -1,0 +1,142 @@
+"""The work commands as library calls: prepare a workflow (compile it), then submit it.
+
+:func:`prepare_dataset_work`, :func:`prepare_collection_ingest` and :func:`prepare_items_ingest`
+compile a manifest and plan what must be uploaded for it to run (the dataset's code bundle, local
+files to ingest); nothing is written. :func:`submit_work` uploads those, then hands the manifest to
+a runner. The CLI (``etl dataset process-items``, ``etl ingest items``, ...) is a thin shell over
+these; waiting for the end is :meth:`etl.core.runners.WorkflowRunner.wait`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from etl.core.profiles import Profile
+from etl.core.runners import SubmittedWorkflow, WorkflowRunner
+
+if TYPE_CHECKING:
+    from etl.argo import CodeBundle, IngestSource, WorkflowCommand
+    from etl.argo.task_command import IngestMethod as LoadMethod
+    from etl.dataset import LoadedDataset
+
+__all__ = [
+    "PreparedWork",
+    "prepare_collection_ingest",
+    "prepare_dataset_work",
+    "prepare_items_ingest",
+    "submit_work",
+]
+
+
+@dataclass(frozen=True)
+class PreparedWork:
+    """A compiled manifest and what must be uploaded before its pods can run.
+
+    Attributes:
+        manifest: The Argo ``Workflow`` (or ``CronWorkflow``) manifest.
+        bundle: The dataset's code bundle, for dataset work.
+        sources: The files to ingest, for ``etl ingest`` work (some to upload).
+    """
+
+    manifest: dict[str, Any]
+    bundle: CodeBundle | None = None
+    sources: tuple[IngestSource, ...] = ()
+
+
+def prepare_dataset_work(
+    dataset: LoadedDataset,
+    command: WorkflowCommand,
+    profile: Profile,
+    *,
+    collections: Sequence[str] | None = None,
+    limit: int | None = None,
+    since: str | None = None,
+    schedule: str | None = None,
+) -> PreparedWork:
+    """Plan the dataset's code bundle and compile the workflow of ``command``.
+
+    The options are :func:`etl.argo.compile_workflow`'s.
+
+    Raises:
+        InputError: Bad options or an unknown collection.
+        ConfigError: The dataset has no image, or its code files are missing (located).
+        ProfileError: The profile cannot run the workflow (e.g. nowhere to put the bundle).
+    """
+    from etl.argo import compile_workflow, plan_bundle
+
+    bundle = plan_bundle(dataset, profile)
+    manifest = compile_workflow(
+        dataset,
+        command,
+        profile,
+        collections=tuple(collections) if collections is not None else None,
+        limit=limit,
+        since=since,
+        schedule=schedule,
+        bundle=bundle,
+    )
+    return PreparedWork(manifest, bundle=bundle)
+
+
+def prepare_collection_ingest(
+    path: str, profile: Profile, *, retries: int | None = None
+) -> PreparedWork:
+    """A one-step workflow that upserts the collection JSON file at ``path``.
+
+    Raises:
+        InputError: ``path`` is missing, unreadable by the profile's pods, or of another scheme.
+    """
+    from etl.argo import compile_ingest_collection, plan_sources
+
+    sources = plan_sources([path], profile)
+    manifest = compile_ingest_collection(sources[0], profile, retries=retries)
+    return PreparedWork(manifest, sources=sources)
+
+
+def prepare_items_ingest(
+    paths: Sequence[str],
+    collection: str,
+    profile: Profile,
+    *,
+    method: LoadMethod,
+    retries: int | None = None,
+) -> PreparedWork:
+    """A one-step workflow that loads the ndjson files ``paths`` into ``collection``.
+
+    Raises:
+        InputError: A file is missing, unreadable by the profile's pods, or of another scheme.
+    """
+    from etl.argo import compile_ingest_items, plan_sources
+
+    sources = plan_sources(paths, profile)
+    manifest = compile_ingest_items(sources, collection, profile, method=method, retries=retries)
+    return PreparedWork(manifest, sources=sources)
+
+
+def submit_work(
+    work: PreparedWork,
+    runner: WorkflowRunner,
+    profile: Profile,
+    *,
+    report: Callable[[str], None] = lambda line: None,
+) -> SubmittedWorkflow:
+    """Upload what ``work`` needs, then submit its manifest to ``runner``.
+
+    ``report`` gets one line per upload. On a runner that runs to completion
+    (:attr:`~etl.core.runners.WorkflowRunner.runs_to_completion`) this returns once the workflow
+    has ended.
+
+    Raises:
+        StorageError: An upload failed (nothing was submitted).
+        RemoteError: The runner refused the workflow or could not be reached.
+    """
+    from etl.argo import upload_bundle, upload_sources
+
+    if work.bundle is not None:
+        report(f"uploading the code bundle to {work.bundle.uri}")
+        upload_bundle(work.bundle, profile)
+    for source in upload_sources(work.sources, profile):
+        report(f"uploaded {source.given} to {source.uri}")
+    return runner.submit(work.manifest)
