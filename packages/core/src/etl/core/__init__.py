@@ -3,7 +3,7 @@
 Only the error hierarchy is imported eagerly. Every other name is imported on first use, so that
 ``import etl.core.errors`` (which runs this file) stays cheap for ``etl --help``: pydantic, PyYAML
 and rich load only when a command needs them. To export a name, add it to ``__all__``, the
-``TYPE_CHECKING`` block and ``_LAZY``.
+``TYPE_CHECKING`` block and ``_LAZY`` (``tests/test_package_faces.py`` checks that they agree).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from etl.core.errors import (
     ConfigError,
     EtlError,
     InputError,
+    OptionError,
     ProfileError,
     RemoteError,
     RunError,
@@ -43,6 +44,7 @@ __all__ = [
     "EtlError",
     "InputError",
     "LocatedDocument",
+    "OptionError",
     "Profile",
     "ProfileError",
     "ProfileStore",

@@ -3,7 +3,7 @@
 Names are imported on first use: the model loads only pydantic, PyYAML and ``etl.core``, and
 chunking, the collection base class and pystac load when a command uses them. See
 ``docs/dataset-yaml.md`` for the file format. To export a name, add it to ``__all__``, the
-``TYPE_CHECKING`` block and ``_LAZY``.
+``TYPE_CHECKING`` block and ``_LAZY`` (``tests/test_package_faces.py`` checks that they agree).
 """
 
 from __future__ import annotations
@@ -34,11 +34,6 @@ if TYPE_CHECKING:
         Toleration,
         dataset_json_schema,
     )
-    from etl.dataset.reference_docs import (
-        render_reference_markdown,
-        splice_reference,
-        update_reference_docs,
-    )
 
 __all__ = [
     "DATASET_FILE_NAME",
@@ -67,9 +62,6 @@ __all__ = [
     "load_collection_class",
     "load_dataset",
     "read_manifest",
-    "render_reference_markdown",
-    "splice_reference",
-    "update_reference_docs",
 ]
 
 _LAZY = {
@@ -99,9 +91,6 @@ _LAZY = {
     "TaskResources": "etl.dataset.model",
     "Toleration": "etl.dataset.model",
     "dataset_json_schema": "etl.dataset.model",
-    "render_reference_markdown": "etl.dataset.reference_docs",
-    "splice_reference": "etl.dataset.reference_docs",
-    "update_reference_docs": "etl.dataset.reference_docs",
 }
 
 __getattr__ = lazy_getattr(__name__, _LAZY)

@@ -6,7 +6,7 @@ compiled Argo ``Workflow`` on this machine (the ``local`` profile's runner).
 
 Names are imported on first use, so that the warm task server (``python -m
 etl.runner.warm_server``) loads only its own module. To export a name, add it to ``__all__``, the
-``TYPE_CHECKING`` block and ``_LAZY``.
+``TYPE_CHECKING`` block and ``_LAZY`` (``tests/test_package_faces.py`` checks that they agree).
 """
 
 from __future__ import annotations
