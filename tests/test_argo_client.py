@@ -1,4 +1,4 @@
-"""The Argo Server client (etl.argo.server_client) against the stand-in Argo Server.
+"""The Argo Server client (etl.argo.server.client) against the stand-in Argo Server.
 
 The stand-in (``argo_server.py``) checks every request against Argo's OpenAPI spec and fails the
 test on any request off the spec; ``etl workflow`` is driven through the real ``etl`` command.

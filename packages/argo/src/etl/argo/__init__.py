@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from etl.argo.compile_options import CompileOptions, WorkflowCommand
     from etl.argo.compile_output import ManifestFormat, manifest_text
     from etl.argo.ingest_sources import IngestSource, plan_sources, upload_sources
-    from etl.argo.server_client import ArgoClient, argo_base_url
-    from etl.argo.workflow_status import status_from_workflow
+    from etl.argo.server.client import ArgoClient, argo_base_url
+    from etl.argo.server.status import status_from_workflow
 
 __all__ = [
     "DATASET_FILE",
@@ -70,9 +70,9 @@ _LAZY = {
     "WorkflowCommand": "etl.argo.compile_options",
     "ManifestFormat": "etl.argo.compile_output",
     "manifest_text": "etl.argo.compile_output",
-    "ArgoClient": "etl.argo.server_client",
-    "argo_base_url": "etl.argo.server_client",
-    "status_from_workflow": "etl.argo.workflow_status",
+    "ArgoClient": "etl.argo.server.client",
+    "argo_base_url": "etl.argo.server.client",
+    "status_from_workflow": "etl.argo.server.status",
 }
 
 

@@ -6,8 +6,8 @@ Hera 7.1.0's ``WorkflowsService`` does create, get, list, stop, retry, delete an
   path prefix (``https://host/argo``) that lacks the trailing slash;
 - manifests are parsed into a fresh Hera model on each submit, so the caller's dict is never
   changed (Hera's ``Workflow.create()`` renames the object it is given);
-- logs and watch, which Hera cannot do, go through :mod:`etl.argo.server_streams`;
-- every failure becomes a one-line etl error (:func:`etl.argo.server_transport.argo_errors`).
+- logs and watch, which Hera cannot do, go through :mod:`etl.argo.server.streams`;
+- every failure becomes a one-line etl error (:func:`etl.argo.server.transport.argo_errors`).
 
 ``hera`` is imported only when a client is built, so ``etl --help`` never loads it.
 """
@@ -22,9 +22,9 @@ from urllib.parse import quote, urljoin
 
 import requests
 
-from etl.argo.server_streams import iter_workflow_events, iter_workflow_logs
-from etl.argo.server_transport import ArgoHttpError, ArgoSession, ArgoStreamError, argo_errors
-from etl.argo.workflow_status import status_from_workflow
+from etl.argo.server.status import status_from_workflow
+from etl.argo.server.streams import iter_workflow_events, iter_workflow_logs
+from etl.argo.server.transport import ArgoHttpError, ArgoSession, ArgoStreamError, argo_errors
 from etl.core.errors import InputError, ProfileError
 from etl.core.profiles.model import ArgoSettings, Profile
 from etl.core.runners import (
