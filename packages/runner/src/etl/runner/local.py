@@ -28,10 +28,11 @@ from etl.core.runners import (
     WorkflowRunner,
     WorkflowStatus,
 )
-from etl.runner.engine import Engine, EngineEvent
+from etl.runner.engine import Engine
 from etl.runner.manifest import parse_workflow
 from etl.runner.progress_events import ProgressEvents
 from etl.runner.records import RunRecord, RunStore
+from etl.runner.run_state import EngineEvent
 from etl.runner.warm_start import TaskStarter, console_script_entries
 
 if TYPE_CHECKING:
@@ -92,20 +93,20 @@ class LocalRunner(WorkflowRunner):
             name=name,
             namespace=record.namespace,
             runner=self.kind,
-            status=record.phase,
+            status=record.phase.value,
             url=self.store.run_dir(name).as_uri(),
         )
 
     def retry(self, name: str) -> WorkflowStatus:
         """Run a Failed or Error run again: nodes that succeeded are kept, the rest re-run."""
         record = self._load(name)
-        if record.phase not in {"Failed", "Error"}:
+        if record.phase not in {WorkflowPhase.FAILED, WorkflowPhase.ERROR}:
             raise InputError(
                 f"workflow {name!r} is {record.phase}; only Failed or Error runs retry"
             )
         for node in record.nodes.values():
-            if node.phase != "Succeeded":
-                node.phase, node.message, node.attempts = "Pending", "", 0
+            if node.phase != WorkflowPhase.SUCCEEDED:
+                node.phase, node.message, node.attempts = WorkflowPhase.PENDING, "", 0
         self._execute(record, self.store.manifest(name))
         return self.get(name)
 
@@ -121,7 +122,7 @@ class LocalRunner(WorkflowRunner):
                 time.sleep(POLL_SECONDS)
         record = self._load(name)
         if not record.finished:
-            record.phase, record.message = "Failed", "Stopped"
+            record.phase, record.message = WorkflowPhase.FAILED, "Stopped"
             self.store.save(record)
         return self.get(name)
 
@@ -208,13 +209,13 @@ def _status(record: RunRecord) -> WorkflowStatus:
     return WorkflowStatus(
         name=record.name,
         namespace=record.namespace,
-        phase=WorkflowPhase.parse(record.phase),
+        phase=record.phase,
         message=record.message,
         started_at=record.started_at,
         finished_at=record.finished_at,
         progress=progress,
         failed_nodes=tuple(
-            NodeFailure(node=n.display_name, phase=n.phase, message=n.message)
+            NodeFailure(node=n.display_name, phase=n.phase.value, message=n.message)
             for n in record.failed_nodes()
         ),
     )

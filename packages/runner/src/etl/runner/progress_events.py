@@ -10,13 +10,14 @@ import sys
 from typing import Any, TextIO
 
 from etl.core.progress import ProgressReporter
+from etl.core.runners import WorkflowPhase
 from etl.runner.records import NodeRecord
 
 __all__ = ["ProgressEvents"]
 
 
 class ProgressEvents:
-    """An :data:`~etl.runner.engine.EngineEvent` callback that drives a progress reporter."""
+    """An :data:`~etl.runner.run_state.EngineEvent` callback that drives a progress reporter."""
 
     def __init__(self, reporter: ProgressReporter, stream: TextIO | None = None) -> None:
         self.reporter = reporter
@@ -35,7 +36,7 @@ class ProgressEvents:
             if node.type == "Pod":
                 self._pods += 1
                 self._note(None)
-                if node.phase != "Succeeded":
+                if node.phase != WorkflowPhase.SUCCEEDED:
                     print(
                         f"{node.display_name}: {node.phase}: {node.message}",
                         file=self.stream,

@@ -35,7 +35,7 @@ class NodeRecord:
     display_name: str
     template: str
     type: str
-    phase: str = "Pending"
+    phase: WorkflowPhase = WorkflowPhase.PENDING
     started_at: str | None = None
     finished_at: str | None = None
     message: str = ""
@@ -50,7 +50,7 @@ class RunRecord:
 
     name: str
     namespace: str
-    phase: str = "Pending"
+    phase: WorkflowPhase = WorkflowPhase.PENDING
     started_at: str | None = None
     finished_at: str | None = None
     message: str = ""
@@ -62,12 +62,14 @@ class RunRecord:
     @property
     def finished(self) -> bool:
         """Whether the run has ended (Succeeded, Failed or Error)."""
-        return WorkflowPhase.parse(self.phase).finished
+        return self.phase.finished
 
     def failed_nodes(self) -> list[NodeRecord]:
         """Container nodes that ended Failed or Error, in start order."""
         return [
-            n for n in self.nodes.values() if n.type == "Pod" and n.phase in {"Failed", "Error"}
+            n
+            for n in self.nodes.values()
+            if n.type == "Pod" and n.phase in {WorkflowPhase.FAILED, WorkflowPhase.ERROR}
         ]
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,8 +79,8 @@ class RunRecord:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunRecord:
         """Read back what :meth:`to_dict` wrote."""
-        nodes = {k: NodeRecord(**v) for k, v in data.pop("nodes", {}).items()}
-        return cls(**data, nodes=nodes)
+        nodes = {k: NodeRecord(**_phase_read(v)) for k, v in data.pop("nodes", {}).items()}
+        return cls(**_phase_read(data), nodes=nodes)
 
 
 class RunStore:
@@ -140,6 +142,12 @@ class RunStore:
         """Where a node's output is written."""
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", node_id)
         return self.run_dir(name) / "logs" / f"{safe}.log"
+
+
+def _phase_read(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with its ``phase`` (a string in JSON) as a :class:`WorkflowPhase`; an empty or
+    unknown phase counts as ``Pending``."""
+    return data | {"phase": WorkflowPhase.parse(data.get("phase"))}
 
 
 def _write_json(path: Path, data: Any) -> None:

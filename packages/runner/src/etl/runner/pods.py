@@ -1,0 +1,227 @@
+"""Run a container template's pod as a process on this machine, trying again as it says.
+
+Each try runs the container's command with exactly the container's environment (``secretKeyRef``
+values come from the local secrets backend, and go to the process only), in the pod's own folder
+(where the template's output paths are moved), its output appended to the node's log; progress
+lines in that output add to the run's counts. ``retryStrategy`` (limit, backoff, ``maxDuration``,
+an exit code that is final) decides whether a failed try runs again, and the template's and the
+workflow's deadlines kill a try that runs too long.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from etl.core.progress import parse_progress_line
+from etl.core.runners import WorkflowPhase
+from etl.runner.manifest import RetryPolicy, Template, UnsupportedManifestError
+from etl.runner.variables import substitute
+
+if TYPE_CHECKING:
+    from etl.core.templating import SecretLookup
+    from etl.runner.pod_slots import PodSlots
+    from etl.runner.records import NodeRecord
+    from etl.runner.run_state import RunState
+    from etl.runner.warm_start import TaskProcess, TaskStarter
+
+__all__ = ["PodRunner"]
+
+
+class PodRunner:
+    """Runs the pods of one run; :meth:`terminate_running` ends the processes running now."""
+
+    def __init__(
+        self,
+        state: RunState,
+        slots: PodSlots,
+        *,
+        secrets: SecretLookup,
+        env: Mapping[str, str],
+        starter: TaskStarter,
+        workflow_deadline: float | None,
+    ) -> None:
+        """``env`` is what every container's environment starts from; ``workflow_deadline`` is
+        in seconds from now."""
+        self.state = state
+        self.slots = slots
+        self.secrets = secrets
+        self.env = dict(env)
+        self.starter = starter
+        self._deadline = time.monotonic() + workflow_deadline if workflow_deadline else None
+        self._processes: set[TaskProcess] = set()
+
+    def run(self, template: Template, node: NodeRecord, scope: dict[str, str]) -> None:
+        """Try ``template``'s pod until a try succeeds, retries run out or the run is stopped;
+        ``node`` says how it ended, and holds the pod's outputs once it has succeeded."""
+        work = self.state.store.run_dir(self.state.record.name) / "pods" / node.id
+        work.mkdir(parents=True, exist_ok=True)
+        argv, env = self._command(template, node.id, scope, work)
+        log_path = self.state.store.log_path(self.state.record.name, node.id)
+        node.log = str(log_path)
+        first_try = time.monotonic()
+        while True:
+            node.attempts += 1
+            with self.slots.held(template.semaphore):
+                if self.state.stopped.is_set():
+                    node.phase, node.message = WorkflowPhase.FAILED, "Stopped"
+                    return
+                self.state.save()
+                code = self._spawn(argv, env, work, log_path, template.deadline)
+            if code == 0:
+                node.outputs = {
+                    out.name: _output_file(work, out.path).read_text().strip()
+                    for out in template.outputs
+                }
+                node.phase, node.message = WorkflowPhase.SUCCEEDED, ""
+                return
+            node.phase, node.message = WorkflowPhase.FAILED, _failure_message(code, log_path)
+            delay = _retry_delay(template.retry, node.attempts, code, time.monotonic() - first_try)
+            if delay is None or self.state.stopped.is_set():
+                return
+            self.state.on_event("node-retry", {"node": node, "delay": delay})
+            self.state.save()
+            if self.state.stopped.wait(delay):
+                return
+
+    def terminate_running(self) -> None:
+        """Terminate every process running now (a process that starts later sees the stop)."""
+        with self.state.lock:
+            for process in list(self._processes):
+                process.terminate()
+
+    def _command(
+        self, template: Template, node_id: str, scope: dict[str, str], work: Path
+    ) -> tuple[list[str], dict[str, str]]:
+        """The pod's command line and environment, its output folders made under ``work``."""
+        assert template.container is not None
+        pod_scope = dict(scope) | {"pod.name": node_id}
+        for out in template.outputs:
+            local = _output_file(work, out.path)
+            local.parent.mkdir(parents=True, exist_ok=True)
+            pod_scope[f"outputs.parameters.{out.name}.path"] = str(local)
+        argv = [
+            substitute(_localise(part, template, work), pod_scope, where=f"{node_id}.container")
+            for part in [*template.container.command, *template.container.args]
+        ]
+        if not argv:
+            raise UnsupportedManifestError(f"{node_id}: container has no command")
+        argv[0] = _executable(argv[0])
+        return argv, self._container_env(template, pod_scope, node_id)
+
+    def _container_env(
+        self, template: Template, scope: dict[str, str], node_id: str
+    ) -> dict[str, str]:
+        """This runner's environment, with the container's ``env`` entries set on top."""
+        assert template.container is not None
+        env = dict(self.env)
+        for entry in template.container.env:
+            name = entry["name"]
+            if "value" in entry:
+                env[name] = substitute(str(entry["value"]), scope, where=f"{node_id}.env.{name}")
+                continue
+            source = entry.get("valueFrom") or {}
+            if "secretKeyRef" in source:
+                env[name] = self.secrets.get(source["secretKeyRef"]["key"])
+            elif source.get("fieldRef", {}).get("fieldPath") == "metadata.name":
+                env[name] = scope["pod.name"]
+            else:
+                raise UnsupportedManifestError(f"{node_id}.env.{name}: only value and secretKeyRef")
+        return env
+
+    def _spawn(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        log_path: Path,
+        deadline: float | None,
+    ) -> int:
+        """Run one try to its end (or its deadline) and return its exit code."""
+        limits = [d for d in (deadline and time.monotonic() + deadline, self._deadline) if d]
+        with log_path.open("ab") as log:
+            process = self.starter.start(argv, env, cwd)
+            with self.state.lock:
+                self._processes.add(process)
+                if self.state.stopped.is_set():
+                    process.terminate()
+            timer = None
+            if limits:
+                timer = threading.Timer(max(0.0, min(limits) - time.monotonic()), process.kill)
+                timer.start()
+            try:
+                assert process.stdout is not None
+                for line in process.stdout:
+                    log.write(line)
+                    log.flush()
+                    counts = parse_progress_line(line.decode(errors="replace"))
+                    if counts is not None:
+                        self.state.add_progress(counts)
+                return process.wait()
+            finally:
+                if process.stdout is not None:
+                    process.stdout.close()
+                if timer:
+                    timer.cancel()
+                with self.state.lock:
+                    self._processes.discard(process)
+
+
+def _retry_delay(retry: RetryPolicy, attempts: int, code: int, elapsed: float) -> float | None:
+    """Seconds to wait before the next try, after try number ``attempts`` exited ``code``
+    ``elapsed`` seconds after the first began; ``None`` when ``retry`` allows no further try."""
+    delay = retry.delay(attempts)
+    over_budget = retry.max_duration is not None and elapsed + delay > retry.max_duration
+    if attempts - 1 >= retry.limit or over_budget or code == retry.final_exit_code:
+        return None
+    return delay
+
+
+def _output_file(work: Path, path: str) -> Path:
+    """Where an output file the template names at ``path`` is written in this pod's folder."""
+    return work / "outputs" / path.lstrip("/")
+
+
+def _localise(arg: str, template: Template, work: Path) -> str:
+    """Move the template's output paths (and their folders) into this pod's own folder."""
+    moves: dict[str, str] = {}
+    for out in template.outputs:
+        for path in (out.path, str(Path(out.path).parent)):
+            if path != "/":
+                moves[path] = str(_output_file(work, path))
+    for path in sorted(moves, key=len, reverse=True):
+        if arg == path or arg.startswith(path + "/"):
+            return moves[path] + arg[len(path) :]
+    return arg
+
+
+def _executable(command: str) -> str:
+    """``command`` as a path: beside this Python first (the venv's scripts), then on ``PATH``."""
+    if os.sep in command:
+        return command
+    beside = Path(sys.executable).parent / command
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(command)
+    if found is None:
+        raise UnsupportedManifestError(f"command {command!r} is not installed on this machine")
+    return found
+
+
+def _failure_message(code: int, log_path: Path) -> str:
+    """How a try ended, with the log's last ``error:`` line (or last line) after it."""
+    last = ""
+    try:
+        lines = [ln for ln in log_path.read_text(errors="replace").splitlines() if ln.strip()]
+        errors = [ln for ln in lines if ln.startswith("error:")]
+        last = (errors or lines or [""])[-1]
+    except OSError:
+        pass
+    reason = f"exit code {code}" if code >= 0 else f"killed by signal {-code}"
+    return f"{reason}: {last}" if last else reason
