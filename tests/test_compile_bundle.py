@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from compile_cases import DATASETS_DIR, argo_profile, dataset
 
-from etl.argo import DATASET_FILE, bundle_root, plan_bundle, upload_bundle
+from etl.argo import bundle_root, plan_bundle, upload_bundle
 from etl.core.errors import ConfigError, ProfileError
+from etl.core.pod_contract import DATASET_FILE
 from etl.core.profiles.model import Profile, StorageAccount, WorkflowDefaults
 from etl.core.storage import open_storage
 from etl.dataset import load_dataset

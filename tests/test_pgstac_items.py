@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from pgstac_samples import make_item, make_items
 
-from etl.pgstac import ItemError, LoadMethod, RetryPolicy, parse_ndjson, read_ndjson
+from etl.core.pod_contract import LoadMethod
+from etl.pgstac import ItemError, RetryPolicy, parse_ndjson, read_ndjson
 from etl.pgstac.items import iter_batches
 
 

@@ -10,7 +10,8 @@ import pytest
 from pgstac_samples import item_id, make_collection, make_items
 
 from etl.core.errors import RemoteError
-from etl.pgstac import BatchReport, LoadMethod, PgstacWriter, RetryPolicy
+from etl.core.pod_contract import LoadMethod
+from etl.pgstac import BatchReport, PgstacWriter, RetryPolicy
 
 pytestmark = pytest.mark.postgres
 

@@ -11,9 +11,9 @@ import psycopg
 import pytest
 from pgstac_samples import item_id, make_collection, make_items
 
+from etl.core.pod_contract import LoadMethod
 from etl.pgstac import (
     LoadConcurrency,
-    LoadMethod,
     LoadResult,
     LoadSlotTimeoutError,
     LockScope,

@@ -13,14 +13,7 @@ from typing import TYPE_CHECKING
 from etl.core.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
-    from etl.argo.bundle import (
-        DATASET_FILE,
-        BundleFile,
-        CodeBundle,
-        bundle_root,
-        plan_bundle,
-        upload_bundle,
-    )
+    from etl.argo.bundle import BundleFile, CodeBundle, bundle_root, plan_bundle, upload_bundle
     from etl.argo.compile import compile_workflow, max_batches
     from etl.argo.compile_ingest import compile_ingest_collection, compile_ingest_items
     from etl.argo.compile_options import CompileOptions, WorkflowCommand
@@ -30,7 +23,6 @@ if TYPE_CHECKING:
     from etl.argo.server.status import status_from_workflow
 
 __all__ = [
-    "DATASET_FILE",
     "ArgoClient",
     "BundleFile",
     "CodeBundle",
@@ -53,7 +45,6 @@ __all__ = [
 ]
 
 _LAZY = {
-    "DATASET_FILE": "etl.argo.bundle",
     "BundleFile": "etl.argo.bundle",
     "CodeBundle": "etl.argo.bundle",
     "bundle_root": "etl.argo.bundle",

@@ -2,7 +2,8 @@
 
 At submit the dataset's local files and its resolved document are uploaded, content-addressed, to
 the profile's code storage; rendering computes the same address without uploading. Layout under
-``{workflow.code_storage}/{dataset id}/{digest}/`` (see ``docs/internals.md``)::
+``{workflow.code_storage}/{dataset id}/{digest}/`` (see ``docs/internals.md``; the names are
+:mod:`etl.core.pod_contract`'s, which the pods read them by)::
 
     dataset.json                    the resolved dataset (args applied, secrets still references),
                                     its local paths rewritten to the bundle-relative ones below
@@ -25,21 +26,14 @@ from typing import Any
 
 from etl.core.errors import ProfileError
 from etl.core.paths import state_dir
+from etl.core.pod_contract import CODE_DIR, DATASET_FILE, REQUIREMENTS_FILE, TEMPLATES_DIR
 from etl.core.profiles.model import Profile, RunnerKind
 from etl.core.storage import file_uri
 from etl.core.storage.uris import BLOB_SCHEME, FILE_SCHEME, local_path_of
 from etl.dataset.loader import LoadedDataset
 
-__all__ = [
-    "DATASET_FILE",
-    "BundleFile",
-    "CodeBundle",
-    "bundle_root",
-    "plan_bundle",
-    "upload_bundle",
-]
+__all__ = ["BundleFile", "CodeBundle", "bundle_root", "plan_bundle", "upload_bundle"]
 
-DATASET_FILE = "dataset.json"
 _DIGEST_CHARS = 20
 _SKIPPED_PARTS = frozenset({"__pycache__", ".git", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
 
@@ -147,18 +141,18 @@ def plan_bundle(dataset: LoadedDataset, profile: Profile) -> CodeBundle:
     code = document.get("code")
     if code is not None:
         src = _local_path(dataset, code["src"], ("code", "src"))
-        code["src"] = f"code/{src.name}"
+        code["src"] = f"{CODE_DIR}/{src.name}"
         files += _files_under(src, code["src"])
         if "requirements" in code:
             requirements = _local_path(dataset, code["requirements"], ("code", "requirements"))
-            code["requirements"] = "requirements.txt"
+            code["requirements"] = REQUIREMENTS_FILE
             files += _files_under(requirements, code["requirements"])
     for index, collection in enumerate(document["collections"]):
         if "template" in collection:
             template = _local_path(
                 dataset, collection["template"], ("collections", index, "template")
             )
-            collection["template"] = f"templates/{collection['id']}/{template.name}"
+            collection["template"] = f"{TEMPLATES_DIR}/{collection['id']}/{template.name}"
             files += _files_under(template, collection["template"])
     text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     files.append(BundleFile(DATASET_FILE, text.encode()))

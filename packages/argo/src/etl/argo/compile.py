@@ -30,6 +30,7 @@ from etl.argo.compile_options import CompileOptions, WorkflowCommand
 from etl.argo.compile_templates import ContainerTemplates
 from etl.argo.pod_environment import dataset_env, pod_env, pod_labels
 from etl.argo.task_command import TaskCommandLines
+from etl.core.pod_contract import BATCH_COUNT_OUTPUT, CHUNK_COUNT_OUTPUT
 from etl.core.profiles.model import Profile, RunnerKind
 from etl.core.templating import find_secret_refs
 from etl.dataset.loader import LoadedDataset
@@ -152,7 +153,7 @@ class _Builder:
                 name,
                 args,
                 self._config(collection.id, TaskName.CREATE_CHUNKS),
-                outputs=("chunk-count", "batch-count"),
+                outputs=(CHUNK_COUNT_OUTPUT, BATCH_COUNT_OUTPUT),
             )
         )
         return name

@@ -11,7 +11,7 @@ retries and workflow settings are those of the dataset workflows (:mod:`etl.argo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, get_args
+from typing import Any
 
 from etl.argo._hera_models import hera_models
 from etl.argo.compile import ENTRYPOINT, etl_version, task_image, workflow_spec
@@ -19,26 +19,20 @@ from etl.argo.compile_names import dns_label, label_value
 from etl.argo.compile_templates import ContainerTemplates
 from etl.argo.ingest_sources import IngestSource
 from etl.argo.pod_environment import pod_env
-from etl.argo.task_command import (
-    IngestMethod,
-    ingest_collection_file_command,
-    ingest_items_command,
-)
+from etl.argo.task_command import ingest_collection_file_command, ingest_items_command
 from etl.core.errors import InputError, OptionError, ProfileError
+from etl.core.pod_contract import INGEST_COLLECTION, INGEST_ITEMS, LoadMethod
 from etl.core.profiles.model import Profile
 from etl.dataset.model import TaskConfig
 
 __all__ = ["compile_ingest_collection", "compile_ingest_items"]
 
-INGEST_COLLECTION = "ingest-collection"
-INGEST_ITEMS = "ingest-items"
 
-
-def _retries(retries: int | None, method: IngestMethod) -> TaskConfig | None:
+def _retries(retries: int | None, method: LoadMethod) -> TaskConfig | None:
     """``insert`` is not retried by default: a retry would meet the batches it already loaded."""
     if retries is not None and retries < 0:
         raise OptionError("retries", f"{retries}: give 0 or more")
-    if retries is None and method == "insert":
+    if retries is None and method is LoadMethod.INSERT:
         retries = 0
     return None if retries is None else TaskConfig(retries=retries)
 
@@ -96,10 +90,10 @@ def compile_ingest_collection(
         ProfileError: The profile has no image for an Argo runner, or a DSN with a password.
     """
     return _workflow(
-        INGEST_COLLECTION,
+        INGEST_COLLECTION.name,
         ingest_collection_file_command(source.uri),
         profile,
-        config=_retries(retries, "upsert"),
+        config=_retries(retries, LoadMethod.UPSERT),
         collection_id=None,
         loads_items=False,
     )
@@ -110,7 +104,7 @@ def compile_ingest_items(
     collection_id: str,
     profile: Profile,
     *,
-    method: IngestMethod = "upsert",
+    method: LoadMethod = LoadMethod.UPSERT,
     retries: int | None = None,
 ) -> dict[str, Any]:
     """The ``Workflow`` that loads the ndjson files ``sources`` into collection ``collection_id``.
@@ -128,12 +122,14 @@ def compile_ingest_items(
     """
     if not sources:
         raise InputError("give at least one ndjson file to load")
-    if method not in get_args(IngestMethod):
-        raise OptionError("method", f"{method!r}: use one of {', '.join(get_args(IngestMethod))}")
+    try:
+        method = LoadMethod(method)
+    except ValueError:
+        raise OptionError("method", f"{method!r}: use one of {', '.join(LoadMethod)}") from None
     if not collection_id.strip():
         raise OptionError("collection", ": give the id of the collection to load into")
     return _workflow(
-        INGEST_ITEMS,
+        INGEST_ITEMS.name,
         ingest_items_command([source.uri for source in sources], collection_id, method),
         profile,
         config=_retries(retries, method),

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from etl.argo.task_command import LAST_SUCCESS
 from etl.core.errors import OptionError
+from etl.core.pod_contract import LAST_SUCCESS
 
 __all__ = ["CompileOptions", "WorkflowCommand"]
 

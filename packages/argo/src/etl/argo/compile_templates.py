@@ -12,15 +12,13 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from etl.argo.task_command import OUTPUTS_DIR
+from etl.core.pod_contract import OUTPUTS_DIR, PGSTAC_SEMAPHORE_CONFIGMAP, PGSTAC_SEMAPHORE_KEY
 from etl.dataset.model import TaskConfig
 
 __all__ = [
     "BACKOFF",
     "DEFAULT_RETRIES",
     "NO_RETRY_ON_INVALID_INPUT",
-    "SEMAPHORE_CONFIGMAP",
-    "SEMAPHORE_KEY",
     "ContainerTemplates",
 ]
 
@@ -29,8 +27,6 @@ BACKOFF = {"duration": "15s", "factor": "2", "max_duration": "10m"}
 """Exponential backoff between retries: 15 s, 30 s, 60 s, ... never past 10 minutes in all."""
 NO_RETRY_ON_INVALID_INPUT = "asInt(lastRetry.exitCode) != 2"
 """``etl-task`` exits 2 for invalid input (a bad dataset, a malformed file): retrying cannot help."""
-SEMAPHORE_CONFIGMAP = "etl-semaphores"
-SEMAPHORE_KEY = "pgstac-ingest"
 
 
 @dataclass(frozen=True)
@@ -120,7 +116,7 @@ class ContainerTemplates:
                 semaphores=[
                     m.SemaphoreRef(
                         config_map_key_ref=m.ConfigMapKeySelector(
-                            name=SEMAPHORE_CONFIGMAP, key=SEMAPHORE_KEY
+                            name=PGSTAC_SEMAPHORE_CONFIGMAP, key=PGSTAC_SEMAPHORE_KEY
                         )
                     )
                 ]

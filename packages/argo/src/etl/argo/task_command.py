@@ -1,30 +1,25 @@
 """The ``etl-task`` command lines the compiler writes into containers.
 
-This module is the only writer of ``etl-task`` arguments; ``docs/internals.md`` (section
-"``etl-task``: the pod's command line") is the contract ``etl.task`` implements.
+This module is the compiler's only writer of ``etl-task`` arguments; the subcommands, flags and
+values it uses are those of :mod:`etl.core.pod_contract`, which ``etl.task`` parses with.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-__all__ = [
-    "LAST_SUCCESS",
-    "OUTPUTS_DIR",
-    "IngestMethod",
-    "TaskCommandLines",
-    "ingest_collection_file_command",
-    "ingest_items_command",
-]
+from etl.core.pod_contract import (
+    CREATE_CHUNKS,
+    INGEST_COLLECTION,
+    INGEST_ITEMS,
+    MARK_SUCCESS,
+    OUTPUTS_DIR,
+    PROCESS_CHUNKS,
+    Flag,
+    LoadMethod,
+)
 
-ETL_TASK = "etl-task"
-OUTPUTS_DIR = "/tmp/etl-outputs"
-"""Where ``etl-task create-chunks --outputs`` writes ``chunk-count`` and ``batch-count``."""
-LAST_SUCCESS = "last-success"
-"""``--since`` value meaning: since the start of this collection's last successful run."""
-IngestMethod = Literal["upsert", "insert", "ignore"]
-"""``--method`` of ``ingest-items``: what a load does with an item id that exists."""
+__all__ = ["TaskCommandLines", "ingest_collection_file_command", "ingest_items_command"]
 
 
 @dataclass(frozen=True)
@@ -39,52 +34,48 @@ class TaskCommandLines:
     dataset_uri: str
     run_id: str = "{{workflow.name}}"
 
-    def _common(self, subcommand: str, collection: str) -> list[str]:
-        return [ETL_TASK, subcommand, "--dataset", self.dataset_uri, "--collection", collection]
+    def _bundle(self, collection: str) -> dict[str, str | None]:
+        return {Flag.DATASET: self.dataset_uri, Flag.COLLECTION: collection}
+
+    def _run(self, collection: str) -> dict[str, str | None]:
+        return {**self._bundle(collection), Flag.RUN_ID: self.run_id}
 
     def ingest_collection(self, collection: str) -> list[str]:
         """Create or update the collection in PgSTAC."""
-        return self._common("ingest-collection", collection)
+        return INGEST_COLLECTION.command_line(self._bundle(collection))
 
     def create_chunks(
         self, collection: str, *, max_batches: int, limit: int | None, since: str | None
     ) -> list[str]:
         """List assets, write chunk files, and write the chunk and batch counts to ``OUTPUTS_DIR``."""
-        args = [*self._common("create-chunks", collection), "--run-id", self.run_id]
-        if limit is not None:
-            args += ["--limit", str(limit)]
-        if since is not None:
-            args += ["--since", since]
-        return [*args, "--max-batches", str(max_batches), "--outputs", OUTPUTS_DIR]
+        return CREATE_CHUNKS.command_line(
+            {
+                **self._run(collection),
+                Flag.LIMIT: None if limit is None else str(limit),
+                Flag.SINCE: since,
+                Flag.MAX_BATCHES: str(max_batches),
+                Flag.OUTPUTS: OUTPUTS_DIR,
+            }
+        )
 
     def process_chunks(self, collection: str, *, batch_index: str, batch_count: str) -> list[str]:
         """Make and load the items of the chunks ``j`` with ``j % batch_count == batch_index``."""
-        return [
-            *self._common("process-chunks", collection),
-            "--run-id",
-            self.run_id,
-            "--batch-index",
-            batch_index,
-            "--batch-count",
-            batch_count,
-        ]
+        return PROCESS_CHUNKS.command_line(
+            {**self._run(collection), Flag.BATCH_INDEX: batch_index, Flag.BATCH_COUNT: batch_count}
+        )
 
     def mark_success(self, collection: str, *, started_at: str) -> list[str]:
         """Record the run as the collection's last success (read by ``--since last-success``)."""
-        return [
-            *self._common("mark-success", collection),
-            "--run-id",
-            self.run_id,
-            "--started-at",
-            started_at,
-        ]
+        return MARK_SUCCESS.command_line({**self._run(collection), Flag.STARTED_AT: started_at})
 
 
 def ingest_collection_file_command(source: str) -> list[str]:
     """Upsert the collection JSON file at ``source`` (a path or URI the pod can read)."""
-    return [ETL_TASK, "ingest-collection", "--file", source]
+    return INGEST_COLLECTION.command_line({Flag.FILE: source})
 
 
-def ingest_items_command(sources: list[str], collection: str, method: IngestMethod) -> list[str]:
+def ingest_items_command(sources: list[str], collection: str, method: LoadMethod) -> list[str]:
     """Load the ndjson files ``sources`` into ``collection`` with load method ``method``."""
-    return [ETL_TASK, "ingest-items", *sources, "--collection", collection, "--method", method]
+    return INGEST_ITEMS.command_line(
+        {Flag.COLLECTION: collection, Flag.METHOD: method.value}, sources
+    )

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from etl.argo.task_command import IngestMethod
 from etl.cli.follow import print_progress_line, report_submission
 from etl.cli.options import SubmitOption, WaitOption, WorkOutput, command_group
 from etl.cli.output import ManifestOutput, OutputFormat, print_manifest
 from etl.cli.state import active_profile, active_runner
+from etl.core.pod_contract import LoadMethod as IngestMethod
 
 if TYPE_CHECKING:
     from etl.runner.work import PreparedWork

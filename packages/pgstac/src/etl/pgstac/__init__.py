@@ -15,7 +15,7 @@ from etl.pgstac.errors import (
     ItemIdConflictError,
     LoadSlotTimeoutError,
 )
-from etl.pgstac.items import DEFAULT_BATCH_SIZE, LoadMethod, parse_ndjson, read_ndjson
+from etl.pgstac.items import DEFAULT_BATCH_SIZE, parse_ndjson, read_ndjson
 from etl.pgstac.policy import LoadConcurrency, LockScope, RetryPolicy
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ __all__ = [
     "ItemError",
     "ItemIdConflictError",
     "LoadConcurrency",
-    "LoadMethod",
     "LoadResult",
     "LoadSlotTimeoutError",
     "LockScope",

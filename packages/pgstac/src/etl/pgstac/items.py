@@ -1,4 +1,4 @@
-"""Items on their way to PgSTAC: load methods, reading ndjson, checked fixed-size batches.
+"""Items on their way to PgSTAC: reading ndjson, checked fixed-size batches.
 
 Nothing here talks to the database; a batch is checked here so that PgSTAC never sees an item it
 would refuse with a message that does not say which item it was.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ from etl.pgstac.errors import ItemError
 __all__ = [
     "DEFAULT_BATCH_SIZE",
     "Batch",
-    "LoadMethod",
     "iter_batches",
     "parse_ndjson",
     "read_ndjson",
@@ -26,22 +24,6 @@ __all__ = [
 
 DEFAULT_BATCH_SIZE = 10_000
 """Items per load transaction: pypgstac loads ~11.5k items/s at 10k, ~8.2k at 1k."""
-
-
-class LoadMethod(StrEnum):
-    """How a load treats an item id that already exists in the collection."""
-
-    UPSERT = "upsert"
-    """Replace the existing item (unchanged rows are not rewritten); re-runs are idempotent."""
-    INSERT = "insert"
-    """Refuse: the batch holding a clashing id fails with :class:`ItemIdConflictError`."""
-    IGNORE = "ignore"
-    """Keep the existing item and skip the new one; re-runs are idempotent."""
-
-    @property
-    def for_retry(self) -> LoadMethod:
-        """The idempotent method a batch is re-sent with after a dropped connection."""
-        return LoadMethod.IGNORE if self is LoadMethod.INSERT else self
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from typing import Any
 import psycopg
 
 from etl.core.errors import EtlError, RemoteError
+from etl.core.pod_contract import LoadMethod
 from etl.pgstac.errors import ItemError, ItemIdConflictError
-from etl.pgstac.items import Batch, LoadMethod, iter_batches
+from etl.pgstac.items import Batch, iter_batches
 from etl.pgstac.policy import LoadConcurrency, RetryPolicy
 from etl.pgstac.session import LoadSession, _first_line
 

@@ -15,8 +15,9 @@ from pypgstac.db import PgstacDB
 from pypgstac.load import Loader, Methods
 
 from etl.core.errors import RemoteError
+from etl.core.pod_contract import LoadMethod
 from etl.pgstac.errors import CollectionNotFoundError
-from etl.pgstac.items import Batch, LoadMethod
+from etl.pgstac.items import Batch
 from etl.pgstac.policy import LoadConcurrency
 from etl.pgstac.slots import acquire_load_slot, release_load_slot
 

@@ -10,7 +10,8 @@ from typing import Any, Literal, TypeVar
 import psycopg
 
 from etl.core.errors import InputError, RemoteError
-from etl.pgstac.items import DEFAULT_BATCH_SIZE, LoadMethod, read_ndjson
+from etl.core.pod_contract import LoadMethod
+from etl.pgstac.items import DEFAULT_BATCH_SIZE, read_ndjson
 from etl.pgstac.load import BatchReport, LoadResult, load_items
 from etl.pgstac.policy import LoadConcurrency, RetryPolicy
 from etl.pgstac.session import Connection, _first_line, connect_pgstac, upsert_collection_row

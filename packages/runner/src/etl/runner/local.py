@@ -17,8 +17,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from etl.argo.task_command import ETL_TASK
 from etl.core.errors import InputError
+from etl.core.pod_contract import ETL_TASK, PGSTAC_SEMAPHORE
 from etl.core.profiles import Profile
 from etl.core.runners import (
     LogLine,
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["LocalRunner", "local_runner_for"]
 
 POLL_SECONDS = 0.2
-LOCAL_SEMAPHORES = {"etl-semaphores/pgstac-ingest": 4}
+LOCAL_SEMAPHORES = {PGSTAC_SEMAPHORE: 4}
 """Semaphore sizes on this machine, as ``deployment/semaphores.yaml`` sets them on a cluster."""
 
 

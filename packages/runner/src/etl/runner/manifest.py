@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from etl.core.errors import InputError
+from etl.core.pod_contract import semaphore_name
 
 __all__ = [
     "ContainerSpec",
@@ -352,4 +353,4 @@ def _parse_semaphore(raw: dict[str, Any] | None, where: str) -> str | None:
     ref = semaphores[0].get("configMapKeyRef")
     if not ref:
         raise UnsupportedManifestError(f"{where}.synchronization: only configMapKeyRef semaphores")
-    return f"{ref['name']}/{ref['key']}"
+    return semaphore_name(ref["name"], ref["key"])

@@ -18,7 +18,7 @@ from etl.core.runners import SubmittedWorkflow, WorkflowRunner
 
 if TYPE_CHECKING:
     from etl.argo import CodeBundle, IngestSource, WorkflowCommand
-    from etl.argo.task_command import IngestMethod as LoadMethod
+    from etl.core.pod_contract import LoadMethod
     from etl.dataset import LoadedDataset
 
 __all__ = [

@@ -19,14 +19,13 @@ from typing import Any
 
 from etl.core.errors import ConfigError, TaskError, UnknownCollectionError
 from etl.core.paths import state_dir
+from etl.core.pod_contract import CODE_DIR, DATASET_FILE, REQUIREMENTS_FILE, Flag
 from etl.core.storage import Storage
 from etl.core.storage.uris import BLOB_SCHEME, local_path_of
 from etl.dataset.model import CollectionConfig, DatasetConfig
 from etl.task.environment import TaskEnvironment
 
 __all__ = ["FetchedBundle", "add_bundle_arguments", "fetch_bundle"]
-
-DATASET_FILE = "dataset.json"
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class FetchedBundle:
     @property
     def search_path(self) -> list[Path]:
         """Where the dataset's code (and its installed requirements) is imported from."""
-        code = self.code_dir or self.local_root / "code"
+        code = self.code_dir or self.local_root / CODE_DIR
         return [p for p in (self.local_root / "site-packages", code) if p.exists()]
 
 
@@ -65,12 +64,12 @@ def add_bundle_arguments(parser: argparse.ArgumentParser, *, required: bool = Tr
         required: Whether argparse requires them (``ingest-collection`` also takes ``--file``).
     """
     parser.add_argument(
-        "--dataset",
+        Flag.DATASET,
         required=required,
         help="the bundle's resolved dataset.json (URI or path); by hand, a dataset.yaml or its "
         "folder also works",
     )
-    parser.add_argument("--collection", required=required, help="the collection id")
+    parser.add_argument(Flag.COLLECTION, required=required, help="the collection id")
 
 
 def fetch_bundle(
@@ -136,19 +135,19 @@ def _local_copy(storage: Storage, root_uri: str) -> Path:
     marker = target / ".complete"
     if marker.exists():
         return target
-    for info in storage.list_objects("code/"):
+    for info in storage.list_objects(f"{CODE_DIR}/"):
         destination = target / info.path
         destination.parent.mkdir(parents=True, exist_ok=True)
         destination.write_bytes(storage.read_bytes(info.path))
-    if storage.exists("requirements.txt"):
-        (target / "requirements.txt").write_bytes(storage.read_bytes("requirements.txt"))
+    if storage.exists(REQUIREMENTS_FILE):
+        (target / REQUIREMENTS_FILE).write_bytes(storage.read_bytes(REQUIREMENTS_FILE))
     target.mkdir(parents=True, exist_ok=True)
     marker.write_text(root_uri)
     return target
 
 
 def _install_requirements(root: Path) -> None:
-    requirements = root / "requirements.txt"
+    requirements = root / REQUIREMENTS_FILE
     if requirements.exists():
         site = root / "site-packages"
         marker = site / ".installed"

@@ -14,6 +14,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from etl.core.pod_contract import (
+    BATCH_COUNT_OUTPUT,
+    CHUNK_COUNT_OUTPUT,
+    CREATE_CHUNKS,
+    LAST_SUCCESS,
+    Flag,
+)
 from etl.task.bundle_fetch import add_bundle_arguments
 
 if TYPE_CHECKING:
@@ -22,40 +29,40 @@ if TYPE_CHECKING:
     from etl.dataset.model import CollectionConfig
     from etl.task.environment import TaskEnvironment
 
-LAST_SUCCESS = "last-success"
-
-__all__ = ["LAST_SUCCESS", "batch_count", "parse_since", "register", "run", "write_outputs"]
+__all__ = ["batch_count", "parse_since", "register", "run", "write_outputs"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``create-chunks`` subcommand."""
     parser = subparsers.add_parser(
-        "create-chunks",
+        CREATE_CHUNKS.name,
         help="list a collection's assets into chunk files (one asset URI a line)",
         description="List the assets of every asset_storage entry of a collection and write them "
         "as chunk files plus a manifest to its chunk storage, under the run's prefix.",
     )
     add_bundle_arguments(parser)
-    parser.add_argument("--run-id", required=True, help="the run (workflow) name")
-    parser.add_argument("--limit", type=_positive, help="at most N assets over the collection")
+    parser.add_argument(Flag.RUN_ID, required=True, help="the run (workflow) name")
+    parser.add_argument(Flag.LIMIT, type=_positive, help="at most N assets over the collection")
     parser.add_argument(
-        "--since",
+        Flag.SINCE,
         type=parse_since,
-        help="only assets modified since (ISO 8601; no zone = UTC), or 'last-success': since the "
+        help=f"only assets modified since (ISO 8601; no zone = UTC), or {LAST_SUCCESS!r}: since the "
         "start of the collection's last successful run (everything when there was none)",
     )
     parser.add_argument(
-        "--max-batches",
+        Flag.MAX_BATCHES,
         type=_positive,
         help="most fan-out pods (default: the profile's workflow.max_pods)",
     )
     parser.add_argument(
-        "--concurrency",
+        Flag.CONCURRENCY,
         type=_positive,
         help="most listings at once per storage account (default: $ETL_LISTING_CONCURRENCY or 8)",
     )
     parser.add_argument(
-        "--outputs", type=Path, help="write chunk-count and batch-count files here (Argo outputs)"
+        Flag.OUTPUTS,
+        type=Path,
+        help=f"write {CHUNK_COUNT_OUTPUT} and {BATCH_COUNT_OUTPUT} files here (Argo outputs)",
     )
     parser.set_defaults(subcommand=sys.modules[__name__])
 
@@ -101,8 +108,8 @@ def batch_count(chunk_count: int, max_pods: int) -> int:
 def write_outputs(folder: Path, manifest: ChunkManifest, batches: int) -> None:
     """The ``chunk-count`` and ``batch-count`` files Argo reads as output parameters."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "chunk-count").write_text(str(manifest.chunk_count))
-    (folder / "batch-count").write_text(str(batches))
+    (folder / CHUNK_COUNT_OUTPUT).write_text(str(manifest.chunk_count))
+    (folder / BATCH_COUNT_OUTPUT).write_text(str(batches))
 
 
 def parse_since(value: str) -> datetime | str:

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from etl.core.errors import InputError
+from etl.core.pod_contract import INGEST_COLLECTION, INGEST_ITEMS, MARK_SUCCESS, Flag, LoadMethod
 from etl.task.bundle_fetch import add_bundle_arguments, fetch_bundle
 from etl.task.environment import TaskEnvironment
 
@@ -17,7 +18,7 @@ __all__ = ["register", "run"]
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``ingest-collection``, ``ingest-items`` and ``mark-success``."""
     collection = subparsers.add_parser(
-        "ingest-collection",
+        INGEST_COLLECTION.name,
         help="create or update a collection in PgSTAC (from its template, or a collection JSON)",
         description="With --dataset and --collection: build the collection from its template "
         "(template.json + description.md, or a collection JSON file) and upsert it into PgSTAC. "
@@ -26,25 +27,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_bundle_arguments(collection, required=False)
     collection.add_argument(
-        "--file", metavar="URI_OR_PATH", help="a collection JSON file (local path or blob URI)"
+        Flag.FILE, metavar="URI_OR_PATH", help="a collection JSON file (local path or blob URI)"
     )
     items = subparsers.add_parser(
-        "ingest-items",
+        INGEST_ITEMS.name,
         help="load ndjson item files into PgSTAC",
         description="Load ndjson item files (local paths or blob URIs) into a PgSTAC collection.",
     )
     items.add_argument("sources", nargs="+", metavar="SOURCE", help="ndjson files")
-    items.add_argument("--collection", required=True, help="the collection id")
-    items.add_argument("--method", choices=["upsert", "insert", "ignore"], default="upsert")
+    items.add_argument(Flag.COLLECTION, required=True, help="the collection id")
+    items.add_argument(
+        Flag.METHOD,
+        choices=[method.value for method in LoadMethod],
+        default=LoadMethod.UPSERT.value,
+    )
     success = subparsers.add_parser(
-        "mark-success",
+        MARK_SUCCESS.name,
         help="record a run as the collection's last success (for --since last-success)",
         description="Write the collection's last-success marker: later create-chunks runs with "
         "--since last-success list only assets modified since this run started.",
     )
     add_bundle_arguments(success)
-    success.add_argument("--run-id", required=True, help="the run (workflow) name")
-    success.add_argument("--started-at", required=True, help="when the run started (ISO 8601)")
+    success.add_argument(Flag.RUN_ID, required=True, help="the run (workflow) name")
+    success.add_argument(Flag.STARTED_AT, required=True, help="when the run started (ISO 8601)")
     for parser in (collection, items, success):
         parser.set_defaults(subcommand=sys.modules[__name__])
 
@@ -55,11 +60,11 @@ def run(args: argparse.Namespace) -> int:
     from etl.task.last_success import write_last_success
 
     environment = TaskEnvironment()
-    if args.command == "ingest-items":
+    if args.command == INGEST_ITEMS.name:
         count = ingest_items(args.sources, args.collection, args.method, environment)
         print(f"{count} items loaded into {args.collection} ({args.method})")
         return 0
-    if args.command == "ingest-collection":
+    if args.command == INGEST_COLLECTION.name:
         document = _ingest_collection(args, environment)
         print(json.dumps({"collection": document["id"], "title": document.get("title")}))
         return 0

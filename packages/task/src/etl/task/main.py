@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Protocol, cast
 
 from etl.core.errors import EtlError
+from etl.core.pod_contract import ETL_TASK
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main", "warm_up"]
 
@@ -62,7 +63,7 @@ class _Subcommand(Protocol):
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``etl-task`` with every subcommand registered."""
     parser = argparse.ArgumentParser(
-        prog="etl-task",
+        prog=ETL_TASK,
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

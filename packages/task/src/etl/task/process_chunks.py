@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from etl.core.errors import TaskError
+from etl.core.pod_contract import PROCESS_CHUNKS, Flag, LoadMethod
 from etl.core.progress import progress_line
 from etl.core.storage import Storage
 from etl.dataset.chunking.manifest import read_manifest
@@ -44,7 +45,7 @@ last batch is loaded after its last item is made, with nothing left to overlap i
 class ProcessOptions:
     """How a batch is processed."""
 
-    method: str = "upsert"
+    method: str = LoadMethod.UPSERT.value
     workers: int = 8
     max_failure_ratio: float = 0.0
     validate_fraction: float = 0.0
@@ -220,23 +221,23 @@ def _warm_up_pystac() -> None:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``process-chunks`` subcommand."""
     parser = subparsers.add_parser(
-        "process-chunks",
+        PROCESS_CHUNKS.name,
         help="make items from a batch of chunk files and load them into PgSTAC",
         description="For each chunk j with j %% BATCH_COUNT == BATCH_INDEX that is not done yet: "
         "create items, write them as ndjson beside the chunks, load them into PgSTAC.",
     )
     add_bundle_arguments(parser)
-    parser.add_argument("--run-id", required=True, help="the run (workflow) name")
-    parser.add_argument("--batch-index", type=int, default=0, help="this pod's batch (default 0)")
-    parser.add_argument("--batch-count", type=int, default=1, help="number of batches (default 1)")
+    parser.add_argument(Flag.RUN_ID, required=True, help="the run (workflow) name")
+    parser.add_argument(Flag.BATCH_INDEX, type=int, default=0, help="this pod's batch (default 0)")
+    parser.add_argument(Flag.BATCH_COUNT, type=int, default=1, help="number of batches (default 1)")
     parser.add_argument(
-        "--method",
-        choices=["upsert", "insert", "ignore"],
-        default="upsert",
+        Flag.METHOD,
+        choices=[method.value for method in LoadMethod],
+        default=LoadMethod.UPSERT.value,
         help="PgSTAC load method",
     )
     parser.add_argument(
-        "--workers", type=int, default=8, help="create_item calls at once (threads)"
+        Flag.WORKERS, type=int, default=8, help="create_item calls at once (threads)"
     )
     parser.set_defaults(subcommand=sys.modules[__name__])
 
