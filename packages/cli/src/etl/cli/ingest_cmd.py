@@ -16,7 +16,7 @@ from etl.cli.follow import print_progress_line, report_submission
 from etl.cli.options import SubmitOption, WaitOption, WorkOutput, command_group
 from etl.cli.output import ManifestOutput, OutputFormat, print_manifest
 from etl.cli.state import active_profile, active_runner
-from etl.core.pod_contract import LoadMethod as IngestMethod
+from etl.core.pod_contract import LoadMethod
 
 if TYPE_CHECKING:
     from etl.runner.work import PreparedWork
@@ -112,12 +112,12 @@ def items(
         ),
     ],
     method: Annotated[
-        IngestMethod,
+        LoadMethod,
         typer.Option(
             "--method",
             help="Items whose id exists: upsert replaces them, insert fails, ignore keeps them.",
         ),
-    ] = "upsert",
+    ] = LoadMethod.UPSERT,
     retries: RetriesOption = None,
     submit: SubmitOption = False,
     wait: WaitOption = False,
