@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from etl.argo.compile_options import WorkflowCommand
-from etl.cli.follow import print_progress_line, report_submission
+from etl.cli.follow import submit_and_report
 from etl.cli.options import (
     ArgOption,
     CollectionOption,
@@ -26,7 +26,7 @@ from etl.cli.options import (
     WorkOutput,
     command_group,
 )
-from etl.cli.output import ManifestOutput, OutputFormat, print_manifest
+from etl.cli.output import ManifestOutput, print_manifest
 from etl.cli.selection import load_selection
 from etl.cli.state import active_profile, active_runner
 
@@ -106,31 +106,21 @@ def _work(
 
     if wait and not submit:
         raise typer.BadParameter("--wait needs --submit", param_hint="--wait")
-    if not submit:
-        work = _prepare(
-            ctx, command, dataset, collection, arg, limit=limit, since=since, schedule=schedule
-        )
-        print_manifest(work.manifest, output or ManifestOutput.YAML)
-        return
-    from etl.runner.work import submit_work
-
-    runner = active_runner(ctx)
-    runner.prepare()
+    runner = active_runner(ctx) if submit else None
+    if runner is not None:
+        runner.prepare()  # the local runner warms its task server while the dataset compiles
     work = _prepare(
         ctx, command, dataset, collection, arg, limit=limit, since=since, schedule=schedule
     )
+    if runner is None:
+        print_manifest(work.manifest, output or ManifestOutput.YAML)
+        return
     if schedule is not None:
         raise InputError(
             "--schedule with --submit: the runners start Workflows only; render the CronWorkflow "
             "and create it with `kubectl apply -f -` or `argo cron create`"
         )
-    submitted = submit_work(work, runner, active_profile(ctx), report=print_progress_line)
-    report_submission(
-        runner,
-        submitted,
-        wait=wait,
-        output=OutputFormat(output.value) if output is not None else None,
-    )
+    submit_and_report(work, runner, active_profile(ctx), wait=wait, output=output)
 
 
 @app.command()

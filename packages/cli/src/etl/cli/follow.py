@@ -10,12 +10,35 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from etl.cli.output import OutputFormat, print_result
+from etl.cli.output import ManifestOutput, OutputFormat, print_result
 
 if TYPE_CHECKING:
+    from etl.core.profiles import Profile
     from etl.core.runners import SubmittedWorkflow, WorkflowRunner, WorkflowStatus
+    from etl.runner.work import PreparedWork
 
-__all__ = ["print_progress_line", "report_submission", "wait_and_report"]
+__all__ = ["report_submission", "submit_and_report", "wait_and_report"]
+
+
+def submit_and_report(
+    work: PreparedWork,
+    runner: WorkflowRunner,
+    profile: Profile,
+    *,
+    wait: bool,
+    output: ManifestOutput | None,
+) -> None:
+    """Upload what ``work`` needs and submit it (:func:`etl.runner.work.submit_work`), uploads
+    reported on stderr, then :func:`report_submission` in the ``-o`` format asked for."""
+    from etl.runner.work import submit_work
+
+    submitted = submit_work(work, runner, profile, report=_print_progress_line)
+    report_submission(
+        runner,
+        submitted,
+        wait=wait,
+        output=OutputFormat(output.value) if output is not None else None,
+    )
 
 
 def report_submission(
@@ -71,6 +94,5 @@ def _print_phase(status: WorkflowStatus) -> None:
     print(f"{status.name}: {status.phase.value}{progress}", file=sys.stderr, flush=True)
 
 
-def print_progress_line(line: str) -> None:
-    """Print a line of progress (an upload, ...) on stderr."""
+def _print_progress_line(line: str) -> None:
     print(line, file=sys.stderr, flush=True)

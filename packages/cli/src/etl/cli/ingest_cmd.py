@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from etl.cli.follow import print_progress_line, report_submission
+from etl.cli.follow import submit_and_report
 from etl.cli.options import SubmitOption, WaitOption, WorkOutput, command_group
-from etl.cli.output import ManifestOutput, OutputFormat, print_manifest
+from etl.cli.output import ManifestOutput, print_manifest
 from etl.cli.state import active_profile, active_runner
 from etl.core.pod_contract import LoadMethod
 
@@ -51,16 +51,7 @@ def _run(
     if not submit:
         print_manifest(work.manifest, output or ManifestOutput.YAML)
         return
-    from etl.runner.work import submit_work
-
-    runner = active_runner(ctx)
-    submitted = submit_work(work, runner, active_profile(ctx), report=print_progress_line)
-    report_submission(
-        runner,
-        submitted,
-        wait=wait,
-        output=OutputFormat(output.value) if output is not None else None,
-    )
+    submit_and_report(work, active_runner(ctx), active_profile(ctx), wait=wait, output=output)
 
 
 def _check_wait(*, submit: bool, wait: bool) -> None:
