@@ -19,7 +19,7 @@ GOLDEN_DIR = Path(__file__).parent / "golden"
 
 def render_yaml(case: Case) -> str:
     """The manifest as ``etl dataset render`` prints it."""
-    from etl.argo.compile_output import manifest_text
+    from etl.argo.manifest_format import manifest_text
 
     return manifest_text(case.compile(), "yaml")
 

@@ -2,7 +2,8 @@
 
 A package imports its heavy names on first use (``_LAZY``: name → module, for
 :func:`etl.core.lazy_exports.lazy_getattr`) and declares them again for type checkers in an
-``if TYPE_CHECKING:`` block; ``__all__`` lists both those and the names imported eagerly. A name
+``if TYPE_CHECKING:`` block; ``__all__`` lists both those and the names imported eagerly (but
+private ones, such as a module imported for its side effect). A name
 added to one list and not the others would be invisible to mypy, to ``from etl.x import *`` or at
 run time; this test says which.
 """
@@ -34,6 +35,7 @@ def _imports(nodes: list[ast.stmt]) -> dict[str, str]:
         if isinstance(node, ast.ImportFrom)
         for alias in node.names
         if (alias.asname or alias.name) not in NOT_EXPORTS
+        and not (alias.asname or alias.name).startswith("_")
     }
 
 

@@ -1,5 +1,10 @@
 """etl.argo: compiling datasets to Argo Workflows (Hera), the code bundle, the Argo Server client.
 
+Two concerns, two subpackages: :mod:`etl.argo.compiling` (manifests built from Hera's models) and
+:mod:`etl.argo.server` (the Argo Server client). Beside them, the light modules the CLI and the
+runners use without Hera: :mod:`~etl.argo.options` (what to compile), :mod:`~etl.argo.bundle` and
+:mod:`~etl.argo.ingest_sources` (the files the pods read), :mod:`~etl.argo.manifest_format`.
+
 Every name is imported on first use, so that hera and requests load only when a command needs them
 (``etl --help`` never does). The runner interface the client implements is
 :mod:`etl.core.runners`. To export a name, add it to ``__all__``, the
@@ -14,11 +19,15 @@ from etl.core.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
     from etl.argo.bundle import BundleFile, CodeBundle, bundle_root, plan_bundle, upload_bundle
-    from etl.argo.compile import compile_workflow, max_batches
-    from etl.argo.compile_ingest import compile_ingest_collection, compile_ingest_items
-    from etl.argo.compile_options import CompileOptions, WorkflowCommand
-    from etl.argo.compile_output import ManifestFormat, manifest_text
+    from etl.argo.compiling import (
+        compile_ingest_collection,
+        compile_ingest_items,
+        compile_workflow,
+        max_batches,
+    )
     from etl.argo.ingest_sources import IngestSource, plan_sources, upload_sources
+    from etl.argo.manifest_format import ManifestFormat, manifest_text
+    from etl.argo.options import CompileOptions, WorkflowCommand
     from etl.argo.server.client import ArgoClient, argo_base_url
     from etl.argo.server.status import status_from_workflow
 
@@ -50,17 +59,17 @@ _LAZY = {
     "bundle_root": "etl.argo.bundle",
     "plan_bundle": "etl.argo.bundle",
     "upload_bundle": "etl.argo.bundle",
-    "compile_workflow": "etl.argo.compile",
-    "max_batches": "etl.argo.compile",
-    "compile_ingest_collection": "etl.argo.compile_ingest",
-    "compile_ingest_items": "etl.argo.compile_ingest",
+    "compile_workflow": "etl.argo.compiling",
+    "max_batches": "etl.argo.compiling",
+    "compile_ingest_collection": "etl.argo.compiling",
+    "compile_ingest_items": "etl.argo.compiling",
     "IngestSource": "etl.argo.ingest_sources",
     "plan_sources": "etl.argo.ingest_sources",
     "upload_sources": "etl.argo.ingest_sources",
-    "CompileOptions": "etl.argo.compile_options",
-    "WorkflowCommand": "etl.argo.compile_options",
-    "ManifestFormat": "etl.argo.compile_output",
-    "manifest_text": "etl.argo.compile_output",
+    "CompileOptions": "etl.argo.options",
+    "WorkflowCommand": "etl.argo.options",
+    "ManifestFormat": "etl.argo.manifest_format",
+    "manifest_text": "etl.argo.manifest_format",
     "ArgoClient": "etl.argo.server.client",
     "argo_base_url": "etl.argo.server.client",
     "status_from_workflow": "etl.argo.server.status",

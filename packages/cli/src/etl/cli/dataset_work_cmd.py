@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from etl.argo.compile_options import WorkflowCommand
+from etl.argo.options import WorkflowCommand
 from etl.cli.follow import submit_and_report
 from etl.cli.options import (
     ArgOption,

@@ -9,8 +9,23 @@ write to PgSTAC at once across every workflow of the namespace.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import ModuleType
-from typing import Any
+
+from hera.workflows.models import (
+    Backoff,
+    ConfigMapKeySelector,
+    Container,
+    EnvVar,
+    Inputs,
+    Outputs,
+    Parameter,
+    ResourceRequirements,
+    RetryStrategy,
+    SemaphoreRef,
+    Synchronization,
+    Template,
+    Toleration,
+    ValueFrom,
+)
 
 from etl.core.pod_contract import OUTPUTS_DIR, PGSTAC_SEMAPHORE_CONFIGMAP, PGSTAC_SEMAPHORE_KEY
 from etl.dataset.model import TaskConfig
@@ -34,16 +49,14 @@ class ContainerTemplates:
     """Builds container templates that share an image, an environment and pod labels.
 
     Attributes:
-        models: ``hera.workflows.models``.
         image: The task image.
-        env: Hera ``EnvVar`` models every container gets.
+        env: The variables every container gets.
     """
 
-    models: ModuleType
     image: str
-    env: tuple[Any, ...]
+    env: tuple[EnvVar, ...]
 
-    def _resources(self, config: TaskConfig | None) -> Any:
+    def _resources(self, config: TaskConfig | None) -> ResourceRequirements | None:
         if config is None or config.resources is None:
             return None
         amounts: dict[str, dict[str, str]] = {}
@@ -51,22 +64,22 @@ class ContainerTemplates:
             quantities = getattr(config.resources, kind)
             if quantities is not None:
                 amounts[kind] = quantities.model_dump(exclude_none=True)
-        return self.models.ResourceRequirements(**amounts) if amounts else None
+        return ResourceRequirements(**amounts) if amounts else None
 
-    def _tolerations(self, config: TaskConfig | None) -> list[Any] | None:
+    def _tolerations(self, config: TaskConfig | None) -> list[Toleration] | None:
         if config is None or not config.tolerations:
             return None
         return [
-            self.models.Toleration(**toleration.model_dump(exclude_none=True))
+            Toleration(**toleration.model_dump(exclude_none=True))
             for toleration in config.tolerations
         ]
 
-    def _retry_strategy(self, config: TaskConfig | None) -> Any:
+    def _retry_strategy(self, config: TaskConfig | None) -> RetryStrategy:
         limit = DEFAULT_RETRIES if config is None or config.retries is None else config.retries
-        return self.models.RetryStrategy(
+        return RetryStrategy(
             limit=str(limit),
             retry_policy="Always",
-            backoff=self.models.Backoff(**BACKOFF),
+            backoff=Backoff(**BACKOFF),
             expression=NO_RETRY_ON_INVALID_INPUT,
         )
 
@@ -79,7 +92,7 @@ class ContainerTemplates:
         inputs: tuple[str, ...] = (),
         outputs: tuple[str, ...] = (),
         ingests_into_pgstac: bool = False,
-    ) -> Any:
+    ) -> Template:
         """A container template running ``args``.
 
         Args:
@@ -90,19 +103,18 @@ class ContainerTemplates:
             outputs: Names of output parameters read from files of :data:`OUTPUTS_DIR`.
             ingests_into_pgstac: Hold the PgSTAC semaphore while running.
         """
-        m = self.models
-        return m.Template(
+        return Template(
             name=name,
-            inputs=m.Inputs(parameters=[m.Parameter(name=n) for n in inputs]) if inputs else None,
-            outputs=m.Outputs(
+            inputs=Inputs(parameters=[Parameter(name=n) for n in inputs]) if inputs else None,
+            outputs=Outputs(
                 parameters=[
-                    m.Parameter(name=n, value_from=m.ValueFrom(path=f"{OUTPUTS_DIR}/{n}"))
+                    Parameter(name=n, value_from=ValueFrom(path=f"{OUTPUTS_DIR}/{n}"))
                     for n in outputs
                 ]
             )
             if outputs
             else None,
-            container=m.Container(
+            container=Container(
                 image=self.image,
                 command=args[:1],
                 args=args[1:],
@@ -112,10 +124,10 @@ class ContainerTemplates:
             retry_strategy=self._retry_strategy(config),
             node_selector=config.node_selector if config is not None else None,
             tolerations=self._tolerations(config),
-            synchronization=m.Synchronization(
+            synchronization=Synchronization(
                 semaphores=[
-                    m.SemaphoreRef(
-                        config_map_key_ref=m.ConfigMapKeySelector(
+                    SemaphoreRef(
+                        config_map_key_ref=ConfigMapKeySelector(
                             name=PGSTAC_SEMAPHORE_CONFIGMAP, key=PGSTAC_SEMAPHORE_KEY
                         )
                     )

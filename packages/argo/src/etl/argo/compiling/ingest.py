@@ -3,7 +3,7 @@
 The workflow's ``main`` DAG runs one container: ``etl-task ingest-collection --file SOURCE`` or
 ``etl-task ingest-items SOURCE... --collection ID --method M``. The manifest names the files, never
 the items, so its size grows with the number of SOURCE arguments only. Image, pod environment,
-retries and workflow settings are those of the dataset workflows (:mod:`etl.argo.compile`); an
+retries and workflow settings are those of the dataset workflows (:mod:`etl.argo.compiling.spec`); an
 ``ingest-items`` step holds the PgSTAC semaphore like every step that loads items. See
 ``docs/argo.md``.
 """
@@ -13,13 +13,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from etl.argo._hera_models import hera_models
-from etl.argo.compile import ENTRYPOINT, etl_version, task_image, workflow_spec
-from etl.argo.compile_names import dns_label, label_value
-from etl.argo.compile_templates import ContainerTemplates
+from etl.argo.compiling.containers import ContainerTemplates
+from etl.argo.compiling.names import dns_label, label_value
+from etl.argo.compiling.pod_environment import pod_env
+from etl.argo.compiling.spec import (
+    ENTRYPOINT,
+    dag_task,
+    dag_template,
+    manifest_dict,
+    task_image,
+    version_labels,
+    workflow_manifest,
+)
+from etl.argo.compiling.task_command import ingest_collection_file_command, ingest_items_command
 from etl.argo.ingest_sources import IngestSource
-from etl.argo.pod_environment import pod_env
-from etl.argo.task_command import ingest_collection_file_command, ingest_items_command
 from etl.core.errors import InputError, OptionError, ProfileError
 from etl.core.pod_contract import INGEST_COLLECTION, INGEST_ITEMS, LoadMethod
 from etl.core.profiles.model import Profile
@@ -46,33 +53,20 @@ def _workflow(
     collection_id: str | None,
     loads_items: bool,
 ) -> dict[str, Any]:
-    m = hera_models()
     image = task_image(profile)
     if not image:
         raise ProfileError(f"profile {profile.name!r}: set workflow.image (the etl-task image)")
-    containers = ContainerTemplates(m, image, tuple(pod_env(m, profile, ())))
+    containers = ContainerTemplates(image, tuple(pod_env(profile, ())))
     templates = [
-        m.Template(
-            name=ENTRYPOINT,
-            dag=m.DAGTemplate(tasks=[m.DAGTask(name=command, template=command)]),
-        ),
+        dag_template(ENTRYPOINT, [dag_task(command, command)]),
         containers.template(command, args, config, ingests_into_pgstac=loads_items),
     ]
-    labels = {"etl.dev/command": command, "etl.dev/version": label_value(etl_version())}
+    labels = version_labels(command)
     name = command
     if collection_id is not None:
         labels["etl.dev/collection"] = label_value(collection_id)
         name = f"{command}-{dns_label(collection_id)}"
-    manifest = m.Workflow(
-        api_version="argoproj.io/v1alpha1",
-        kind="Workflow",
-        metadata=m.ObjectMeta(
-            generate_name=f"{name}-", namespace=profile.argo.namespace, labels=labels
-        ),
-        spec=workflow_spec(m, profile, templates, labels),
-    )
-    result: dict[str, Any] = manifest.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return result
+    return manifest_dict(workflow_manifest(profile, f"{name}-", labels, templates))
 
 
 def compile_ingest_collection(

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
-from types import ModuleType
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+
+from hera.workflows.models import EnvVar, EnvVarSource, SecretKeySelector
 
 from etl.core.errors import ProfileError
 from etl.core.profiles.model import Profile, RunnerKind, SecretsBackend, is_secret_field
@@ -40,6 +41,7 @@ __all__ = [
     "RESOLVE_ENV_VAR",
     "WORKLOAD_IDENTITY_LABEL",
     "dataset_env",
+    "document_secret_names",
     "pod_env",
     "pod_labels",
 ]
@@ -71,11 +73,11 @@ def _pod_profile_json(profile: Profile) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
-def _pgstac_env(models: ModuleType, profile: Profile) -> tuple[list[Any], list[str]]:
+def _pgstac_env(profile: Profile) -> tuple[list[EnvVar], list[str]]:
     """Env vars for the PgSTAC DSN, and the secret names they need wired."""
     if profile.pgstac.dsn_secret:
         name = profile.pgstac.dsn_secret
-        return [models.EnvVar(name="ETL_PGSTAC_DSN_SECRET", value=name)], [name]
+        return [EnvVar(name="ETL_PGSTAC_DSN_SECRET", value=name)], [name]
     dsn = profile.pgstac.dsn
     if not dsn or profile.runner is RunnerKind.LOCAL:
         return [], []
@@ -85,22 +87,21 @@ def _pgstac_env(models: ModuleType, profile: Profile) -> tuple[list[Any], list[s
             "workflow manifest; store the DSN as a secret and set pgstac.dsn_secret to its name "
             f"(etl profile edit {profile.name} --set pgstac.dsn_secret=NAME)"
         )
-    return [models.EnvVar(name="ETL_PGSTAC_DSN", value=dsn)], []
+    return [EnvVar(name="ETL_PGSTAC_DSN", value=dsn)], []
 
 
-def pod_env(models: ModuleType, profile: Profile, secret_names: Iterable[str]) -> list[Any]:
-    """The environment of every ``etl-task`` container (Hera ``EnvVar`` models), in a stable order.
+def pod_env(profile: Profile, secret_names: Iterable[str]) -> list[EnvVar]:
+    """The environment of every ``etl-task`` container, in a stable order.
 
     Args:
-        models: ``hera.workflows.models``.
         profile: The active profile.
         secret_names: Names of the secrets the dataset document refers to.
 
     Raises:
         ProfileError: ``pgstac.dsn`` holds a password, or Key Vault is chosen without a vault URL.
     """
-    env = [models.EnvVar(name="ETL_PROFILE_JSON", value=_pod_profile_json(profile))]
-    pgstac_env, pgstac_secrets = _pgstac_env(models, profile)
+    env = [EnvVar(name="ETL_PROFILE_JSON", value=_pod_profile_json(profile))]
+    pgstac_env, pgstac_secrets = _pgstac_env(profile)
     env += pgstac_env
     names = list(dict.fromkeys([*secret_names, *pgstac_secrets]))
     if _uses_keyvault(profile):
@@ -110,40 +111,57 @@ def pod_env(models: ModuleType, profile: Profile, secret_names: Iterable[str]) -
             )
         return [
             *env,
-            models.EnvVar(name="ETL_SECRETS_BACKEND", value="keyvault"),
-            models.EnvVar(name="ETL_KEYVAULT_URL", value=profile.secrets.vault_url),
+            EnvVar(name="ETL_SECRETS_BACKEND", value="keyvault"),
+            EnvVar(name="ETL_KEYVAULT_URL", value=profile.secrets.vault_url),
         ]
-    return env + [
-        _secret_key_ref(models, profile, secret_env_var(name), name) for name in sorted(names)
-    ]
+    return env + [_secret_key_ref(profile, secret_env_var(name), name) for name in sorted(names)]
 
 
-def _secret_key_ref(models: ModuleType, profile: Profile, name: str, key: str) -> Any:
-    return models.EnvVar(
+def _secret_key_ref(profile: Profile, name: str, key: str) -> EnvVar:
+    return EnvVar(
         name=name,
-        value_from=models.EnvVarSource(
-            secret_key_ref=models.SecretKeySelector(name=profile.secrets.kubernetes_secret, key=key)
+        value_from=EnvVarSource(
+            secret_key_ref=SecretKeySelector(name=profile.secrets.kubernetes_secret, key=key)
         ),
     )
 
 
-def dataset_env(models: ModuleType, profile: Profile, environment: dict[str, str]) -> list[Any]:
+def dataset_env(profile: Profile, environment: Mapping[str, str]) -> list[EnvVar]:
     """The dataset's ``environment`` as container variables, secret references never resolved.
 
     On the local backend a value that is exactly one reference comes from a ``secretKeyRef``;
     other values with references are written as they are and listed in ``ETL_RESOLVE_ENV``.
     """
-    env: list[Any] = []
+    env: list[EnvVar] = []
     to_resolve: list[str] = []
     for name, value in sorted(environment.items()):
         refs = find_secret_refs(value)
         whole = _WHOLE_SECRET_REF.fullmatch(value)
         if whole and not _uses_keyvault(profile):
-            env.append(_secret_key_ref(models, profile, name, whole["name"]))
+            env.append(_secret_key_ref(profile, name, whole["name"]))
             continue
-        env.append(models.EnvVar(name=name, value=value))
+        env.append(EnvVar(name=name, value=value))
         if refs:
             to_resolve.append(name)
     if to_resolve:
-        env.append(models.EnvVar(name=RESOLVE_ENV_VAR, value=",".join(to_resolve)))
+        env.append(EnvVar(name=RESOLVE_ENV_VAR, value=",".join(to_resolve)))
     return env
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def document_secret_names(document: Mapping[str, Any]) -> list[str]:
+    """The names of the secrets ``document`` refers to (``$<< secrets.NAME >>``), first use first."""
+    names: list[str] = []
+    for text in _strings(dict(document)):
+        names += [name for name in find_secret_refs(text) if name not in names]
+    return names

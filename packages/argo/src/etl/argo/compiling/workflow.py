@@ -1,0 +1,100 @@
+"""Compile a dataset to an Argo ``Workflow`` (or ``CronWorkflow``) manifest with Hera's models.
+
+One workflow per command; its templates come from :mod:`etl.argo.compiling.dataset_dags`. The
+manifest never holds an asset URI, so its size and the number of nodes (at most
+``workflow.max_pods`` fan-out pods in all, plus five per collection and one) do not depend on how
+many assets there are. See ``docs/argo.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hera.workflows.models import CronWorkflow, CronWorkflowSpec, ObjectMeta, WorkflowMetadata
+
+from etl.argo.bundle import CodeBundle, plan_bundle
+from etl.argo.compiling.dataset_dags import DatasetTemplates
+from etl.argo.compiling.names import dns_label, label_value
+from etl.argo.compiling.spec import (
+    API_VERSION,
+    manifest_dict,
+    version_labels,
+    workflow_manifest,
+    workflow_spec,
+)
+from etl.argo.options import CompileOptions, WorkflowCommand
+from etl.core.profiles.model import Profile
+from etl.dataset.loader import LoadedDataset
+
+__all__ = ["CRON_STARTING_DEADLINE_SECONDS", "compile_workflow"]
+
+CRON_STARTING_DEADLINE_SECONDS = 600
+
+
+def compile_workflow(
+    dataset: LoadedDataset,
+    command: WorkflowCommand | str,
+    profile: Profile,
+    *,
+    collections: list[str] | tuple[str, ...] | None = None,
+    limit: int | None = None,
+    since: str | None = None,
+    schedule: str | None = None,
+    bundle: CodeBundle | None = None,
+) -> dict[str, Any]:
+    """The Argo manifest (a ``Workflow``, or a ``CronWorkflow`` with ``schedule``) as a dict.
+
+    Args:
+        dataset: The loaded, templated dataset (``etl.dataset.load_dataset``).
+        command: ``process-items``, ``create-chunks`` or ``ingest-collection``.
+        profile: The active profile (namespace, image fallback, service account, limits, secrets).
+        collections: Collection ids to include (default: all), in the order given.
+        limit: At most this many assets per collection.
+        since: Only assets modified since this ISO-8601 time, or ``"last-success"``.
+        schedule: Cron expression; makes a ``CronWorkflow`` (``process-items`` only).
+        bundle: The code bundle, when already planned (default: planned here, not uploaded).
+
+    Raises:
+        InputError: Bad options or an unknown collection (exit 2).
+        ConfigError: The dataset has no image, or its code files are missing (located).
+        ProfileError: The profile cannot run the workflow safely (e.g. a DSN with a password).
+    """
+    options = CompileOptions(
+        WorkflowCommand(command),
+        tuple(collections) if collections is not None else None,
+        limit,
+        since,
+        schedule,
+    )
+    selected = dataset.select_collections(options.collections or ())
+    templates = DatasetTemplates(
+        dataset=dataset,
+        profile=profile,
+        options=options,
+        bundle=bundle or plan_bundle(dataset, profile),
+        collections=selected,
+    ).templates()
+    labels = {
+        "etl.dev/dataset": label_value(dataset.config.id),
+        **version_labels(options.command.value),
+    }
+    if len(selected) == 1:
+        labels["etl.dev/collection"] = label_value(selected[0].id)
+    name = f"{dns_label(dataset.config.id)}-{options.command.value}"
+    if options.schedule is None:
+        return manifest_dict(workflow_manifest(profile, f"{name}-", labels, templates))
+    spec = workflow_spec(profile, templates, labels)
+    # The workflows the schedule starts carry the same labels (spec.workflowMetadata).
+    spec.workflow_metadata = WorkflowMetadata(labels=labels)
+    cron = CronWorkflow(
+        api_version=API_VERSION,
+        kind="CronWorkflow",
+        metadata=ObjectMeta(name=name, namespace=profile.argo.namespace, labels=labels),
+        spec=CronWorkflowSpec(
+            schedules=[options.schedule],
+            concurrency_policy="Forbid",
+            starting_deadline_seconds=CRON_STARTING_DEADLINE_SECONDS,
+            workflow_spec=spec,
+        ),
+    )
+    return manifest_dict(cron)
