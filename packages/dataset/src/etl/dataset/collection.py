@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from etl.core.errors import ConfigError
-from etl.dataset.model import CLASS_PATTERN
+from etl.dataset.field_types import CLASS_PATTERN
 
 if TYPE_CHECKING:
     import pystac

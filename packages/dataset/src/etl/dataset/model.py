@@ -9,29 +9,31 @@ replaced by its value (secrets stay references, ``$<< secrets.NAME >>``).
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, time
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     NonNegativeInt,
     PositiveInt,
 )
-from pydantic_core import PydanticCustomError
 
-from etl.core.storage.uris import FILE_SCHEME, STORAGE_SCHEMES, unsupported_scheme
+from etl.dataset.field_types import (
+    ID_PATTERN,
+    ArgName,
+    ClassReference,
+    EnvName,
+    EnvValue,
+    LocalFile,
+    Quantity,
+    Regex,
+    Since,
+    StorageUri,
+)
 
 __all__ = [
-    "ARG_NAME_PATTERN",
-    "CLASS_PATTERN",
-    "ENV_NAME_PATTERN",
-    "ID_PATTERN",
     "AssetStorageConfig",
     "ChunkOptions",
     "ChunkStorageConfig",
@@ -47,100 +49,6 @@ __all__ = [
     "Toleration",
     "dataset_json_schema",
 ]
-
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-"""Dataset and collection ids: letters, digits, ``.``, ``_`` and ``-``, not starting with a symbol."""
-
-CLASS_PATTERN = r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$"
-"""A collection class reference, ``package.module:ClassName``."""
-
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
-ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
-"""Environment variable names."""
-
-ARG_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
-"""Argument names: letters, digits, ``_`` and ``-`` (``$<< args.year-prefix >>``)."""
-
-
-def _fail(kind: str, message: str) -> PydanticCustomError:
-    """A validation error whose message is ``message`` as written (no pydantic prefix)."""
-    return PydanticCustomError(kind, "{message}", {"message": message})
-
-
-def _regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise _fail("etl_regex", f"invalid regular expression {value!r}: {exc}") from None
-    return value
-
-
-def _class_reference(value: str) -> str:
-    if not re.match(CLASS_PATTERN, value):
-        raise _fail(
-            "etl_class",
-            f"class must be written 'module:ClassName' (e.g. 'my_module:MyCollection'), got {value!r}",
-        )
-    return value
-
-
-def _storage_uri(value: str) -> str:
-    """A storage location: ``blob://``, ``file://`` or a local path (``ftp://`` is an error)."""
-    problem = unsupported_scheme(value, STORAGE_SCHEMES)
-    if problem:
-        raise _fail("etl_uri", problem)
-    return value
-
-
-def _local_file(value: str) -> str:
-    """A file etl reads on this machine (code, templates): ``file://`` or a local path."""
-    problem = unsupported_scheme(value, (FILE_SCHEME,))
-    if problem:
-        raise _fail("etl_uri", f"{problem} here: code and templates are uploaded from this machine")
-    return value
-
-
-def _quantity(value: Any) -> Any:
-    """A Kubernetes quantity: ``500m``, ``2``, ``0.5``, ``512Mi``; YAML numbers become strings."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        value = str(value)
-    if isinstance(value, str) and not _QUANTITY.match(value):
-        raise _fail(
-            "etl_quantity",
-            f"{value!r} is not a Kubernetes quantity (e.g. '500m', '2', '512Mi', '4Gi')",
-        )
-    return value
-
-
-def _env_value(value: Any) -> Any:
-    """Environment values are strings; YAML scalars (numbers, booleans) are written as text."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return value
-
-
-def _aware(value: Any) -> Any:
-    """``since``: a YAML date means midnight UTC; a time without a zone is UTC."""
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return datetime.combine(value, time(), tzinfo=UTC)
-    return value
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-Regex = Annotated[str, AfterValidator(_regex)]
-StorageUri = Annotated[str, AfterValidator(_storage_uri)]
-LocalFile = Annotated[str, AfterValidator(_local_file)]
-Quantity = Annotated[str, BeforeValidator(_quantity)]
-EnvValue = Annotated[str, BeforeValidator(_env_value)]
-EnvName = Annotated[str, Field(pattern=ENV_NAME_PATTERN)]
-Since = Annotated[datetime, BeforeValidator(_aware), AfterValidator(_utc)]
 
 
 class _Model(BaseModel):
@@ -268,7 +176,7 @@ class CollectionConfig(_Model):
     """One STAC collection of the dataset, and how its items are made."""
 
     id: str = Field(pattern=ID_PATTERN, description="The STAC collection id.")
-    collection_class: Annotated[str, AfterValidator(_class_reference)] = Field(
+    collection_class: ClassReference = Field(
         alias="class",
         description="The `Collection` subclass that creates items, as `module:ClassName`; the "
         "module comes from `code.src` or the image.",
@@ -378,7 +286,7 @@ class DatasetConfig(_Model):
         description="Container image the tasks run in (default: the profile's `workflow.image`).",
     )
     code: CodeConfig | None = Field(None, description="User code uploaded with the dataset.")
-    args: list[Annotated[str, Field(pattern=ARG_NAME_PATTERN)]] | None = Field(
+    args: list[ArgName] | None = Field(
         None,
         description="Names of the arguments the dataset takes (`-a NAME=VALUE`), used as "
         "`$<< args.NAME >>`.",

@@ -18,7 +18,7 @@ from pydantic_core import ErrorDetails
 
 from etl.core.errors import ConfigError
 from etl.core.located_yaml import FieldPath, LocatedDocument, format_field_path
-from etl.dataset.model import ARG_NAME_PATTERN, ENV_NAME_PATTERN, ID_PATTERN
+from etl.dataset.field_types import ARG_NAME_PATTERN, ENV_NAME_PATTERN, ID_PATTERN
 
 __all__ = ["describe_value", "located_validation_error", "unknown_field_message"]
 

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from etl.core.errors import InputError
 from etl.core.pod_contract import semaphore_name
+from etl.runner.manifest_keys import UnsupportedManifestError, check_keys
 
 __all__ = [
     "ContainerSpec",
@@ -28,86 +28,6 @@ __all__ = [
 ]
 
 
-class UnsupportedManifestError(InputError):
-    """The manifest uses an Argo feature the local runner cannot honour."""
-
-
-# Keys that only place or dress pods on a cluster: accepted and reported as not applicable locally.
-PLACEMENT_KEYS = {
-    "spec": {
-        "serviceAccountName",
-        "podGC",
-        "ttlStrategy",
-        "nodeSelector",
-        "tolerations",
-        "affinity",
-        "podMetadata",
-        "workflowMetadata",
-        "securityContext",
-        "priorityClassName",
-        "imagePullSecrets",
-        "podDisruptionBudget",
-        "archiveLogs",
-        "hostNetwork",
-        "dnsPolicy",
-        "automountServiceAccountToken",
-        "executor",
-        "podPriorityClassName",
-        "schedulerName",
-    },
-    "template": {
-        "metadata",
-        "nodeSelector",
-        "tolerations",
-        "affinity",
-        "serviceAccountName",
-        "securityContext",
-        "priorityClassName",
-        "podSpecPatch",
-        "automountServiceAccountToken",
-        "schedulerName",
-        "archiveLocation",
-        "executor",
-    },
-    "container": {
-        "image",
-        "imagePullPolicy",
-        "resources",
-        "securityContext",
-        "name",
-        "ports",
-        "livenessProbe",
-        "readinessProbe",
-        "startupProbe",
-        "terminationMessagePolicy",
-    },
-}
-EXECUTED_KEYS = {
-    "spec": {"entrypoint", "arguments", "templates", "parallelism", "activeDeadlineSeconds"},
-    "template": {
-        "name",
-        "inputs",
-        "outputs",
-        "container",
-        "dag",
-        "retryStrategy",
-        "parallelism",
-        "synchronization",
-        "activeDeadlineSeconds",
-        "timeout",
-    },
-    "container": {"command", "args", "env", "workingDir"},
-    "task": {
-        "name",
-        "template",
-        "arguments",
-        "dependencies",
-        "depends",
-        "withSequence",
-        "withItems",
-        "withParam",
-    },
-}
 _NOT_EXIT_CODE = re.compile(r"asInt\(lastRetry\.exitCode\)\s*!=\s*(-?\d+)")
 _DEPENDS_TERM = re.compile(r"^\s*([A-Za-z0-9_-]+)(?:\.(Succeeded))?\s*$")
 
@@ -208,7 +128,7 @@ def parse_workflow(manifest: dict[str, Any]) -> WorkflowManifest:
         )
     spec = manifest.get("spec") or {}
     notes: list[str] = []
-    _check_keys(spec, "spec", "spec", notes)
+    check_keys(spec, "spec", "spec", notes)
     metadata = manifest.get("metadata") or {}
     templates = {t["name"]: _parse_template(t, notes) for t in spec.get("templates", [])}
     entrypoint = spec.get("entrypoint")
@@ -232,16 +152,6 @@ def parse_workflow(manifest: dict[str, Any]) -> WorkflowManifest:
     )
 
 
-def _check_keys(obj: dict[str, Any], kind: str, where: str, notes: list[str]) -> None:
-    for key in obj:
-        if key in EXECUTED_KEYS[kind]:
-            continue
-        if key in PLACEMENT_KEYS.get(kind, set()):
-            notes.append(f"{where}.{key}")
-            continue
-        raise UnsupportedManifestError(f"{where}.{key}: not supported by the local runner")
-
-
 def _parameters(params: list[dict[str, Any]], where: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for param in params:
@@ -254,7 +164,7 @@ def _parameters(params: list[dict[str, Any]], where: str) -> dict[str, str]:
 def _parse_template(raw: dict[str, Any], notes: list[str]) -> Template:
     name = raw["name"]
     where = f"templates[{name}]"
-    _check_keys(raw, "template", where, notes)
+    check_keys(raw, "template", where, notes)
     inputs = {
         p["name"]: (str(p["value"]) if "value" in p else None)
         for p in (raw.get("inputs") or {}).get("parameters", [])
@@ -269,7 +179,7 @@ def _parse_template(raw: dict[str, Any], notes: list[str]) -> Template:
         outputs.append(OutputParameter(param["name"], path))
     container = None
     if "container" in raw:
-        _check_keys(raw["container"], "container", f"{where}.container", notes)
+        check_keys(raw["container"], "container", f"{where}.container", notes)
         container = ContainerSpec(
             command=list(raw["container"].get("command", [])),
             args=[str(a) for a in raw["container"].get("args", [])],
@@ -295,11 +205,7 @@ def _parse_template(raw: dict[str, Any], notes: list[str]) -> Template:
 
 
 def _parse_task(raw: dict[str, Any], where: str) -> DagTask:
-    for key in raw:
-        if key not in EXECUTED_KEYS["task"]:
-            raise UnsupportedManifestError(
-                f"{where}.dag.tasks[{raw.get('name')}].{key}: not supported"
-            )
+    check_keys(raw, "task", f"{where}.dag.tasks[{raw.get('name')}]", [])
     dependencies = list(raw.get("dependencies", []))
     if "depends" in raw:
         for term in str(raw["depends"]).split("&&"):
