@@ -7,17 +7,32 @@ The checks (``validate``, ``schema``) are declared here; the work commands (``re
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from etl.cli import dataset_work_cmd
 from etl.cli.options import ArgOption, CollectionOption, DatasetOption, command_group
 from etl.cli.selection import load_selection
+from etl.dataset.class_check import DEFAULT_IMPORT_TIMEOUT
 
 __all__ = ["app"]
 
 app = command_group("Validate, render and run the work of a dataset.yaml.")
+
+ImportTimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--import-timeout",
+        envvar="ETL_IMPORT_TIMEOUT",
+        show_envvar=True,
+        min=0.1,
+        metavar="SECONDS",
+        help="How long importing the collection classes may take before it is stopped.",
+    ),
+]
 
 
 @app.command()
@@ -26,9 +41,15 @@ def validate(
     dataset: DatasetOption = Path("."),
     collection: CollectionOption = None,
     arg: ArgOption = None,
+    import_timeout: ImportTimeoutOption = DEFAULT_IMPORT_TIMEOUT,
 ) -> None:
-    """Parse, template and check the dataset without touching any remote service."""
+    """Parse, template and check the dataset, and import its collection classes, without
+    touching any remote service."""
+    from etl.dataset.class_check import check_collection_classes
+
     loaded, selected = load_selection(ctx, dataset, collection, arg)
+    for warning in check_collection_classes(loaded, selected, timeout=import_timeout):
+        print(warning, file=sys.stderr)
     print(f"ok: {loaded.config.id} ({len(selected)} collections)")
 
 

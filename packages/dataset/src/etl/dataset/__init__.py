@@ -14,7 +14,13 @@ from etl.core.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
     from etl.dataset.chunking import ChunkManifest, create_chunks, read_manifest
-    from etl.dataset.collection import Collection, PremadeItemCollection, load_collection_class
+    from etl.dataset.class_check import check_collection_classes
+    from etl.dataset.collection import (
+        Collection,
+        CollectionClassError,
+        PremadeItemCollection,
+        load_collection_class,
+    )
     from etl.dataset.config_warnings import ConfigWarning
     from etl.dataset.layout import RunLayout
     from etl.dataset.loader import DATASET_FILE_NAME, LoadedDataset, find_dataset_file, load_dataset
@@ -44,6 +50,7 @@ __all__ = [
     "ChunksConfig",
     "CodeConfig",
     "Collection",
+    "CollectionClassError",
     "CollectionConfig",
     "ConfigWarning",
     "DatasetConfig",
@@ -56,6 +63,7 @@ __all__ = [
     "TaskName",
     "TaskResources",
     "Toleration",
+    "check_collection_classes",
     "create_chunks",
     "dataset_json_schema",
     "find_dataset_file",
@@ -68,7 +76,9 @@ _LAZY = {
     "ChunkManifest": "etl.dataset.chunking",
     "create_chunks": "etl.dataset.chunking",
     "read_manifest": "etl.dataset.chunking",
+    "check_collection_classes": "etl.dataset.class_check",
     "Collection": "etl.dataset.collection",
+    "CollectionClassError": "etl.dataset.collection",
     "PremadeItemCollection": "etl.dataset.collection",
     "load_collection_class": "etl.dataset.collection",
     "ConfigWarning": "etl.dataset.config_warnings",

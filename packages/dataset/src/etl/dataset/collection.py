@@ -22,7 +22,25 @@ if TYPE_CHECKING:
 
     from etl.core.storage import Storage
 
-__all__ = ["Collection", "PremadeItemCollection", "load_collection_class"]
+__all__ = ["Collection", "CollectionClassError", "PremadeItemCollection", "load_collection_class"]
+
+
+class CollectionClassError(ConfigError):
+    """A collection ``class`` cannot be imported or is not a usable :class:`Collection` (field
+    ``class``).
+
+    Attributes:
+        missing_module: The module that is not installed, when that is why the import failed.
+        own_module: ``missing_module`` is the class's own module (or a package holding it), not
+            a module that it imports.
+    """
+
+    def __init__(
+        self, message: str, *, missing_module: str | None = None, own_module: bool = False
+    ) -> None:
+        super().__init__(message, field="class")
+        self.missing_module = missing_module
+        self.own_module = own_module
 
 
 class Collection:
@@ -81,11 +99,11 @@ def load_collection_class(
             they stay on ``sys.path`` so the module's own later imports keep working.
 
     Raises:
-        ConfigError: (field ``class``) the reference is malformed, the module cannot be imported,
-            the class is missing, not a :class:`Collection` subclass, or lacks ``create_item``.
+        CollectionClassError: The reference is malformed, the module cannot be imported, the class
+            is missing, not a :class:`Collection` subclass, or lacks ``create_item``.
     """
     if not re.match(CLASS_PATTERN, reference):
-        raise _error(f"class must be written 'module:ClassName', got {reference!r}")
+        raise CollectionClassError(f"class must be written 'module:ClassName', got {reference!r}")
     module_name, _, qualname = reference.partition(":")
     for entry in reversed([str(Path(p)) for p in search_path]):
         if entry not in sys.path:
@@ -95,25 +113,27 @@ def load_collection_class(
     except ModuleNotFoundError as exc:
         if exc.name is not None and (module_name + ".").startswith(exc.name + "."):
             where = ", ".join(str(p) for p in search_path) or "the image's Python path"
-            raise _error(
-                f"cannot import {reference!r}: no module named {module_name!r} (searched {where})"
+            raise CollectionClassError(
+                f"cannot import {reference!r}: no module named {module_name!r} (searched {where})",
+                missing_module=exc.name,
+                own_module=True,
             ) from None
-        raise _error(f"importing {module_name!r} for {reference!r} failed: {exc}") from None
+        raise CollectionClassError(
+            f"importing {module_name!r} for {reference!r} failed: {exc}", missing_module=exc.name
+        ) from None
     except Exception as exc:
-        raise _error(
+        raise CollectionClassError(
             f"importing {module_name!r} for {reference!r} failed: {type(exc).__name__}: {exc}"
         ) from None
     found: Any = module
     for name in qualname.split("."):
         found = getattr(found, name, None)
         if found is None:
-            raise _error(f"cannot import {reference!r}: module {module_name!r} has no {qualname!r}")
+            raise CollectionClassError(
+                f"cannot import {reference!r}: module {module_name!r} has no {qualname!r}"
+            )
     if not isinstance(found, type) or not issubclass(found, Collection):
-        raise _error(f"{reference!r} is not a subclass of etl.dataset.Collection")
+        raise CollectionClassError(f"{reference!r} is not a subclass of etl.dataset.Collection")
     if found.create_item.__func__ is Collection.create_item.__func__:  # type: ignore[attr-defined]
-        raise _error(f"{reference!r} does not implement create_item")
+        raise CollectionClassError(f"{reference!r} does not implement create_item")
     return found
-
-
-def _error(message: str) -> ConfigError:
-    return ConfigError(message, field="class")

@@ -18,15 +18,12 @@ from pydantic import ValidationError
 from etl.core.errors import ConfigError, SourceLocation, UnknownCollectionError
 from etl.core.located_yaml import FieldPath, LocatedDocument, format_field_path, load_located_yaml
 from etl.core.profiles.model import Profile
-from etl.core.templating import TemplateContext, render_document
+from etl.core.storage.uris import FILE_SCHEME, local_path_of
+from etl.core.templating import TemplateContext, check_document_markers, render_document
 from etl.dataset.config_warnings import ConfigWarning
 from etl.dataset.cross_checks import check_dataset
 from etl.dataset.model import CollectionConfig, DatasetConfig
-from etl.dataset.pctasks_compat import (
-    reject_pctasks_expressions,
-    strip_ignored_keys,
-    warn_pctasks_classes,
-)
+from etl.dataset.pctasks_compat import strip_ignored_keys, warn_pctasks_classes
 from etl.dataset.validation_errors import located_validation_error
 
 __all__ = ["DATASET_FILE_NAME", "LoadedDataset", "find_dataset_file", "load_dataset"]
@@ -78,7 +75,10 @@ class LoadedDataset:
         return selected
 
     def resolve_path(self, value: str) -> Path:
-        """A ``template`` or ``code`` path as a local path: relative ones are under :attr:`folder`."""
+        """A ``template`` or ``code`` path (or ``file://`` URI) as a local path: relative ones are
+        under :attr:`folder`."""
+        if value.startswith(FILE_SCHEME):
+            return local_path_of(value)
         path = Path(value).expanduser()
         return path if path.is_absolute() else (self.folder / path).resolve()
 
@@ -132,15 +132,16 @@ def load_dataset(
         env: The environment ``$<< env.* >>`` reads (default: ``os.environ``).
 
     Raises:
-        ConfigError: The file is missing, not YAML, or invalid; ``TemplateError`` for a bad
-            ``$<< ... >>`` expression. Always located ``PATH:LINE:COL: field.path: message``.
+        ConfigError: The file is missing, not YAML, or invalid; ``TemplateError`` for a malformed
+            template marker (``$< x >>``, ``${{ x }}``) or a bad ``$<< ... >>`` expression.
+            Always located ``PATH:LINE:COL: field.path: message``.
     """
     args = dict(args or {})
     file = find_dataset_file(path)
     doc = load_located_yaml(file)
     if not isinstance(doc.data, dict):
         raise doc.error((), "a dataset file must be a mapping (id, image, collections, ...)")
-    reject_pctasks_expressions(doc)
+    check_document_markers(doc)
     data, warnings = strip_ignored_keys(doc.data, doc)
     stripped = LocatedDocument(path=doc.path, data=data, values=doc.values, keys=doc.keys)
     declared = _declared_args(stripped)

@@ -1,8 +1,10 @@
-"""What PCTasks datasets carry that etl reads differently: ignored keys and old template syntax.
+"""What PCTasks datasets carry that etl reads differently: ignored keys and PCTasks' classes.
 
 PCTasks silently ignores unknown keys; etl rejects them, except for the few keys real PCTasks
 datasets carry that have no meaning here. Those are removed before validation and reported as
-:class:`ConfigWarning` s, so that nothing in a dataset file is ever ignored silently.
+:class:`ConfigWarning` s, so that nothing in a dataset file is ever ignored silently. PCTasks'
+``${{ ... }}`` expressions are refused by the template marker check
+(:func:`etl.core.templating.check_document_markers`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from etl.dataset.config_warnings import ConfigWarning
 
 __all__ = [
     "IGNORED_KEYS",
-    "reject_pctasks_expressions",
     "strip_ignored_keys",
     "warn_pctasks_classes",
 ]
@@ -96,16 +97,6 @@ def warn_pctasks_classes(data: Any, doc: LocatedDocument) -> list[ConfigWarning]
     return warnings
 
 
-def reject_pctasks_expressions(doc: LocatedDocument) -> None:
-    """Raise a located :class:`ConfigError` at the first PCTasks ``${{ ... }}`` expression."""
-    for path, value in _strings(doc.data, ()):
-        if "${{" in value:
-            raise doc.error(
-                path,
-                "PCTasks template syntax '${{ ... }}': etl writes expressions as '$<< ... >>'",
-            )
-
-
 def _find(data: Any, pattern: KeyPattern, at: FieldPath) -> Iterator[FieldPath]:
     if not pattern:
         yield at
@@ -124,17 +115,6 @@ def _get(data: Any, path: FieldPath) -> Any:
     for part in path:
         data = data[part]
     return data
-
-
-def _strings(data: Any, at: FieldPath) -> Iterator[tuple[FieldPath, str]]:
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from _strings(value, (*at, key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from _strings(value, (*at, index))
-    elif isinstance(data, str):
-        yield at, data
 
 
 def _warning(

@@ -6,7 +6,7 @@ or structure. Mapping keys and non-string scalars are left as they are.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
@@ -16,15 +16,15 @@ from etl.core.errors import TemplateError
 from etl.core.located_yaml import FieldPath, LocatedDocument, format_field_path
 from etl.core.profiles.model import Profile, is_secret_field
 from etl.core.templating.expressions import (
+    NAMESPACES,
     Expression,
     ExpressionError,
+    check_markers,
     split_template,
 )
 from etl.core.templating.secret_refs import secret_ref
 
-__all__ = ["TemplateContext", "render_document", "render_string"]
-
-NAMESPACES = ("args", "secrets", "env", "profile", "local")
+__all__ = ["TemplateContext", "check_document_markers", "render_document", "render_string"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,21 @@ def render_document(doc: LocatedDocument, context: TemplateContext) -> Any:
     return _render_node(doc.data, (), doc, context)
 
 
+def check_document_markers(doc: LocatedDocument) -> None:
+    """Check the template markers of every string value of ``doc``, before anything is rendered
+    (:func:`~etl.core.templating.expressions.check_markers`: ``$<`` typos, an unclosed ``$<<``, a
+    stray ``>>``, PCTasks' ``${{ ... }}``). Mapping keys are never templated, so never checked.
+
+    Raises:
+        TemplateError: ``PATH:LINE:COL: field.path: message`` for the first malformed marker.
+    """
+    for at, text in _strings(doc.data, ()):
+        try:
+            check_markers(text)
+        except ExpressionError as exc:
+            raise _located(exc, at, doc) from None
+
+
 def render_string(text: str, context: TemplateContext) -> Any:
     """Substitute the expressions in one string.
 
@@ -82,10 +97,23 @@ def _render_node(value: Any, at: FieldPath, doc: LocatedDocument, context: Templ
         try:
             return render_string(value, context)
         except ExpressionError as exc:
-            raise TemplateError(
-                str(exc), location=doc.locate(at), field=format_field_path(at) or None
-            ) from None
+            raise _located(exc, at, doc) from None
     return value
+
+
+def _strings(value: Any, at: FieldPath) -> Iterator[tuple[FieldPath, str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*at, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*at, index))
+    elif isinstance(value, str):
+        yield at, value
+
+
+def _located(exc: ExpressionError, at: FieldPath, doc: LocatedDocument) -> TemplateError:
+    return TemplateError(str(exc), location=doc.locate(at), field=format_field_path(at) or None)
 
 
 def _as_text(value: Any) -> str:
