@@ -16,6 +16,13 @@ exit code in one place (``etl.cli``), so library code only ever raises::
         ├── RemoteError           a remote service (Argo Server, PgSTAC) refused or is unreachable
         ├── WorkflowFailedError   a workflow ended Failed or Error
         └── TaskError             a task inside a workflow failed
+
+Every error is *permanent* (trying again cannot help: not found, forbidden, authentication, invalid
+input) unless it says it is *transient* (:attr:`EtlError.transient`: a timeout, a dropped
+connection, HTTP 5xx, throttling; raise e.g. ``StorageError(..., transient=True)``). Only transient
+errors are retried: inside the pod ``etl-task`` exits :data:`~etl.core.pod_contract.EXIT_TRANSIENT`,
+which the workflow's ``retryStrategy`` retries, and any other error exits
+:data:`~etl.core.pod_contract.EXIT_PERMANENT`, which it does not (docs/errors.md has the table).
 """
 
 from __future__ import annotations
@@ -59,9 +66,19 @@ class SourceLocation:
 
 
 class EtlError(Exception):
-    """Base class of every error etl reports to a user."""
+    """Base class of every error etl reports to a user.
+
+    ``transient=True`` marks an error that trying again later may cure; a class can also set
+    :attr:`transient` for all its instances.
+    """
 
     exit_code: int = 1
+    transient: bool = False
+
+    def __init__(self, *args: object, transient: bool | None = None) -> None:
+        super().__init__(*args)
+        if transient is not None:
+            self.transient = transient
 
 
 class InputError(EtlError):

@@ -21,6 +21,8 @@ __all__ = [
     "CREATE_CHUNKS",
     "DATASET_FILE",
     "ETL_TASK",
+    "EXIT_PERMANENT",
+    "EXIT_TRANSIENT",
     "INGEST_COLLECTION",
     "INGEST_ITEMS",
     "LAST_SUCCESS",
@@ -41,6 +43,13 @@ __all__ = [
 
 ETL_TASK: Final = "etl-task"
 """The pod's entry point: the console script of ``etl.task.main``."""
+
+EXIT_TRANSIENT: Final = 1
+"""``etl-task``'s exit code for a failure that trying again may cure: the workflow retries it."""
+
+EXIT_PERMANENT: Final = 2
+"""``etl-task``'s exit code for a failure no retry can cure (bad input, not found, forbidden):
+the workflow's ``retryStrategy`` does not retry it, so the run fails at once."""
 
 
 class Flag:

@@ -7,7 +7,9 @@
     RemoteError
     ├── CollectionNotFoundError   items were loaded into a collection PgSTAC does not have
     ├── ItemIdConflictError       method ``insert`` met ids that already exist
-    └── LoadSlotTimeoutError      no load slot of a collection became free in time
+    └── LoadSlotTimeoutError      no load slot of a collection became free in time (transient)
+
+:func:`is_transient_database_error` says which database errors a retry may cure.
 """
 
 from __future__ import annotations
@@ -21,7 +23,21 @@ __all__ = [
     "ItemError",
     "ItemIdConflictError",
     "LoadSlotTimeoutError",
+    "is_transient_database_error",
 ]
+
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57P")
+"""Connection exceptions, insufficient resources, operator intervention (shutdown, restart)."""
+_TRANSIENT_SQLSTATES = ("40001", "40P01")
+"""Serialization failure, deadlock: the transaction may succeed when run again."""
+_CONNECT_REFUSALS = (
+    "password authentication failed",
+    "does not exist",
+    "no pg_hba.conf entry",
+    "no password supplied",
+    "permission denied",
+)
+"""What the server says when it refuses a connection for good (the database, role or login)."""
 
 _SHOWN_IDS = 10
 
@@ -66,6 +82,8 @@ class ItemIdConflictError(RemoteError):
 class LoadSlotTimeoutError(RemoteError):
     """Every load slot of a collection stayed busy for longer than the allowed wait."""
 
+    transient = True
+
     def __init__(self, scope: str, slots: int, waited: float) -> None:
         self.scope = scope
         self.slots = slots
@@ -74,3 +92,19 @@ class LoadSlotTimeoutError(RemoteError):
             f"no PgSTAC load slot for {scope!r} became free within {waited:.0f}s "
             f"({slots} slot(s), all held by other loaders)"
         )
+
+
+def is_transient_database_error(exc: Exception) -> bool:
+    """Whether trying again may cure ``exc``, a psycopg error.
+
+    A connection that could not be made or was dropped is transient, unless the server answered
+    and refused it (libpq gives no SQLSTATE then, only the server's message): a wrong password, an
+    unknown role or database. Errors with a SQLSTATE are transient by class (connection,
+    resources, shutdown; serialization failures and deadlocks).
+    """
+    sqlstate = getattr(exc, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate.startswith(_TRANSIENT_SQLSTATE_CLASSES) or sqlstate in _TRANSIENT_SQLSTATES
+    if type(exc).__name__ != "OperationalError":
+        return False
+    return not any(refusal in str(exc) for refusal in _CONNECT_REFUSALS)

@@ -18,7 +18,7 @@ import psycopg
 
 from etl.core.errors import EtlError, RemoteError
 from etl.core.pod_contract import LoadMethod
-from etl.pgstac.errors import ItemError, ItemIdConflictError
+from etl.pgstac.errors import ItemError, ItemIdConflictError, is_transient_database_error
 from etl.pgstac.items import Batch, iter_batches
 from etl.pgstac.policy import LoadConcurrency, RetryPolicy
 from etl.pgstac.session import LoadSession, _first_line
@@ -165,11 +165,13 @@ class _BatchLoader:
                 ) from exc
 
     def _wait_or_fail(self, attempt: int, exc: psycopg.OperationalError, doing: str) -> None:
-        """Sleep before the next attempt, or raise once the attempts are spent."""
-        if attempt >= self.retry.attempts:
+        """Sleep before the next attempt; raise at once for a permanent fault, or once spent."""
+        transient = is_transient_database_error(exc)
+        if not transient or attempt >= self.retry.attempts:
             raise RemoteError(
                 f"{doing} for collection {self.collection_id!r} failed after {attempt} "
-                f"attempt(s): {_first_line(exc)}"
+                f"attempt(s): {_first_line(exc)}",
+                transient=transient,
             ) from exc
         delay = self.retry.delay(attempt)
         logger.warning("%s failed (%s); retrying in %.1fs", doing, _first_line(exc), delay)

@@ -16,7 +16,7 @@ from pypgstac.load import Loader, Methods
 
 from etl.core.errors import RemoteError
 from etl.core.pod_contract import LoadMethod
-from etl.pgstac.errors import CollectionNotFoundError
+from etl.pgstac.errors import CollectionNotFoundError, is_transient_database_error
 from etl.pgstac.items import Batch
 from etl.pgstac.policy import LoadConcurrency
 from etl.pgstac.slots import acquire_load_slot, release_load_slot
@@ -35,7 +35,10 @@ def connect_pgstac(dsn: str) -> Connection:
     try:
         return _connect(dsn)
     except psycopg.OperationalError as exc:
-        raise RemoteError(f"cannot connect to PgSTAC: {_first_line(exc)}") from exc
+        raise RemoteError(
+            f"cannot connect to PgSTAC: {_first_line(exc)}",
+            transient=is_transient_database_error(exc),
+        ) from exc
 
 
 def _connect(dsn: str) -> Connection:

@@ -11,6 +11,7 @@ import psycopg
 
 from etl.core.errors import InputError, RemoteError
 from etl.core.pod_contract import LoadMethod
+from etl.pgstac.errors import is_transient_database_error
 from etl.pgstac.items import DEFAULT_BATCH_SIZE, read_ndjson
 from etl.pgstac.load import BatchReport, LoadResult, load_items
 from etl.pgstac.policy import LoadConcurrency, RetryPolicy
@@ -194,4 +195,6 @@ class PgstacWriter:
         try:
             return action(self._conn)
         except psycopg.Error as exc:
-            raise RemoteError(f"{doing} failed: {_first_line(exc)}") from exc
+            raise RemoteError(
+                f"{doing} failed: {_first_line(exc)}", transient=is_transient_database_error(exc)
+            ) from exc

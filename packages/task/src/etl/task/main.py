@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Protocol, cast
 
 from etl.core.errors import EtlError
-from etl.core.pod_contract import ETL_TASK
+from etl.core.pod_contract import ETL_TASK, EXIT_PERMANENT, EXIT_TRANSIENT
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main", "warm_up"]
 
@@ -51,7 +51,9 @@ e.g.
 
   etl-task create-chunks --dataset ./dataset.yaml --collection my-coll --run-id debug-1 --limit 10
 
-Exit codes: 0 success, 1 the task failed, 2 invalid arguments or dataset."""
+Exit codes: 0 success, 1 the task failed and may succeed if retried (a timeout, a dropped
+connection, a busy service), 2 the task failed and no retry can help (invalid arguments or dataset,
+not found, forbidden, authentication): the workflow retries only exit code 1."""
 
 
 class _Subcommand(Protocol):
@@ -139,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose:
             traceback.print_exc()
         print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return EXIT_TRANSIENT if exc.transient else EXIT_PERMANENT
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 1

@@ -27,21 +27,26 @@ from hera.workflows.models import (
     ValueFrom,
 )
 
-from etl.core.pod_contract import OUTPUTS_DIR, PGSTAC_SEMAPHORE_CONFIGMAP, PGSTAC_SEMAPHORE_KEY
+from etl.core.pod_contract import (
+    EXIT_PERMANENT,
+    OUTPUTS_DIR,
+    PGSTAC_SEMAPHORE_CONFIGMAP,
+    PGSTAC_SEMAPHORE_KEY,
+)
 from etl.dataset.model import TaskConfig
 
 __all__ = [
     "BACKOFF",
     "DEFAULT_RETRIES",
-    "NO_RETRY_ON_INVALID_INPUT",
+    "NO_RETRY_ON_PERMANENT",
     "ContainerTemplates",
 ]
 
 DEFAULT_RETRIES = 3
 BACKOFF = {"duration": "15s", "factor": "2", "max_duration": "10m"}
 """Exponential backoff between retries: 15 s, 30 s, 60 s, ... never past 10 minutes in all."""
-NO_RETRY_ON_INVALID_INPUT = "asInt(lastRetry.exitCode) != 2"
-"""``etl-task`` exits 2 for invalid input (a bad dataset, a malformed file): retrying cannot help."""
+NO_RETRY_ON_PERMANENT = f"asInt(lastRetry.exitCode) != {EXIT_PERMANENT}"
+"""``etl-task`` exits ``EXIT_PERMANENT`` when no retry can help (bad input, not found, forbidden)."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ class ContainerTemplates:
             limit=str(limit),
             retry_policy="Always",
             backoff=Backoff(**BACKOFF),
-            expression=NO_RETRY_ON_INVALID_INPUT,
+            expression=NO_RETRY_ON_PERMANENT,
         )
 
     def template(

@@ -95,9 +95,13 @@ def argo_errors(server: str, *, namespace: str, name: str | None = None) -> Iter
             f"TLS failed talking to the Argo Server at {server}: {_first_line(exc)}"
         ) from None
     except requests.ConnectionError as exc:
-        raise RemoteError(f"cannot reach the Argo Server at {server}: {_reason(exc)}") from None
+        raise RemoteError(
+            f"cannot reach the Argo Server at {server}: {_reason(exc)}", transient=True
+        ) from None
     except requests.Timeout:
-        raise RemoteError(f"the Argo Server at {server} did not answer in time") from None
+        raise RemoteError(
+            f"the Argo Server at {server} did not answer in time", transient=True
+        ) from None
     except requests.RequestException as exc:
         message = f"request to the Argo Server at {server} failed: {_first_line(exc)}"
         raise RemoteError(message) from None
@@ -113,7 +117,10 @@ def _error_for_status(
             name, f"namespace {namespace!r} on the Argo Server at {server}"
         )
     what = "failed" if exc.status >= 500 else "rejected the request"
-    return RemoteError(f"the Argo Server at {server} {what} ({exc.status}): {exc.message}")
+    return RemoteError(
+        f"the Argo Server at {server} {what} ({exc.status}): {exc.message}",
+        transient=exc.status >= 500 or exc.status == 429,
+    )
 
 
 def _reason(exc: requests.ConnectionError) -> str:

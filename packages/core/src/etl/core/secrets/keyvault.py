@@ -118,9 +118,14 @@ class KeyVaultSecrets:
                 " to get secrets (role 'Key Vault Secrets User')"
             )
         if isinstance(exc, HttpResponseError) and status is not None:
-            return SecretError(f"cannot read {where}: HTTP {status} {exc.reason or ''}".rstrip())
+            return SecretError(
+                f"cannot read {where}: HTTP {status} {exc.reason or ''}".rstrip(),
+                transient=status in (408, 429) or status >= 500,
+            )
         if isinstance(exc, ServiceRequestError | ServiceResponseError):
-            return SecretError(f"cannot reach Key Vault {self.vault_url} for secret {name!r}")
+            return SecretError(
+                f"cannot reach Key Vault {self.vault_url} for secret {name!r}", transient=True
+            )
         return SecretError(f"cannot read {where}: {_first_line(exc)}")
 
 

@@ -143,13 +143,20 @@ class BlobStorage(Storage):
                 f"authentication failed for {uri} using {self._credentials.source}: {detail}"
             )
         what = "listing" if listing else "request"
-        if isinstance(exc, HttpResponseError) and status is not None and status >= 500:
+        if isinstance(exc, HttpResponseError) and status is not None and status in _BUSY:
             return StorageError(
-                f"storage service busy or failing for {uri}: {detail}, still failing after retries"
+                f"storage service busy or failing for {uri}: {detail}, still failing after retries",
+                transient=True,
             )
         if isinstance(exc, ServiceRequestError | ServiceResponseError):
-            return StorageError(f"cannot reach storage for {uri} after retries: {_first_line(exc)}")
+            return StorageError(
+                f"cannot reach storage for {uri} after retries: {_first_line(exc)}", transient=True
+            )
         return StorageError(f"storage {what} failed for {uri}: {detail}")
+
+
+_BUSY = frozenset({408, 429, 500, 502, 503, 504})
+"""HTTP statuses a retry may cure: timeout, throttling, server errors."""
 
 
 def _error_code(exc: AzureError) -> str:
