@@ -167,7 +167,7 @@ def test_profile_files_are_private_when_they_hold_credentials(
 def test_profile_input_errors_exit_2(config_dir: Path, secret_profile: str) -> None:
     cases = {
         ("profile", "create", "x", "--set", "argo.namespce=a"): "did you mean 'argo.namespace'",
-        ("profile", "create", "x", "--runner", "k8s"): "--set runner='k8s'",
+        ("profile", "create", "x", "--runner", "k8s"): "'k8s' is not one of 'local', 'argo'",
         ("profile", "create", "x", "--argo-server", "argo:2746"): "is not a URL",
         ("profile", "create", "prod"): "profile 'prod' exists",
         ("-p", "prdo", "profile", "show"): "unknown profile 'prdo' (did you mean 'prod'?)",

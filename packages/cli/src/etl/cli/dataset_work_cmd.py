@@ -24,6 +24,7 @@ from etl.cli.options import (
     SubmitOption,
     WaitOption,
     WorkOutput,
+    choices_metavar,
     command_group,
 )
 from etl.cli.output import ManifestOutput, print_manifest
@@ -39,10 +40,22 @@ app = command_group("The work commands of a dataset.yaml.")
 
 CommandOption = Annotated[
     WorkflowCommand,
-    typer.Option("--command", help="Which workflow to render.", show_default=True),
+    typer.Option(
+        "--command",
+        help="Which workflow to render.",
+        metavar=choices_metavar(WorkflowCommand),
+        show_default=True,
+    ),
 ]
 RenderOutput = Annotated[
-    ManifestOutput, typer.Option("--output", "-o", help="Manifest format.", show_default=True)
+    ManifestOutput,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Manifest format.",
+        metavar=choices_metavar(ManifestOutput),
+        show_default=True,
+    ),
 ]
 WorkSinceOption = Annotated[
     str | None,

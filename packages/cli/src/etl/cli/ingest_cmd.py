@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from etl.cli.follow import submit_and_report
-from etl.cli.options import SubmitOption, WaitOption, WorkOutput, command_group
+from etl.cli.options import (
+    SubmitOption,
+    WaitOption,
+    WorkOutput,
+    choices_metavar,
+    command_group,
+)
 from etl.cli.output import ManifestOutput, print_manifest
 from etl.cli.state import active_profile, active_runner
 from etl.core.pod_contract import LoadMethod
@@ -107,6 +113,7 @@ def items(
         typer.Option(
             "--method",
             help="Items whose id exists: upsert replaces them, insert fails, ignore keeps them.",
+            metavar=choices_metavar(LoadMethod),
         ),
     ] = LoadMethod.UPSERT,
     retries: RetriesOption = None,

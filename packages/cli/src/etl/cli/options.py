@@ -10,6 +10,7 @@ Use them as parameter annotations::
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +28,7 @@ __all__ = [
     "SubmitOption",
     "WaitOption",
     "WorkOutput",
+    "choices_metavar",
     "command_group",
     "parse_key_values",
     "parse_since",
@@ -37,6 +39,11 @@ def command_group(help_text: str) -> typer.Typer:
     """A new ``etl`` command group with ``help_text`` on its ``--help`` page; plain help output
     (fast, no rich). ``etl --help`` shows the one-liner registered in ``etl.cli.main``."""
     return typer.Typer(help=help_text, rich_markup_mode=None, add_completion=False)
+
+
+def choices_metavar(choices: type[StrEnum]) -> str:
+    """The metavar of an option taking one of ``choices``: its values, ``json|yaml|table``."""
+    return "|".join(choice.value for choice in choices)
 
 
 def parse_since(value: str) -> datetime:
@@ -109,7 +116,12 @@ SinceOption = Annotated[
 ]
 OutputOption = Annotated[
     OutputFormat,
-    typer.Option("--output", "-o", help="Result format; json is stable for scripts."),
+    typer.Option(
+        "--output",
+        "-o",
+        help="Result format; json is stable for scripts.",
+        metavar=choices_metavar(OutputFormat),
+    ),
 ]
 SubmitOption = Annotated[
     bool,
@@ -127,6 +139,7 @@ WorkOutput = Annotated[
         "-o",
         help="Without --submit: the manifest's format (default yaml). With --submit: print "
         '{"name", "namespace", "runner", "status", "url"} instead of the name.',
+        metavar=choices_metavar(ManifestOutput),
         show_default=False,
     ),
 ]

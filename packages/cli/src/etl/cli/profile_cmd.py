@@ -7,15 +7,18 @@ from typing import Annotated, Any
 
 import typer
 
-from etl.cli.options import OutputOption, command_group
+from etl.cli.options import OutputOption, choices_metavar, command_group
 from etl.cli.output import OutputFormat, print_result
 from etl.cli.state import cli_state
+from etl.core.runners import RunnerKind
 
 __all__ = ["app"]
 
 app = command_group("Create, select and inspect profiles: where and how etl runs.")
 
-NameArgument = Annotated[str, typer.Argument(help="The profile's name.", show_default=False)]
+NameArgument = Annotated[
+    str, typer.Argument(help="The profile's name.", metavar="NAME", show_default=False)
+]
 
 
 @app.command()
@@ -23,16 +26,26 @@ def create(
     name: NameArgument,
     *,
     runner: Annotated[
-        str | None, typer.Option(help="Where workflows run: local or argo.", show_default=False)
+        RunnerKind | None,
+        typer.Option(
+            help="Where workflows run: on this machine or on an Argo Server.",
+            metavar=choices_metavar(RunnerKind),
+            show_default=False,
+        ),
     ] = None,
     argo_server: Annotated[
         str | None,
         typer.Option(
-            help="Argo Server URL, e.g. https://argo.example.com:2746.", show_default=False
+            help="Argo Server URL, e.g. https://argo.example.com:2746.",
+            metavar="URL",
+            show_default=False,
         ),
     ] = None,
     namespace: Annotated[
-        str | None, typer.Option(help="Namespace workflows are submitted to.", show_default=False)
+        str | None,
+        typer.Option(
+            help="Namespace workflows are submitted to.", metavar="NS", show_default=False
+        ),
     ] = None,
     settings: Annotated[
         list[str] | None,
@@ -99,7 +112,8 @@ def list_profiles(ctx: typer.Context, output: OutputOption = OutputFormat.TABLE)
 def show(
     ctx: typer.Context,
     name: Annotated[
-        str | None, typer.Argument(help="Default: the active profile.", show_default=False)
+        str | None,
+        typer.Argument(help="Default: the active profile.", metavar="NAME", show_default=False),
     ] = None,
     output: OutputOption = OutputFormat.YAML,
 ) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from etl.cli.follow import report_submission, wait_and_report
-from etl.cli.options import LimitOption, command_group
+from etl.cli.options import choices_metavar, command_group
 from etl.cli.output import OutputFormat, print_result
 from etl.cli.state import active_runner
 
@@ -28,7 +28,16 @@ app = command_group("Submit workflows and follow them on the active profile's ru
 NameArgument = Annotated[str, typer.Argument(help="The workflow's name.", metavar="NAME")]
 OptionalOutput = Annotated[
     OutputFormat | None,
-    typer.Option("--output", "-o", help="Result format; json is stable for scripts."),
+    typer.Option(
+        "--output",
+        "-o",
+        help="Result format; json is stable for scripts.",
+        metavar=choices_metavar(OutputFormat),
+    ),
+]
+ListLimitOption = Annotated[
+    int | None,
+    typer.Option("--limit", min=1, help="At most N workflows, the newest.", metavar="N"),
 ]
 
 
@@ -83,7 +92,7 @@ def get(ctx: typer.Context, name: NameArgument, output: OptionalOutput = None) -
 
 
 @app.command("list")
-def list_(ctx: typer.Context, limit: LimitOption = None, output: OptionalOutput = None) -> None:
+def list_(ctx: typer.Context, limit: ListLimitOption = None, output: OptionalOutput = None) -> None:
     """List workflows, newest first."""
     statuses = active_runner(ctx).list(limit=limit)
     if output is None or output is OutputFormat.TABLE:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from etl.core.generated_docs import splice_between, update_generated_file
 from etl.dataset.model import dataset_json_schema
 
 __all__ = [
@@ -43,11 +44,7 @@ def splice_reference(document: str) -> str:
     Raises:
         ValueError: The markers are missing.
     """
-    head, begin, rest = document.partition(REFERENCE_BEGIN)
-    _, end, tail = rest.partition(REFERENCE_END)
-    if not begin or not end:
-        raise ValueError(f"the reference markers {REFERENCE_BEGIN!r} ... are missing")
-    return f"{head}{REFERENCE_BEGIN}\n\n{render_reference_markdown()}\n{REFERENCE_END}{tail}"
+    return splice_between(document, REFERENCE_BEGIN, REFERENCE_END, render_reference_markdown())
 
 
 def update_reference_docs(path: Path, *, check: bool = False) -> bool:
@@ -56,11 +53,7 @@ def update_reference_docs(path: Path, *, check: bool = False) -> bool:
     Returns:
         Whether the file was already current.
     """
-    current = path.read_text(encoding="utf-8")
-    wanted = splice_reference(current)
-    if not check and wanted != current:
-        path.write_text(wanted, encoding="utf-8")
-    return wanted == current
+    return update_generated_file(path, splice_reference, check=check)
 
 
 def _collect(name: str, where: str, definitions: dict[str, Any], found: dict[str, str]) -> None:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from etl.core.runners.status import RunnerKind
+
 __all__ = [
     "AZURITE_ACCOUNT",
     "AZURITE_BLOB_ENDPOINT",
@@ -60,13 +62,6 @@ def is_secret_field(dotted_path: str) -> bool:
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class RunnerKind(StrEnum):
-    """Where workflows run: on this machine, or on an Argo Server."""
-
-    LOCAL = "local"
-    ARGO = "argo"
 
 
 class SecretsBackend(StrEnum):

@@ -12,6 +12,7 @@ from etl.core.runners.interface import WorkflowRunner
 from etl.core.runners.status import (
     LogLine,
     NodeFailure,
+    RunnerKind,
     SubmittedWorkflow,
     WorkflowNotFoundError,
     WorkflowPhase,
@@ -21,6 +22,7 @@ from etl.core.runners.status import (
 __all__ = [
     "LogLine",
     "NodeFailure",
+    "RunnerKind",
     "SubmittedWorkflow",
     "WorkflowNotFoundError",
     "WorkflowPhase",

@@ -1,4 +1,5 @@
-"""What every runner reports: phases, statuses, submitted workflows, log lines, a missing workflow."""
+"""What every runner reports: phases, statuses, submitted workflows, log lines, a missing workflow;
+and the kinds of runner a profile chooses from."""
 
 from __future__ import annotations
 
@@ -11,11 +12,19 @@ from etl.core.errors import RunError
 __all__ = [
     "LogLine",
     "NodeFailure",
+    "RunnerKind",
     "SubmittedWorkflow",
     "WorkflowNotFoundError",
     "WorkflowPhase",
     "WorkflowStatus",
 ]
+
+
+class RunnerKind(StrEnum):
+    """Where workflows run: on this machine, or on an Argo Server (a profile's ``runner``)."""
+
+    LOCAL = "local"
+    ARGO = "argo"
 
 
 class WorkflowPhase(StrEnum):
