@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Protocol, cast
 
 from etl.core.errors import EtlError
+from etl.core.log_setup import configure_logging
 from etl.core.pod_contract import ETL_TASK, EXIT_PERMANENT, EXIT_TRANSIENT
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main", "warm_up"]
@@ -134,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     subcommand = cast(_Subcommand, args.subcommand)
+    configure_logging(verbose=args.verbose)
     try:
         resolve_environment()
         return subcommand.run(args)

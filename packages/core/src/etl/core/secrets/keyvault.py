@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from etl.core.azure_identity import default_credential
 from etl.core.errors import SecretError
 
 if TYPE_CHECKING:
@@ -90,9 +91,7 @@ class KeyVaultSecrets:
 
             credential = self._credential
             if credential is None:
-                from azure.identity import DefaultAzureCredential
-
-                credential = DefaultAzureCredential()
+                credential = default_credential()
             options = {"transport": self._transport} if self._transport is not None else {}
             self._client = SecretClient(self.vault_url, credential, **options)
         return self._client
