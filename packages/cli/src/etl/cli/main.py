@@ -1,4 +1,5 @@
-"""``etl``: the command line. Builds the app from one typer group per module and runs it.
+"""``etl``: the command line. Builds the app from one typer group per module and runs it;
+``etl completion SHELL`` (and typer's ``--install-completion``) give shell completion.
 
 Start-up stays fast: command groups are imported only when used (:mod:`etl.cli.root_group`), and
 command modules import heavy libraries only inside the commands. Errors become exit codes in one
@@ -10,7 +11,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from typer._completion_shared import Shells, get_completion_script
 
+from etl.cli.help_format import EtlTyper
+from etl.cli.options import choices_metavar
 from etl.cli.root_group import EtlGroup, LazyGroup
 from etl.cli.state import CliState
 
@@ -26,12 +30,11 @@ EtlGroup.lazy_groups = {
     ),
 }
 
-app = typer.Typer(
+app = EtlTyper(
     name="etl",
     cls=EtlGroup,
     help="Config-driven ETL of STAC items into PgSTAC, on this machine or on Argo Workflows.",
     rich_markup_mode=None,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 
@@ -70,6 +73,25 @@ def _root(
     ctx.obj = CliState(profile_name=profile, verbose=verbose)
     if isinstance(ctx.command, EtlGroup):
         ctx.command.verbose = verbose
+
+
+@app.command()
+def completion(
+    ctx: typer.Context,
+    shell: Annotated[
+        Shells,
+        typer.Argument(help=f"One of {choices_metavar(Shells)}.", metavar="SHELL"),
+    ],
+) -> None:
+    """Print the completion script for SHELL.
+
+    It completes etl's commands, options and option values. Load it from the shell's start-up
+    file, e.g. `eval "$(etl completion bash)"` in ~/.bashrc, or let `etl --install-completion`
+    do that for the current shell.
+    """
+    prog = ctx.find_root().info_name or "etl"
+    complete_var = f"_{prog.upper()}_COMPLETE"
+    print(get_completion_script(prog_name=prog, complete_var=complete_var, shell=shell.value))
 
 
 def main() -> None:

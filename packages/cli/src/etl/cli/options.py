@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from etl.cli.help_format import EtlTyper
 from etl.cli.output import ManifestOutput, OutputFormat
 
 __all__ = [
@@ -37,8 +38,9 @@ __all__ = [
 
 def command_group(help_text: str) -> typer.Typer:
     """A new ``etl`` command group with ``help_text`` on its ``--help`` page; plain help output
-    (fast, no rich). ``etl --help`` shows the one-liner registered in ``etl.cli.main``."""
-    return typer.Typer(help=help_text, rich_markup_mode=None, add_completion=False)
+    (fast, no rich), arguments shown as ``NAME`` (:class:`etl.cli.help_format.EtlCommand`).
+    ``etl --help`` shows the one-liner registered in ``etl.cli.main``; completion is the root's."""
+    return EtlTyper(help=help_text, rich_markup_mode=None, add_completion=False)
 
 
 def choices_metavar(choices: type[StrEnum]) -> str:

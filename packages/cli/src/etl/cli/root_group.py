@@ -29,8 +29,8 @@ class LazyGroup:
 
     Args:
         module: The module whose ``app`` (a ``typer.Typer``) holds the group's commands.
-        help_text: The group's one-line help, shown by ``etl --help`` (and by ``etl NAME --help``
-            when the ``app`` has no help of its own).
+        help_text: The group's one-line help, shown by ``etl --help`` and shell completion (and
+            by ``etl NAME --help`` when the ``app`` has no help of its own).
     """
 
     def __init__(self, module: str, help_text: str) -> None:
@@ -43,6 +43,7 @@ class LazyGroup:
         group = typer.main.get_group(app)
         group.name = name
         group.help = group.help or self.help_text
+        group.short_help = self.help_text
         return group
 
 
@@ -58,9 +59,9 @@ class EtlGroup(TyperGroup):
     verbose = False
 
     def list_commands(self, ctx: Any) -> list[str]:
-        """Every command and group name, loaded or not."""
+        """Every command and group name, loaded or not: the registered groups first."""
         loaded = super().list_commands(ctx)
-        return [*loaded, *(name for name in self.lazy_groups if name not in loaded)]
+        return [*self.lazy_groups, *(name for name in loaded if name not in self.lazy_groups)]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         """The command or group ``cmd_name``, importing a registered group on first use."""

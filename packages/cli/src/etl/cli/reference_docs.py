@@ -1,0 +1,78 @@
+"""The command reference of ``docs/cli.md``, generated from the ``etl`` command tree.
+
+``scripts/gen_cli_docs`` writes it between two markers: every command and group, with its usage
+line, help and the rows its ``--help`` lists (metavars, choices, defaults); a test checks that
+the committed text is current.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from etl.cli.help_format import help_records, walk_commands
+from etl.core.generated_docs import splice_between, update_generated_file
+
+__all__ = [
+    "REFERENCE_BEGIN",
+    "REFERENCE_END",
+    "command_tree",
+    "render_reference_markdown",
+    "splice_reference",
+    "update_reference_docs",
+]
+
+REFERENCE_BEGIN = "<!-- BEGIN GENERATED COMMAND REFERENCE (scripts/gen_cli_docs) -->"
+REFERENCE_END = "<!-- END GENERATED COMMAND REFERENCE -->"
+
+
+def command_tree() -> list[tuple[Any, Any]]:
+    """``(command, ctx)`` for ``etl`` and every command and group below it, depth first."""
+    from etl.cli.main import app
+
+    root = typer.main.get_command(app)
+    return list(walk_commands(root, typer.Context(root, info_name="etl")))
+
+
+def render_reference_markdown() -> str:
+    """One section per command: heading, usage, help, and a table of its arguments and options."""
+    return "\n".join(_section(command, ctx) for command, ctx in command_tree())
+
+
+def splice_reference(document: str) -> str:
+    """``document`` with the text between the reference markers replaced by the current reference.
+
+    Raises:
+        ValueError: The markers are missing.
+    """
+    return splice_between(document, REFERENCE_BEGIN, REFERENCE_END, render_reference_markdown())
+
+
+def update_reference_docs(path: Path, *, check: bool = False) -> bool:
+    """Rewrite the reference in the Markdown file ``path``; with ``check``, only compare.
+
+    Returns:
+        Whether the file was already current.
+    """
+    return update_generated_file(path, splice_reference, check=check)
+
+
+def _section(command: Any, ctx: Any) -> str:
+    usage = " ".join([ctx.command_path, *command.collect_usage_pieces(ctx)])
+    level = "####" if ctx.command_path.count(" ") > 1 else "###"
+    lines = [f"{level} `{ctx.command_path}`", "", "```text", usage, "```", ""]
+    if command.help:
+        lines += [command.help.strip(), ""]
+    arguments, options = help_records(command, ctx)
+    rows = [*arguments, *((name, text) for name, text in options if name != "--help")]
+    if rows:
+        lines += ["| argument / option | meaning |", "| --- | --- |"]
+        lines += [f"| `{_cell(name)}` | {_cell(text)} |" for name, text in rows]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
