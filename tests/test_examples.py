@@ -4,9 +4,11 @@ and the sample dataset runs end to end on the local profile into PgSTAC, idempot
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -165,11 +167,27 @@ def test_generator_writes_to_azurite_and_items_read_back(azurite_container: str)
     storage = open_storage(target, profile=profile)
     paths = [info.path for info in storage.list_objects()]
     assert paths == sorted([sidecar_path(i) for i in range(4)] + [data_path(i) for i in range(4)])
-    uri = storage.uri_of(sidecar_path(2))
+
+
+@pytest.mark.azurite
+def test_items_of_blob_assets_link_their_urls(azurite_container: str) -> None:
+    profile = Profile.builtin_local()  # devstoreaccount1 is Azurite, with its well-known key
+    root = f"blob://devstoreaccount1/{azurite_container}/scenes"
+    generate_sidecars(4, root, profile=profile)  # or write your own fixtures with storage.write_*
+    uri = f"{root}/{sidecar_path(2)}"
+
     item = SampleSidecarsCollection.create_item(uri, open_storage_for(uri, profile=profile))
+
     assert item.id == "sample-scene-0000002"
-    assert item.assets["data"].href == storage.uri_of(data_path(2))
-    assert storage.read_text(item.assets["data"].href).startswith("band,mean,std\n")
+    azurite = f"http://127.0.0.1:10000/devstoreaccount1/{azurite_container}"
+    assert item.assets["data"].href == f"{azurite}/scenes/{data_path(2)}"
+    assert item.assets["metadata"].href == f"{azurite}/scenes/{sidecar_path(2)}"
+    assert item.validate()
+
+
+def test_writing_a_dataset_shows_the_blob_recipe_as_tested() -> None:
+    recipe = inspect.getsource(test_items_of_blob_assets_link_their_urls)
+    assert textwrap.indent(recipe, "   ") in (ROOT / "docs" / "writing-a-dataset.md").read_text()
 
 
 # --- the collection classes ---------------------------------------------------------------------

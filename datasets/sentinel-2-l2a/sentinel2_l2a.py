@@ -1,8 +1,8 @@
 """Sentinel-2 Level-2A items, one per product, made from the product's ``MTD_MSIL2A.xml``.
 
 Only the standard library reads the XML, so the task image needs nothing beyond etl. Band files
-are referenced by their HTTPS URL on the storage account (Cloud-Optimized GeoTIFFs beside the
-metadata); nothing but the metadata file is read.
+(Cloud-Optimized GeoTIFFs beside the metadata) are referenced by their HTTPS URL on the storage
+account, ``storage.href_of(...)``; nothing but the metadata file is read.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from etl.core.storage import Storage
 
-__all__ = ["ProductMetadataError", "Sentinel2L2ACollection", "https_url"]
+__all__ = ["ProductMetadataError", "Sentinel2L2ACollection"]
 
 COLLECTION_ID = "sentinel-2-l2a"
 EXTENSIONS = [
@@ -91,7 +91,7 @@ class Sentinel2L2ACollection(Collection):
             item.add_asset(
                 band,
                 pystac.Asset(
-                    href=https_url(f"{product_folder}/{path}.tif"),
+                    href=storage.href_of(f"{product_folder}/{path}.tif"),
                     media_type=pystac.MediaType.COG,
                     roles=["visual"] if band == "TCI" else ["data"],
                     extra_fields={"gsd": float(gsd)},
@@ -100,18 +100,12 @@ class Sentinel2L2ACollection(Collection):
         item.add_asset(
             "product-metadata",
             pystac.Asset(
-                href=https_url(asset_uri), media_type=pystac.MediaType.XML, roles=["metadata"]
+                href=storage.href_of(asset_uri),
+                media_type=pystac.MediaType.XML,
+                roles=["metadata"],
             ),
         )
         return item
-
-
-def https_url(uri: str) -> str:
-    """``blob://ACCOUNT/CONTAINER/PATH`` as its public HTTPS URL; other URIs as they are."""
-    if not uri.startswith("blob://"):
-        return uri
-    account, _, rest = uri.removeprefix("blob://").partition("/")
-    return f"https://{account}.blob.core.windows.net/{rest}"
 
 
 def _text(root: ElementTree.Element, tag: str) -> str:

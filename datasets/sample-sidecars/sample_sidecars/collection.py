@@ -32,7 +32,8 @@ class SampleSidecarsCollection(Collection):
 
     The item has the sidecar's id, footprint (geometry and bbox), acquisition time, platform,
     instrument, ground sample distance and cloud cover, and two assets: ``data`` (the CSV beside the
-    sidecar) and ``metadata`` (the sidecar itself), and a ``collection`` link.
+    sidecar) and ``metadata`` (the sidecar itself), and a ``collection`` link. Asset hrefs are URLs
+    (``storage.href_of``): ``file://`` for local files, the blob's URL on blob storage.
     """
 
     @classmethod
@@ -73,7 +74,7 @@ class SampleSidecarsCollection(Collection):
         item.add_asset(
             "data",
             pystac.Asset(
-                href=f"{folder}/{record['data_file']}",
+                href=storage.href_of(f"{folder}/{record['data_file']}"),
                 media_type="text/csv",
                 roles=["data"],
                 title="Per-band statistics",
@@ -82,7 +83,7 @@ class SampleSidecarsCollection(Collection):
         item.add_asset(
             "metadata",
             pystac.Asset(
-                href=asset_uri,
+                href=storage.href_of(asset_uri),
                 media_type=pystac.MediaType.JSON,
                 roles=["metadata"],
                 title="Scene sidecar",

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from etl.dataset.loader import DATASET_FILE_NAME, LoadedDataset, find_dataset_file, load_dataset
     from etl.dataset.model import (
         AssetStorageConfig,
+        BlobHrefs,
         ChunkOptions,
         ChunksConfig,
         ChunkStorageConfig,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DATASET_FILE_NAME",
     "AssetStorageConfig",
+    "BlobHrefs",
     "ChunkManifest",
     "ChunkOptions",
     "ChunkStorageConfig",
@@ -88,6 +90,7 @@ _LAZY = {
     "find_dataset_file": "etl.dataset.loader",
     "load_dataset": "etl.dataset.loader",
     "AssetStorageConfig": "etl.dataset.model",
+    "BlobHrefs": "etl.dataset.model",
     "ChunkOptions": "etl.dataset.model",
     "ChunksConfig": "etl.dataset.model",
     "ChunkStorageConfig": "etl.dataset.model",

@@ -65,7 +65,10 @@ class Collection:
         Args:
             asset_uri: The asset's full URI (one line of a chunk file).
             storage: The asset storage the URI lies under; read the asset with
-                ``storage.read_bytes(asset_uri)`` or ``storage.read_text(asset_uri)``.
+                ``storage.read_bytes(asset_uri)`` or ``storage.read_text(asset_uri)``, and give
+                an asset its ``href=storage.href_of(uri)``: a URL STAC clients open (a blob's
+                ``https://`` URL, a local file's ``file://`` URI). A ``blob://`` href left in an
+                item becomes that URL too, unless the dataset sets ``blob_hrefs: blob``.
 
         Returns:
             One item, several items, or ``None`` to skip the asset (it is counted, not failed).

@@ -35,6 +35,7 @@ from etl.dataset.field_types import (
 
 __all__ = [
     "AssetStorageConfig",
+    "BlobHrefs",
     "ChunkOptions",
     "ChunkStorageConfig",
     "ChunksConfig",
@@ -277,6 +278,13 @@ class TaskConfig(_Model):
     tolerations: list[Toleration] | None = Field(None, description="Taints the pods tolerate.")
 
 
+class BlobHrefs(StrEnum):
+    """What a ``blob://`` href in an item becomes before the item is written."""
+
+    HTTPS = "https"
+    BLOB = "blob"
+
+
 class DatasetConfig(_Model):
     """A dataset: its image, code and arguments, and the collections it makes."""
 
@@ -306,6 +314,14 @@ class DatasetConfig(_Model):
     )
     collections: list[CollectionConfig] = Field(
         min_length=1, description="The collections the dataset makes (at least one)."
+    )
+    blob_hrefs: BlobHrefs = Field(
+        BlobHrefs.HTTPS,
+        description="etl only. What a `blob://ACCOUNT/CONTAINER/PATH` href of an item's assets and "
+        "links becomes: `https`, the blob's URL at the account's endpoint "
+        "(`https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH`; the profile's "
+        "`storage.ACCOUNT.account_url`, Azurite's locally), which STAC clients and GDAL open; "
+        "`blob`, left as it is.",
     )
 
 

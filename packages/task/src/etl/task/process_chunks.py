@@ -2,7 +2,8 @@
 
 For every chunk ``j`` of the batch (``j % batch_count == batch_index``) that is not done yet: read
 its asset URIs, call the dataset's ``Collection.create_item`` for each (concurrently, in threads),
-check the items and write them as ndjson beside the chunks; the pod loads them into PgSTAC in
+make their ``blob://`` hrefs URLs (unless the dataset says ``blob_hrefs: blob``), check the items
+and write them as ndjson beside the chunks; the pod loads them into PgSTAC in
 large batches while it makes the next ones (``chunk_pipeline``), and writes a chunk's result
 record once its items are committed. An asset whose ``create_item`` raises does not lose the chunk: the other
 items are written and loaded, the failure is recorded, and the task fails at the end unless the
@@ -22,15 +23,17 @@ from typing import Any
 from etl.core.errors import TaskError
 from etl.core.pod_contract import PROCESS_CHUNKS, Flag, LoadMethod
 from etl.core.progress import progress_line
-from etl.core.storage import Storage
+from etl.core.storage import BlobUrls, Storage
 from etl.dataset.chunking.manifest import read_manifest
 from etl.dataset.collection import Collection, load_collection_class
 from etl.dataset.layout import RunLayout
+from etl.dataset.model import BlobHrefs
 from etl.task.bundle_fetch import FetchedBundle, add_bundle_arguments, fetch_bundle
 from etl.task.chunk_pipeline import ChunkSource, MadeChunk, load_chunks
 from etl.task.chunk_results import AssetFailure, ChunkResult, read_chunk_result, write_chunk_result
 from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
+from etl.task.item_hrefs import rewrite_blob_hrefs
 
 __all__ = ["LOAD_BATCH", "BatchTotals", "ProcessOptions", "process_batch", "register", "run"]
 
@@ -93,6 +96,7 @@ def process_batch(
         [(a.uri, environment.storage(a.uri, a.token)) for a in collection.asset_storage],
         environment,
         ItemChecker(collection_id, options.validate_fraction),
+        BlobUrls(environment.profile) if bundle.dataset.blob_hrefs is BlobHrefs.HTTPS else None,
     )
     totals = BatchTotals()
     todo = []
@@ -158,7 +162,8 @@ def _check_failures(
 
 
 class _ItemMaker:
-    """Calls ``create_item`` for one asset and returns checked item dicts, or the failure."""
+    """Calls ``create_item`` for one asset and returns checked item dicts (``blob://`` hrefs made
+    URLs by ``blob_urls``, unless it is ``None``), or the failure."""
 
     def __init__(
         self,
@@ -166,11 +171,13 @@ class _ItemMaker:
         asset_storages: list[tuple[str, Storage]],
         environment: TaskEnvironment,
         checker: ItemChecker,
+        blob_urls: Callable[[str], str] | None,
     ) -> None:
         self.collection_class = collection_class
         self.asset_storages = sorted(asset_storages, key=lambda pair: -len(pair[0]))
         self.environment = environment
         self.checker = checker
+        self.blob_urls = blob_urls
         _warm_up_pystac()
 
     def make(self, uri: str) -> list[dict[str, Any]] | AssetFailure:
@@ -182,6 +189,8 @@ class _ItemMaker:
                 data = item.to_dict(include_self_link=False, transform_hrefs=False)
                 if not data.get("collection"):
                     data["collection"] = self.checker.collection_id
+                if self.blob_urls is not None:
+                    rewrite_blob_hrefs(data, self.blob_urls)
                 self.checker.check(data)
                 dicts.append(data)
             return dicts

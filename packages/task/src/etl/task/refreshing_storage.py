@@ -46,6 +46,10 @@ class RefreshingStorage(Storage):
                     self.refreshes += 1
             return action(self._inner)
 
+    def href_of(self, path: str) -> str:
+        """As :meth:`Storage.href_of`."""
+        return self._inner.href_of(path)
+
     def list_objects(
         self, prefix: str = "", *, with_properties: bool = False, recursive: bool = True
     ) -> Iterator[ObjectInfo]:

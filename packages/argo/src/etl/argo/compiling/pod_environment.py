@@ -35,6 +35,7 @@ from etl.core.errors import ProfileError
 from etl.core.profiles.model import Profile, RunnerKind, SecretsBackend, is_secret_field
 from etl.core.profiles.redaction import redact_dsn
 from etl.core.secrets import secret_env_var
+from etl.core.storage.urls import blob_endpoint
 from etl.core.templating import find_secret_refs
 
 __all__ = [
@@ -62,10 +63,12 @@ def pod_labels(profile: Profile) -> dict[str, str]:
 
 
 def _pod_profile_json(profile: Profile) -> str:
-    """The profile as the pod sees it: every credential field removed."""
+    """The profile as the pod sees it: every credential field removed, every storage account's
+    blob endpoint kept as its ``account_url`` (that of a connection string too), for item hrefs."""
     data: dict[str, Any] = profile.model_dump(mode="json", exclude_none=True)
     data.get("pgstac", {}).pop("dsn", None)
-    for account in data.get("storage", {}).values():
+    for name, account in data.get("storage", {}).items():
+        account.setdefault("account_url", blob_endpoint(name, profile))
         for field in list(account):
             if is_secret_field(f"storage.x.{field}"):
                 del account[field]

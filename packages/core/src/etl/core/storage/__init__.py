@@ -9,12 +9,15 @@ from etl.core.storage.base import ObjectInfo, Storage
 from etl.core.storage.filesystem import FileStorage
 from etl.core.storage.opening import open_storage, open_storage_for
 from etl.core.storage.uris import BlobLocation, file_uri, parse_blob_uri, storage_root_of
+from etl.core.storage.urls import BlobUrls, blob_url
 
 __all__ = [
     "BlobLocation",
+    "BlobUrls",
     "FileStorage",
     "ObjectInfo",
     "Storage",
+    "blob_url",
     "file_uri",
     "open_storage",
     "open_storage_for",

@@ -86,6 +86,14 @@ class Storage(ABC):
         self.write_bytes(path, text.encode(encoding))
 
     @abstractmethod
+    def href_of(self, path: str) -> str:
+        """The URL a STAC client, browser or GDAL opens for ``path``: for an item's hrefs.
+
+        A blob's URL at its account's endpoint (``https://ACCOUNT.blob.core.windows.net/...``,
+        Azurite's locally; no SAS), a local file's ``file://`` URI.
+        """
+
+    @abstractmethod
     def list_objects(
         self, prefix: str = "", *, with_properties: bool = False, recursive: bool = True
     ) -> Iterator[ObjectInfo]:

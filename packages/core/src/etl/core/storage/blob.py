@@ -23,6 +23,7 @@ from etl.core.errors import StorageAuthenticationError, StorageError
 from etl.core.storage.base import ObjectInfo, Storage
 from etl.core.storage.blob_clients import BlobCredentials
 from etl.core.storage.uris import BlobLocation
+from etl.core.storage.urls import url_at_endpoint
 
 __all__ = ["BlobStorage"]
 
@@ -41,6 +42,12 @@ class BlobStorage(Storage):
 
     def _name(self, path: str) -> str:
         return self._name_prefix + self.relative_path(path)
+
+    def href_of(self, path: str) -> str:
+        """The blob's URL at the account's endpoint (the one this storage connects to)."""
+        name = self._name(path)
+        location = BlobLocation(self.location.account, self.location.container, name)
+        return url_at_endpoint(self._credentials.account_url, location)
 
     def list_objects(
         self, prefix: str = "", *, with_properties: bool = False, recursive: bool = True

@@ -9,8 +9,9 @@ Credentials for an account, first match wins:
    ``account_url`` + ``sas``;
 3. ``DefaultAzureCredential`` (workload identity in pods, ``az login`` on a laptop).
 
-The endpoint is the connection string's, else the profile's ``account_url``, else
-``https://ACCOUNT.blob.core.windows.net``.
+The endpoint is :func:`~etl.core.storage.urls.blob_endpoint`'s (the profile's ``account_url``, else
+the connection string's, else ``https://ACCOUNT.blob.core.windows.net``), which is also where
+``Storage.href_of`` points; a client made from a connection string connects to the string's own.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from azure.storage.blob import ContainerClient, ExponentialRetry
 from etl.core.errors import StorageError
 from etl.core.profiles.model import Profile
 from etl.core.storage.uris import BlobLocation
+from etl.core.storage.urls import blob_endpoint
 
 __all__ = ["RETRY_TOTAL", "BlobCredentials", "container_client", "resolve_credentials"]
 
@@ -42,7 +44,8 @@ class BlobCredentials:
     """How one account is reached: an endpoint and at most one credential; none means the identity.
 
     Attributes:
-        account_url: The blob endpoint (ignored when ``connection_string`` is set).
+        account_url: The blob endpoint, base of ``href_of`` URLs (a client made from
+            ``connection_string`` connects to the string's own).
         connection_string: A full connection string (carries endpoint and key).
         sas: A SAS token without the leading ``?``.
         key: An account key, used with ``account_url``.
@@ -66,9 +69,7 @@ def resolve_credentials(
     """
     settings = profile.storage.get(account) if profile is not None else None
     where = f"profile {profile.name!r} storage.{account}" if profile is not None else ""
-    account_url = (settings.account_url if settings else None) or (
-        f"https://{account}.blob.core.windows.net"
-    )
+    account_url = blob_endpoint(account, profile)
     connection_string = settings.connection_string if settings else None
     if sas_token:
         return BlobCredentials(

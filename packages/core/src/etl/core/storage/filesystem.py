@@ -34,6 +34,10 @@ class FileStorage(Storage):
             path = FILE_SCHEME + path
         return super().relative_path(path)
 
+    def href_of(self, path: str) -> str:
+        """The ``file://`` URI of ``path``."""
+        return self.uri_of(path)
+
     def _local(self, path: str) -> Path:
         return self.root / self.relative_path(path)
 
