@@ -17,6 +17,7 @@ from etl.cli.help_format import EtlTyper
 from etl.cli.options import choices_metavar
 from etl.cli.root_group import EtlGroup, LazyGroup
 from etl.cli.state import CliState
+from etl.core.log_setup import configure_logging
 
 __all__ = ["app", "main"]
 
@@ -70,6 +71,7 @@ def _root(
         ),
     ] = False,
 ) -> None:
+    configure_logging(verbose=verbose)
     ctx.obj = CliState(profile_name=profile, verbose=verbose)
     if isinstance(ctx.command, EtlGroup):
         ctx.command.verbose = verbose

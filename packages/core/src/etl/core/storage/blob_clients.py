@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from azure.core.credentials import AzureNamedKeyCredential, TokenCredential
+from azure.core.exceptions import AzureError, ClientAuthenticationError
 from azure.storage.blob import ContainerClient, ExponentialRetry
 
+from etl.core.azure_identity import default_credential
 from etl.core.errors import StorageError
 from etl.core.profiles.model import Profile
 from etl.core.storage.uris import BlobLocation
@@ -99,6 +100,25 @@ def resolve_credentials(
     return BlobCredentials(account_url=account_url)
 
 
+class _TransientRetry(ExponentialRetry):
+    """The SDK's exponential retry, except for authentication failures: no retry cures those.
+
+    The storage SDK retries every ``AzureError``, so a missing Azure AD credential was tried six
+    times over about a minute, its dozen-line message logged each time.
+    """
+
+    def increment(
+        self,
+        settings: dict[str, Any],
+        request: Any,
+        response: Any = None,
+        error: AzureError | None = None,
+    ) -> bool:
+        if isinstance(error, ClientAuthenticationError):
+            return False
+        return bool(super().increment(settings, request, response, error))
+
+
 _clients: dict[tuple[str, str, BlobCredentials], ContainerClient] = {}
 _clients_lock = threading.Lock()
 
@@ -116,7 +136,7 @@ def container_client(location: BlobLocation, credentials: BlobCredentials) -> Co
 
 def _new_container_client(location: BlobLocation, credentials: BlobCredentials) -> ContainerClient:
     options: dict[str, Any] = {
-        "retry_policy": ExponentialRetry(
+        "retry_policy": _TransientRetry(
             initial_backoff=_RETRY_INITIAL_BACKOFF,
             increment_base=_RETRY_INCREMENT_BASE,
             retry_total=RETRY_TOTAL,
@@ -136,13 +156,5 @@ def _new_container_client(location: BlobLocation, credentials: BlobCredentials) 
     elif credentials.key:
         credential = AzureNamedKeyCredential(location.account, credentials.key)
     else:
-        credential = _default_credential()
+        credential = default_credential()
     return ContainerClient(credentials.account_url, location.container, credential, **options)
-
-
-@cache
-def _default_credential() -> TokenCredential:
-    """One ``DefaultAzureCredential`` per process: it caches tokens."""
-    from azure.identity import DefaultAzureCredential
-
-    return DefaultAzureCredential()
