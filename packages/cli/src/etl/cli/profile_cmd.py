@@ -1,9 +1,9 @@
-"""``etl profile``: create, select, list, show and delete profiles (see docs/profiles.md)."""
+"""``etl profile``: create, edit, select, list, show and delete profiles (see docs/profiles.md)."""
 
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,12 +12,26 @@ from etl.cli.output import OutputFormat, print_result
 from etl.cli.state import cli_state
 from etl.core.runners import RunnerKind
 
+if TYPE_CHECKING:
+    from etl.core.profiles import Profile, ProfileStore
+
 __all__ = ["app"]
 
 app = command_group("Create, select and inspect profiles: where and how etl runs.")
 
 NameArgument = Annotated[
     str, typer.Argument(help="The profile's name.", metavar="NAME", show_default=False)
+]
+
+
+SettingsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Any profile key as a dotted path, e.g. storage.ACCOUNT.sas=... (repeatable).",
+        metavar="KEY=VALUE",
+        show_default=False,
+    ),
 ]
 
 
@@ -47,31 +61,101 @@ def create(
             help="Namespace workflows are submitted to.", metavar="NS", show_default=False
         ),
     ] = None,
-    settings: Annotated[
-        list[str] | None,
+    settings: SettingsOption = None,
+    from_profile: Annotated[
+        str | None,
         typer.Option(
-            "--set",
-            help="Any profile key as a dotted path, e.g. storage.ACCOUNT.sas=... (repeatable).",
-            metavar="KEY=VALUE",
+            "--from",
+            help="Start from this profile's settings (default: the built-in local settings for "
+            "a local-runner profile, else none).",
+            metavar="PROFILE",
             show_default=False,
         ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing profile.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing profile, saying what is dropped.")
+    ] = False,
 ) -> None:
     """Create profile NAME (a file under $ETL_CONFIG_DIR/profiles)."""
-    from etl.core.profiles import (
-        BUILTIN_PROFILE,
-        Profile,
-        ProfileStore,
-        apply_settings,
-        parse_setting,
-    )
+    from etl.core.profiles import ProfileStore, apply_settings, parse_setting
 
-    base = Profile.builtin_local() if name == BUILTIN_PROFILE else Profile(name=name)
+    store = ProfileStore()
     flags = [("runner", runner), ("argo.server", argo_server), ("argo.namespace", namespace)]
-    profile = apply_settings(base, [*flags, *(parse_setting(text) for text in settings or [])])
-    path = ProfileStore().save(profile, overwrite=force)
+    changes = [*flags, *(parse_setting(text) for text in settings or [])]
+    profile = apply_settings(_starting_point(store, name, from_profile, changes), changes)
+    replacing = _replacing(store, profile) if force and store.has_file(name) else None
+    path = store.save(profile, overwrite=force)
+    if replacing:
+        print(replacing, file=sys.stderr)
     print(f"created profile {name!r} ({path})", file=sys.stderr)
+    _warn_about_storage(profile)
+
+
+@app.command()
+def edit(
+    name: NameArgument,
+    *,
+    settings: SettingsOption = None,
+    unset: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--unset",
+            help="Remove a key: its default (on local: its built-in value) applies (repeatable).",
+            metavar="KEY",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Change some keys of profile NAME; every other key stays as it is."""
+    from etl.core.errors import ProfileError
+    from etl.core.profiles import ProfileStore, parse_setting
+
+    if not settings and not unset:
+        raise ProfileError(
+            f"nothing to change in profile {name!r}: give --set KEY=VALUE or --unset KEY"
+        )
+    store = ProfileStore()
+    changes = [parse_setting(text) for text in settings or []]
+    profile = store.edit(name, changes, unset or [])
+    done = [f"set {', '.join(key for key, _ in changes)}"] if changes else []
+    done += [f"unset {', '.join(unset)}"] if unset else []
+    print(f"edited profile {name!r} ({store.path_of(name)}): {'; '.join(done)}", file=sys.stderr)
+    _warn_about_storage(profile)
+
+
+def _starting_point(
+    store: ProfileStore, name: str, source: str | None, changes: list[tuple[str, str | None]]
+) -> Profile:
+    """What a new profile is made from: ``--from``'s settings, else the built-in local ones for a
+    local-runner profile, else the defaults."""
+    from etl.core.profiles import Profile, RunnerKind, apply_settings
+
+    if source is not None:
+        return Profile.model_validate({**store.load(source).model_dump(), "name": name})
+    if apply_settings(Profile(name=name), changes).runner is RunnerKind.LOCAL:
+        return Profile.builtin_local(name)
+    return Profile(name=name)
+
+
+def _replacing(store: ProfileStore, profile: Profile) -> str:
+    """What ``--force`` says before replacing: the settings of the old profile that are lost."""
+    from etl.core.errors import ConfigError
+    from etl.core.profiles import lost_settings
+
+    try:
+        lost = lost_settings(store.load(profile.name), profile)
+    except ConfigError:
+        return f"replacing profile {profile.name!r} (its file was invalid)"
+    if not lost:
+        return f"replacing profile {profile.name!r} (every setting it had is kept)"
+    return f"replacing profile {profile.name!r}: dropped {', '.join(lost)}"
+
+
+def _warn_about_storage(profile: Profile) -> None:
+    from etl.core.profiles import storage_warnings
+
+    for warning in storage_warnings(profile):
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 @app.command("set")

@@ -30,6 +30,7 @@ from etl.argo.ingest_sources import IngestSource
 from etl.core.errors import InputError, OptionError, ProfileError
 from etl.core.pod_contract import INGEST_COLLECTION, INGEST_ITEMS, LoadMethod
 from etl.core.profiles.model import Profile
+from etl.core.profiles.storage_check import check_storage_uris
 from etl.dataset.model import TaskConfig
 
 __all__ = ["compile_ingest_collection", "compile_ingest_items"]
@@ -81,8 +82,10 @@ def compile_ingest_collection(
 
     Raises:
         InputError: ``retries`` is negative.
-        ProfileError: The profile has no image for an Argo runner, or a DSN with a password.
+        ProfileError: The profile has no image for an Argo runner, a DSN with a password, or
+            no credential that can work for the storage account of a source.
     """
+    check_storage_uris(profile, [(source.uri, False)])
     return _workflow(
         INGEST_COLLECTION.name,
         ingest_collection_file_command(source.uri),
@@ -112,7 +115,8 @@ def compile_ingest_items(
 
     Raises:
         InputError: No sources, an unknown method, an empty collection id, or negative retries.
-        ProfileError: The profile has no image for an Argo runner, or a DSN with a password.
+        ProfileError: The profile has no image for an Argo runner, a DSN with a password, or
+            no credential that can work for the storage account of a source.
     """
     if not sources:
         raise InputError("give at least one ndjson file to load")
@@ -122,6 +126,7 @@ def compile_ingest_items(
         raise OptionError("method", f"{method!r}: use one of {', '.join(LoadMethod)}") from None
     if not collection_id.strip():
         raise OptionError("collection", ": give the id of the collection to load into")
+    check_storage_uris(profile, [(source.uri, False) for source in sources])
     return _workflow(
         INGEST_ITEMS.name,
         ingest_items_command([source.uri for source in sources], collection_id, method),

@@ -8,6 +8,7 @@ many assets there are. See ``docs/argo.md``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from hera.workflows.models import CronWorkflow, CronWorkflowSpec, ObjectMeta, WorkflowMetadata
@@ -24,7 +25,9 @@ from etl.argo.compiling.spec import (
 )
 from etl.argo.options import CompileOptions, WorkflowCommand
 from etl.core.profiles.model import Profile
+from etl.core.profiles.storage_check import check_storage_uris
 from etl.dataset.loader import LoadedDataset
+from etl.dataset.model import CollectionConfig
 
 __all__ = ["CRON_STARTING_DEADLINE_SECONDS", "compile_workflow"]
 
@@ -57,7 +60,8 @@ def compile_workflow(
     Raises:
         InputError: Bad options or an unknown collection (exit 2).
         ConfigError: The dataset has no image, or its code files are missing (located).
-        ProfileError: The profile cannot run the workflow safely (e.g. a DSN with a password).
+        ProfileError: The profile cannot run the workflow safely (e.g. a DSN with a password),
+            or has no credential that can work for a storage account the workflow uses.
     """
     options = CompileOptions(
         WorkflowCommand(command),
@@ -67,6 +71,7 @@ def compile_workflow(
         schedule,
     )
     selected = dataset.select_collections(options.collections or ())
+    check_storage_uris(profile, _storage_uris(selected, profile))
     templates = DatasetTemplates(
         dataset=dataset,
         profile=profile,
@@ -98,3 +103,16 @@ def compile_workflow(
         ),
     )
     return manifest_dict(cron)
+
+
+def _storage_uris(
+    collections: list[CollectionConfig], profile: Profile
+) -> Iterator[tuple[str, bool]]:
+    """Every storage URI the workflow uses, and whether the dataset gives a SAS token for it."""
+    for collection in collections:
+        yield from ((entry.uri, bool(entry.token)) for entry in collection.asset_storage)
+        if collection.chunk_storage is not None:
+            yield collection.chunk_storage.uri, bool(collection.chunk_storage.token)
+    for uri in (profile.workflow.code_storage, profile.workflow.state_storage):
+        if uri:
+            yield uri, False

@@ -21,9 +21,14 @@ from etl.core.profiles.model import (
     WorkflowDefaults,
     is_secret_field,
 )
-from etl.core.profiles.redaction import REDACTED, redact_dsn, redacted_profile
+from etl.core.profiles.redaction import REDACTED, lost_settings, redact_dsn, redacted_profile
 from etl.core.profiles.resolve import active_profile_name, resolve_profile
 from etl.core.profiles.settings import apply_settings, parse_setting, valid_keys
+from etl.core.profiles.storage_check import (
+    check_storage_uris,
+    storage_credential_problem,
+    storage_warnings,
+)
 from etl.core.profiles.store import BUILTIN_PROFILE, ProfileStore
 
 __all__ = [
@@ -46,11 +51,15 @@ __all__ = [
     "active_profile_name",
     "apply_environment",
     "apply_settings",
+    "check_storage_uris",
     "environment_settings",
     "is_secret_field",
+    "lost_settings",
     "parse_setting",
     "redact_dsn",
     "redacted_profile",
     "resolve_profile",
+    "storage_credential_problem",
+    "storage_warnings",
     "valid_keys",
 ]

@@ -168,10 +168,13 @@ class Profile(_Model):
     workflow: WorkflowDefaults = Field(default_factory=WorkflowDefaults)
 
     @classmethod
-    def builtin_local(cls) -> Profile:
-        """The embedded default: this machine, Azurite and the PgSTAC of ``scripts/services``."""
+    def builtin_local(cls, name: str = "local") -> Profile:
+        """The embedded default: this machine, Azurite and the PgSTAC of ``scripts/services``.
+
+        Under another ``name`` it is what a new ``local``-runner profile starts from.
+        """
         return cls(
-            name="local",
+            name=name,
             runner=RunnerKind.LOCAL,
             pgstac=PgstacSettings(dsn=LOCAL_PGSTAC_DSN),
             storage={

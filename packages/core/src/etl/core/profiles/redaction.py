@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from etl.core.profiles.model import Profile, is_secret_field
 
-__all__ = ["REDACTED", "redact_dsn", "redacted_profile"]
+__all__ = ["REDACTED", "lost_settings", "redact_dsn", "redacted_profile"]
 
 REDACTED = "***"
 
@@ -39,6 +39,26 @@ def redacted_profile(profile: Profile) -> dict[str, Any]:
     data: dict[str, Any] = profile.model_dump(mode="json", exclude_none=True)
     _redact(data, ())
     return data
+
+
+def lost_settings(old: Profile, new: Profile) -> list[str]:
+    """The ``key=value`` settings of ``old`` that ``new`` does not keep, credentials redacted."""
+    kept = _flat(redacted_profile(new), ())
+    return [
+        f"{key}={value}"
+        for key, value in _flat(redacted_profile(old), ()).items()
+        if kept.get(key) != value
+    ]
+
+
+def _flat(data: dict[str, Any], at: tuple[str, ...]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, (*at, key)))
+        elif key != "name":
+            flat[".".join((*at, key))] = value
+    return flat
 
 
 def _redact(data: dict[str, Any], at: tuple[str, ...]) -> None:

@@ -8,6 +8,7 @@ Files are written atomically; a profile file holding a credential is readable by
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from etl.core.errors import ConfigError, ProfileError
 from etl.core.located_yaml import load_located_yaml
 from etl.core.paths import config_dir
 from etl.core.profiles.model import Profile, is_secret_field
+from etl.core.profiles.settings import set_keys, unset_keys
 
 __all__ = ["BUILTIN_PROFILE", "ProfileStore"]
 
@@ -66,23 +68,40 @@ class ProfileStore:
             ConfigError: The file is invalid (located).
         """
         path = self.path_of(name)
-        base = Profile.builtin_local() if name == BUILTIN_PROFILE else Profile(name=name)
         if not path.is_file():
             if name == BUILTIN_PROFILE:
-                return base
+                return _base(name)
             raise self._unknown(name)
         doc = load_located_yaml(path)
         if not isinstance(doc.data, dict):
             raise ConfigError("a profile file must be a mapping", location=doc.locate(()))
         if doc.data.get("name", name) != name:
             raise doc.error(("name",), f"the file of profile {name!r} names another profile")
-        data = _merge(base.model_dump(mode="json", exclude_none=True), doc.data)
         try:
-            return Profile.model_validate({**data, "name": name})
+            return _validated(name, doc.data)
         except ValidationError as exc:
             error = exc.errors()[0]
             where = tuple(error["loc"])
             raise doc.error(where, error["msg"], key=error["type"] == "extra_forbidden") from None
+
+    def edit(self, name: str, settings: Sequence[tuple[str, str]], unset: Sequence[str]) -> Profile:
+        """Change only the keys named in profile ``name``'s file; every other key stays as it is.
+
+        On the built-in ``local`` the file holds overrides only: unsetting a key brings its
+        built-in value back.
+
+        Raises:
+            ProfileError: No such profile, an unknown key or an invalid value.
+            ConfigError: The file is invalid (located).
+        """
+        self.load(name)
+        path = self.path_of(name)
+        data = dict(yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
+        data.pop("name", None)
+        data = set_keys(unset_keys(data, unset), settings, lambda data: _validated(name, data))
+        profile = _validated(name, data)
+        self._write_profile(path, data)
+        return profile
 
     def save(self, profile: Profile, *, overwrite: bool = False) -> Path:
         """Write ``profile`` to its file; mode 0600 when it holds a credential.
@@ -92,10 +111,13 @@ class ProfileStore:
         """
         path = self.path_of(profile.name)
         if path.exists() and not overwrite:
-            raise ProfileError(f"profile {profile.name!r} exists ({path}); delete it first")
-        data = profile.model_dump(mode="json", exclude_none=True, exclude={"name"})
-        mode = 0o600 if _holds_secret(data, ()) else 0o644
-        write_atomically(path, yaml.safe_dump(data, sort_keys=False).encode(), mode=mode)
+            raise ProfileError(
+                f"profile {profile.name!r} exists ({path}): change keys with 'etl profile edit "
+                f"{profile.name}', or replace it with --force"
+            )
+        self._write_profile(
+            path, profile.model_dump(mode="json", exclude_none=True, exclude={"name"})
+        )
         return path
 
     def delete(self, name: str) -> Path:
@@ -137,6 +159,10 @@ class ProfileStore:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return ProfileError(f"unknown profile {name!r}{hint}; profiles: {', '.join(known)}")
 
+    def _write_profile(self, path: Path, data: dict[str, Any]) -> None:
+        mode = 0o600 if _holds_secret(data, ()) else 0o644
+        write_atomically(path, yaml.safe_dump(data, sort_keys=False).encode(), mode=mode)
+
     def _read_config(self) -> dict[str, Any]:
         if not self.config_file.is_file():
             return {}
@@ -149,6 +175,17 @@ class ProfileStore:
         write_atomically(
             self.config_file, yaml.safe_dump(data, sort_keys=False).encode(), mode=0o644
         )
+
+
+def _base(name: str) -> Profile:
+    """What profile ``name``'s file is laid over: the built-in settings for ``local``."""
+    return Profile.builtin_local() if name == BUILTIN_PROFILE else Profile(name=name)
+
+
+def _validated(name: str, data: dict[str, Any]) -> Profile:
+    """Profile ``name`` from its file's mapping ``data`` laid over its base."""
+    merged = _merge(_base(name).model_dump(mode="json", exclude_none=True), data)
+    return Profile.model_validate({**merged, "name": name})
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
