@@ -27,6 +27,7 @@ from azure.storage.blob import ContainerClient, ExponentialRetry
 from etl.core.azure_identity import default_credential
 from etl.core.errors import StorageError
 from etl.core.profiles.model import Profile
+from etl.core.profiles.storage_check import storage_credential_problem
 from etl.core.storage.uris import BlobLocation
 from etl.core.storage.urls import blob_endpoint
 
@@ -66,7 +67,8 @@ def resolve_credentials(
     """The credentials for ``account``, in the documented order.
 
     Raises:
-        StorageError: when only the identity is left but the endpoint is plain ``http://``.
+        StorageError: when only the identity is left and it cannot work (an ``http://`` endpoint,
+            or Azurite's account without settings; see ``etl.core.profiles.storage_check``).
     """
     settings = profile.storage.get(account) if profile is not None else None
     where = f"profile {profile.name!r} storage.{account}" if profile is not None else ""
@@ -91,12 +93,10 @@ def resolve_credentials(
         return BlobCredentials(
             account_url=account_url, sas=settings.sas.lstrip("?"), source=f"{where}.sas"
         )
-    if not account_url.lower().startswith("https://"):
-        # Azure AD tokens are never sent over plain HTTP: fail now, not after a minute of retries.
-        raise StorageError(
-            f"no credential for storage account {account!r} at {account_url}: an http:// endpoint"
-            f" needs a SAS token, a key or a connection string (profile storage.{account}.*)"
-        )
+    problem = storage_credential_problem(profile, account) if profile is not None else None
+    if problem:
+        # Fail now, not after the identity's retries: this account cannot be reached that way.
+        raise StorageError(problem)
     return BlobCredentials(account_url=account_url)
 
 
