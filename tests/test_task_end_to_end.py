@@ -193,7 +193,7 @@ def test_failing_assets_keep_the_rest_and_retry_reprocesses_only_failed_chunks(
     name = json.loads(dataset.run("workflow", "list", "-o", "json").stdout)[0]["name"]
     got = json.loads(dataset.run("workflow", "get", name, "-o", "json").stdout)
     assert got["phase"] == "Failed"
-    assert got["progress"] == "chunks=4 failed=2 items=38"
+    assert got["progress"] == "assets=40 chunks=4 failed=2 items=38"
     pods = min(4, LOCAL_MAX_PODS)  # 4 chunks of 10 assets; the broken ones are in chunks 1 and 2
     failed_pods = {node["node"]: node["message"] for node in got["failed_nodes"]}
     assert sorted(failed_pods) == sorted({f"batch({c % pods}:{c % pods})" for c in (1, 2)})

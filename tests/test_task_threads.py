@@ -16,7 +16,7 @@ SCRIPT = textwrap.dedent(
     import pystac
 
     from etl.dataset import Collection
-    from etl.task.chunk_results import AssetFailure
+    from etl.dataset.run_results import AssetFailure
     from etl.task.environment import TaskEnvironment
     from etl.task.item_checks import ItemChecker
     from etl.task.process_chunks import _ItemMaker
@@ -37,7 +37,8 @@ SCRIPT = textwrap.dedent(
 
     root = Path(sys.argv[1]).as_uri()
     environment = TaskEnvironment()
-    maker = _ItemMaker(Points, [(root, environment.storage(root))], environment, ItemChecker("points"))
+    checker = ItemChecker("points")
+    maker = _ItemMaker(Points, [(root, environment.storage(root))], environment, checker, None)
     with ThreadPoolExecutor(16) as pool:
         outcomes = list(pool.map(maker.make, [f"{root}/{n}" for n in range(4000)]))
     failures = [o for o in outcomes if isinstance(o, AssetFailure)]

@@ -1,7 +1,7 @@
-"""Report a submitted workflow and follow it to its end: what every submitting command prints.
+"""Report a submitted workflow and follow it to its end: what every waiting command prints.
 
-Results go to stdout (the name, or the ``-o`` result once known); phase changes and failed steps'
-messages go to stderr.
+Results go to stdout (the name, or the ``-o`` result once known); phase changes, failed steps'
+messages and, at the end, each collection's counts and the first failed assets go to stderr.
 """
 
 from __future__ import annotations
@@ -15,9 +15,20 @@ from etl.cli.output import ManifestOutput, OutputFormat, print_result
 if TYPE_CHECKING:
     from etl.core.profiles import Profile
     from etl.core.runners import SubmittedWorkflow, WorkflowRunner, WorkflowStatus
+    from etl.runner.run_report import RunReport
     from etl.runner.work import PreparedWork
 
-__all__ = ["report_submission", "submit_and_report", "wait_and_report"]
+__all__ = [
+    "SHOWN_ERRORS",
+    "print_run_report",
+    "read_run_report",
+    "report_submission",
+    "submit_and_report",
+    "wait_and_report",
+]
+
+SHOWN_ERRORS = 10
+"""Failed assets the end of a run and ``etl workflow get`` show; ``etl workflow errors`` lists all."""
 
 
 def submit_and_report(
@@ -35,6 +46,7 @@ def submit_and_report(
     submitted = submit_work(work, runner, profile, report=_print_progress_line)
     report_submission(
         runner,
+        profile,
         submitted,
         wait=wait,
         output=OutputFormat(output.value) if output is not None else None,
@@ -43,6 +55,7 @@ def submit_and_report(
 
 def report_submission(
     runner: WorkflowRunner,
+    profile: Profile,
     submitted: SubmittedWorkflow,
     *,
     wait: bool,
@@ -63,7 +76,7 @@ def report_submission(
     failure: WorkflowFailedError | None = None
     if wait or runner.runs_to_completion:
         try:
-            final = wait_and_report(runner, submitted.name)
+            final = wait_and_report(runner, profile, submitted.name)
         except WorkflowFailedError as exc:
             failure, final = exc, runner.get(submitted.name)
         submitted = replace(submitted, status=final.phase.value)
@@ -73,8 +86,9 @@ def report_submission(
         raise failure
 
 
-def wait_and_report(runner: WorkflowRunner, name: str) -> WorkflowStatus:
-    """Follow workflow ``name`` to its end, phase changes on stderr.
+def wait_and_report(runner: WorkflowRunner, profile: Profile, name: str) -> WorkflowStatus:
+    """Follow workflow ``name`` to its end, phase changes on stderr, then what the run did
+    (:func:`print_run_report`).
 
     Raises:
         WorkflowFailedError: it ended Failed or Error (its failed steps' messages printed first).
@@ -82,11 +96,46 @@ def wait_and_report(runner: WorkflowRunner, name: str) -> WorkflowStatus:
     from etl.core.errors import WorkflowFailedError
 
     status = runner.wait(name, on_status=_print_phase)
+    if not status.succeeded:
+        for line in status.failure_messages():
+            print(f"  failed: {line}", file=sys.stderr)
+    report = read_run_report(runner, profile, name, limit=SHOWN_ERRORS)
+    if report is not None:
+        print_run_report(report)
     if status.succeeded:
         return status
-    for line in status.failure_messages():
-        print(f"  failed: {line}", file=sys.stderr)
     raise WorkflowFailedError(f"workflow {name!r} ended {status.phase.value}")
+
+
+def read_run_report(
+    runner: WorkflowRunner, profile: Profile, name: str, *, limit: int
+) -> RunReport | None:
+    """The run's report with its first ``limit`` failed assets; ``None``, after a warning on
+    stderr, when its storage cannot be read (the workflow's own status still stands)."""
+    from etl.core.errors import EtlError
+    from etl.runner.run_report import run_report
+
+    try:
+        return run_report(runner, profile, name, limit=limit)
+    except EtlError as exc:
+        print(f"warning: cannot read what {name!r} did per asset: {exc}", file=sys.stderr)
+        return None
+
+
+def print_run_report(report: RunReport) -> None:
+    """Each collection's counts, then the failed assets the report holds, on stderr."""
+    for collection in report.collections:
+        print(collection.summary(), file=sys.stderr)
+    if not report.failed:
+        return
+    shown = len(report.errors)
+    first = "" if shown == report.failed else f"; the first {shown}"
+    assets = "1 asset" if report.failed == 1 else f"{report.failed} assets"
+    print(f"{assets} failed{first}:", file=sys.stderr)
+    for error in report.errors:
+        print(f"  {error}", file=sys.stderr)
+    if shown < report.failed:
+        print(f"all of them: etl workflow errors {report.workflow}", file=sys.stderr)
 
 
 def _print_phase(status: WorkflowStatus) -> None:

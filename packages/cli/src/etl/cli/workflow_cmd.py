@@ -3,20 +3,27 @@
 Every command talks to the active profile's runner (:func:`etl.runner.runner_for`) through
 :class:`etl.core.runners.WorkflowRunner`, so the same commands work against an Argo Server and the
 local runner's records of its runs. Results go to stdout; progress and failed steps' messages go to
-stderr.
+stderr. ``get`` and ``errors`` also read the run's per-asset failures from its chunk storage
+(:func:`etl.runner.run_report`), with the profile's storage credentials.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from etl.cli.follow import report_submission, wait_and_report
+from etl.cli.follow import (
+    SHOWN_ERRORS,
+    read_run_report,
+    report_submission,
+    wait_and_report,
+)
 from etl.cli.options import choices_metavar, command_group
 from etl.cli.output import OutputFormat, print_result
-from etl.cli.state import active_runner
+from etl.cli.state import active_profile, active_runner
 
 if TYPE_CHECKING:
     from etl.core.runners import WorkflowStatus
@@ -38,6 +45,9 @@ OptionalOutput = Annotated[
 ListLimitOption = Annotated[
     int | None,
     typer.Option("--limit", min=1, help="At most N workflows, the newest.", metavar="N"),
+]
+WaitOption = Annotated[
+    bool, typer.Option("--wait", help="Wait for the end: exit 0 if Succeeded, 1 otherwise.")
 ]
 
 
@@ -68,27 +78,60 @@ def submit(
     file: Annotated[
         Path, typer.Argument(help="An Argo Workflow manifest (YAML or JSON).", metavar="FILE")
     ],
-    wait: Annotated[
-        bool, typer.Option("--wait", help="Wait for the end: exit 0 if Succeeded, 1 otherwise.")
-    ] = False,
+    wait: WaitOption = False,
     output: OptionalOutput = None,
 ) -> None:
     """Submit a workflow manifest and print the workflow's name."""
     runner = active_runner(ctx)
-    report_submission(runner, runner.submit(_load_manifest(file)), wait=wait, output=output)
+    submitted = runner.submit(_load_manifest(file))
+    report_submission(runner, active_profile(ctx), submitted, wait=wait, output=output)
 
 
 @app.command()
 def get(ctx: typer.Context, name: NameArgument, output: OptionalOutput = None) -> None:
-    """Show a workflow's phase, progress and failed steps."""
-    status = active_runner(ctx).get(name)
+    """Show a workflow's phase, progress, failed steps and first failed assets."""
+    runner = active_runner(ctx)
+    status = runner.get(name)
+    report = read_run_report(runner, active_profile(ctx), name, limit=SHOWN_ERRORS)
     if output is None or output is OutputFormat.TABLE:
         data = _summary(status)
         data["message"] = status.message or None
         data["failed"] = status.failure_messages() or None
+        if report is not None:
+            data["assets"] = "; ".join(c.summary() for c in report.collections) or None
+            data["failed_assets"] = report.failed
         print_result(data, OutputFormat.TABLE)
+        if report is not None and report.errors:
+            print()
+            print_result(report.to_json()["errors"], OutputFormat.TABLE)
     else:
-        print_result(status.to_json(), output)
+        data = status.to_json()
+        if report is not None:
+            report_json = report.to_json()
+            data |= {k: report_json[k] for k in ("collections", "failed")}
+            data["asset_errors"] = report_json["errors"]
+        print_result(data, output)
+
+
+@app.command()
+def errors(
+    ctx: typer.Context,
+    name: NameArgument,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="At most N failed assets.", metavar="N")
+    ] = None,
+    output: OptionalOutput = None,
+) -> None:
+    """List a run's failed assets and why, as of each chunk's last try."""
+    from etl.runner.run_report import run_report
+
+    report = run_report(active_runner(ctx), active_profile(ctx), name, limit=limit)
+    if output is None or output is OutputFormat.TABLE:
+        for collection in report.collections:
+            print(collection.summary(), file=sys.stderr)
+        print_result(report.to_json()["errors"], OutputFormat.TABLE)
+    else:
+        print_result(report.to_json(), output)
 
 
 @app.command("list")
@@ -104,7 +147,7 @@ def list_(ctx: typer.Context, limit: ListLimitOption = None, output: OptionalOut
 @app.command()
 def watch(ctx: typer.Context, name: NameArgument) -> None:
     """Follow a workflow to its end: exit 0 if it Succeeded, 1 otherwise."""
-    wait_and_report(active_runner(ctx), name)
+    wait_and_report(active_runner(ctx), active_profile(ctx), name)
 
 
 @app.command()
@@ -128,7 +171,14 @@ def stop(ctx: typer.Context, name: NameArgument) -> None:
 
 
 @app.command()
-def retry(ctx: typer.Context, name: NameArgument) -> None:
-    """Run a Failed or Error workflow again from its failed steps."""
-    status = active_runner(ctx).retry(name)
-    print(f"{status.name}: {status.phase.value}")
+def retry(ctx: typer.Context, name: NameArgument, wait: WaitOption = False) -> None:
+    """Run a Failed or Error workflow again from its failed steps.
+
+    With --wait (always on the local runner, which retries in the foreground) the retried
+    workflow's end decides the exit code: 0 if it Succeeded, 1 otherwise.
+    """
+    runner = active_runner(ctx)
+    status = runner.retry(name)
+    print(f"{status.name}: {status.phase.value}", flush=True)
+    if wait or runner.runs_to_completion:
+        wait_and_report(runner, active_profile(ctx), name)

@@ -21,11 +21,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
 __all__ = [
     "PROGRESS_LINE_PREFIX",
     "PlainProgress",
+    "ProgressReport",
     "ProgressReporter",
     "parse_progress_line",
     "progress_line",
@@ -156,22 +158,40 @@ def report_progress(
 
 
 PROGRESS_LINE_PREFIX = "etl-progress "
-"""Tasks print ``etl-progress {"items": 10, "chunks": 1}`` lines; runners add them to a run's counts."""
+"""Tasks print ``etl-progress {"items": 10, "chunks": 1}`` lines; runners add them to a run's counts.
+
+A line may name the ``unit`` of work it reports (``"unit": "chunk 00003"``): a later line of the
+same unit *replaces* its counts, so a chunk processed again is not counted twice. Counts without
+a unit add up within one try of a pod; a runner keeps only the last try's."""
 
 
-def progress_line(**counts: int) -> str:
-    """The line a task prints to report ``counts`` done since its last such line."""
-    return PROGRESS_LINE_PREFIX + json.dumps(counts, sort_keys=True)
+@dataclass(frozen=True)
+class ProgressReport:
+    """The counts one :func:`progress_line` reports, and the unit of work they belong to."""
+
+    counts: dict[str, int]
+    unit: str | None = None
 
 
-def parse_progress_line(line: str) -> dict[str, int] | None:
-    """The counts of a :func:`progress_line`, or ``None`` for any other line."""
+def progress_line(unit: str | None = None, **counts: int) -> str:
+    """The line a task prints to report ``counts``: those of ``unit`` as they stand now, or,
+    without a unit, those done since its last such line."""
+    fields: dict[str, object] = dict(counts)
+    if unit is not None:
+        fields["unit"] = unit
+    return PROGRESS_LINE_PREFIX + json.dumps(fields, sort_keys=True)
+
+
+def parse_progress_line(line: str) -> ProgressReport | None:
+    """What a :func:`progress_line` reports, or ``None`` for any other line."""
     if not line.startswith(PROGRESS_LINE_PREFIX):
         return None
     try:
-        counts = json.loads(line[len(PROGRESS_LINE_PREFIX) :])
+        fields = json.loads(line[len(PROGRESS_LINE_PREFIX) :])
     except ValueError:
         return None
-    if not isinstance(counts, dict):
+    if not isinstance(fields, dict):
         return None
-    return {k: v for k, v in counts.items() if isinstance(v, int)}
+    unit = fields.get("unit")
+    counts = {k: v for k, v in fields.items() if isinstance(v, int) and not isinstance(v, bool)}
+    return ProgressReport(counts, unit if isinstance(unit, str) else None)

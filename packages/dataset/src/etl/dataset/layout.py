@@ -21,6 +21,7 @@ __all__ = ["RunLayout"]
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _CHUNK_NAME = re.compile(r"^(\d{5,})\.txt$")
+_ERRORS_NAME = re.compile(r"^(\d{5,})\.ndjson$")
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,21 @@ class RunLayout:
         """The result record of chunk ``index``."""
         return f"{self.run_id}/results/{_number(index)}.json"
 
+    @property
+    def errors_prefix(self) -> str:
+        """The folder of the per-asset failure lists."""
+        return f"{self.run_id}/errors/"
+
     def errors_path(self, index: int) -> str:
         """The per-asset failures of chunk ``index``."""
-        return f"{self.run_id}/errors/{_number(index)}.ndjson"
+        return f"{self.errors_prefix}{_number(index)}.ndjson"
+
+    def errors_index(self, path: str) -> int | None:
+        """The chunk whose failure list is at ``path`` (relative), or ``None`` if it is not one."""
+        if not path.startswith(self.errors_prefix):
+            return None
+        match = _ERRORS_NAME.match(path[len(self.errors_prefix) :])
+        return int(match.group(1)) if match else None
 
     def chunk_index(self, path: str) -> int | None:
         """The index of the chunk file at ``path`` (relative), or ``None`` if it is not one."""

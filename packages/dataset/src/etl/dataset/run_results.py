@@ -1,14 +1,17 @@
-"""The result record of one processed chunk, and the per-asset failures beside it.
+"""A run's per-chunk result records and per-asset failures (written by ``etl-task process-chunks``,
+read by ``etl workflow errors`` and the end of every followed run).
 
 ``results/NNNNN.json`` says what a chunk gave (assets, items, failures, seconds) and whether it is
 done: a chunk is done when every asset made its items and they were loaded into PgSTAC. A re-run
 skips done chunks, so retrying a workflow re-processes only what failed. ``errors/NNNNN.ndjson``
-holds one ``{"asset": uri, "error": message}`` line per failed asset.
+holds one ``{"asset": uri, "error": message}`` line per failed asset; a chunk processed again
+rewrites (or removes) its list, so the folder always holds the failures of each chunk's last try.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,6 +23,7 @@ __all__ = [
     "ChunkResult",
     "read_chunk_result",
     "read_failures",
+    "read_run_failures",
     "write_chunk_result",
 ]
 
@@ -78,3 +82,12 @@ def read_failures(storage: Storage, layout: RunLayout, chunk: int) -> list[Asset
     return [
         AssetFailure(**json.loads(line)) for line in storage.read_text(path).splitlines() if line
     ]
+
+
+def read_run_failures(storage: Storage, layout: RunLayout) -> Iterator[tuple[int, AssetFailure]]:
+    """Every failed asset of the run, with its chunk's index, in chunk order."""
+    for info in storage.list_objects(layout.errors_prefix):
+        index = layout.errors_index(info.path)
+        if index is not None:
+            for failure in read_failures(storage, layout, index):
+                yield index, failure

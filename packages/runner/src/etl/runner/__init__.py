@@ -2,7 +2,8 @@
 
 :func:`runner_for` picks the runner of a profile (its Argo Server, or the local runner);
 :mod:`etl.runner.work` compiles the work commands and submits them; :class:`LocalRunner` runs a
-compiled Argo ``Workflow`` on this machine (the ``local`` profile's runner).
+compiled Argo ``Workflow`` on this machine (the ``local`` profile's runner); :func:`run_report`
+reads what a run did per asset from its chunk storage, whichever runner ran it.
 
 Names are imported on first use, so that the warm task server (``python -m
 etl.runner.warm_server``) loads only its own module. To export a name, add it to ``__all__``, the
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from etl.runner.local import LocalRunner, local_runner_for
     from etl.runner.manifest import UnsupportedManifestError, WorkflowManifest, parse_workflow
     from etl.runner.records import NodeRecord, RunRecord, RunStore
+    from etl.runner.run_report import AssetError, CollectionReport, RunReport, run_report
     from etl.runner.select import runner_for
     from etl.runner.work import (
         PreparedWork,
@@ -30,11 +32,14 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "AssetError",
+    "CollectionReport",
     "Engine",
     "LocalRunner",
     "NodeRecord",
     "PreparedWork",
     "RunRecord",
+    "RunReport",
     "RunStore",
     "UnsupportedManifestError",
     "WorkflowManifest",
@@ -43,6 +48,7 @@ __all__ = [
     "prepare_collection_ingest",
     "prepare_dataset_work",
     "prepare_items_ingest",
+    "run_report",
     "runner_for",
     "submit_work",
 ]
@@ -57,6 +63,10 @@ _LAZY = {
     "NodeRecord": "etl.runner.records",
     "RunRecord": "etl.runner.records",
     "RunStore": "etl.runner.records",
+    "AssetError": "etl.runner.run_report",
+    "CollectionReport": "etl.runner.run_report",
+    "RunReport": "etl.runner.run_report",
+    "run_report": "etl.runner.run_report",
     "runner_for": "etl.runner.select",
     "PreparedWork": "etl.runner.work",
     "prepare_collection_ingest": "etl.runner.work",

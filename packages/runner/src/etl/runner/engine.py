@@ -5,7 +5,7 @@ run in dependency order (:mod:`etl.runner.dag`), a container template's pod runs
 process with its retries and deadlines (:mod:`etl.runner.pods`), as many at once as
 ``spec.parallelism`` and the semaphores allow (:mod:`etl.runner.pod_slots`). Nodes already
 Succeeded in the record are not run again, which is how a retried run re-processes only what
-failed.
+failed; a node run again keeps the counts its units of work reported before.
 """
 
 from __future__ import annotations
@@ -105,9 +105,9 @@ class Engine:
         scope: dict[str, str],
     ) -> NodeRecord:
         """Run one node of ``template`` (unless it already succeeded) and record how it ended."""
-        done = self.state.record.nodes.get(node_id)
-        if done is not None and done.phase == WorkflowPhase.SUCCEEDED:
-            return done
+        earlier = self.state.record.nodes.get(node_id)
+        if earlier is not None and earlier.phase == WorkflowPhase.SUCCEEDED:
+            return earlier
         inputs = _bind_inputs(template, arguments, node_id)
         local_scope = dict(scope) | {f"inputs.parameters.{k}": v for k, v in inputs.items()}
         node = NodeRecord(
@@ -117,6 +117,7 @@ class Engine:
             type="Pod" if template.container else "DAG",
             phase=WorkflowPhase.RUNNING,
             started_at=now_iso(),
+            progress=earlier.progress if earlier is not None else {},
         )
         self.state.add_node(node)
         self.state.save()

@@ -161,6 +161,11 @@ class LocalRunner(WorkflowRunner):
         """The run's phase, timing, counts and failed nodes."""
         return _status(self._load(name))
 
+    def manifest(self, name: str) -> Mapping[str, Any]:
+        """The manifest the run was submitted with."""
+        self._load(name)
+        return self.store.manifest(name)
+
     def list(self, limit: int | None = None) -> Sequence[WorkflowStatus]:
         """Recorded runs, newest first."""
         names = self.store.names()[:limit] if limit else self.store.names()

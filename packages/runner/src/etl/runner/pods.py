@@ -68,12 +68,13 @@ class PodRunner:
         first_try = time.monotonic()
         while True:
             node.attempts += 1
+            self.state.start_try(node)
             with self.slots.held(template.semaphore):
                 if self.state.stopped.is_set():
                     node.phase, node.message = WorkflowPhase.FAILED, "Stopped"
                     return
                 self.state.save()
-                code = self._spawn(argv, env, work, log_path, template.deadline)
+                code = self._spawn(node, argv, env, work, template.deadline)
             if code == 0:
                 node.outputs = {
                     out.name: _output_file(work, out.path).read_text().strip()
@@ -137,15 +138,17 @@ class PodRunner:
 
     def _spawn(
         self,
+        node: NodeRecord,
         argv: list[str],
         env: dict[str, str],
         cwd: Path,
-        log_path: Path,
         deadline: float | None,
     ) -> int:
-        """Run one try to its end (or its deadline) and return its exit code."""
+        """Run one try of ``node`` to its end (or its deadline), its output appended to the
+        node's log, and return its exit code."""
+        assert node.log is not None
         limits = [d for d in (deadline and time.monotonic() + deadline, self._deadline) if d]
-        with log_path.open("ab") as log:
+        with Path(node.log).open("ab") as log:
             process = self.starter.start(argv, env, cwd)
             with self.state.lock:
                 self._processes.add(process)
@@ -160,9 +163,9 @@ class PodRunner:
                 for line in process.stdout:
                     log.write(line)
                     log.flush()
-                    counts = parse_progress_line(line.decode(errors="replace"))
-                    if counts is not None:
-                        self.state.add_progress(counts)
+                    report = parse_progress_line(line.decode(errors="replace"))
+                    if report is not None:
+                        self.state.add_progress(node, report)
                 return process.wait()
             finally:
                 if process.stdout is not None:

@@ -42,11 +42,14 @@ class NodeRecord:
     attempts: int = 0
     outputs: dict[str, str] = field(default_factory=dict)
     log: str | None = None
+    progress: dict[str, dict[str, int]] = field(default_factory=dict)
+    """The counts the pod reported, by unit of work; ``""`` holds those of the current try that
+    name no unit (see :data:`etl.core.progress.PROGRESS_LINE_PREFIX`)."""
 
 
 @dataclass
 class RunRecord:
-    """A local run: its phase, timing, counts and nodes."""
+    """A local run: its phase, timing, counts (``progress``, summed over the nodes) and nodes."""
 
     name: str
     namespace: str
@@ -71,6 +74,15 @@ class RunRecord:
             for n in self.nodes.values()
             if n.type == "Pod" and n.phase in {WorkflowPhase.FAILED, WorkflowPhase.ERROR}
         ]
+
+    def count_progress(self) -> None:
+        """Set ``progress`` to the sum of every node's counts (each unit counted once)."""
+        totals: dict[str, int] = {}
+        for node in self.nodes.values():
+            for counts in node.progress.values():
+                for key, value in counts.items():
+                    totals[key] = totals.get(key, 0) + value
+        self.progress = totals
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

@@ -4,9 +4,10 @@ is saved, the stop signal and the callback that hears about the run's progress."
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
+from etl.core.progress import ProgressReport
 from etl.runner.records import NodeRecord, RunRecord, RunStore
 
 __all__ = ["EngineEvent", "RunState"]
@@ -14,6 +15,9 @@ __all__ = ["EngineEvent", "RunState"]
 EngineEvent = Callable[[str, dict[str, Any]], None]
 """Called with ``("progress", counts)``, ``("node-finished", {"node"})`` or
 ``("node-retry", {"node", "delay"})`` as a run goes."""
+
+UNITLESS = ""
+"""The key of a node's counts that name no unit of work."""
 
 
 class RunState:
@@ -36,10 +40,25 @@ class RunState:
         with self.lock:
             self.record.nodes[node.id] = node
 
-    def add_progress(self, counts: Mapping[str, object]) -> None:
-        """Add a pod's progress counts to the run's totals and report the new totals."""
+    def add_progress(self, node: NodeRecord, report: ProgressReport) -> None:
+        """Record what ``node``'s pod reported and report the run's new totals.
+
+        A unit's counts replace that unit's earlier ones (a chunk processed again is counted
+        once); counts without a unit add up within the current try.
+        """
         with self.lock:
-            for key, value in counts.items():
-                if isinstance(value, int):
-                    self.record.progress[key] = self.record.progress.get(key, 0) + value
-        self.on_event("progress", dict(self.record.progress))
+            if report.unit is None:
+                counts = node.progress.setdefault(UNITLESS, {})
+                for key, value in report.counts.items():
+                    counts[key] = counts.get(key, 0) + value
+            else:
+                node.progress[report.unit] = dict(report.counts)
+            self.record.count_progress()
+            totals = dict(self.record.progress)
+        self.on_event("progress", totals)
+
+    def start_try(self, node: NodeRecord) -> None:
+        """Forget the unit-less counts of ``node``'s earlier try: only the last try's count."""
+        with self.lock:
+            if node.progress.pop(UNITLESS, None) is not None:
+                self.record.count_progress()

@@ -21,7 +21,7 @@ from typing import Any
 
 from etl.core.storage import Storage
 from etl.dataset.layout import RunLayout
-from etl.task.chunk_results import AssetFailure
+from etl.dataset.run_results import AssetFailure
 
 __all__ = ["ChunkSource", "MadeChunk", "load_chunks"]
 

@@ -28,9 +28,9 @@ from etl.dataset.chunking.manifest import read_manifest
 from etl.dataset.collection import Collection, load_collection_class
 from etl.dataset.layout import RunLayout
 from etl.dataset.model import BlobHrefs
+from etl.dataset.run_results import AssetFailure, ChunkResult, read_chunk_result, write_chunk_result
 from etl.task.bundle_fetch import FetchedBundle, add_bundle_arguments, fetch_bundle
 from etl.task.chunk_pipeline import ChunkSource, MadeChunk, load_chunks
-from etl.task.chunk_results import AssetFailure, ChunkResult, read_chunk_result, write_chunk_result
 from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
 from etl.task.item_hrefs import rewrite_blob_hrefs
@@ -42,6 +42,9 @@ LOAD_BATCH = 5_000
 """Items per PgSTAC batch while items are being made: half the writer's default, because the pod's
 last batch is loaded after its last item is made, with nothing left to overlap it (measured with
 ``benchmarks/ingest.py``)."""
+
+_LOGGED_FAILURES = 10
+"""Failed assets a chunk names in the pod's log; all of them are in the run's ``errors/``."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,13 @@ def process_batch(
             f"chunk {chunk.index:05d}: {chunk.assets} assets, {items} items, {failed} failed; "
             f"loaded ({options.method}) {seconds:.2f} s after it was started"
         )
-        print(progress_line(chunks=1, items=items, failed=failed), flush=True)
+        for failure in chunk.failures[:_LOGGED_FAILURES]:
+            log(f"chunk {chunk.index:05d}: failed: {failure.asset}: {failure.error}")
+        if failed > _LOGGED_FAILURES:
+            log(f"chunk {chunk.index:05d}: {failed - _LOGGED_FAILURES} more failed assets")
+        unit = f"chunk {chunk.index:05d}"
+        counts = {"assets": chunk.assets, "chunks": 1, "items": items, "failed": failed}
+        print(progress_line(unit, **counts), flush=True)
 
     with PgstacWriter(environment.pgstac_dsn()) as writer:
 
@@ -148,7 +157,7 @@ def _check_failures(
     if not totals.failed_assets:
         return
     ratio = totals.failed_assets / max(1, totals.assets)
-    where = storage.uri_of(f"{layout.run_id}/errors/")
+    where = storage.uri_of(layout.errors_prefix)
     if ratio > options.max_failure_ratio:
         raise TaskError(
             f"{totals.failed_assets} of {totals.assets} assets failed ({ratio:.1%}, allowed "

@@ -139,6 +139,13 @@ class ArgoClient(WorkflowRunner):
             workflow = self._service.get_workflow(name, namespace=self.namespace)
         return self._status(workflow, self.namespace)
 
+    def manifest(self, name: str) -> Mapping[str, Any]:
+        """The workflow as the server holds it (``metadata``, ``spec`` and ``status``)."""
+        with argo_errors(self.base_url, namespace=self.namespace, name=name):
+            workflow = self._service.get_workflow(name, namespace=self.namespace)
+        data: dict[str, Any] = workflow.model_dump(by_alias=True, exclude_none=True, mode="json")
+        return data
+
     def list(self, limit: int | None = None) -> Sequence[WorkflowStatus]:
         """The namespace's workflows as the server orders them, at most ``limit``."""
         with argo_errors(self.base_url, namespace=self.namespace):

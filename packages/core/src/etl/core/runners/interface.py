@@ -41,6 +41,10 @@ class WorkflowRunner(ABC):
         """The current status of workflow ``name``."""
 
     @abstractmethod
+    def manifest(self, name: str) -> Mapping[str, Any]:
+        """The manifest workflow ``name`` runs (its ``spec.templates`` tell what each step does)."""
+
+    @abstractmethod
     def list(self, limit: int | None = None) -> Sequence[WorkflowStatus]:
         """The runner's workflows, at most ``limit`` of them."""
 

@@ -1,0 +1,177 @@
+"""What a run did asset by asset, read from where its pods wrote it: the same for every runner.
+
+The workflow's manifest names each collection's bundle (``--dataset``) and run (``--run-id``); the
+bundle's ``dataset.json`` names the collection's chunk storage, which holds the run's chunk-set
+manifest (assets and chunks listed, the ``--since`` watermark) and ``errors/`` (one list per chunk
+of its assets that failed, as of the chunk's last try). See ``docs/internals.md`` (the run layout).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from etl.core.pod_contract import CREATE_CHUNKS, DATASET_FILE, ETL_TASK, PROCESS_CHUNKS, Flag
+from etl.core.profiles import Profile
+from etl.core.runners import WorkflowRunner
+from etl.core.storage import Storage, open_storage_for
+from etl.dataset.layout import RunLayout
+
+__all__ = ["AssetError", "CollectionReport", "RunReport", "run_report"]
+
+_WORKFLOW_NAME = "{{workflow.name}}"
+
+
+@dataclass(frozen=True)
+class AssetError:
+    """One asset that made no item, and why."""
+
+    collection: str
+    chunk: int
+    asset: str
+    error: str
+
+    def __str__(self) -> str:
+        return f"{self.asset}: {self.error}"
+
+
+@dataclass(frozen=True)
+class CollectionReport:
+    """One collection's part of a run.
+
+    Attributes:
+        collection: The collection id.
+        listed: Whether its chunk set was written (the listing finished).
+        assets: Assets listed.
+        chunks: Chunks they were cut into.
+        since: The ``--since`` watermark the listing used (ISO 8601), if any.
+        failed: Assets that failed, as of each chunk's last try.
+        errors_uri: Where the failure lists are.
+    """
+
+    collection: str
+    listed: bool
+    assets: int
+    chunks: int
+    since: str | None
+    failed: int
+    errors_uri: str
+
+    def summary(self) -> str:
+        """One line for people: ``ID: 7 assets in 1 chunk, 2 failed`` or ``ID: 0 assets since T``."""
+        if not self.listed:
+            return f"{self.collection}: no assets listed (the listing did not finish)"
+        if not self.assets:
+            found = f"since {self.since}" if self.since else "listed"
+            return f"{self.collection}: 0 assets {found}: nothing to do"
+        assets, chunks = _count(self.assets, "asset"), _count(self.chunks, "chunk")
+        return f"{self.collection}: {assets} in {chunks}, {self.failed} failed"
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """A run's collections and (the first of) its failed assets."""
+
+    workflow: str
+    collections: tuple[CollectionReport, ...]
+    errors: tuple[AssetError, ...]
+
+    @property
+    def failed(self) -> int:
+        """Assets that failed over the whole run (``errors`` may hold only the first ones)."""
+        return sum(c.failed for c in self.collections)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable ``etl workflow errors -o json`` shape (see ``docs/cli.md``)."""
+        return {
+            "workflow": self.workflow,
+            "failed": self.failed,
+            "collections": [asdict(c) for c in self.collections],
+            "errors": [asdict(e) for e in self.errors],
+        }
+
+
+def run_report(
+    runner: WorkflowRunner, profile: Profile, name: str, *, limit: int | None = None
+) -> RunReport:
+    """What workflow ``name`` did per collection, with its first ``limit`` failed assets (all of
+    them without a limit); the storages are opened with ``profile``'s credentials.
+
+    Raises:
+        WorkflowNotFoundError: the runner has no such workflow.
+        StorageError: a bundle or chunk storage cannot be read.
+    """
+    from etl.dataset.run_results import read_run_failures
+
+    collections: list[CollectionReport] = []
+    errors: list[AssetError] = []
+    for collection_id, storage, layout in _run_storages(runner.manifest(name), name, profile):
+        failed = 0
+        for chunk, failure in read_run_failures(storage, layout):
+            failed += 1
+            if limit is None or len(errors) < limit:
+                errors.append(AssetError(collection_id, chunk, failure.asset, failure.error))
+        collections.append(_collection_report(collection_id, storage, layout, failed))
+    return RunReport(name, tuple(collections), tuple(errors))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _collection_report(
+    collection_id: str, storage: Storage, layout: RunLayout, failed: int
+) -> CollectionReport:
+    from etl.dataset.chunking.manifest import read_manifest
+
+    manifest = read_manifest(storage, layout)
+    since = manifest.options.get("since") if manifest is not None else None
+    return CollectionReport(
+        collection=collection_id,
+        listed=manifest is not None,
+        assets=manifest.asset_count if manifest is not None else 0,
+        chunks=manifest.chunk_count if manifest is not None else 0,
+        since=since if isinstance(since, str) else None,
+        failed=failed,
+        errors_uri=storage.uri_of(layout.errors_prefix),
+    )
+
+
+def _run_storages(
+    manifest: Mapping[str, Any], name: str, profile: Profile
+) -> Iterator[tuple[str, Storage, RunLayout]]:
+    """Each collection the workflow chunks: its id, chunk storage and run layout, once."""
+    from etl.core.secrets import secret_resolver_for
+    from etl.dataset.chunking import chunk_storage_of
+    from etl.dataset.model import DatasetConfig
+
+    seen: set[tuple[str, str]] = set()
+    secrets = None
+    for args in _chunking_steps(manifest):
+        dataset_uri, collection_id = args.get(Flag.DATASET), args.get(Flag.COLLECTION)
+        run_id = (args.get(Flag.RUN_ID) or "").replace(_WORKFLOW_NAME, name)
+        if not dataset_uri or not collection_id or not run_id or "{{" in run_id:
+            continue
+        if (dataset_uri, collection_id) in seen or not dataset_uri.endswith(DATASET_FILE):
+            continue
+        seen.add((dataset_uri, collection_id))
+        document = json.loads(open_storage_for(dataset_uri, profile=profile).read_text(dataset_uri))
+        for collection in DatasetConfig.model_validate(document).collections:
+            if collection.id == collection_id:
+                secrets = secrets or secret_resolver_for(profile)
+                storage = chunk_storage_of(collection, profile=profile, secrets=secrets)
+                yield collection_id, storage, RunLayout(run_id)
+
+
+def _chunking_steps(manifest: Mapping[str, Any]) -> Iterator[dict[str, str]]:
+    """The ``--flag value`` arguments of every ``create-chunks`` / ``process-chunks`` container."""
+    spec = manifest.get("spec") or {}
+    stored = (manifest.get("status") or {}).get("storedWorkflowTemplateSpec") or {}
+    for template in [*(spec.get("templates") or []), *(stored.get("templates") or [])]:
+        container = template.get("container") or {}
+        argv = [*(container.get("command") or []), *(container.get("args") or [])]
+        if argv[:1] == [ETL_TASK] and argv[1:2] in ([CREATE_CHUNKS.name], [PROCESS_CHUNKS.name]):
+            flags = argv[2:]
+            yield {flag: value for flag, value in zip(flags[::2], flags[1::2], strict=False)}
