@@ -1,0 +1,164 @@
+"""Which asset made which item: the table ``etl.item_sources`` in the PgSTAC database.
+
+etl's own schema ``etl`` (never pgstac's) holds one row per item of a collection: the asset URI
+whose ``create_item`` made it, a hash of its content, the run that loaded it and when. A
+``create_item`` that yields several items for one asset gives several rows with the same asset.
+The loader writes a batch's rows right after the batch commits, on the same connection; removals
+(``--remove-missing``) and ``etl dataset plan``/``status`` read them.
+
+``content_hash`` is the sha256 of the item's canonical JSON (keys sorted, no whitespace, UTF-8,
+as ``orjson`` writes it) without the volatile fields in :data:`VOLATILE_PROPERTIES`.
+
+Only psycopg is needed here (not pypgstac); every function takes an open connection (autocommit,
+as :func:`etl.pgstac.connect_pgstac` opens them) and does its writes in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+__all__ = [
+    "TABLE",
+    "VOLATILE_PROPERTIES",
+    "ItemSource",
+    "content_hash",
+    "count_item_sources",
+    "ensure_item_sources",
+    "forget_item_sources",
+    "item_sources_of",
+    "record_item_sources",
+]
+
+TABLE = "etl.item_sources"
+
+VOLATILE_PROPERTIES = ("created", "updated")
+"""``properties`` left out of ``content_hash``: timestamps a ``create_item`` may set to "now"."""
+
+_DDL = """
+CREATE SCHEMA IF NOT EXISTS etl;
+CREATE TABLE IF NOT EXISTS etl.item_sources (
+    collection text NOT NULL,
+    item_id text NOT NULL,
+    asset text NOT NULL,
+    content_hash text NOT NULL,
+    run_id text NOT NULL,
+    loaded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (collection, item_id)
+);
+CREATE INDEX IF NOT EXISTS item_sources_asset_idx ON etl.item_sources (collection, asset);
+"""
+
+_UPSERT = """
+INSERT INTO etl.item_sources (collection, item_id, asset, content_hash, run_id, loaded_at)
+SELECT %(collection)s, r.item_id, r.asset, r.content_hash, %(run_id)s, now()
+FROM unnest(%(item_ids)s::text[], %(assets)s::text[], %(hashes)s::text[])
+    AS r(item_id, asset, content_hash)
+ON CONFLICT (collection, item_id) DO UPDATE SET
+    asset = EXCLUDED.asset,
+    content_hash = EXCLUDED.content_hash,
+    run_id = EXCLUDED.run_id,
+    loaded_at = EXCLUDED.loaded_at
+"""
+
+_LOCK = "SELECT pg_advisory_xact_lock(hashtext('etl.item_sources'))"
+
+Connection = psycopg.Connection[Any]
+
+
+@dataclass(frozen=True)
+class ItemSource:
+    """One row: the item ``item_id`` of ``collection`` was made from ``asset``."""
+
+    collection: str
+    item_id: str
+    asset: str
+    content_hash: str
+    run_id: str
+    loaded_at: datetime | None = None
+    """When the row was written (set by the database; ``None`` on rows not yet written)."""
+
+
+def content_hash(item: Mapping[str, Any]) -> str:
+    """sha256 (hex) of the item's canonical JSON without :data:`VOLATILE_PROPERTIES`."""
+    import orjson
+
+    properties = item.get("properties")
+    if isinstance(properties, Mapping) and any(k in properties for k in VOLATILE_PROPERTIES):
+        kept = {k: v for k, v in properties.items() if k not in VOLATILE_PROPERTIES}
+        item = {**item, "properties": kept}
+    return hashlib.sha256(orjson.dumps(item, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def ensure_item_sources(conn: Connection) -> None:
+    """Create the schema ``etl`` and the table if they are missing (safe to run concurrently)."""
+    if _table_exists(conn):
+        return
+    with conn.transaction():
+        conn.execute(_LOCK)
+        conn.execute(_DDL)
+
+
+def record_item_sources(conn: Connection, rows: Iterable[ItemSource]) -> int:
+    """Insert or replace ``rows`` (by collection and item id) in one transaction per collection
+    and run; returns how many were written. ``loaded_at`` is set to the transaction's time."""
+    groups: dict[tuple[str, str], dict[str, ItemSource]] = {}
+    for row in rows:
+        groups.setdefault((row.collection, row.run_id), {})[row.item_id] = row
+    written = 0
+    with conn.transaction():
+        for (collection, run_id), by_id in groups.items():
+            conn.execute(
+                _UPSERT,
+                {
+                    "collection": collection,
+                    "run_id": run_id,
+                    "item_ids": list(by_id),
+                    "assets": [row.asset for row in by_id.values()],
+                    "hashes": [row.content_hash for row in by_id.values()],
+                },
+            )
+            written += len(by_id)
+    return written
+
+
+def item_sources_of(conn: Connection, collection: str) -> Iterator[ItemSource]:
+    """The collection's rows, by item id (none when the table does not exist yet)."""
+    if not _table_exists(conn):
+        return
+    cursor = conn.execute(
+        "SELECT collection, item_id, asset, content_hash, run_id, loaded_at "
+        "FROM etl.item_sources WHERE collection = %s ORDER BY item_id",
+        (collection,),
+    )
+    for row in cursor:
+        yield ItemSource(*row)
+
+
+def count_item_sources(conn: Connection, collection: str) -> int:
+    """How many items of the collection have a row."""
+    if not _table_exists(conn):
+        return 0
+    row = conn.execute(
+        "SELECT count(*) FROM etl.item_sources WHERE collection = %s", (collection,)
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def forget_item_sources(conn: Connection, collection: str, item_ids: Iterable[str]) -> int:
+    """Delete the rows of ``item_ids`` (the caller deletes the items); returns how many went."""
+    cursor = conn.execute(
+        "DELETE FROM etl.item_sources WHERE collection = %s AND item_id = ANY(%s)",
+        (collection, list(item_ids)),
+    )
+    return cursor.rowcount
+
+
+def _table_exists(conn: Connection) -> bool:
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,)).fetchone()
+    return bool(row and row[0])
