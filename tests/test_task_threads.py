@@ -19,7 +19,7 @@ SCRIPT = textwrap.dedent(
     from etl.dataset.run_results import AssetFailure
     from etl.task.environment import TaskEnvironment
     from etl.task.item_checks import ItemChecker
-    from etl.task.process_chunks import _ItemMaker
+    from etl.task.item_maker import ItemMaker
 
 
     class Points(Collection):
@@ -38,7 +38,7 @@ SCRIPT = textwrap.dedent(
     root = Path(sys.argv[1]).as_uri()
     environment = TaskEnvironment()
     checker = ItemChecker("points")
-    maker = _ItemMaker(Points, [(root, environment.storage(root))], environment, checker, None)
+    maker = ItemMaker(Points, [(root, environment.storage(root))], environment, checker, None)
     with ThreadPoolExecutor(16) as pool:
         outcomes = list(pool.map(maker.make, [f"{root}/{n}" for n in range(4000)]))
     failures = [o for o in outcomes if isinstance(o, AssetFailure)]

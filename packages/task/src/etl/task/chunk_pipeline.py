@@ -10,7 +10,6 @@ holding its last item has committed.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import deque
@@ -22,13 +21,9 @@ from typing import Any
 from etl.core.storage import Storage
 from etl.dataset.layout import RunLayout
 from etl.dataset.run_results import AssetFailure
+from etl.task.item_maker import MakeItems, make_all
 
 __all__ = ["ChunkSource", "MadeChunk", "load_chunks"]
-
-SLICES_PER_WORKER = 4
-"""A chunk's assets are cut into this many slices per worker thread (for load balance)."""
-
-MakeItems = Callable[[str], "list[dict[str, Any]] | AssetFailure"]
 
 
 @dataclass
@@ -145,28 +140,13 @@ def _produce(source: ChunkSource, chunks: list[int], made: _Backlog) -> None:
                 started = time.perf_counter()
                 text = source.storage.read_text(source.layout.chunk_path(index))
                 uris = [uri for uri in text.splitlines() if uri]
-                items, failures = _collect(_make_all(pool, source.make, uris, source.workers))
+                items, failures = _collect(make_all(pool, source.make, uris, source.workers))
                 source.storage.write_bytes(source.layout.items_path(index), _ndjson(items))
                 if not made.put(MadeChunk(index, len(uris), items, failures, started)):
                     return
         made.put(None)
     except BaseException as exc:
         made.put(exc)
-
-
-def _make_all(
-    pool: ThreadPoolExecutor, make: MakeItems, uris: list[str], workers: int
-) -> Iterator[list[dict[str, Any]] | AssetFailure]:
-    """``make`` for every URI, in order, on ``workers`` threads.
-
-    The URIs go to the pool in slices (a few per worker), not one by one: a future per asset
-    costs as much as a trivial ``create_item``, while slices keep ``workers`` calls in flight
-    for the ``create_item``s that wait on storage.
-    """
-    size = max(1, math.ceil(len(uris) / (workers * SLICES_PER_WORKER)))
-    slices = [uris[start : start + size] for start in range(0, len(uris), size)]
-    for outcomes in pool.map(lambda part: [make(uri) for uri in part], slices):
-        yield from outcomes
 
 
 def _collect(

@@ -60,6 +60,14 @@ class TaskEnvironment:
 
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
+    @classmethod
+    def for_profile(cls, profile: Profile, env: Mapping[str, str] | None = None) -> TaskEnvironment:
+        """The environment of a command run on this machine with ``profile`` (the CLI's): its
+        storage credentials, secrets and PgSTAC DSN, as a task under the local runner sees them."""
+        environment = cls(dict(os.environ) if env is None else env)
+        environment.__dict__["profile"] = profile  # the cached_property's value
+        return environment
+
     @cached_property
     def profile(self) -> Profile:
         """The profile the workflow was compiled with (with local credentials when on this machine)."""

@@ -25,15 +25,15 @@ from etl.core.pod_contract import PROCESS_CHUNKS, Flag, LoadMethod
 from etl.core.progress import progress_line
 from etl.core.storage import BlobUrls, Storage
 from etl.dataset.chunking.manifest import read_manifest
-from etl.dataset.collection import Collection, load_collection_class
+from etl.dataset.collection import load_collection_class
 from etl.dataset.layout import RunLayout
 from etl.dataset.model import BlobHrefs
-from etl.dataset.run_results import AssetFailure, ChunkResult, read_chunk_result, write_chunk_result
+from etl.dataset.run_results import ChunkResult, read_chunk_result, write_chunk_result
 from etl.task.bundle_fetch import FetchedBundle, add_bundle_arguments, fetch_bundle
 from etl.task.chunk_pipeline import ChunkSource, MadeChunk, load_chunks
 from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
-from etl.task.item_hrefs import rewrite_blob_hrefs
+from etl.task.item_maker import ItemMaker
 
 __all__ = ["LOAD_BATCH", "BatchTotals", "ProcessOptions", "process_batch", "register", "run"]
 
@@ -94,7 +94,7 @@ def process_batch(
         raise TaskError(
             f"no chunk set at {chunk_storage.uri_of(layout.chunks_prefix)}: run create-chunks first"
         )
-    maker = _ItemMaker(
+    maker = ItemMaker(
         load_collection_class(collection.collection_class, search_path=bundle.search_path),
         [(a.uri, environment.storage(a.uri, a.token)) for a in collection.asset_storage],
         environment,
@@ -167,72 +167,6 @@ def _check_failures(
         f"warning: {totals.failed_assets} of {totals.assets} assets failed ({ratio:.1%}), within the "
         f"allowed {options.max_failure_ratio:.1%}; see {where}",
         file=sys.stderr,
-    )
-
-
-class _ItemMaker:
-    """Calls ``create_item`` for one asset and returns checked item dicts (``blob://`` hrefs made
-    URLs by ``blob_urls``, unless it is ``None``), or the failure."""
-
-    def __init__(
-        self,
-        collection_class: type[Collection],
-        asset_storages: list[tuple[str, Storage]],
-        environment: TaskEnvironment,
-        checker: ItemChecker,
-        blob_urls: Callable[[str], str] | None,
-    ) -> None:
-        self.collection_class = collection_class
-        self.asset_storages = sorted(asset_storages, key=lambda pair: -len(pair[0]))
-        self.environment = environment
-        self.checker = checker
-        self.blob_urls = blob_urls
-        _warm_up_pystac()
-
-    def make(self, uri: str) -> list[dict[str, Any]] | AssetFailure:
-        try:
-            made = self.collection_class.create_item(uri, self._storage_for(uri))
-            items = [] if made is None else made if isinstance(made, list) else [made]
-            dicts = []
-            for item in items:
-                data = item.to_dict(include_self_link=False, transform_hrefs=False)
-                if not data.get("collection"):
-                    data["collection"] = self.checker.collection_id
-                if self.blob_urls is not None:
-                    rewrite_blob_hrefs(data, self.blob_urls)
-                self.checker.check(data)
-                dicts.append(data)
-            return dicts
-        except Exception as exc:
-            message = str(exc).splitlines()[0] if str(exc) else ""
-            return AssetFailure(asset=uri, error=f"{type(exc).__name__}: {message}".rstrip(": "))
-
-    def _storage_for(self, uri: str) -> Storage:
-        for root, storage in self.asset_storages:
-            if uri.startswith(root.rstrip("/") + "/") or uri == root:
-                return storage
-        return self.environment.storage_for(uri)
-
-
-def _warm_up_pystac() -> None:
-    """Let pystac register its extension hooks before items are made in several threads.
-
-    pystac 1.15 discovers its extension hooks on first use and marks them discovered before it
-    has added them, so threads that make their first items at once can fail with "dictionary
-    changed size during iteration". One item made here, on one thread, does the discovery.
-    """
-    import pystac
-
-    pystac.Item.from_dict(
-        {
-            "type": "Feature",
-            "stac_version": "1.0.0",
-            "id": "warm-up",
-            "geometry": None,
-            "properties": {"datetime": "2000-01-01T00:00:00Z"},
-            "links": [],
-            "assets": {},
-        }
     )
 
 

@@ -21,6 +21,8 @@ from etl.dataset.chunking.create import (
     chunk_length_of,
     chunk_storage_of,
     create_chunks,
+    list_assets,
+    lists_every_asset,
 )
 from etl.dataset.chunking.filters import AssetFilter
 from etl.dataset.chunking.manifest import (
@@ -50,7 +52,9 @@ __all__ = [
     "chunk_storage_of",
     "create_chunk_set",
     "create_chunks",
+    "list_assets",
     "listing_concurrency",
+    "lists_every_asset",
     "plan_parts",
     "read_manifest",
     "write_manifest",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -29,7 +29,13 @@ from etl.dataset.chunking.splits import SplitSpec, plan_parts
 from etl.dataset.chunking.writer import ChunkWriter
 from etl.dataset.layout import RunLayout
 
-__all__ = ["DEFAULT_CHUNK_LENGTH", "ChunkSource", "ChunkingProgress", "create_chunk_set"]
+__all__ = [
+    "DEFAULT_CHUNK_LENGTH",
+    "ChunkSource",
+    "ChunkingProgress",
+    "create_chunk_set",
+    "stream_assets",
+]
 
 DEFAULT_CHUNK_LENGTH = 1000
 """URIs per chunk: at 0.1-0.5 s per item, one chunk is 2-8 minutes of a pod's work (docs/chunking.md)."""
@@ -99,37 +105,20 @@ def create_chunk_set(
     on_listed = progress.listed if progress is not None else None
     on_chunk = progress.chunk_written if progress is not None else None
     listings: list[SourceListing] = []
-    remaining = limit
     with (
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listing") as executor,
         ChunkWriter(chunk_storage, layout, chunk_length, on_chunk=on_chunk) as writer,
     ):
-        for source in sources:
-            cap = _smaller(remaining, source.limit)
-            if cap == 0:
-                listings.append(SourceListing(uri=source.storage.uri, assets=0, parts=0))
-                continue
-            parts = plan_parts(
-                source.storage,
-                source.splits,
-                map_calls=_bounded_map(executor, account_slots(source.storage.uri, workers)),
-            )
-            before = writer.asset_count
-            listing = list_parts(
-                source.storage,
-                parts,
-                source.asset_filter,
-                executor=executor,
-                concurrency=workers,
-                cap=cap,
-                on_listed=on_listed,
-            )
-            with closing(listing):  # on failure, stop the other parts' listings at once
-                writer.extend(listing)
-            count = writer.asset_count - before
-            listings.append(SourceListing(uri=source.storage.uri, assets=count, parts=len(parts)))
-            if remaining is not None:
-                remaining -= count
+        assets = stream_assets(
+            sources,
+            executor=executor,
+            workers=workers,
+            limit=limit,
+            on_listed=on_listed,
+            listings=listings,
+        )
+        with closing(assets):  # on failure, stop the listings at once
+            writer.extend(assets)
         stats = writer.finish()
     _delete_stale_chunks(chunk_storage, layout, stats.chunk_count)
     manifest = ChunkManifest(
@@ -149,6 +138,53 @@ def create_chunk_set(
     )
     write_manifest(chunk_storage, layout, manifest)
     return manifest
+
+
+def stream_assets(
+    sources: Sequence[ChunkSource],
+    *,
+    executor: ThreadPoolExecutor,
+    workers: int,
+    limit: int | None = None,
+    on_listed: Callable[[int], None] | None = None,
+    listings: list[SourceListing] | None = None,
+) -> Generator[str, None, None]:
+    """Every asset URI of ``sources``, source after source, at most ``limit`` in all.
+
+    This is the listing of a chunk set (splits listed on ``executor``, ``workers`` listings at
+    once per account); each source's :class:`SourceListing` is appended to ``listings`` once it
+    is listed.
+    """
+    remaining = limit
+    for source in sources:
+        cap = _smaller(remaining, source.limit)
+        if cap == 0:
+            if listings is not None:
+                listings.append(SourceListing(uri=source.storage.uri, assets=0, parts=0))
+            continue
+        parts = plan_parts(
+            source.storage,
+            source.splits,
+            map_calls=_bounded_map(executor, account_slots(source.storage.uri, workers)),
+        )
+        count = 0
+        listing = list_parts(
+            source.storage,
+            parts,
+            source.asset_filter,
+            executor=executor,
+            concurrency=workers,
+            cap=cap,
+            on_listed=on_listed,
+        )
+        with closing(listing):  # on failure, stop the other parts' listings at once
+            for uri in listing:
+                count += 1
+                yield uri
+        if listings is not None:
+            listings.append(SourceListing(uri=source.storage.uri, assets=count, parts=len(parts)))
+        if remaining is not None:
+            remaining -= count
 
 
 def _bounded_map(

@@ -5,6 +5,8 @@ This is what ``etl-task create-chunks`` (in a pod) and the local runner call.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,14 +19,23 @@ from etl.dataset.chunking.chunk_set import (
     ChunkingProgress,
     ChunkSource,
     create_chunk_set,
+    stream_assets,
 )
+from etl.dataset.chunking.concurrency import listing_concurrency
 from etl.dataset.chunking.filters import AssetFilter
 from etl.dataset.chunking.manifest import ChunkManifest
 from etl.dataset.chunking.splits import SplitSpec
 from etl.dataset.layout import RunLayout
 from etl.dataset.model import AssetStorageConfig, ChunkOptions, CollectionConfig
 
-__all__ = ["asset_filter_of", "chunk_length_of", "chunk_storage_of", "create_chunks"]
+__all__ = [
+    "asset_filter_of",
+    "chunk_length_of",
+    "chunk_storage_of",
+    "create_chunks",
+    "list_assets",
+    "lists_every_asset",
+]
 
 
 def create_chunks(
@@ -72,6 +83,38 @@ def create_chunks(
         concurrency=concurrency,
         progress=progress,
         recorded_options={"since": since.astimezone(UTC).isoformat() if since else None},
+    )
+
+
+def list_assets(
+    collection: CollectionConfig,
+    *,
+    profile: Profile | None = None,
+    secrets: SecretLookup | None = None,
+    concurrency: int | None = None,
+    on_listed: Callable[[int], None] | None = None,
+) -> Iterator[str]:
+    """The asset URIs ``create_chunks`` would write for ``collection`` (no ``--limit`` or
+    ``--since``), in the same order, listed the same way, without writing anything.
+
+    Raises:
+        StorageError: when listing fails.
+    """
+    sources = [
+        _source(entry, profile=profile, secrets=secrets, since=None)
+        for entry in collection.asset_storage
+    ]
+    workers = listing_concurrency(concurrency)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listing") as executor:
+        yield from stream_assets(sources, executor=executor, workers=workers, on_listed=on_listed)
+
+
+def lists_every_asset(collection: CollectionConfig) -> bool:
+    """Whether a listing without ``--limit``/``--since`` lists every asset of the collection: no
+    storage entry has a ``limit`` or ``since`` option."""
+    return all(
+        entry.chunks.options.limit is None and entry.chunks.options.since is None
+        for entry in collection.asset_storage
     )
 
 

@@ -1,0 +1,108 @@
+"""Making one asset's items as a ``process-chunks`` pod does, and many assets' on a thread pool.
+
+:class:`ItemMaker` calls the dataset's ``create_item``, turns each item into its dict, makes its
+``blob://`` hrefs URLs and checks it: the dicts it returns are the items that are loaded (and
+hashed into ``etl.item_sources``). ``etl dataset plan`` makes its items with the same code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from etl.core.storage import Storage
+from etl.dataset.collection import Collection
+from etl.dataset.run_results import AssetFailure
+from etl.task.environment import TaskEnvironment
+from etl.task.item_checks import ItemChecker
+from etl.task.item_hrefs import rewrite_blob_hrefs
+
+__all__ = ["SLICES_PER_WORKER", "ItemMaker", "MakeItems", "make_all"]
+
+SLICES_PER_WORKER = 4
+"""A chunk's assets are cut into this many slices per worker thread (for load balance)."""
+
+MakeItems = Callable[[str], "list[dict[str, Any]] | AssetFailure"]
+
+
+def make_all(
+    pool: ThreadPoolExecutor, make: MakeItems, uris: list[str], workers: int
+) -> Iterator[list[dict[str, Any]] | AssetFailure]:
+    """``make`` for every URI, in order, on ``workers`` threads.
+
+    The URIs go to the pool in slices (a few per worker), not one by one: a future per asset
+    costs as much as a trivial ``create_item``, while slices keep ``workers`` calls in flight
+    for the ``create_item``s that wait on storage.
+    """
+    size = max(1, math.ceil(len(uris) / (workers * SLICES_PER_WORKER)))
+    slices = [uris[start : start + size] for start in range(0, len(uris), size)]
+    for outcomes in pool.map(lambda part: [make(uri) for uri in part], slices):
+        yield from outcomes
+
+
+class ItemMaker:
+    """Calls ``create_item`` for one asset and returns checked item dicts (``blob://`` hrefs made
+    URLs by ``blob_urls``, unless it is ``None``), or the failure."""
+
+    def __init__(
+        self,
+        collection_class: type[Collection],
+        asset_storages: list[tuple[str, Storage]],
+        environment: TaskEnvironment,
+        checker: ItemChecker,
+        blob_urls: Callable[[str], str] | None,
+    ) -> None:
+        self.collection_class = collection_class
+        self.asset_storages = sorted(asset_storages, key=lambda pair: -len(pair[0]))
+        self.environment = environment
+        self.checker = checker
+        self.blob_urls = blob_urls
+        _warm_up_pystac()
+
+    def make(self, uri: str) -> list[dict[str, Any]] | AssetFailure:
+        try:
+            made = self.collection_class.create_item(uri, self._storage_for(uri))
+            items = [] if made is None else made if isinstance(made, list) else [made]
+            dicts = []
+            for item in items:
+                data = item.to_dict(include_self_link=False, transform_hrefs=False)
+                if not data.get("collection"):
+                    data["collection"] = self.checker.collection_id
+                if self.blob_urls is not None:
+                    rewrite_blob_hrefs(data, self.blob_urls)
+                self.checker.check(data)
+                dicts.append(data)
+            return dicts
+        except Exception as exc:
+            message = str(exc).splitlines()[0] if str(exc) else ""
+            return AssetFailure(asset=uri, error=f"{type(exc).__name__}: {message}".rstrip(": "))
+
+    def _storage_for(self, uri: str) -> Storage:
+        for root, storage in self.asset_storages:
+            if uri.startswith(root.rstrip("/") + "/") or uri == root:
+                return storage
+        return self.environment.storage_for(uri)
+
+
+def _warm_up_pystac() -> None:
+    """Let pystac register its extension hooks before items are made in several threads.
+
+    pystac 1.15 discovers its extension hooks on first use and marks them discovered before it
+    has added them, so threads that make their first items at once can fail with "dictionary
+    changed size during iteration". One item made here, on one thread, does the discovery.
+    """
+    import pystac
+
+    pystac.Item.from_dict(
+        {
+            "type": "Feature",
+            "stac_version": "1.0.0",
+            "id": "warm-up",
+            "geometry": None,
+            "properties": {"datetime": "2000-01-01T00:00:00Z"},
+            "links": [],
+            "assets": {},
+        }
+    )
