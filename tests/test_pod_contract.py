@@ -28,6 +28,7 @@ from etl.core.pod_contract import (
     CHUNK_COUNT_OUTPUT,
     CREATE_CHUNKS,
     ETL_TASK,
+    FINISH_COLLECTION,
     INGEST_COLLECTION,
     INGEST_ITEMS,
     LAST_SUCCESS,
@@ -49,7 +50,13 @@ SINCE = {
 }
 """The ``--since`` values of the compile cases, as ``etl-task create-chunks`` reads them."""
 STEPS = {
-    "process-items": [INGEST_COLLECTION, CREATE_CHUNKS, PROCESS_CHUNKS, MARK_SUCCESS],
+    "process-items": [
+        INGEST_COLLECTION,
+        CREATE_CHUNKS,
+        PROCESS_CHUNKS,
+        FINISH_COLLECTION,
+        MARK_SUCCESS,
+    ],
     "create-chunks": [CREATE_CHUNKS],
     "ingest-collection": [INGEST_COLLECTION],
 }
@@ -121,6 +128,9 @@ def test_every_container_of_a_dataset_workflow_parses_as_etl_task(
                 inputs["batch-count"],
             )
             assert args.method == LoadMethod.UPSERT
+        elif args.command == FINISH_COLLECTION.name:
+            # the dataset's missing_items and max_removals apply unless the command overrides
+            assert (args.missing, args.max_removals) == (None, None)
         else:
             assert args.command == MARK_SUCCESS.name
             assert args.started_at == STARTED_AT

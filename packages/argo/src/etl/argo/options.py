@@ -55,6 +55,9 @@ class CompileOptions:
         limit: At most this many assets per collection.
         since: Only assets modified since this ISO-8601 time, or ``"last-success"``.
         schedule: A cron expression: build a ``CronWorkflow`` (``process-items`` only).
+        missing: ``report`` or ``remove`` the items whose assets are gone (default: each
+            collection's ``missing_items``); needs a listing of every asset (no limit, no since).
+        max_removals: Most items a run may remove, ``250`` or ``10%`` (default: the collection's).
     """
 
     command: WorkflowCommand
@@ -62,6 +65,8 @@ class CompileOptions:
     limit: int | None = None
     since: str | None = None
     schedule: str | None = None
+    missing: str | None = None
+    max_removals: str | None = None
 
     def __post_init__(self) -> None:
         if self.command is WorkflowCommand.INGEST_COLLECTION:
@@ -80,3 +85,22 @@ class CompileOptions:
             if self.command is not WorkflowCommand.PROCESS_ITEMS:
                 raise OptionError("schedule", f"is for process-items, not {self.command.value}")
             _check_schedule(self.schedule)
+        self._check_missing()
+
+    def _check_missing(self) -> None:
+        from etl.dataset.model import MAX_REMOVALS_PATTERN
+
+        if self.missing is not None:
+            if self.command is not WorkflowCommand.PROCESS_ITEMS:
+                raise OptionError(f"{self.missing}-missing", "is for process-items")
+            partial = "--limit" if self.limit is not None else "--since" if self.since else None
+            if partial:
+                raise OptionError(
+                    f"{self.missing}-missing",
+                    f"needs a listing of every asset: drop {partial} (only a full listing can say "
+                    "which assets are gone)",
+                )
+        if self.max_removals is not None and not re.match(MAX_REMOVALS_PATTERN, self.max_removals):
+            raise OptionError(
+                "max-removals", f"{self.max_removals!r}: give a count (250) or a percentage (10%)"
+            )

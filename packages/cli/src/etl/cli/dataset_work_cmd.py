@@ -16,6 +16,12 @@ import typer
 
 from etl.argo.options import WorkflowCommand
 from etl.cli.follow import submit_and_report
+from etl.cli.missing_options import (
+    MaxRemovalsOption,
+    RemoveMissingOption,
+    ReportMissingOption,
+    missing_mode,
+)
 from etl.cli.options import (
     ArgOption,
     CollectionOption,
@@ -86,6 +92,8 @@ def _prepare(
     limit: int | None = None,
     since: str | None = None,
     schedule: str | None = None,
+    missing: str | None = None,
+    max_removals: str | None = None,
 ) -> PreparedWork:
     from etl.runner.work import prepare_dataset_work
 
@@ -98,6 +106,8 @@ def _prepare(
         limit=limit,
         since=since,
         schedule=schedule,
+        missing=missing,
+        max_removals=max_removals,
     )
 
 
@@ -114,6 +124,8 @@ def _work(
     limit: int | None = None,
     since: str | None = None,
     schedule: str | None = None,
+    missing: str | None = None,
+    max_removals: str | None = None,
 ) -> None:
     from etl.core.errors import InputError
 
@@ -123,7 +135,16 @@ def _work(
     if runner is not None:
         runner.prepare()  # the local runner warms its task server while the dataset compiles
     work = _prepare(
-        ctx, command, dataset, collection, arg, limit=limit, since=since, schedule=schedule
+        ctx,
+        command,
+        dataset,
+        collection,
+        arg,
+        limit=limit,
+        since=since,
+        schedule=schedule,
+        missing=missing,
+        max_removals=max_removals,
     )
     if runner is None:
         print_manifest(work.manifest, output or ManifestOutput.YAML)
@@ -169,6 +190,9 @@ def process_items(
     limit: LimitOption = None,
     since: WorkSinceOption = None,
     schedule: ScheduleOption = None,
+    remove_missing: RemoveMissingOption = False,
+    report_missing: ReportMissingOption = False,
+    max_removals: MaxRemovalsOption = None,
     submit: SubmitOption = False,
     wait: WaitOption = False,
     output: WorkOutput = None,
@@ -186,6 +210,8 @@ def process_items(
         limit=limit,
         since=since,
         schedule=schedule,
+        missing=missing_mode(remove_missing, report_missing),
+        max_removals=max_removals,
     )
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "ETL_TASK",
     "EXIT_PERMANENT",
     "EXIT_TRANSIENT",
+    "FINISH_COLLECTION",
     "INGEST_COLLECTION",
     "INGEST_ITEMS",
     "LAST_SUCCESS",
@@ -69,6 +70,8 @@ class Flag:
     WORKERS: Final = "--workers"
     STARTED_AT: Final = "--started-at"
     FILE: Final = "--file"
+    MISSING: Final = "--missing"
+    MAX_REMOVALS: Final = "--max-removals"
 
 
 @dataclass(frozen=True)
@@ -124,10 +127,20 @@ PROCESS_CHUNKS: Final = Subcommand(
     "process-chunks",
     (*_BUNDLE_FLAGS, Flag.RUN_ID, Flag.BATCH_INDEX, Flag.BATCH_COUNT, Flag.METHOD, Flag.WORKERS),
 )
+FINISH_COLLECTION: Final = Subcommand(
+    "finish-collection", (*_BUNDLE_FLAGS, Flag.RUN_ID, Flag.MISSING, Flag.MAX_REMOVALS)
+)
 MARK_SUCCESS: Final = Subcommand("mark-success", (*_BUNDLE_FLAGS, Flag.RUN_ID, Flag.STARTED_AT))
 INGEST_COLLECTION: Final = Subcommand("ingest-collection", (*_BUNDLE_FLAGS, Flag.FILE))
 INGEST_ITEMS: Final = Subcommand("ingest-items", (Flag.COLLECTION, Flag.METHOD), takes_sources=True)
-SUBCOMMANDS: Final = (CREATE_CHUNKS, PROCESS_CHUNKS, MARK_SUCCESS, INGEST_COLLECTION, INGEST_ITEMS)
+SUBCOMMANDS: Final = (
+    CREATE_CHUNKS,
+    PROCESS_CHUNKS,
+    FINISH_COLLECTION,
+    MARK_SUCCESS,
+    INGEST_COLLECTION,
+    INGEST_ITEMS,
+)
 """Every subcommand the compiler may write and ``etl-task`` parses."""
 
 LAST_SUCCESS: Final = "last-success"

@@ -8,6 +8,7 @@ collection's ``chunk_storage`` root; nothing else in etl builds these names by h
     {run_id}/items/00000.ndjson     items of chunk 00000
     {run_id}/results/00000.json     per-chunk result record
     {run_id}/errors/00000.ndjson    per-asset failures
+    {run_id}/missing.ndjson         items whose assets are gone, removed or only reported
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ class RunLayout:
     def result_path(self, index: int) -> str:
         """The result record of chunk ``index``."""
         return f"{self.run_id}/results/{_number(index)}.json"
+
+    @property
+    def missing_path(self) -> str:
+        """The items whose assets were not listed, one JSON object a line (``finish-collection``)."""
+        return f"{self.run_id}/missing.ndjson"
 
     @property
     def errors_prefix(self) -> str:

@@ -34,6 +34,7 @@ from etl.dataset.field_types import (
 )
 
 __all__ = [
+    "MAX_REMOVALS_PATTERN",
     "AssetStorageConfig",
     "BlobHrefs",
     "ChunkOptions",
@@ -42,6 +43,8 @@ __all__ = [
     "CodeConfig",
     "CollectionConfig",
     "DatasetConfig",
+    "ExtentSource",
+    "MissingItems",
     "ResourceQuantities",
     "SplitConfig",
     "TaskConfig",
@@ -173,6 +176,25 @@ class ChunkStorageConfig(_Model):
     )
 
 
+class ExtentSource(StrEnum):
+    """Where a collection's extent in PgSTAC comes from after a run."""
+
+    ITEMS = "items"
+    TEMPLATE = "template"
+
+
+class MissingItems(StrEnum):
+    """What a run that lists the whole collection does with items whose assets are gone."""
+
+    KEEP = "keep"
+    REPORT = "report"
+    REMOVE = "remove"
+
+
+MAX_REMOVALS_PATTERN = r"^(\d+|\d+(\.\d+)?%)$"
+"""``--max-removals`` and ``max_removals``: a count of items, or a percentage such as ``10%``."""
+
+
 class CollectionConfig(_Model):
     """One STAC collection of the dataset, and how its items are made."""
 
@@ -207,6 +229,25 @@ class CollectionConfig(_Model):
         le=1.0,
         description="etl only. Share of items also validated against the STAC JSON schemas "
         "(sampled; full validation costs ~4 ms an item). Structural checks always run.",
+    )
+    extent: ExtentSource = Field(
+        ExtentSource.ITEMS,
+        description="etl only. After each run the collection's extent in PgSTAC is its items' "
+        "bbox and time span (`items`), or the template's (`template`), which is still replaced "
+        "when it does not cover the items.",
+    )
+    missing_items: MissingItems = Field(
+        MissingItems.KEEP,
+        description="etl only. What a `process-items` run that lists every asset (no `--since`, "
+        "no `--limit`) does with items whose asset is no longer listed: `keep`, `report` them, "
+        "or `remove` them; `--report-missing`/`--remove-missing` override it.",
+    )
+    max_removals: str = Field(
+        "10%",
+        pattern=MAX_REMOVALS_PATTERN,
+        description="etl only. Most items a run may remove, a count or a percentage of the items "
+        "etl loaded into the collection; a run that would remove more removes nothing and fails "
+        "(a failed or short listing). `--max-removals` overrides it.",
     )
 
 

@@ -19,13 +19,17 @@ import psycopg
 from etl.core.errors import EtlError, RemoteError
 from etl.core.pod_contract import LoadMethod
 from etl.pgstac.errors import ItemError, ItemIdConflictError, is_transient_database_error
+from etl.pgstac.item_sources import ItemSource
 from etl.pgstac.items import Batch, iter_batches
 from etl.pgstac.policy import LoadConcurrency, RetryPolicy
 from etl.pgstac.session import LoadSession, _first_line
 
-__all__ = ["BatchReport", "LoadResult", "load_items"]
+__all__ = ["BatchReport", "LoadResult", "SourcesOf", "load_items"]
 
 logger = logging.getLogger(__name__)
+
+SourcesOf = Callable[[list[dict[str, Any]]], list[ItemSource]]
+"""The ``etl.item_sources`` rows of a batch's items, written right after the batch."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ def load_items(
     concurrency: LoadConcurrency,
     on_batch: Callable[[BatchReport], None] | None = None,
     source: str | None = None,
+    sources: SourcesOf | None = None,
 ) -> LoadResult:
     """Load ``items`` into ``collection_id`` batch by batch; see :meth:`PgstacWriter.load_items`."""
     started = time.perf_counter()
@@ -78,7 +83,8 @@ def load_items(
     try:
         loader.open_session()
         for batch in iter_batches(items, collection_id, batch_size, source=source):
-            retries = loader.load(batch, loaded_before=loaded)
+            rows = sources(batch.items) if sources is not None else []
+            retries = loader.load(batch, rows, loaded_before=loaded)
             loaded += len(batch.items)
             batches += 1
             if on_batch is not None:
@@ -123,8 +129,9 @@ class _BatchLoader:
                 attempt += 1
         return self.session
 
-    def load(self, batch: Batch, *, loaded_before: int) -> int:
-        """Load one batch, retrying transient faults; returns how many retries it took.
+    def load(self, batch: Batch, sources: list[ItemSource], *, loaded_before: int) -> int:
+        """Load one batch and then record its ``sources``, retrying transient faults; returns
+        how many retries it took.
 
         Raises:
             ItemIdConflictError: method ``insert`` met existing ids.
@@ -140,7 +147,7 @@ class _BatchLoader:
                     clashes = session.existing_ids(batch.ids)
                     if clashes:
                         raise ItemIdConflictError(self.collection_id, clashes, loaded_before)
-                session.load(batch, method)
+                session.load(batch, method, sources)
                 return attempt - 1
             except psycopg.OperationalError as exc:
                 self.close()

@@ -17,6 +17,7 @@ from pypgstac.load import Loader, Methods
 from etl.core.errors import RemoteError
 from etl.core.pod_contract import LoadMethod
 from etl.pgstac.errors import CollectionNotFoundError, is_transient_database_error
+from etl.pgstac.item_sources import ItemSource, record_item_sources
 from etl.pgstac.items import Batch
 from etl.pgstac.policy import LoadConcurrency
 from etl.pgstac.slots import acquire_load_slot, release_load_slot
@@ -116,8 +117,9 @@ class LoadSession:
             self.conn.close()
             raise
 
-    def load(self, batch: Batch, method: LoadMethod) -> None:
-        """Load one batch with ``method``; pypgstac commits it per partition.
+    def load(self, batch: Batch, method: LoadMethod, sources: list[ItemSource]) -> None:
+        """Load one batch with ``method``; pypgstac commits it per partition. Then its
+        ``sources`` rows are written (``etl.item_sources``), before the slot is given back.
 
         The items are formatted first (most of pypgstac's client-side work), then a load slot is
         held only while the rows are written: concurrent loaders take turns at the database, not
@@ -130,6 +132,8 @@ class LoadSession:
         rows = self._loader.format_rows(batch.items)
         slot = acquire_load_slot(self.conn, self.collection_id, self.concurrency)
         self._loader.load_items(iter(rows), Methods(method.value), chunksize=len(rows))
+        if sources:
+            record_item_sources(self.conn, sources)
         release_load_slot(self.conn, self.collection_id, self.concurrency, slot)
 
     def existing_ids(self, ids: list[str]) -> list[str]:

@@ -13,7 +13,7 @@ from etl.core.errors import InputError, RemoteError
 from etl.core.pod_contract import LoadMethod
 from etl.pgstac.errors import is_transient_database_error
 from etl.pgstac.items import DEFAULT_BATCH_SIZE, read_ndjson
-from etl.pgstac.load import BatchReport, LoadResult, load_items
+from etl.pgstac.load import BatchReport, LoadResult, SourcesOf, load_items
 from etl.pgstac.policy import LoadConcurrency, RetryPolicy
 from etl.pgstac.session import Connection, _first_line, connect_pgstac, upsert_collection_row
 
@@ -104,6 +104,7 @@ class PgstacWriter:
         batch_size: int = DEFAULT_BATCH_SIZE,
         on_batch: Callable[[BatchReport], None] | None = None,
         source: str | None = None,
+        sources: SourcesOf | None = None,
     ) -> LoadResult:
         """Stream items into a collection that exists, one batch in memory at a time.
 
@@ -120,6 +121,9 @@ class PgstacWriter:
             batch_size: items per batch; the default is the fastest measured.
             on_batch: called after each committed batch.
             source: where the items come from, for error messages (defaults to the path).
+            sources: gives each batch's ``etl.item_sources`` rows (which asset made which
+                item), written after the batch commits, on its connection; the table must exist
+                (:func:`etl.pgstac.item_sources.ensure_item_sources`).
 
         Returns:
             How many items were loaded, in how many batches and seconds.
@@ -149,6 +153,7 @@ class PgstacWriter:
             concurrency=self.concurrency,
             on_batch=on_batch,
             source=source,
+            sources=sources,
         )
 
     def get_collection(self, collection_id: str) -> dict[str, Any] | None:

@@ -54,6 +54,8 @@ def prepare_dataset_work(
     limit: int | None = None,
     since: str | None = None,
     schedule: str | None = None,
+    missing: str | None = None,
+    max_removals: str | None = None,
 ) -> PreparedWork:
     """Plan the dataset's code bundle and compile the workflow of ``command``.
 
@@ -76,6 +78,8 @@ def prepare_dataset_work(
         since=since,
         schedule=schedule,
         bundle=bundle,
+        missing=missing,
+        max_removals=max_removals,
     )
     return PreparedWork(manifest, bundle=bundle)
 

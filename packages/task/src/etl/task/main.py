@@ -23,6 +23,7 @@ __all__ = ["SUBCOMMANDS", "build_parser", "main", "warm_up"]
 SUBCOMMANDS: tuple[str, ...] = (
     "etl.task.create_chunks",
     "etl.task.process_chunks",
+    "etl.task.finish_collection",
     "etl.task.ingest_commands",
 )
 """Modules of the subcommands, in the order ``--help`` lists them."""

@@ -34,6 +34,7 @@ from etl.task.chunk_pipeline import ChunkSource, MadeChunk, load_chunks
 from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
 from etl.task.item_maker import ItemMaker
+from etl.task.item_provenance import ItemProvenance
 
 __all__ = ["LOAD_BATCH", "BatchTotals", "ProcessOptions", "process_batch", "register", "run"]
 
@@ -80,7 +81,8 @@ def process_batch(
     log: Callable[[str], None],
 ) -> BatchTotals:
     """Process every chunk of one batch; raise :class:`TaskError` if too many assets failed."""
-    from etl.pgstac import PgstacWriter
+    from etl.pgstac import PgstacWriter, connect_pgstac
+    from etl.pgstac.item_sources import ensure_item_sources
 
     collection = bundle.collection(collection_id)
     if collection.chunk_storage is None:
@@ -134,6 +136,9 @@ def process_batch(
         counts = {"assets": chunk.assets, "chunks": 1, "items": items, "failed": failed}
         print(progress_line(unit, **counts), flush=True)
 
+    provenance = ItemProvenance(collection_id, run_id)
+    with connect_pgstac(environment.pgstac_dsn()) as conn:
+        ensure_item_sources(conn)
     with PgstacWriter(environment.pgstac_dsn()) as writer:
 
         def load(items: Iterator[dict[str, Any]], committed: Callable[[int], None]) -> None:
@@ -143,9 +148,10 @@ def process_batch(
                 method=options.method,
                 batch_size=LOAD_BATCH,
                 on_batch=lambda b: committed(b.loaded),
+                sources=provenance.rows,
             )
 
-        source = ChunkSource(chunk_storage, layout, maker.make, options.workers)
+        source = ChunkSource(chunk_storage, layout, provenance.tracking(maker.make), options.workers)
         load_chunks(source, todo, load, done, backlog=2 * LOAD_BATCH)
     _check_failures(totals, options, chunk_storage, layout)
     return totals

@@ -3,13 +3,14 @@
 For ``process-items`` each selected collection gets its own DAG::
 
     ingest-collection ─┐
-                       ├→ process-chunks (B pods) → mark-success
+                       ├→ process-chunks (B pods) → finish-collection → mark-success
     create-chunks ─────┘
 
 (the collection must be in PgSTAC before its items, but listing need not wait for it).
 ``create-chunks`` outputs the chunk count C and the batch count B = min(C, max batches); the
 fan-out is ``withSequence: {count: B}``, and pod ``i`` makes and loads the items of the chunks
-``j`` with ``j % B == i``.
+``j`` with ``j % B == i``. ``finish-collection`` runs once after them all: it reports or removes the
+items whose assets are gone and sets the collection's extent from its items.
 """
 
 from __future__ import annotations
@@ -173,6 +174,20 @@ class DatasetTemplates:
             )
         )
 
+    def _finish_collection(self, prefix: str, collection: CollectionConfig) -> str:
+        return self._add(
+            self._containers.template(
+                f"{prefix}-finish-collection",
+                self._commands.finish_collection(
+                    collection.id,
+                    missing=self._options.missing,
+                    max_removals=self._options.max_removals,
+                ),
+                None,
+                ingests_into_pgstac=True,
+            )
+        )
+
     def _mark_success(self, prefix: str, collection: CollectionConfig) -> str:
         return self._add(
             self._containers.template(
@@ -193,6 +208,9 @@ class DatasetTemplates:
                 "ingest-collection && create-chunks",
                 {"batch-count": batch_count},
             ),
-            dag_task("mark-success", self._mark_success(prefix, collection), "process-chunks"),
+            dag_task(
+                "finish-collection", self._finish_collection(prefix, collection), "process-chunks"
+            ),
+            dag_task("mark-success", self._mark_success(prefix, collection), "finish-collection"),
         ]
         return self._add(dag_template(f"{prefix}-process-items", tasks))

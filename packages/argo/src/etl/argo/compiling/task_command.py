@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from etl.core.pod_contract import (
     CREATE_CHUNKS,
+    FINISH_COLLECTION,
     INGEST_COLLECTION,
     INGEST_ITEMS,
     MARK_SUCCESS,
@@ -62,6 +63,14 @@ class TaskCommandLines:
         """Make and load the items of the chunks ``j`` with ``j % batch_count == batch_index``."""
         return PROCESS_CHUNKS.command_line(
             {**self._run(collection), Flag.BATCH_INDEX: batch_index, Flag.BATCH_COUNT: batch_count}
+        )
+
+    def finish_collection(
+        self, collection: str, *, missing: str | None, max_removals: str | None
+    ) -> list[str]:
+        """Report or remove items whose assets are gone, then update the collection's extent."""
+        return FINISH_COLLECTION.command_line(
+            {**self._run(collection), Flag.MISSING: missing, Flag.MAX_REMOVALS: max_removals}
         )
 
     def mark_success(self, collection: str, *, started_at: str) -> list[str]:

@@ -44,6 +44,8 @@ def compile_workflow(
     since: str | None = None,
     schedule: str | None = None,
     bundle: CodeBundle | None = None,
+    missing: str | None = None,
+    max_removals: str | None = None,
 ) -> dict[str, Any]:
     """The Argo manifest (a ``Workflow``, or a ``CronWorkflow`` with ``schedule``) as a dict.
 
@@ -56,6 +58,8 @@ def compile_workflow(
         since: Only assets modified since this ISO-8601 time, or ``"last-success"``.
         schedule: Cron expression; makes a ``CronWorkflow`` (``process-items`` only).
         bundle: The code bundle, when already planned (default: planned here, not uploaded).
+        missing: ``report`` or ``remove`` items whose assets are gone (process-items).
+        max_removals: Most items one run may remove (``250`` or ``10%``).
 
     Raises:
         InputError: Bad options or an unknown collection (exit 2).
@@ -69,6 +73,8 @@ def compile_workflow(
         limit,
         since,
         schedule,
+        missing=missing,
+        max_removals=max_removals,
     )
     selected = dataset.select_collections(options.collections or ())
     check_storage_uris(profile, _storage_uris(selected, profile))

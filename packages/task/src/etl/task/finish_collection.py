@@ -1,0 +1,142 @@
+"""``etl-task finish-collection``: the last step of a collection's ``process-items`` run.
+
+Once every ``process-chunks`` pod has loaded its items, it (1) finds the items whose assets the
+run did not list (``--missing report|remove``, or the collection's ``missing_items``) and reports
+or removes them, refusing to remove more than ``max_removals``, and (2) makes the collection's
+extent in PgSTAC follow its items (``extent: items|template``). Both once per run, never per batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from etl.core.errors import TaskError
+from etl.core.pod_contract import FINISH_COLLECTION, Flag
+from etl.dataset.chunking.manifest import read_manifest
+from etl.dataset.layout import RunLayout
+from etl.dataset.model import CollectionConfig, ExtentSource, MissingItems
+from etl.pgstac.item_sources import Connection
+from etl.task.bundle_fetch import add_bundle_arguments, fetch_bundle
+from etl.task.environment import TaskEnvironment
+from etl.task.missing_items import MaxRemovals, MissingItem, RemovalRefusedError
+
+__all__ = ["register", "run"]
+
+_LOGGED = 100
+"""Missing items named in the pod's output; all of them are in the run's ``missing.ndjson``."""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``finish-collection`` subcommand."""
+    parser = subparsers.add_parser(
+        FINISH_COLLECTION.name,
+        help="after the loads: report or remove items whose assets are gone, update the extent",
+        description="Report or remove the items whose assets this run did not list (a full "
+        "listing only), then set the collection's extent in PgSTAC from its items.",
+    )
+    add_bundle_arguments(parser)
+    parser.add_argument(Flag.RUN_ID, required=True, help="the run (workflow) name")
+    parser.add_argument(
+        Flag.MISSING,
+        choices=[mode.value for mode in MissingItems],
+        help="what to do with items whose assets are gone (default: the collection's "
+        "missing_items)",
+    )
+    parser.add_argument(
+        Flag.MAX_REMOVALS,
+        metavar="COUNT|PERCENT%",
+        help="most items to remove (default: the collection's max_removals)",
+    )
+    parser.set_defaults(subcommand=sys.modules[__name__])
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handle missing items, then the extent."""
+    from etl.pgstac import LoadConcurrency, connect_pgstac
+    from etl.pgstac.extents import update_collection_extent
+    from etl.pgstac.item_sources import ensure_item_sources
+
+    environment = TaskEnvironment()
+    collection = fetch_bundle(args.dataset, environment).collection(args.collection)
+    mode = MissingItems(args.missing or collection.missing_items)
+    max_removals = MaxRemovals.parse(args.max_removals or collection.max_removals)
+    with connect_pgstac(environment.pgstac_dsn()) as conn:
+        ensure_item_sources(conn)
+        if mode is not MissingItems.KEEP:
+            _handle_missing(
+                conn,
+                collection,
+                environment=environment,
+                run_id=args.run_id,
+                mode=mode,
+                max_removals=max_removals,
+            )
+        update = update_collection_extent(
+            conn,
+            collection.id,
+            keep_template=collection.extent is ExtentSource.TEMPLATE,
+            concurrency=LoadConcurrency(),
+        )
+    print(f"extent of {collection.id}: {update.reason}; {json.dumps(update.stored)}")
+    return 0
+
+
+def _handle_missing(
+    conn: Connection,
+    collection: CollectionConfig,
+    *,
+    environment: TaskEnvironment,
+    run_id: str,
+    mode: MissingItems,
+    max_removals: MaxRemovals,
+) -> None:
+    from etl.pgstac import LoadConcurrency
+    from etl.pgstac.item_sources import item_sources_of
+    from etl.pgstac.removals import remove_items
+    from etl.task.missing_items import find_missing, listed_assets, partial_listing
+
+    if collection.chunk_storage is None:
+        raise TaskError(f"collection {collection.id!r} has no chunk_storage")
+    storage = environment.storage(collection.chunk_storage.uri, collection.chunk_storage.token)
+    layout = RunLayout(run_id)
+    manifest = read_manifest(storage, layout)
+    if manifest is None:
+        raise TaskError(f"no chunk set at {storage.uri_of(layout.chunks_prefix)}: nothing listed")
+    partial = partial_listing(manifest)
+    if partial is not None:
+        print(f"missing items of {collection.id}: not looked for, the run listed part ({partial})")
+        return
+    listed = listed_assets(storage, layout, manifest)
+    missing, tracked, refusal = find_missing(
+        item_sources_of(conn, collection.id), listed, max_removals
+    )
+    remove = mode is MissingItems.REMOVE and refusal is None
+    action = "removed" if remove else "refused" if mode is MissingItems.REMOVE else "reported"
+    storage.write_text(layout.missing_path, _ndjson(missing, action))
+    verb = "removed" if remove else "would be removed"
+    for item in missing[:_LOGGED]:
+        print(f"missing: {item.item_id} (asset {item.asset} not listed): {verb}")
+    if len(missing) > _LOGGED:
+        print(f"missing: {len(missing) - _LOGGED} more, see {storage.uri_of(layout.missing_path)}")
+    summary = f"{len(missing)} of {tracked} items of {collection.id} have assets no longer listed"
+    if refusal is not None:
+        if mode is MissingItems.REMOVE:
+            raise RemovalRefusedError(f"{summary}; nothing removed: {refusal}")
+        print(f"{summary}; a removal would be refused: {refusal}")
+        return
+    if not remove:
+        print(f"{summary} (report only: --remove-missing removes them)")
+        return
+    deleted = remove_items(
+        conn, collection.id, [item.item_id for item in missing], concurrency=LoadConcurrency()
+    )
+    print(f"{summary}; {deleted} removed")
+
+
+def _ndjson(missing: list[MissingItem], action: str) -> str:
+    return "".join(
+        json.dumps({"item_id": m.item_id, "asset": m.asset, "action": action}) + "\n"
+        for m in missing
+    )

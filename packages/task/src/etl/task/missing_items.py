@@ -1,0 +1,113 @@
+"""Items whose assets are gone: found from a run's full listing and ``etl.item_sources``.
+
+An item is *missing* when the asset that made it (its ``etl.item_sources`` row) is not in the
+run's chunk files. Only a listing of every asset can say so: a run with ``--since``, ``--limit`` or
+an ``asset_storage[].limit`` finds nothing missing. The guard refuses a removal larger than
+``max_removals``: a listing that failed half-way or came back short would otherwise wipe a catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from etl.core.errors import InputError, TaskError
+from etl.core.storage import Storage
+from etl.dataset.chunking.manifest import ChunkManifest
+from etl.dataset.layout import RunLayout
+from etl.pgstac.item_sources import ItemSource
+
+__all__ = [
+    "MaxRemovals",
+    "MissingItem",
+    "RemovalRefusedError",
+    "find_missing",
+    "listed_assets",
+    "partial_listing",
+]
+
+
+class RemovalRefusedError(TaskError):
+    """More items would be removed than ``max_removals`` allows: nothing was removed."""
+
+
+@dataclass(frozen=True)
+class MaxRemovals:
+    """The most items one run may remove: a count, or a share of the items etl tracks."""
+
+    text: str
+
+    def allowed(self, tracked: int) -> int:
+        """How many of ``tracked`` items may go."""
+        if self.text.endswith("%"):
+            return int(tracked * float(self.text[:-1]) / 100)
+        return int(self.text)
+
+    @classmethod
+    def parse(cls, text: str) -> MaxRemovals:
+        """``10%`` or ``250``.
+
+        Raises:
+            InputError: anything else.
+        """
+        number = text[:-1] if text.endswith("%") else text
+        try:
+            valid = float(number) >= 0 and (text.endswith("%") or number.isdigit())
+        except ValueError:
+            valid = False
+        if not valid:
+            raise InputError(f"--max-removals {text!r}: give a count (250) or a percentage (10%)")
+        return cls(text)
+
+
+@dataclass(frozen=True)
+class MissingItem:
+    """An item of the collection whose asset is no longer listed."""
+
+    item_id: str
+    asset: str
+
+
+def partial_listing(manifest: ChunkManifest) -> str | None:
+    """Why the run's listing is not of every asset (``--since``, a limit), or ``None``."""
+    options = manifest.options
+    if options.get("since"):
+        return f"--since {options['since']}"
+    if options.get("limit"):
+        return f"--limit {options['limit']}"
+    for uri, source in (options.get("sources") or {}).items():
+        if isinstance(source, dict) and source.get("limit"):
+            return f"asset_storage {uri} limit {source['limit']}"
+    return None
+
+
+def listed_assets(storage: Storage, layout: RunLayout, manifest: ChunkManifest) -> set[str]:
+    """Every asset URI of the run's chunk files."""
+    assets: set[str] = set()
+    for index in range(manifest.chunk_count):
+        assets.update(
+            uri for uri in storage.read_text(layout.chunk_path(index)).splitlines() if uri
+        )
+    return assets
+
+
+def find_missing(
+    sources: Iterable[ItemSource], listed: set[str], max_removals: MaxRemovals
+) -> tuple[list[MissingItem], int, str | None]:
+    """The missing items, how many items are tracked, and why removing them is refused (or
+    ``None``: within ``max_removals``)."""
+    tracked = 0
+    missing: list[MissingItem] = []
+    for source in sources:
+        tracked += 1
+        if source.asset not in listed:
+            missing.append(MissingItem(source.item_id, source.asset))
+    allowed = max_removals.allowed(tracked)
+    refusal = None
+    if len(missing) > allowed:
+        refusal = (
+            f"{len(missing)} of {tracked} items would be removed, more than --max-removals "
+            f"{max_removals.text} ({allowed}): the listing found {len(listed)} assets; if it is "
+            "right, run again with a larger --max-removals"
+        )
+    return missing, tracked, refusal
