@@ -151,7 +151,9 @@ def process_batch(
                 sources=provenance.rows,
             )
 
-        source = ChunkSource(chunk_storage, layout, provenance.tracking(maker.make), options.workers)
+        source = ChunkSource(
+            chunk_storage, layout, provenance.tracking(maker.make), options.workers
+        )
         load_chunks(source, todo, load, done, backlog=2 * LOAD_BATCH)
     _check_failures(totals, options, chunk_storage, layout)
     return totals
