@@ -15,6 +15,9 @@ models, derived from Argo's OpenAPI spec; also an official ``swagger.json`` wher
 The ``argo_server`` fixture fails the test when any violation was recorded. Workflows move
 Pending → Running → Succeeded/Failed/Error on a short clock (see :class:`RunPlan`); logs and events
 are chunked newline-delimited JSON streams, with lines split across chunks as real servers do.
+Cron workflows are created, listed, read, updated and deleted as Kubernetes objects (see
+``FakeCronWorkflows``); ``GET /api/v1/version`` answers :attr:`ArgoServerStandIn.version`
+(``v3.6.2`` unless a test sets another).
 
 ``tests/conftest.py`` registers this module as a plugin, so every test can ask for ``argo_server``.
 """
@@ -34,11 +37,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from argo_api import ArgoApi, Operation
-from argo_server_workflows import FakeWorkflows, RunPlan, StandInError
+from argo_server_workflows import FakeCronWorkflows, FakeWorkflows, RunPlan, StandInError
 
 __all__ = ["ArgoServerStandIn", "RecordedRequest", "RunPlan", "argo_apis", "argo_server"]
 
 TOKEN = "stand-in-token"
+VERSION = "v3.6.2"
 UNAUTHENTICATED = {
     "code": 16,
     "message": "token not valid. see https://argo-workflows.readthedocs.io/en/latest/faq/",
@@ -77,9 +81,11 @@ class ArgoServerStandIn:
     token: str = TOKEN
     step_seconds: float = 0.1
     base_path: str = ""
+    version: str = VERSION
     requests: list[RecordedRequest] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     workflows: FakeWorkflows = field(init=False)
+    crons: FakeCronWorkflows = field(default_factory=FakeCronWorkflows)
     _failures: list[_ScriptedFailure] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _httpd: ThreadingHTTPServer | None = None
@@ -214,7 +220,14 @@ class _Handler(BaseHTTPRequestHandler):
         self, op: Operation, args: list[str], query: dict[str, list[str]], body: Any
     ) -> None:
         workflows = self.stand_in.workflows
+        crons = self.stand_in.crons
         handlers: dict[str, Callable[[], Any]] = {
+            "get_version": lambda: _version_answer(self.stand_in.version),
+            "create_cron_workflow": lambda: crons.create(args[0], body),
+            "list_cron_workflows": lambda: crons.list(args[0]),
+            "get_cron_workflow": lambda: crons.get(args[0], args[1]),
+            "update_cron_workflow": lambda: crons.update(args[0], args[1], body),
+            "delete_cron_workflow": lambda: crons.delete(args[0], args[1]),
             "create_workflow": lambda: workflows.create(args[0], body),
             "lint_workflow": lambda: workflows.lint(args[0], body),
             "get_workflow": lambda: workflows.get(args[0], args[1]),
@@ -324,6 +337,20 @@ def _check_query(op: Operation, query: dict[str, list[str]]) -> list[str]:
             if kind == "integer" and not re.fullmatch(r"-?\d+", value):
                 problems.append(f"query parameter {name}={value!r} is not an integer")
     return problems
+
+
+def _version_answer(version: str) -> dict[str, str]:
+    """``GET /api/v1/version``, as an Argo Server of ``version`` answers it."""
+    return {
+        "version": version,
+        "buildDate": "2024-12-01T00:00:00Z",
+        "gitCommit": "0" * 40,
+        "gitTag": version,
+        "gitTreeState": "clean",
+        "goVersion": "go1.23.4",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    }
 
 
 def _first(query: dict[str, list[str]], name: str) -> str | None:

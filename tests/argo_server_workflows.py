@@ -3,11 +3,18 @@
 A created workflow is Pending for one step of the clock, Running for the next, then ends as its
 :class:`RunPlan` says. Its ``status`` has the shape the real server sends: phase, timestamps,
 progress, and one node per step (``Pod`` children under a ``DAG``/``Steps`` root) with messages on
-the failed ones. Answers are plain JSON, built the way the Argo Server's API returns them.
+the failed ones. A stopped workflow stays Running for one more step (the stop call answers before
+the controller acts, as Argo's does), then ends Failed. Answers are plain JSON, built the way the
+Argo Server's API returns them.
+
+:class:`FakeCronWorkflows` holds cron workflows as the server's CronWorkflow API does (Kubernetes
+objects: create refuses an existing name with 409 AlreadyExists, update needs the current
+``metadata.resourceVersion`` and answers 409 Conflict to a stale one); they never fire.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import string
 import threading
@@ -19,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["FakeWorkflows", "RunPlan", "StandInError"]
+__all__ = ["FakeCronWorkflows", "FakeWorkflows", "RunPlan", "StandInError"]
 
 _FINAL = ("Succeeded", "Failed", "Error")
 _STOPPED = "Stopped with strategy 'Stop'"
@@ -62,6 +69,7 @@ class _Run:
     steps: list[str]
     root_type: str
     stopped: bool = False
+    stopped_at: float = 0.0
     resource_version: int = 1
 
 
@@ -128,6 +136,7 @@ class FakeWorkflows:
             if self._phase(run) in _FINAL:
                 raise StandInError(400, 9, "cannot shutdown a completed workflow")
             run.stopped = True
+            run.stopped_at = time.monotonic()
             run.resource_version += 1
             return self._snapshot(run)
 
@@ -212,8 +221,9 @@ class FakeWorkflows:
         return run
 
     def _phase(self, run: _Run) -> str:
-        if run.stopped:
-            return "Failed"
+        if run.stopped:  # the controller acts on the stop one step after the call
+            stopping = time.monotonic() - run.stopped_at < self.step_seconds
+            return "Running" if stopping else "Failed"
         elapsed = (time.monotonic() - run.started) / self.step_seconds
         if elapsed < 1:
             return "Pending"
@@ -257,7 +267,7 @@ class FakeWorkflows:
                 "phase": phase if phase in ("Running", "Succeeded") else "Succeeded",
                 "startedAt": started,
             }
-            if run.stopped:
+            if run.stopped and phase == "Failed":
                 node.update(phase="Failed", message="workflow shutdown with strategy:  Stop")
             elif phase != "Running" and step in run.plan.failures:
                 node.update(phase=phase, message=run.plan.failures[step])
@@ -278,6 +288,131 @@ class FakeWorkflows:
         if failed:
             root["message"] = f"child '{failed[0]['id']}' failed"
         return {name: root, **nodes}
+
+
+class FakeCronWorkflows:
+    """Cron workflows by namespace and name, as the CronWorkflow API keeps them."""
+
+    def __init__(self) -> None:
+        self._crons: dict[tuple[str, str], dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self._versions = 0
+
+    def create(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /api/v1/cron-workflows/{namespace}``: store it; 409 if the name is taken."""
+        cron = _checked_cron(namespace, body)
+        metadata = cron["metadata"]
+        if metadata.get("resourceVersion"):
+            raise StandInError(400, 3, "resourceVersion should not be set on objects to be created")
+        with self._lock:
+            key = (namespace, metadata["name"])
+            if key in self._crons:
+                raise StandInError(
+                    409, 6, f'cronworkflows.argoproj.io "{key[1]}" already exists'
+                )
+            metadata.update(
+                namespace=namespace,
+                uid=str(uuid.uuid4()),
+                creationTimestamp=_now(),
+                generation=1,
+                resourceVersion=self._next_version(),
+            )
+            self._crons[key] = cron
+            return _copy(cron)
+
+    def get(self, namespace: str, name: str) -> dict[str, Any]:
+        """``GET .../{name}``."""
+        with self._lock:
+            return _copy(self._cron(namespace, name))
+
+    def update(self, namespace: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``PUT .../{name}``: replace its spec; the current ``resourceVersion`` is required."""
+        cron = _checked_cron(namespace, body)
+        metadata = cron["metadata"]
+        if metadata["name"] != name or body.get("name", name) != name:
+            raise StandInError(400, 3, "the name in the body does not match the path")
+        with self._lock:
+            current = self._cron(namespace, name)
+            version = metadata.get("resourceVersion")
+            if not version:
+                raise StandInError(
+                    422, 3, "metadata.resourceVersion: Invalid value: 0x0: must be specified"
+                    " for an update",
+                )
+            if version != current["metadata"]["resourceVersion"]:
+                raise StandInError(
+                    409, 10, f'Operation cannot be fulfilled on cronworkflows.argoproj.io "{name}":'
+                    " the object has been modified; please apply your changes to the latest"
+                    " version and try again",
+                )
+            kept = {k: current["metadata"][k] for k in ("uid", "creationTimestamp")}
+            metadata.update(
+                namespace=namespace,
+                generation=current["metadata"]["generation"] + 1,
+                resourceVersion=self._next_version(),
+                **kept,
+            )
+            if "status" in current:
+                cron["status"] = current["status"]
+            self._crons[(namespace, name)] = cron
+            return _copy(cron)
+
+    def list(self, namespace: str) -> dict[str, Any]:
+        """``GET /api/v1/cron-workflows/{namespace}``: in name order."""
+        with self._lock:
+            items = [_copy(c) for (ns, _), c in sorted(self._crons.items()) if ns == namespace]
+        return {"metadata": {"resourceVersion": str(self._versions)}, "items": items}
+
+    def delete(self, namespace: str, name: str) -> dict[str, Any]:
+        """``DELETE .../{name}``."""
+        with self._lock:
+            self._cron(namespace, name)
+            del self._crons[(namespace, name)]
+        return {}
+
+    def scheduled(self, namespace: str, name: str, workflow: str) -> None:
+        """Record that the cron workflow started ``workflow`` (as the controller would)."""
+        with self._lock:
+            cron = self._cron(namespace, name)
+            cron["status"] = {
+                "active": [{"kind": "Workflow", "namespace": namespace, "name": workflow}],
+                "lastScheduledTime": _now(),
+                "succeeded": 0,
+                "failed": 0,
+                "conditions": [],
+                "phase": "Active",
+            }
+
+    def _cron(self, namespace: str, name: str) -> dict[str, Any]:
+        cron = self._crons.get((namespace, name))
+        if cron is None:
+            raise StandInError(404, 5, f'cronworkflows.argoproj.io "{name}" not found')
+        return cron
+
+    def _next_version(self) -> str:
+        self._versions += 1
+        return str(1000 + self._versions)
+
+
+def _copy(data: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(data))
+
+
+def _checked_cron(namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+    cron = _copy(body.get("cronWorkflow") or {})
+    metadata = cron.setdefault("metadata", {})
+    if not metadata.get("name"):
+        raise StandInError(400, 3, "cron workflow must have a name")
+    if metadata.get("namespace", namespace) != namespace or body.get(
+        "namespace", namespace
+    ) != namespace:
+        raise StandInError(400, 3, "cron workflow namespace does not match the request namespace")
+    spec = cron.get("spec") or {}
+    if not spec.get("schedules"):
+        raise StandInError(400, 3, "cron workflow must have at least one schedule")
+    if not (spec.get("workflowSpec") or {}).get("templates"):
+        raise StandInError(400, 3, "spec.workflowSpec.templates: at least one template is required")
+    return cron
 
 
 def _checked_workflow(namespace: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -36,6 +36,18 @@ def _check_since(since: str) -> None:
         ) from None
 
 
+def _check_timezone(timezone: str) -> None:
+    """An IANA zone name (``Europe/Paris``, ``UTC``), as Argo's controller loads it."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise OptionError(
+            "timezone", f"{timezone!r}: give an IANA time zone, e.g. 'Europe/Paris' or 'UTC'"
+        ) from None
+
+
 def _check_schedule(schedule: str) -> None:
     fields = schedule.split()
     macro = len(fields) == 1 and fields[0].startswith("@")
@@ -55,6 +67,7 @@ class CompileOptions:
         limit: At most this many assets per collection.
         since: Only assets modified since this ISO-8601 time, or ``"last-success"``.
         schedule: A cron expression: build a ``CronWorkflow`` (``process-items`` only).
+        timezone: The IANA time zone the schedule is read in (default: the controller's, UTC).
         missing: ``report`` or ``remove`` the items whose assets are gone (default: each
             collection's ``missing_items``); needs a listing of every asset (no limit, no since).
         max_removals: Most items a run may remove, ``250`` or ``10%`` (default: the collection's).
@@ -65,6 +78,7 @@ class CompileOptions:
     limit: int | None = None
     since: str | None = None
     schedule: str | None = None
+    timezone: str | None = None
     missing: str | None = None
     max_removals: str | None = None
 
@@ -85,6 +99,10 @@ class CompileOptions:
             if self.command is not WorkflowCommand.PROCESS_ITEMS:
                 raise OptionError("schedule", f"is for process-items, not {self.command.value}")
             _check_schedule(self.schedule)
+        if self.timezone is not None:
+            if self.schedule is None:
+                raise OptionError("timezone", "is for a --schedule")
+            _check_timezone(self.timezone)
         self._check_missing()
 
     def _check_missing(self) -> None:

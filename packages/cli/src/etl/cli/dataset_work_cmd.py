@@ -1,14 +1,17 @@
 """``etl dataset render | create-chunks | process-items | ingest-collection``.
 
 Each compiles the dataset to an Argo manifest (:func:`etl.runner.work.prepare_dataset_work`).
-``render`` and the work commands without ``--submit`` print it on stdout and nothing else; with
+``render`` and the work commands without ``--submit`` print it on stdout and nothing else
+(``--upload-bundle`` uploads the code bundle first, for a manifest applied with ``kubectl``); with
 ``--submit`` the code bundle is uploaded and the manifest goes to the active profile's runner
-(:func:`etl.runner.work.submit_work`). See ``docs/argo.md``. The commands join the ``etl dataset``
-group (:mod:`etl.cli.dataset_cmd`).
+(:func:`etl.runner.work.submit_work`), or, with ``--schedule``, the ``CronWorkflow`` is created
+or updated on the Argo Server (:func:`etl.cli.cron_cmd.schedule_work`). See ``docs/argo.md``.
+The commands join the ``etl dataset`` group (:mod:`etl.cli.dataset_cmd`).
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -76,8 +79,25 @@ ScheduleOption = Annotated[
     str | None,
     typer.Option(
         "--schedule",
-        help="process-items only: a CronWorkflow running on this cron schedule (e.g. '0 3 * * *').",
+        help="process-items only: a CronWorkflow running on this cron schedule (e.g. '0 3 * * *'); "
+        "with --submit it is created, or updated, on the Argo Server.",
         metavar="CRON",
+    ),
+]
+TimezoneOption = Annotated[
+    str | None,
+    typer.Option(
+        "--timezone",
+        help="With --schedule: the IANA time zone it is read in (e.g. Europe/Paris; default UTC).",
+        metavar="ZONE",
+    ),
+]
+UploadBundleOption = Annotated[
+    bool,
+    typer.Option(
+        "--upload-bundle",
+        help="Without --submit: upload the code bundle the manifest's pods read, then print the "
+        "manifest (for `kubectl apply -f -`).",
     ),
 ]
 
@@ -92,6 +112,7 @@ def _prepare(
     limit: int | None = None,
     since: str | None = None,
     schedule: str | None = None,
+    timezone: str | None = None,
     missing: str | None = None,
     max_removals: str | None = None,
 ) -> PreparedWork:
@@ -106,8 +127,22 @@ def _prepare(
         limit=limit,
         since=since,
         schedule=schedule,
+        timezone=timezone,
         missing=missing,
         max_removals=max_removals,
+    )
+
+
+def _note_bundle_not_uploaded(work: PreparedWork) -> None:
+    """A CronWorkflow printed for ``kubectl apply`` runs later: say its bundle is not uploaded."""
+    if work.bundle is None or work.manifest.get("kind") != "CronWorkflow":
+        return
+    print(
+        f"note: the CronWorkflow's pods read {work.bundle.dataset_uri}, which this command does "
+        "not upload: `etl dataset process-items --schedule ... --upload-bundle` uploads it and "
+        "prints the same manifest; `--submit` instead of `--upload-bundle` also creates the "
+        "CronWorkflow",
+        file=sys.stderr,
     )
 
 
@@ -124,15 +159,26 @@ def _work(
     limit: int | None = None,
     since: str | None = None,
     schedule: str | None = None,
+    timezone: str | None = None,
+    upload_bundle: bool = False,
     missing: str | None = None,
     max_removals: str | None = None,
 ) -> None:
-    from etl.core.errors import InputError
-
     if wait and not submit:
         raise typer.BadParameter("--wait needs --submit", param_hint="--wait")
+    if wait and schedule is not None:
+        raise typer.BadParameter(
+            "--wait is for a Workflow; a CronWorkflow starts one at each scheduled time "
+            "(follow those with `etl workflow list` and `etl workflow watch`)",
+            param_hint="--wait",
+        )
     runner = active_runner(ctx) if submit else None
-    if runner is not None:
+    cron_client = None
+    if runner is not None and schedule is not None:
+        from etl.cli.cron_cmd import argo_client_for_cron
+
+        cron_client = argo_client_for_cron(runner, "--schedule with --submit")
+    elif runner is not None:
         runner.prepare()  # the local runner warms its task server while the dataset compiles
     work = _prepare(
         ctx,
@@ -143,17 +189,25 @@ def _work(
         limit=limit,
         since=since,
         schedule=schedule,
+        timezone=timezone,
         missing=missing,
         max_removals=max_removals,
     )
     if runner is None:
+        if upload_bundle and work.bundle is not None:
+            from etl.argo import upload_bundle as upload
+
+            print(f"uploading the code bundle to {work.bundle.uri}", file=sys.stderr, flush=True)
+            upload(work.bundle, active_profile(ctx))
+        elif not upload_bundle:
+            _note_bundle_not_uploaded(work)
         print_manifest(work.manifest, output or ManifestOutput.YAML)
         return
-    if schedule is not None:
-        raise InputError(
-            "--schedule with --submit: the runners start Workflows only; render the CronWorkflow "
-            "and create it with `kubectl apply -f -` or `argo cron create`"
-        )
+    if cron_client is not None:
+        from etl.cli.cron_cmd import schedule_work
+
+        schedule_work(work, cron_client, active_profile(ctx), output=output)
+        return
     submit_and_report(work, runner, active_profile(ctx), wait=wait, output=output)
 
 
@@ -168,6 +222,7 @@ def render(
     limit: LimitOption = None,
     since: WorkSinceOption = None,
     schedule: ScheduleOption = None,
+    timezone: TimezoneOption = None,
     output: RenderOutput = ManifestOutput.YAML,
 ) -> None:
     """Print the Argo Workflow manifest that would be submitted (nothing else on stdout).
@@ -175,8 +230,17 @@ def render(
     With --limit, --since or --schedule it is what the work command submits with the same options.
     """
     work = _prepare(
-        ctx, command, dataset, collection, arg, limit=limit, since=since, schedule=schedule
+        ctx,
+        command,
+        dataset,
+        collection,
+        arg,
+        limit=limit,
+        since=since,
+        schedule=schedule,
+        timezone=timezone,
     )
+    _note_bundle_not_uploaded(work)
     print_manifest(work.manifest, output)
 
 
@@ -190,14 +254,20 @@ def process_items(
     limit: LimitOption = None,
     since: WorkSinceOption = None,
     schedule: ScheduleOption = None,
+    timezone: TimezoneOption = None,
     remove_missing: RemoveMissingOption = False,
     report_missing: ReportMissingOption = False,
     max_removals: MaxRemovalsOption = None,
     submit: SubmitOption = False,
     wait: WaitOption = False,
+    upload_bundle: UploadBundleOption = False,
     output: WorkOutput = None,
 ) -> None:
-    """Make the items of every asset and load them into PgSTAC (collection first)."""
+    """Make the items of every asset and load them into PgSTAC (collection first).
+
+    With --schedule it is a CronWorkflow: printed, or with --submit created (or updated, by
+    name) on the Argo Server with its code bundle uploaded.
+    """
     _work(
         ctx,
         WorkflowCommand.PROCESS_ITEMS,
@@ -210,6 +280,8 @@ def process_items(
         limit=limit,
         since=since,
         schedule=schedule,
+        timezone=timezone,
+        upload_bundle=upload_bundle,
         missing=missing_mode(remove_missing, report_missing),
         max_removals=max_removals,
     )
@@ -226,6 +298,7 @@ def create_chunks(
     since: WorkSinceOption = None,
     submit: SubmitOption = False,
     wait: WaitOption = False,
+    upload_bundle: UploadBundleOption = False,
     output: WorkOutput = None,
 ) -> None:
     """List the assets into chunk files in each collection's chunk storage."""
@@ -240,6 +313,7 @@ def create_chunks(
         output=output,
         limit=limit,
         since=since,
+        upload_bundle=upload_bundle,
     )
 
 
@@ -252,6 +326,7 @@ def ingest_collection(
     arg: ArgOption = None,
     submit: SubmitOption = False,
     wait: WaitOption = False,
+    upload_bundle: UploadBundleOption = False,
     output: WorkOutput = None,
 ) -> None:
     """Create or update each collection in PgSTAC from its template."""
@@ -264,4 +339,5 @@ def ingest_collection(
         submit=submit,
         wait=wait,
         output=output,
+        upload_bundle=upload_bundle,
     )

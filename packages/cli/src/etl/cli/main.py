@@ -26,6 +26,7 @@ EtlGroup.lazy_groups = {
     "profile": LazyGroup("etl.cli.profile_cmd", "Create, select and inspect profiles."),
     "dataset": LazyGroup("etl.cli.dataset_cmd", "Validate, render and run a dataset.yaml."),
     "workflow": LazyGroup("etl.cli.workflow_cmd", "Submit, follow, stop and retry workflows."),
+    "cron": LazyGroup("etl.cli.cron_cmd", "List, show and delete cron workflows (schedules)."),
     "ingest": LazyGroup(
         "etl.cli.ingest_cmd", "Load a collection JSON or ndjson items into PgSTAC."
     ),

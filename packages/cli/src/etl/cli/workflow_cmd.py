@@ -165,9 +165,13 @@ def logs(
 
 @app.command()
 def stop(ctx: typer.Context, name: NameArgument) -> None:
-    """Stop a running workflow (its exit handlers still run)."""
+    """Stop a running workflow (its exit handlers still run).
+
+    Prints the phase once the stop has taken effect, or `NAME: stopping` if the workflow is
+    still ending after a few seconds.
+    """
     status = active_runner(ctx).stop(name)
-    print(f"{status.name}: {status.phase.value}")
+    print(f"{status.name}: {status.phase.value if status.finished else 'stopping'}")
 
 
 @app.command()

@@ -54,6 +54,7 @@ def prepare_dataset_work(
     limit: int | None = None,
     since: str | None = None,
     schedule: str | None = None,
+    timezone: str | None = None,
     missing: str | None = None,
     max_removals: str | None = None,
 ) -> PreparedWork:
@@ -77,6 +78,7 @@ def prepare_dataset_work(
         limit=limit,
         since=since,
         schedule=schedule,
+        timezone=timezone,
         bundle=bundle,
         missing=missing,
         max_removals=max_removals,

@@ -43,6 +43,7 @@ def compile_workflow(
     limit: int | None = None,
     since: str | None = None,
     schedule: str | None = None,
+    timezone: str | None = None,
     bundle: CodeBundle | None = None,
     missing: str | None = None,
     max_removals: str | None = None,
@@ -57,6 +58,7 @@ def compile_workflow(
         limit: At most this many assets per collection.
         since: Only assets modified since this ISO-8601 time, or ``"last-success"``.
         schedule: Cron expression; makes a ``CronWorkflow`` (``process-items`` only).
+        timezone: IANA time zone of ``schedule`` (``spec.timezone``; default the controller's, UTC).
         bundle: The code bundle, when already planned (default: planned here, not uploaded).
         missing: ``report`` or ``remove`` items whose assets are gone (process-items).
         max_removals: Most items one run may remove (``250`` or ``10%``).
@@ -73,6 +75,7 @@ def compile_workflow(
         limit,
         since,
         schedule,
+        timezone=timezone,
         missing=missing,
         max_removals=max_removals,
     )
@@ -103,6 +106,7 @@ def compile_workflow(
         metadata=ObjectMeta(name=name, namespace=profile.argo.namespace, labels=labels),
         spec=CronWorkflowSpec(
             schedules=[options.schedule],
+            timezone=options.timezone,
             concurrency_policy="Forbid",
             starting_deadline_seconds=CRON_STARTING_DEADLINE_SECONDS,
             workflow_spec=spec,

@@ -1,13 +1,19 @@
 """The Argo Server client: a :class:`~etl.core.runners.WorkflowRunner` over Hera's service.
 
-Hera 7.1.0's ``WorkflowsService`` does create, get, list, stop, retry, delete and lint. Around it:
+Hera 7.1.0's ``WorkflowsService`` does create, get, list, stop, retry, delete and lint, the cron
+workflow calls (create, update, get, list, delete) and the server's version. Around it:
 
 - the server URL always ends with ``/``: Hera ``urljoin``-s ``api/v1/...`` onto it, which drops a
   path prefix (``https://host/argo``) that lacks the trailing slash;
 - manifests are parsed into a fresh Hera model on each submit, so the caller's dict is never
   changed (Hera's ``Workflow.create()`` renames the object it is given);
 - logs and watch, which Hera cannot do, go through :mod:`etl.argo.server.streams`;
-- every failure becomes a one-line etl error (:func:`etl.argo.server.transport.argo_errors`).
+- every failure becomes a one-line etl error (:func:`etl.argo.server.transport.argo_errors`);
+- before its first create the client asks the server's version (``GET /api/v1/version``) and
+  refuses one older than v3.6 (:func:`etl.argo.server.cron.check_server_version`);
+- a workflow the client created is looked up in the namespace it was created in (the manifest's),
+  which may not be the profile's;
+- ``stop`` answers once the stop has taken effect (Argo's answer still says Running).
 
 ``hera`` is imported only when a client is built, so ``etl --help`` never loads it.
 """
@@ -22,6 +28,7 @@ from urllib.parse import quote, urljoin
 
 import requests
 
+from etl.argo.server.cron import CronApplied, CronSummary, check_server_version, cron_summary
 from etl.argo.server.status import status_from_workflow
 from etl.argo.server.streams import iter_workflow_events, iter_workflow_logs
 from etl.argo.server.transport import ArgoHttpError, ArgoSession, ArgoStreamError, argo_errors
@@ -35,6 +42,11 @@ from etl.core.runners import (
 )
 
 __all__ = ["ArgoClient", "argo_base_url"]
+
+_CONFLICT = 409
+#: How long :meth:`ArgoClient.stop` waits for the stop to take effect, and how often it looks.
+STOP_WAIT_SECONDS = 10.0
+STOP_POLL_SECONDS = 0.5
 
 
 def argo_base_url(settings: ArgoSettings) -> str:
@@ -59,16 +71,27 @@ class ArgoClient(WorkflowRunner):
     Args:
         settings: the profile's ``argo`` section (server, namespace, token, verify_tls, base_href).
         poll_interval: seconds between status polls when the server's event stream is unavailable.
+        stop_wait: seconds :meth:`stop` waits for a stopped workflow to leave Running.
     """
 
     kind = "argo"
 
-    def __init__(self, settings: ArgoSettings, *, poll_interval: float = 2.0) -> None:
+    def __init__(
+        self,
+        settings: ArgoSettings,
+        *,
+        poll_interval: float = 2.0,
+        stop_wait: float = STOP_WAIT_SECONDS,
+    ) -> None:
         from hera.workflows.service import WorkflowsService
 
         self.base_url = argo_base_url(settings)
         self.namespace = settings.namespace
         self.poll_interval = poll_interval
+        self.stop_wait = stop_wait
+        self.server_version: str | None = None
+        # Workflows this client created, by name: the namespace they were created in.
+        self._created_in: dict[str, str] = {}
         self._session = ArgoSession(verify=settings.verify_tls)
         self._service = WorkflowsService(
             host=self.base_url,
@@ -97,20 +120,43 @@ class ArgoClient(WorkflowRunner):
 
     def workflow_url(self, name: str, namespace: str | None = None) -> str:
         """The workflow's page in the Argo UI."""
-        namespace = namespace or self.namespace
+        namespace = namespace or self._namespace_of(name)
         return urljoin(self.base_url, f"workflows/{quote(namespace)}/{quote(name)}")
 
+    def cron_workflow_url(self, name: str, namespace: str | None = None) -> str:
+        """The cron workflow's page in the Argo UI."""
+        namespace = namespace or self.namespace
+        return urljoin(self.base_url, f"cron-workflows/{quote(namespace)}/{quote(name)}")
+
+    def check_version(self) -> str:
+        """The server's Argo Workflows version, asked once per client.
+
+        Raises:
+            RemoteError: the server is older than v3.6, refused the token or cannot be reached.
+        """
+        if self.server_version is None:
+            with argo_errors(self.base_url, namespace=self.namespace):
+                version = self._service.get_version().version
+            check_server_version(self.base_url.rstrip("/"), version)
+            self.server_version = version
+        return self.server_version
+
     def submit(self, manifest: Mapping[str, Any]) -> SubmittedWorkflow:
-        """Create the workflow; the manifest's ``metadata.namespace`` wins over the profile's."""
+        """Create the workflow; the manifest's ``metadata.namespace`` wins over the profile's.
+
+        The workflow is then followed (:meth:`get`, :meth:`watch`, ...) in that namespace.
+        """
         from hera.workflows.models import WorkflowCreateRequest
 
         workflow = self._workflow_model(manifest)
         namespace = workflow.metadata.namespace or self.namespace
         workflow.metadata.namespace = namespace
         request = WorkflowCreateRequest(namespace=namespace, workflow=workflow)
+        self.check_version()
         with argo_errors(self.base_url, namespace=namespace):
             created = self._service.create_workflow(request, namespace=namespace)
         status = self._status(created, namespace)
+        self._created_in[status.name] = status.namespace
         return SubmittedWorkflow(
             name=status.name,
             namespace=status.namespace,
@@ -135,14 +181,16 @@ class ArgoClient(WorkflowRunner):
 
     def get(self, name: str) -> WorkflowStatus:
         """The workflow's current status."""
-        with argo_errors(self.base_url, namespace=self.namespace, name=name):
-            workflow = self._service.get_workflow(name, namespace=self.namespace)
-        return self._status(workflow, self.namespace)
+        namespace = self._namespace_of(name)
+        with argo_errors(self.base_url, namespace=namespace, name=name):
+            workflow = self._service.get_workflow(name, namespace=namespace)
+        return self._status(workflow, namespace)
 
     def manifest(self, name: str) -> Mapping[str, Any]:
         """The workflow as the server holds it (``metadata``, ``spec`` and ``status``)."""
-        with argo_errors(self.base_url, namespace=self.namespace, name=name):
-            workflow = self._service.get_workflow(name, namespace=self.namespace)
+        namespace = self._namespace_of(name)
+        with argo_errors(self.base_url, namespace=namespace, name=name):
+            workflow = self._service.get_workflow(name, namespace=namespace)
         data: dict[str, Any] = workflow.model_dump(by_alias=True, exclude_none=True, mode="json")
         return data
 
@@ -156,36 +204,50 @@ class ArgoClient(WorkflowRunner):
         return statuses[:limit] if limit else statuses
 
     def stop(self, name: str) -> WorkflowStatus:
-        """Stop the workflow: running steps end, exit handlers still run."""
+        """Stop the workflow: running steps end, exit handlers still run.
+
+        The server answers before the controller has acted (its answer still says Running), so
+        the status is read again until the workflow has ended, for at most :attr:`stop_wait`
+        seconds; a workflow still ending then is returned as it stands (not finished).
+        """
         from hera.workflows.models import WorkflowStopRequest
 
-        request = WorkflowStopRequest(name=name, namespace=self.namespace)
-        with argo_errors(self.base_url, namespace=self.namespace, name=name):
-            workflow = self._service.stop_workflow(name, request, namespace=self.namespace)
-        return self._status(workflow, self.namespace)
+        namespace = self._namespace_of(name)
+        request = WorkflowStopRequest(name=name, namespace=namespace)
+        with argo_errors(self.base_url, namespace=namespace, name=name):
+            workflow = self._service.stop_workflow(name, request, namespace=namespace)
+        status = self._status(workflow, namespace)
+        deadline = time.monotonic() + self.stop_wait
+        while not status.finished and time.monotonic() < deadline:
+            time.sleep(min(STOP_POLL_SECONDS, self.stop_wait))
+            status = self.get(name)
+        return status
 
     def retry(self, name: str) -> WorkflowStatus:
         """Run a Failed or Error workflow again from its failed steps."""
         from hera.workflows.models import WorkflowRetryRequest
 
-        request = WorkflowRetryRequest(name=name, namespace=self.namespace)
-        with argo_errors(self.base_url, namespace=self.namespace, name=name):
-            workflow = self._service.retry_workflow(name, request, namespace=self.namespace)
-        return self._status(workflow, self.namespace)
+        namespace = self._namespace_of(name)
+        request = WorkflowRetryRequest(name=name, namespace=namespace)
+        with argo_errors(self.base_url, namespace=namespace, name=name):
+            workflow = self._service.retry_workflow(name, request, namespace=namespace)
+        return self._status(workflow, namespace)
 
     def delete(self, name: str) -> None:
         """Delete the workflow and its pods."""
-        with argo_errors(self.base_url, namespace=self.namespace, name=name):
-            self._service.delete_workflow(name, namespace=self.namespace)
+        namespace = self._namespace_of(name)
+        with argo_errors(self.base_url, namespace=namespace, name=name):
+            self._service.delete_workflow(name, namespace=namespace)
 
     def logs(self, name: str, *, follow: bool = False) -> Iterator[LogLine]:
         """The ``main`` containers' log lines, read as the server streams them."""
-        with argo_errors(self.base_url, namespace=self.namespace, name=name):
+        namespace = self._namespace_of(name)
+        with argo_errors(self.base_url, namespace=namespace, name=name):
             yield from iter_workflow_logs(
                 self._session,
                 self.base_url,
                 self._headers,
-                namespace=self.namespace,
+                namespace=namespace,
                 name=name,
                 follow=follow,
             )
@@ -201,7 +263,7 @@ class ArgoClient(WorkflowRunner):
         if status.finished:
             return
         phase = status.phase
-        with argo_errors(self.base_url, namespace=self.namespace, name=name):
+        with argo_errors(self.base_url, namespace=self._namespace_of(name), name=name):
             for status in self._status_updates(name):
                 if status.phase is not phase or status.finished:
                     yield status
@@ -221,12 +283,13 @@ class ArgoClient(WorkflowRunner):
     def _streamed_statuses(self, name: str) -> Generator[WorkflowStatus, None, bool]:
         """Statuses from the event stream; returns whether streaming is worth trying again."""
         received = False
+        namespace = self._namespace_of(name)
         try:
             for workflow in iter_workflow_events(
-                self._session, self.base_url, self._headers, namespace=self.namespace, name=name
+                self._session, self.base_url, self._headers, namespace=namespace, name=name
             ):
                 received = True
-                yield status_from_workflow(workflow, namespace=self.namespace)
+                yield status_from_workflow(workflow, namespace=namespace)
         except ArgoHttpError as exc:
             if exc.status in (401, 403):
                 raise
@@ -237,38 +300,119 @@ class ArgoClient(WorkflowRunner):
             return received
         return received
 
+    # Cron workflows ---------------------------------------------------------------------------
+
+    def apply_cron(self, manifest: Mapping[str, Any]) -> CronApplied:
+        """Create the ``CronWorkflow``, or update the one of that name (as ``kubectl apply``).
+
+        The manifest's ``metadata.namespace`` wins over the profile's. A create the server
+        refuses as AlreadyExists (409) becomes a get, for the current ``resourceVersion``, and an
+        update with it.
+
+        Raises:
+            InputError: ``manifest`` is not a CronWorkflow with a name.
+            RemoteError: the server is older than v3.6, or refused or failed the request.
+        """
+        from hera.workflows.models import CreateCronWorkflowRequest, UpdateCronWorkflowRequest
+
+        cron = self._model(manifest, "CronWorkflow")
+        namespace = cron.metadata.namespace or self.namespace
+        cron.metadata.namespace = namespace
+        name = cron.metadata.name
+        if not name:
+            raise InputError("a CronWorkflow manifest needs metadata.name")
+        self.check_version()
+        create = CreateCronWorkflowRequest(namespace=namespace, cron_workflow=cron)
+        with argo_errors(self.base_url, namespace=namespace):
+            try:
+                self._service.create_cron_workflow(create, namespace=namespace)
+                created = True
+            except ArgoHttpError as exc:
+                if exc.status != _CONFLICT:
+                    raise
+                created = False
+        if not created:
+            with argo_errors(self.base_url, namespace=namespace, name=name, kind="cron workflow"):
+                current = self._service.get_cron_workflow(name, namespace=namespace)
+                cron.metadata.resource_version = current.metadata.resource_version
+                update = UpdateCronWorkflowRequest(
+                    name=name, namespace=namespace, cron_workflow=cron
+                )
+                self._service.update_cron_workflow(name, update, namespace=namespace)
+        return CronApplied(name, namespace, created, self.cron_workflow_url(name, namespace))
+
+    def list_crons(self) -> list[CronSummary]:
+        """The namespace's cron workflows, by name."""
+        with argo_errors(self.base_url, namespace=self.namespace):
+            found = self._service.list_cron_workflows(namespace=self.namespace)
+        summaries = [
+            cron_summary(self._dump(cron), namespace=self.namespace) for cron in found.items or []
+        ]
+        return sorted(summaries, key=lambda summary: summary.name)
+
+    def get_cron(self, name: str) -> CronSummary:
+        """One cron workflow."""
+        return cron_summary(self.cron_manifest(name), namespace=self.namespace)
+
+    def cron_manifest(self, name: str) -> dict[str, Any]:
+        """The cron workflow as the server holds it (``metadata``, ``spec``, ``status``)."""
+        with argo_errors(self.base_url, namespace=self.namespace, name=name, kind="cron workflow"):
+            cron = self._service.get_cron_workflow(name, namespace=self.namespace)
+        return self._dump(cron)
+
+    def delete_cron(self, name: str) -> None:
+        """Delete the cron workflow (the workflows it started stay)."""
+        with argo_errors(self.base_url, namespace=self.namespace, name=name, kind="cron workflow"):
+            self._service.delete_cron_workflow(name, namespace=self.namespace)
+
+    # ------------------------------------------------------------------------------------------
+
+    def _namespace_of(self, name: str) -> str:
+        """Where workflow ``name`` is: where this client created it, else the profile's."""
+        return self._created_in.get(name, self.namespace)
+
+    @staticmethod
+    def _dump(model: Any) -> dict[str, Any]:
+        data: dict[str, Any] = model.model_dump(by_alias=True, exclude_none=True, mode="json")
+        return data
+
     def _status(self, workflow: Any, namespace: str) -> WorkflowStatus:
-        data = workflow.model_dump(by_alias=True, exclude_none=True, mode="json")
-        return status_from_workflow(data, namespace=namespace)
+        return status_from_workflow(self._dump(workflow), namespace=namespace)
 
     @staticmethod
     def _workflow_model(manifest: Mapping[str, Any]) -> Any:
-        """A new Hera ``Workflow`` model of a deep copy of ``manifest``.
+        """A new Hera ``Workflow`` model of a deep copy of ``manifest`` (see :meth:`_model`)."""
+        return ArgoClient._model(manifest, "Workflow")
+
+    @staticmethod
+    def _model(manifest: Mapping[str, Any], kind: str) -> Any:
+        """A new Hera model (``Workflow`` or ``CronWorkflow``) of a deep copy of ``manifest``.
 
         Hera's models type Kubernetes quantities (``cpu: 1``) as strings only, while Kubernetes
         reads a JSON number there just as well; numbers where a string is wanted are given as
         their decimal text, which Kubernetes reads the same way.
         """
-        from hera.workflows.models import Workflow
+        from hera.workflows import models
         from pydantic import ValidationError
 
-        if manifest.get("kind", "Workflow") != "Workflow":
-            kind = manifest.get("kind")
-            raise InputError(f"expected an Argo Workflow manifest, got kind {kind!r}")
+        model = getattr(models, kind)
+        what = "Argo Workflow" if kind == "Workflow" else f"Argo {kind}"
+        if manifest.get("kind", kind) != kind:
+            raise InputError(f"expected an {what} manifest, got kind {manifest.get('kind')!r}")
         data = copy.deepcopy(dict(manifest))
         try:
-            return Workflow.model_validate(data)
+            return model.model_validate(data)
         except ValidationError as exc:
             errors = exc.errors()
         if all(error["type"] == "string_type" and _is_number(error) for error in errors):
             for error in errors:
                 _set_at(data, error["loc"], str(error["input"]))
             try:
-                return Workflow.model_validate(data)
+                return model.model_validate(data)
             except ValidationError as exc:
                 errors = exc.errors()
         where = ".".join(str(part) for part in errors[0]["loc"])
-        raise InputError(f"not a valid Argo Workflow manifest: {where}: {errors[0]['msg']}")
+        raise InputError(f"not a valid {what} manifest: {where}: {errors[0]['msg']}")
 
 
 def _is_number(error: Any) -> bool:

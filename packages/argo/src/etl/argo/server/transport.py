@@ -19,7 +19,14 @@ import requests
 from etl.core.errors import EtlError, RemoteError
 from etl.core.runners import WorkflowNotFoundError
 
-__all__ = ["DEFAULT_TIMEOUT", "ArgoHttpError", "ArgoSession", "ArgoStreamError", "argo_errors"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ArgoHttpError",
+    "ArgoSession",
+    "ArgoStreamError",
+    "CronWorkflowNotFoundError",
+    "argo_errors",
+]
 
 #: Seconds to connect, and to wait for the next bytes of an answer.
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
@@ -37,6 +44,14 @@ class ArgoHttpError(Exception):
 
 class ArgoStreamError(Exception):
     """A streaming answer was not the newline-delimited JSON the Argo Server sends."""
+
+
+class CronWorkflowNotFoundError(RemoteError):
+    """The Argo Server has no cron workflow of that name in the namespace."""
+
+    def __init__(self, name: str, where: str) -> None:
+        self.name = name
+        super().__init__(f"cron workflow {name!r} not found in {where}", transient=False)
 
 
 class ArgoSession(requests.Session):
@@ -72,22 +87,26 @@ def _server_message(response: requests.Response) -> str:
 
 
 @contextmanager
-def argo_errors(server: str, *, namespace: str, name: str | None = None) -> Iterator[None]:
+def argo_errors(
+    server: str, *, namespace: str, name: str | None = None, kind: str = "workflow"
+) -> Iterator[None]:
     """Turn Argo Server and connection failures inside the block into one-line etl errors.
 
     Args:
         server: the server's base URL, named in messages about an unreachable or failing server.
         namespace: the namespace the request is about.
         name: the workflow the request is about, named when the server does not know it.
+        kind: what ``name`` is: ``"workflow"`` or ``"cron workflow"``.
 
     Raises:
-        WorkflowNotFoundError: a 404 about ``name``.
+        WorkflowNotFoundError: a 404 about workflow ``name``.
+        CronWorkflowNotFoundError: a 404 about cron workflow ``name``.
         RemoteError: a refused token (401/403), a rejected request, a failing or unreachable server.
     """
     try:
         yield
     except ArgoHttpError as exc:
-        raise _error_for_status(exc, server, namespace, name) from None
+        raise _error_for_status(exc, server, namespace, name, kind) from None
     except ArgoStreamError as exc:
         raise RemoteError(f"the Argo Server at {server} sent an unreadable stream: {exc}") from None
     except requests.exceptions.SSLError as exc:
@@ -108,14 +127,15 @@ def argo_errors(server: str, *, namespace: str, name: str | None = None) -> Iter
 
 
 def _error_for_status(
-    exc: ArgoHttpError, server: str, namespace: str, name: str | None
+    exc: ArgoHttpError, server: str, namespace: str, name: str | None, kind: str
 ) -> EtlError:
     if exc.status in (401, 403):
         return RemoteError(f"Argo Server refused the token ({exc.status}): {exc.message}")
     if exc.status == 404 and name is not None:
-        return WorkflowNotFoundError(
-            name, f"namespace {namespace!r} on the Argo Server at {server}"
-        )
+        where = f"namespace {namespace!r} on the Argo Server at {server}"
+        if kind == "cron workflow":
+            return CronWorkflowNotFoundError(name, where)
+        return WorkflowNotFoundError(name, where)
     what = "failed" if exc.status >= 500 else "rejected the request"
     return RemoteError(
         f"the Argo Server at {server} {what} ({exc.status}): {exc.message}",
