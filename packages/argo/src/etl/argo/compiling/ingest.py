@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from etl.argo.compiling.containers import ContainerTemplates
-from etl.argo.compiling.names import dns_label, label_value
+from etl.argo.compiling.names import generate_name, label_value
 from etl.argo.compiling.pod_environment import pod_env
 from etl.argo.compiling.spec import (
     ENTRYPOINT,
@@ -53,6 +53,7 @@ def _workflow(
     config: TaskConfig | None,
     collection_id: str | None,
     loads_items: bool,
+    sources: list[str],
 ) -> dict[str, Any]:
     image = task_image(profile)
     if not image:
@@ -63,11 +64,11 @@ def _workflow(
         containers.template(command, args, config, ingests_into_pgstac=loads_items),
     ]
     labels = version_labels(command)
-    name = command
     if collection_id is not None:
         labels["etl.dev/collection"] = label_value(collection_id)
-        name = f"{command}-{dns_label(collection_id)}"
-    return manifest_dict(workflow_manifest(profile, f"{name}-", labels, templates))
+    name = generate_name(command, collection_id, subject_first=False)
+    storage_uris = [(uri, False) for uri in sources]
+    return manifest_dict(workflow_manifest(profile, name, labels, templates, storage_uris))
 
 
 def compile_ingest_collection(
@@ -93,6 +94,7 @@ def compile_ingest_collection(
         config=_retries(retries, LoadMethod.UPSERT),
         collection_id=None,
         loads_items=False,
+        sources=[source.uri],
     )
 
 
@@ -134,4 +136,5 @@ def compile_ingest_items(
         config=_retries(retries, method),
         collection_id=collection_id,
         loads_items=True,
+        sources=[source.uri for source in sources],
     )

@@ -1,25 +1,78 @@
-"""Kubernetes-safe names and label values made from dataset and collection ids."""
+"""Kubernetes-safe names and label values made from dataset and collection ids.
+
+Every name fits the limit of where it goes, and stays unique when shortened: a name cut to fit
+ends with ``-`` and the first 8 hex digits of the SHA-256 of the full id.
+
+- ``Workflow`` ``generateName``: at most 58 characters, so that Kubernetes' 5-character random
+  suffix makes a name of at most 63 (Argo's limit) without cutting the prefix.
+- ``CronWorkflow`` name: at most 52 characters, since Argo names each workflow it starts
+  ``NAME-<unix time>`` and refuses a cron workflow name longer than 52.
+- Label values: at most 63 characters, alphanumeric at both ends.
+- Template and DAG task names: DNS-1123 labels (Argo allows 128 characters).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
-__all__ = ["dns_label", "label_value", "template_prefixes"]
+__all__ = [
+    "MAX_CRON_WORKFLOW_NAME",
+    "MAX_GENERATE_NAME",
+    "MAX_LABEL_VALUE",
+    "cron_workflow_name",
+    "dns_label",
+    "generate_name",
+    "label_value",
+    "template_prefixes",
+]
 
+MAX_LABEL_VALUE = 63
+MAX_GENERATE_NAME = 58
+MAX_CRON_WORKFLOW_NAME = 52
+_DIGEST_LENGTH = 8
 _NOT_DNS = re.compile(r"[^a-z0-9]+")
 _NOT_LABEL = re.compile(r"[^A-Za-z0-9._-]+")
-_MAX_LABEL = 63
+
+
+def _shortened(slug: str, text: str, max_length: int, ends: str) -> str:
+    """``slug``, or when longer than ``max_length`` its head and a digest of ``text``."""
+    if len(slug) <= max_length:
+        return slug
+    digest = hashlib.sha256(text.encode()).hexdigest()[:_DIGEST_LENGTH]
+    head = slug[: max_length - _DIGEST_LENGTH - 1].rstrip(ends)
+    return f"{head}-{digest}" if head else digest
 
 
 def dns_label(text: str, max_length: int = 40) -> str:
-    """``text`` lower-cased, runs of other characters turned into ``-``, trimmed to ``max_length``."""
-    slug = _NOT_DNS.sub("-", text.lower()).strip("-")[:max_length].rstrip("-")
-    return slug or "x"
+    """``text`` lower-cased, runs of other characters turned into ``-``, at most ``max_length``."""
+    slug = _NOT_DNS.sub("-", text.lower()).strip("-") or "x"
+    return _shortened(slug, text, max_length, "-")
 
 
 def label_value(text: str) -> str:
     """A valid Kubernetes label value for ``text`` (at most 63 characters, alphanumeric ends)."""
-    return _NOT_LABEL.sub("-", text)[:_MAX_LABEL].strip("._-")
+    value = _NOT_LABEL.sub("-", text).strip("._-")
+    return _shortened(value, text, MAX_LABEL_VALUE, "._-")
+
+
+def generate_name(command: str, subject: str | None = None, *, subject_first: bool = True) -> str:
+    """A ``Workflow``'s ``generateName``: ``SUBJECT-COMMAND-`` (or ``COMMAND-SUBJECT-``).
+
+    Args:
+        command: The command the workflow runs (``process-items``, ``ingest-items``, ...).
+        subject: The dataset or collection id; shortened to keep the prefix within 58 characters.
+        subject_first: Whether the subject comes before the command.
+    """
+    if subject is None:
+        return f"{command}-"
+    label = dns_label(subject, MAX_GENERATE_NAME - len(command) - 2)
+    return f"{label}-{command}-" if subject_first else f"{command}-{label}-"
+
+
+def cron_workflow_name(dataset_id: str, command: str) -> str:
+    """A ``CronWorkflow``'s name, ``DATASET-COMMAND``, within Argo's 52 characters."""
+    return f"{dns_label(dataset_id, MAX_CRON_WORKFLOW_NAME - len(command) - 1)}-{command}"
 
 
 def template_prefixes(collection_ids: list[str]) -> dict[str, str]:

@@ -7,7 +7,12 @@ Secrets reach pods only as references, never as values:
   ``secretKeyRef`` (the profile's ``secrets.kubernetes_secret``, default ``etl-secrets``, key NAME). ``etl-task``'s local backend reads
   exactly those variables, so the pod resolves ``$<< secrets.NAME >>`` with no code of its own.
 - ``keyvault`` backend: ``ETL_SECRETS_BACKEND=keyvault`` and ``ETL_KEYVAULT_URL``; the pod reads Key
-  Vault itself with its workload identity (pods get the ``azure.workload.identity/use`` label).
+  Vault itself with its workload identity.
+
+Pods that authenticate with Azure AD get the ``azure.workload.identity/use`` label, without which
+the AKS webhook gives them no identity (:func:`pod_labels`): on Key Vault, and whenever they reach a
+``blob://`` storage without a SAS token from the dataset. On Argo that is every such storage, since
+the profile's keys, SAS tokens and connection strings never reach a pod.
 
 The PgSTAC DSN follows the same road: ``pgstac.dsn_secret`` names a secret (wired as above) and is
 passed as ``ETL_PGSTAC_DSN_SECRET``. On an Argo profile a plain ``pgstac.dsn`` is passed as
@@ -26,11 +31,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hera.workflows.models import EnvVar, EnvVarSource, SecretKeySelector
 
+from etl.argo.pod_secrets import document_secret_names
 from etl.core.errors import ProfileError
 from etl.core.profiles.model import Profile, RunnerKind, SecretsBackend, is_secret_field
 from etl.core.profiles.redaction import redact_dsn
@@ -45,9 +51,11 @@ __all__ = [
     "document_secret_names",
     "pod_env",
     "pod_labels",
+    "uses_azure_ad",
 ]
 
 WORKLOAD_IDENTITY_LABEL = "azure.workload.identity/use"
+_BLOB_SCHEME = "blob://"
 _WHOLE_SECRET_REF = re.compile(r"\$<<\s*secrets\.(?P<name>[A-Za-z0-9_][A-Za-z0-9_.-]*?)\s*>>")
 RESOLVE_ENV_VAR = "ETL_RESOLVE_ENV"
 """Comma-separated names of variables whose ``$<< secrets.NAME >>`` references ``etl-task`` resolves."""
@@ -57,9 +65,31 @@ def _uses_keyvault(profile: Profile) -> bool:
     return profile.secrets.backend is SecretsBackend.KEYVAULT
 
 
-def pod_labels(profile: Profile) -> dict[str, str]:
-    """Labels every pod carries because of the profile (workload identity for Key Vault)."""
-    return {WORKLOAD_IDENTITY_LABEL: "true"} if _uses_keyvault(profile) else {}
+def _reaches_with_azure_ad(profile: Profile, uri: str, sas_given: bool) -> bool:
+    """Whether a pod reaches ``uri`` with ``DefaultAzureCredential``."""
+    if not uri.startswith(_BLOB_SCHEME) or sas_given:
+        return False
+    if profile.runner is not RunnerKind.LOCAL:
+        return True  # the pod profile holds no key, SAS or connection string
+    settings = profile.storage.get(uri[len(_BLOB_SCHEME) :].split("/", 1)[0])
+    return not (settings and (settings.connection_string or settings.key or settings.sas))
+
+
+def uses_azure_ad(profile: Profile, storage_uris: Iterable[tuple[str, bool]]) -> bool:
+    """Whether the pods authenticate with Azure AD: Key Vault, or a storage reached without a key.
+
+    Args:
+        profile: The active profile.
+        storage_uris: ``(uri, sas_given)`` of every storage the pods read or write.
+    """
+    return _uses_keyvault(profile) or any(
+        _reaches_with_azure_ad(profile, uri, sas_given) for uri, sas_given in storage_uris
+    )
+
+
+def pod_labels(profile: Profile, storage_uris: Iterable[tuple[str, bool]]) -> dict[str, str]:
+    """Labels every pod carries because of how it authenticates (workload identity for Azure AD)."""
+    return {WORKLOAD_IDENTITY_LABEL: "true"} if uses_azure_ad(profile, storage_uris) else {}
 
 
 def _pod_profile_json(profile: Profile) -> str:
@@ -149,22 +179,3 @@ def dataset_env(profile: Profile, environment: Mapping[str, str]) -> list[EnvVar
     if to_resolve:
         env.append(EnvVar(name=RESOLVE_ENV_VAR, value=",".join(to_resolve)))
     return env
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
-def document_secret_names(document: Mapping[str, Any]) -> list[str]:
-    """The names of the secrets ``document`` refers to (``$<< secrets.NAME >>``), first use first."""
-    names: list[str] = []
-    for text in _strings(dict(document)):
-        names += [name for name in find_secret_refs(text) if name not in names]
-    return names

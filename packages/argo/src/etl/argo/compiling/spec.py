@@ -6,7 +6,7 @@ The dataset workflows (:mod:`etl.argo.compiling.workflow`) and the ingest workfl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -32,6 +32,7 @@ from etl.core.profiles.model import Profile, RunnerKind
 __all__ = [
     "API_VERSION",
     "ENTRYPOINT",
+    "StorageUris",
     "dag_task",
     "dag_template",
     "etl_version",
@@ -86,10 +87,21 @@ def dag_template(name: str, tasks: list[DAGTask], **fields: Any) -> Template:
     return Template(name=name, dag=DAGTemplate(tasks=tasks), **fields)
 
 
+StorageUris = Sequence[tuple[str, bool]]
+"""``(uri, sas_given)`` of every storage a workflow's pods read or write."""
+
+
 def workflow_spec(
-    profile: Profile, templates: list[Template], labels: dict[str, str]
+    profile: Profile,
+    templates: list[Template],
+    labels: dict[str, str],
+    storage_uris: StorageUris,
 ) -> WorkflowSpec:
-    """The ``WorkflowSpec`` of ``templates`` (entrypoint ``main``) with the profile's settings."""
+    """The ``WorkflowSpec`` of ``templates`` (entrypoint ``main``) with the profile's settings.
+
+    Its pods carry ``labels``, and the workload-identity label when they authenticate with Azure
+    AD (``storage_uris`` reached without a key, or Key Vault).
+    """
     settings = profile.workflow
     ttl = settings.ttl_seconds_after_finished
     return WorkflowSpec(
@@ -100,21 +112,25 @@ def workflow_spec(
         active_deadline_seconds=settings.active_deadline_seconds,
         ttl_strategy=TTLStrategy(seconds_after_completion=ttl) if ttl is not None else None,
         pod_gc=PodGC(strategy="OnPodSuccess"),
-        pod_metadata=Metadata(labels={**labels, **pod_labels(profile)}),
+        pod_metadata=Metadata(labels={**labels, **pod_labels(profile, storage_uris)}),
     )
 
 
 def workflow_manifest(
-    profile: Profile, generate_name: str, labels: dict[str, str], templates: list[Template]
+    profile: Profile,
+    generate_name: str,
+    labels: dict[str, str],
+    templates: list[Template],
+    storage_uris: StorageUris,
 ) -> Workflow:
-    """A ``Workflow`` in the profile's namespace, named ``generate_name`` plus Argo's suffix."""
+    """A ``Workflow`` in the profile's namespace, named ``generate_name`` plus Kubernetes' suffix."""
     return Workflow(
         api_version=API_VERSION,
         kind="Workflow",
         metadata=ObjectMeta(
             generate_name=generate_name, namespace=profile.argo.namespace, labels=labels
         ),
-        spec=workflow_spec(profile, templates, labels),
+        spec=workflow_spec(profile, templates, labels, storage_uris),
     )
 
 

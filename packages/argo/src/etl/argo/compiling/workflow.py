@@ -15,7 +15,7 @@ from hera.workflows.models import CronWorkflow, CronWorkflowSpec, ObjectMeta, Wo
 
 from etl.argo.bundle import CodeBundle, plan_bundle
 from etl.argo.compiling.dataset_dags import DatasetTemplates
-from etl.argo.compiling.names import dns_label, label_value
+from etl.argo.compiling.names import cron_workflow_name, generate_name, label_value
 from etl.argo.compiling.spec import (
     API_VERSION,
     manifest_dict,
@@ -80,7 +80,8 @@ def compile_workflow(
         max_removals=max_removals,
     )
     selected = dataset.select_collections(options.collections or ())
-    check_storage_uris(profile, _storage_uris(selected, profile))
+    storage_uris = list(_storage_uris(selected, profile))
+    check_storage_uris(profile, storage_uris)
     templates = DatasetTemplates(
         dataset=dataset,
         profile=profile,
@@ -94,16 +95,20 @@ def compile_workflow(
     }
     if len(selected) == 1:
         labels["etl.dev/collection"] = label_value(selected[0].id)
-    name = f"{dns_label(dataset.config.id)}-{options.command.value}"
     if options.schedule is None:
-        return manifest_dict(workflow_manifest(profile, f"{name}-", labels, templates))
-    spec = workflow_spec(profile, templates, labels)
+        name = generate_name(options.command.value, dataset.config.id)
+        return manifest_dict(workflow_manifest(profile, name, labels, templates, storage_uris))
+    spec = workflow_spec(profile, templates, labels, storage_uris)
     # The workflows the schedule starts carry the same labels (spec.workflowMetadata).
     spec.workflow_metadata = WorkflowMetadata(labels=labels)
     cron = CronWorkflow(
         api_version=API_VERSION,
         kind="CronWorkflow",
-        metadata=ObjectMeta(name=name, namespace=profile.argo.namespace, labels=labels),
+        metadata=ObjectMeta(
+            name=cron_workflow_name(dataset.config.id, options.command.value),
+            namespace=profile.argo.namespace,
+            labels=labels,
+        ),
         spec=CronWorkflowSpec(
             schedules=[options.schedule],
             timezone=options.timezone,

@@ -20,6 +20,7 @@ __all__ = [
     "AZURITE_ACCOUNT",
     "AZURITE_BLOB_ENDPOINT",
     "AZURITE_KEY",
+    "DEFAULT_ACTIVE_DEADLINE_SECONDS",
     "LOCAL_PGSTAC_DSN",
     "SECRET_FIELDS",
     "ArgoSettings",
@@ -40,6 +41,8 @@ AZURITE_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 LOCAL_PGSTAC_DSN = "postgresql://postgres@127.0.0.1:55432/pgstac"
+DEFAULT_ACTIVE_DEADLINE_SECONDS = 86400
+"""One day: then Argo stops a workflow and marks it Failed, releasing its CronWorkflow's turn."""
 LOCAL_MAX_PODS = max(2, os.cpu_count() or 2)
 """On one machine a "pod" is a process paying Python's start-up and imports (~1 s): one per core,
 each working through many chunks, beats one per chunk."""
@@ -146,7 +149,12 @@ class WorkflowDefaults(_Model):
     max_pods: int = Field(1000, ge=1, description="Upper bound on fan-out pods per workflow")
     parallelism: int | None = Field(None, ge=1, description="Pods running at once")
     ttl_seconds_after_finished: int | None = Field(86400, ge=0)
-    active_deadline_seconds: int | None = Field(None, ge=1)
+    active_deadline_seconds: int = Field(
+        DEFAULT_ACTIVE_DEADLINE_SECONDS,
+        ge=1,
+        description="A workflow still running after this many seconds is stopped and fails "
+        "(a pod that cannot start, e.g. for a missing secret, would otherwise wait forever)",
+    )
     code_storage: str | None = Field(
         None, description="Where code.src is uploaded at submit (blob:// or file:// URI)"
     )
