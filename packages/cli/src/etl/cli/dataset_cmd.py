@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from etl.cli import dataset_work_cmd
+from etl.cli import dataset_plan_cmd, dataset_work_cmd
 from etl.cli.options import ArgOption, CollectionOption, DatasetOption, command_group
 from etl.cli.selection import load_selection
 from etl.dataset.class_check import DEFAULT_IMPORT_TIMEOUT
@@ -62,3 +62,4 @@ def schema() -> None:
 
 
 app.add_typer(dataset_work_cmd.app)
+app.add_typer(dataset_plan_cmd.app)

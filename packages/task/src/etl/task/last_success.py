@@ -12,12 +12,11 @@ from datetime import datetime
 
 from etl.core.errors import TaskError
 from etl.core.storage import Storage
+from etl.dataset.last_success import LAST_SUCCESS_FILE, read_last_success_marker
 from etl.dataset.model import CollectionConfig
 from etl.task.environment import TaskEnvironment
 
 __all__ = ["LAST_SUCCESS_FILE", "read_last_success", "write_last_success"]
-
-LAST_SUCCESS_FILE = "_last_success.json"
 
 
 def write_last_success(
@@ -37,11 +36,8 @@ def read_last_success(
     collection: CollectionConfig, environment: TaskEnvironment
 ) -> datetime | None:
     """The start time of the collection's last successful run, or ``None`` if it never had one."""
-    storage = _chunk_storage(collection, environment)
-    if not storage.exists(LAST_SUCCESS_FILE):
-        return None
-    data = json.loads(storage.read_text(LAST_SUCCESS_FILE))
-    return datetime.fromisoformat(str(data["started_at"]).replace("Z", "+00:00"))
+    marker = read_last_success_marker(_chunk_storage(collection, environment))
+    return marker.started_at if marker is not None else None
 
 
 def _chunk_storage(collection: CollectionConfig, environment: TaskEnvironment) -> Storage:

@@ -1,0 +1,129 @@
+"""``etl dataset plan | status``: what a run would change, and where a catalog stands.
+
+Both run here, with the active profile's credentials, and write nothing. ``plan`` lists the
+storage and makes every asset's items as a run would (:func:`etl.task.plan.plan_collection`);
+``status`` reads PgSTAC (:func:`etl.pgstac.catalog_state.collection_state`), the chunk storage
+(:func:`etl.dataset.run_history.collection_history`) and the runner
+(:func:`etl.runner.active_runs.active_runs`). The commands join the ``etl dataset`` group.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from etl.cli.options import ArgOption, CollectionOption, DatasetOption, OutputOption, command_group
+from etl.cli.output import OutputFormat, print_result
+from etl.cli.selection import load_selection
+from etl.cli.state import active_profile, active_runner
+
+__all__ = ["app"]
+
+app = command_group("What a run would change, and where a catalog stands.")
+
+_SHOWN_FAILURES = 10
+"""Failed assets the status table shows per collection (``-o json`` has them all)."""
+
+
+@app.command()
+def plan(
+    ctx: typer.Context,
+    dataset: DatasetOption = Path("."),
+    collection: CollectionOption = None,
+    arg: ArgOption = None,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Show what a process-items run would add, change, keep and remove in PgSTAC, making the
+    items here without writing anything."""
+    from etl.core.progress import report_progress
+    from etl.task.environment import TaskEnvironment
+    from etl.task.plan import PlanSettings, plan_collection
+
+    loaded, selected = load_selection(ctx, dataset, collection, arg)
+    environment = TaskEnvironment.for_profile(active_profile(ctx))
+    settings = PlanSettings(tuple(loaded.code_search_path()), loaded.config.blob_hrefs)
+    plans = []
+    for chosen in selected:
+        with report_progress(f"{chosen.id}: assets planned") as bar:
+            plans.append(plan_collection(chosen, environment, settings, on_assets=bar.advance))
+    entries = [p.to_json() for p in plans]
+    if output is not OutputFormat.TABLE:
+        print_result({"dataset": loaded.config.id, "collections": entries}, output)
+        return
+    counts = ("assets", "added", "changed", "unchanged", "removed", "failed")
+    print_result(
+        [{"collection": c["collection"], **{k: c[k] for k in counts}} for c in entries],
+        OutputFormat.TABLE,
+    )
+    for entry in entries:
+        for outcome, examples in entry["examples"].items():
+            if examples and outcome != "unchanged":
+                print(f"{entry['collection']}: {outcome}: {', '.join(examples)}")
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    dataset: DatasetOption = Path("."),
+    collection: CollectionOption = None,
+    arg: ArgOption = None,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Show each collection's items and extent in PgSTAC, its last successful run, the failed
+    assets no later run fixed, and its runs in progress."""
+    from etl.dataset.chunking import chunk_storage_of
+    from etl.dataset.run_history import collection_history
+    from etl.pgstac import connect_pgstac
+    from etl.pgstac.catalog_state import collection_state
+    from etl.runner.active_runs import active_runs
+    from etl.task.environment import TaskEnvironment
+
+    loaded, selected = load_selection(ctx, dataset, collection, arg)
+    profile = active_profile(ctx)
+    environment = TaskEnvironment.for_profile(profile)
+    running = active_runs(active_runner(ctx), loaded.config.id)
+    entries: list[dict[str, Any]] = []
+    with connect_pgstac(environment.pgstac_dsn()) as conn:
+        for chosen in selected:
+            storage = chunk_storage_of(chosen, profile=profile, secrets=environment.secrets)
+            entries.append(
+                {
+                    "collection": chosen.id,
+                    "pgstac": collection_state(conn, chosen.id).to_json(),
+                    **collection_history(storage).to_json(),
+                    "runs_in_progress": [
+                        run.status.to_json() for run in running if run.covers(chosen.id)
+                    ],
+                }
+            )
+    if output is not OutputFormat.TABLE:
+        print_result({"dataset": loaded.config.id, "collections": entries}, output)
+        return
+    for entry in entries:
+        _print_status(entry)
+
+
+def _print_status(entry: dict[str, Any]) -> None:
+    success = entry["last_success"]
+    runs = entry["runs_in_progress"]
+    summary = {
+        "collection": entry["collection"],
+        "items": entry["pgstac"]["items"],
+        "extent": entry["pgstac"]["extent"],
+        "last_success": f"{success['run_id']} (started {success['started_at']})"
+        if success
+        else None,
+        "next_since": success["started_at"] if success else None,
+        "outstanding_failures": entry["outstanding_failures"],
+        "runs_in_progress": ", ".join(f"{r['name']} ({r['phase']})" for r in runs) or None,
+    }
+    print_result(summary, OutputFormat.TABLE)
+    for failure in entry["failed_assets"][:_SHOWN_FAILURES]:
+        print(f"  {failure['asset']}: {failure['error']} (run {failure['run_id']})")
+    hidden = entry["outstanding_failures"] - _SHOWN_FAILURES
+    if hidden > 0:
+        print(f"  ... {hidden} more (etl dataset status -o json lists them all)")
+    print(file=sys.stdout)
