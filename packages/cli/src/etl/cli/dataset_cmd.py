@@ -1,7 +1,8 @@
 """``etl dataset``: commands on a ``dataset.yaml`` (see docs/cli.md).
 
 The checks (``validate``, ``schema``) are declared here; the work commands (``render``,
-``process-items``, ...) in :mod:`etl.cli.dataset_work_cmd`, whose group is merged into this one.
+``process-items``, ...) in :mod:`etl.cli.dataset_work_cmd` and ``secrets`` in
+:mod:`etl.cli.dataset_secrets_cmd`, whose groups are merged into this one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from etl.cli import dataset_plan_cmd, dataset_work_cmd
+from etl.cli import dataset_plan_cmd, dataset_secrets_cmd, dataset_work_cmd
 from etl.cli.options import ArgOption, CollectionOption, DatasetOption, command_group
 from etl.cli.selection import load_selection
 from etl.dataset.class_check import DEFAULT_IMPORT_TIMEOUT
@@ -62,4 +63,5 @@ def schema() -> None:
 
 
 app.add_typer(dataset_work_cmd.app)
+app.add_typer(dataset_secrets_cmd.app)
 app.add_typer(dataset_plan_cmd.app)
