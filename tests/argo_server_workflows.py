@@ -307,9 +307,7 @@ class FakeCronWorkflows:
         with self._lock:
             key = (namespace, metadata["name"])
             if key in self._crons:
-                raise StandInError(
-                    409, 6, f'cronworkflows.argoproj.io "{key[1]}" already exists'
-                )
+                raise StandInError(409, 6, f'cronworkflows.argoproj.io "{key[1]}" already exists')
             metadata.update(
                 namespace=namespace,
                 uid=str(uuid.uuid4()),
@@ -336,12 +334,15 @@ class FakeCronWorkflows:
             version = metadata.get("resourceVersion")
             if not version:
                 raise StandInError(
-                    422, 3, "metadata.resourceVersion: Invalid value: 0x0: must be specified"
-                    " for an update",
+                    422,
+                    3,
+                    "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update",
                 )
             if version != current["metadata"]["resourceVersion"]:
                 raise StandInError(
-                    409, 10, f'Operation cannot be fulfilled on cronworkflows.argoproj.io "{name}":'
+                    409,
+                    10,
+                    f'Operation cannot be fulfilled on cronworkflows.argoproj.io "{name}":'
                     " the object has been modified; please apply your changes to the latest"
                     " version and try again",
                 )
@@ -403,9 +404,10 @@ def _checked_cron(namespace: str, body: dict[str, Any]) -> dict[str, Any]:
     metadata = cron.setdefault("metadata", {})
     if not metadata.get("name"):
         raise StandInError(400, 3, "cron workflow must have a name")
-    if metadata.get("namespace", namespace) != namespace or body.get(
-        "namespace", namespace
-    ) != namespace:
+    if (
+        metadata.get("namespace", namespace) != namespace
+        or body.get("namespace", namespace) != namespace
+    ):
         raise StandInError(400, 3, "cron workflow namespace does not match the request namespace")
     spec = cron.get("spec") or {}
     if not spec.get("schedules"):

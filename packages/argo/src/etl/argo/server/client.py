@@ -341,7 +341,7 @@ class ArgoClient(WorkflowRunner):
                 self._service.update_cron_workflow(name, update, namespace=namespace)
         return CronApplied(name, namespace, created, self.cron_workflow_url(name, namespace))
 
-    def list_crons(self) -> list[CronSummary]:
+    def list_crons(self) -> Sequence[CronSummary]:
         """The namespace's cron workflows, by name."""
         with argo_errors(self.base_url, namespace=self.namespace):
             found = self._service.list_cron_workflows(namespace=self.namespace)
