@@ -1,0 +1,142 @@
+"""Benchmark: the cost of keeping a catalog current, as ratios to loading the same items.
+
+Section ``extent``: loads N synthetic items (three months, monthly partitions) with the raw
+``pypgstac load items`` CLI (start-up subtracted, as in ``pgstac_load.py``), then times
+``etl.pgstac.extents.update_collection_extent`` (pgstac's ``collection_extent(id, true)``: every
+partition's statistics recomputed) on that collection; prints the extent's time over the load's.
+
+Section ``sources``: loads the same items with ``PgstacWriter.load_items`` into two fresh
+collections, without and with ``etl.item_sources`` rows (content hashes included); prints the
+ratio of the two loads.
+
+Best of the rounds. Creates its own database through the admin DSN and drops it at the end.
+
+    uv run python benchmarks/catalog.py --items 100000 [--rounds 3] [--section extent|sources|all]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from pgstac_samples import make_collection, make_items  # noqa: E402
+
+from etl.pgstac import LoadConcurrency, PgstacWriter, connect_pgstac  # noqa: E402
+from etl.pgstac.extents import update_collection_extent  # noqa: E402
+from etl.pgstac.item_sources import ItemSource, content_hash, ensure_item_sources  # noqa: E402
+
+PYPGSTAC = str(ROOT / ".venv/bin/pypgstac")
+
+
+def _write_ndjson(path: Path, collection_id: str, count: int) -> None:
+    with path.open("wb") as out:
+        for item in make_items(collection_id, 0, count, months=3):
+            out.write(orjson.dumps(item) + b"\n")
+
+
+def _timed(action: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def _cli_load(path: Path, dsn: str) -> float:
+    command = [PYPGSTAC, "load", "items", str(path), "--dsn", dsn, "--method", "upsert"]
+    return _timed(lambda: subprocess.run(command, check=True, capture_output=True))
+
+
+def extent_round(
+    writer: PgstacWriter, dsn: str, tmp: Path, name: str, count: int
+) -> tuple[float, float]:
+    """(raw load seconds net of the CLI's start-up, extent seconds) for one collection."""
+    writer.upsert_collection(make_collection(name), partition_trunc="month")
+    writer.upsert_collection(make_collection(f"{name}-tiny"))
+    path, tiny = tmp / f"{name}.ndjson", tmp / f"{name}-tiny.ndjson"
+    _write_ndjson(path, name, count)
+    _write_ndjson(tiny, f"{name}-tiny", 1)
+    load = _cli_load(path, dsn) - _cli_load(tiny, dsn)
+    assert writer.count_items(name) == count
+    with connect_pgstac(dsn) as conn:
+        extent = _timed(
+            lambda: update_collection_extent(
+                conn, name, keep_template=False, concurrency=LoadConcurrency()
+            )
+        )
+    return load, extent
+
+
+def sources_round(writer: PgstacWriter, tmp: Path, name: str, count: int) -> tuple[float, float]:
+    """(load seconds without item sources, with them)."""
+    seconds = []
+    for suffix, with_sources in (("plain", False), ("sources", True)):
+        collection_id = f"{name}-{suffix}"
+        writer.upsert_collection(make_collection(collection_id), partition_trunc="month")
+        path = tmp / f"{collection_id}.ndjson"
+        _write_ndjson(path, collection_id, count)
+
+        def rows(items: list[dict[str, Any]], cid: str = collection_id) -> list[ItemSource]:
+            return [
+                ItemSource(cid, i["id"], f"blob://a/{i['id']}", content_hash(i), "r") for i in items
+            ]
+
+        result = writer.load_items(path, collection_id, sources=rows if with_sources else None)
+        seconds.append(result.seconds)
+    return seconds[0], seconds[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--section", choices=["extent", "sources", "all"], default="all")
+    parser.add_argument("--admin-dsn", default="postgresql://postgres@127.0.0.1:55432/postgres")
+    args = parser.parse_args()
+
+    database = f"etl_bench_{uuid.uuid4().hex[:8]}"
+    dsn = args.admin_dsn.rsplit("/", 1)[0] + "/" + database
+    with psycopg.connect(args.admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{database}"')  # type: ignore[arg-type]
+    try:
+        subprocess.run([PYPGSTAC, "migrate", "--dsn", dsn], check=True, capture_output=True)
+        with connect_pgstac(dsn) as conn:
+            ensure_item_sources(conn)
+        with PgstacWriter(dsn) as writer, tempfile.TemporaryDirectory() as folder:
+            tmp = Path(folder)
+            if args.section in ("extent", "all"):
+                runs = [
+                    extent_round(writer, dsn, tmp, f"e{r}", args.items) for r in range(args.rounds)
+                ]
+                load, extent = min(r[0] for r in runs), min(r[1] for r in runs)
+                print(
+                    f"catalog extent: {args.items:,} items, extent {extent:.2f}s, raw pypgstac load "
+                    f"{load:.2f}s, ratio {extent / load:.3f}",
+                    flush=True,
+                )
+            if args.section in ("sources", "all"):
+                runs = [sources_round(writer, tmp, f"s{r}", args.items) for r in range(args.rounds)]
+                plain, tracked = min(r[0] for r in runs), min(r[1] for r in runs)
+                print(
+                    f"catalog sources: {args.items:,} items, load {plain:.2f}s, with item_sources "
+                    f"{tracked:.2f}s, ratio {tracked / plain:.2f}",
+                    flush=True,
+                )
+    finally:
+        with psycopg.connect(args.admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    main()
