@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from etl.core.errors import StorageError
+from etl.core.pod_contract import EXIT_PERMANENT
 from etl.core.profiles.model import AZURITE_KEY, Profile, StorageAccount
 from etl.core.storage import Storage, open_storage
 from etl.dataset.chunking import (
@@ -330,7 +331,7 @@ def test_etl_task_create_chunks_outputs_and_an_interrupted_rerun(
     )
 
 
-def test_etl_task_listing_failure_exits_1_with_one_line(
+def test_etl_task_listing_a_missing_container_exits_2_with_one_line(
     azurite_container: str, config_dir: Path, tmp_path: Path
 ) -> None:
     dataset = _write_dataset(
@@ -350,7 +351,7 @@ def test_etl_task_listing_failure_exits_1_with_one_line(
         env=dict(os.environ),
     )
     _, stderr = failed.communicate(timeout=60)
-    assert failed.returncode == 1
+    assert failed.returncode == EXIT_PERMANENT, "no retry can create the container"
     assert stderr.strip().splitlines()[-1].startswith("error: not found: container")
     assert "Traceback" not in stderr
     assert not blob_storage(azurite_container, "runs").exists("wf-2/chunks/manifest.json")
