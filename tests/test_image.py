@@ -1,11 +1,12 @@
-"""The task image (Dockerfile): what its build does, checked without a Docker engine.
+"""The task image (Dockerfile): its install step and its instructions, checked without Docker.
 
-No Docker engine runs on these machines. The build's real work is `scripts/image-install`, so the
-tests build a copy of the Docker build context (the Dockerfile's COPY sources, filtered by
-.dockerignore), run the script from there into a fresh venv exactly as the build stage does, then
-remove the context, as the runtime stage has no sources, and run the installed `etl-task`.
-The Dockerfile itself is checked for what a cluster would notice: its entry point, a non-root
-numeric user, pinned base images, and COPY sources that the build context really holds.
+The build's real work is `scripts/image-install`, so the tests build a copy of the Docker build
+context (the Dockerfile's COPY sources, filtered by .dockerignore), run the script from there into a
+fresh venv exactly as the build stage does, then remove the context, as the runtime stage has no
+sources, and run the installed `etl-task`: seconds, where a real build takes a minute. The
+Dockerfile itself is checked for what a cluster would notice: its entry point, a non-root numeric
+user, a pinned base image and uv, and COPY sources that the build context really holds.
+tests/test_image_build.py builds and runs the real image with Docker.
 """
 
 from __future__ import annotations
@@ -20,32 +21,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from task_image import context_copy_sources, context_files, dockerignore_excludes, instructions
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCKERFILE = ROOT / "Dockerfile"
 
 pytestmark = pytest.mark.image
 
 
-def _instructions() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs of the Dockerfile, continuation lines joined."""
-    logical: list[str] = []
-    pending = ""
-    for raw in DOCKERFILE.read_text().splitlines():
-        line = raw.strip()
-        if not pending and (not line or line.startswith("#")):
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        logical.append(pending + line)
-        pending = ""
-    return [(text.split(None, 1)[0].upper(), text.split(None, 1)[1]) for text in logical]
-
-
 def _stages() -> list[list[tuple[str, str]]]:
     stages: list[list[tuple[str, str]]] = []
-    for instruction in _instructions():
+    for instruction in instructions():
         if instruction[0] == "FROM":
             stages.append([])
         if stages:
@@ -55,53 +40,19 @@ def _stages() -> list[list[tuple[str, str]]]:
 
 def _build_arg_defaults() -> dict[str, str]:
     defaults: dict[str, str] = {}
-    for name, args in _instructions():
+    for name, args in instructions():
         if name == "ARG" and "=" in args:
             key, value = args.split("=", 1)
             defaults[key] = value
     return defaults
 
 
-def _context_copy_sources() -> list[str]:
-    """Sources of every COPY that reads the build context (not another stage or image)."""
-    sources: list[str] = []
-    for name, args in _instructions():
-        words = args.split()
-        if name != "COPY" or any(w.startswith("--from=") for w in words):
-            continue
-        sources.extend(w for w in words[:-1] if not w.startswith("--"))
-    return sources
-
-
-def _dockerignore_excludes(relative: str) -> bool:
-    """Docker's .dockerignore rule: the last pattern matching the path or a parent decides."""
-    excluded = False
-    parts = relative.split("/")
-    candidates = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    for raw in (ROOT / ".dockerignore").read_text().splitlines():
-        pattern = raw.strip()
-        if not pattern or pattern.startswith("#"):
-            continue
-        negate = pattern.startswith("!")
-        pattern = pattern.removeprefix("!").strip("/")
-        regex = re.escape(pattern).replace(r"\*\*/", "(?:.*/)?").replace(r"\*", "[^/]*")
-        if any(re.fullmatch(regex.replace(r"\?", "[^/]"), c) for c in candidates):
-            excluded = not negate
-    return excluded
-
-
 def _build_context(destination: Path) -> None:
     """Copy what `docker build .` would send for the Dockerfile's COPY instructions."""
-    for source in _context_copy_sources():
-        origin = ROOT / source
-        files = (
-            [origin] if origin.is_file() else sorted(p for p in origin.rglob("*") if p.is_file())
-        )
-        for file in files:
-            relative = file.relative_to(ROOT).as_posix()
-            if not _dockerignore_excludes(relative):
-                (destination / relative).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(file, destination / relative)
+    for file in context_files():
+        relative = file.relative_to(ROOT)
+        (destination / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(file, destination / relative)
 
 
 def _install_environment() -> dict[str, str]:
@@ -218,19 +169,31 @@ def test_build_stage_runs_the_tested_install_script_into_the_runtime_venv() -> N
     assert any("--from=build" in c and c.split()[-2:] == ["/opt/etl", "/opt/etl"] for c in copies)
 
 
-def test_base_images_are_pinned_to_versions() -> None:
-    defaults = _build_arg_defaults()
+def test_base_image_and_uv_are_pinned_to_versions() -> None:
     assert re.fullmatch(
-        r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", defaults["PYTHON_IMAGE"]
+        r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?",
+        _build_arg_defaults()["BASE_IMAGE"],
     )
-    assert re.fullmatch(r"ghcr\.io/astral-sh/uv:\d+\.\d+\.\d+", defaults["UV_IMAGE"])
+    assert [args.split()[0] for name, args in instructions() if name == "FROM"] == [
+        "${BASE_IMAGE}",
+        "${BASE_IMAGE}",
+    ]
+    pins = [
+        line
+        for line in (ROOT / "scripts" / "image-uv-requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert re.fullmatch(r"uv==\d+\.\d+\.\d+ \\", pins[0])
+    assert len([p for p in pins if re.fullmatch(r"\s+--hash=sha256:[0-9a-f]{64}( \\)?", p)]) > 1
+    runs = " ".join(args for name, args in instructions() if name == "RUN")
+    assert "--require-hashes -r scripts/image-uv-requirements.txt" in runs
 
 
 def test_copy_sources_exist_and_are_in_the_build_context() -> None:
-    sources = _context_copy_sources()
+    sources = context_copy_sources()
     assert {"pyproject.toml", "uv.lock", "scripts/image-install"} <= set(sources)
     for source in sources:
         assert (ROOT / source).exists(), source
-        assert not _dockerignore_excludes(source.rstrip("/")), f".dockerignore drops {source}"
-    assert _dockerignore_excludes(".venv/bin/python")
-    assert _dockerignore_excludes("packages/core/src/etl/core/__pycache__/errors.cpython-311.pyc")
+        assert not dockerignore_excludes(source.rstrip("/")), f".dockerignore drops {source}"
+    assert dockerignore_excludes(".venv/bin/python")
+    assert dockerignore_excludes("packages/core/src/etl/core/__pycache__/errors.cpython-311.pyc")
