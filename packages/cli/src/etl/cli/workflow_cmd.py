@@ -158,8 +158,11 @@ def logs(
         bool, typer.Option("--follow", "-f", help="Keep printing until the workflow ends.")
     ] = False,
 ) -> None:
-    """Print the workflow's pods' output, each line prefixed by its pod."""
-    for line in active_runner(ctx).logs(name, follow=follow):
+    """Print the workflow's pods' output, each line prefixed by its pod; a pod that is gone
+    (on Argo, every pod that succeeded) is read from the log etl-task kept in the run's storage."""
+    from etl.runner.pod_logs import workflow_logs
+
+    for line in workflow_logs(active_runner(ctx), active_profile(ctx), name, follow=follow):
         print(f"{line.pod}: {line.content}", flush=follow)
 
 

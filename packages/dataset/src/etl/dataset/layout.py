@@ -8,6 +8,7 @@ collection's ``chunk_storage`` root; nothing else in etl builds these names by h
     {run_id}/items/00000.ndjson     items of chunk 00000
     {run_id}/results/00000.json     per-chunk result record
     {run_id}/errors/00000.ndjson    per-asset failures
+    {run_id}/logs/POD.log           each pod's output, written by etl-task as it exits
     {run_id}/missing.ndjson         items whose assets are gone, removed or only reported
 """
 
@@ -81,6 +82,16 @@ class RunLayout:
     def errors_path(self, index: int) -> str:
         """The per-asset failures of chunk ``index``."""
         return f"{self.errors_prefix}{_number(index)}.ndjson"
+
+    @property
+    def logs_prefix(self) -> str:
+        """The folder of the pods' logs."""
+        return f"{self.run_id}/logs/"
+
+    def log_path(self, pod: str) -> str:
+        """The log of pod ``pod`` (any characters but letters, digits, ``.``, ``_``, ``-`` and
+        ``()`` become ``_``)."""
+        return f"{self.logs_prefix}{re.sub(r'[^A-Za-z0-9._()-]+', '_', pod)}.log"
 
     def errors_index(self, path: str) -> int | None:
         """The chunk whose failure list is at ``path`` (relative), or ``None`` if it is not one."""

@@ -3,7 +3,8 @@
 The engine runs the entrypoint template and records every node it starts: a DAG template's tasks
 run in dependency order (:mod:`etl.runner.dag`), a container template's pod runs as a local
 process with its retries and deadlines (:mod:`etl.runner.pods`), as many at once as
-``spec.parallelism`` and the semaphores allow (:mod:`etl.runner.pod_slots`). Nodes already
+``spec.parallelism`` and the semaphores (shared with every local run of the namespace) allow
+(:mod:`etl.runner.pod_slots`). Nodes already
 Succeeded in the record are not run again, which is how a retried run re-processes only what
 failed; a node run again keeps the counts its units of work reported before.
 """
@@ -53,6 +54,8 @@ class Engine:
             workflow.parallelism or default_parallelism,
             semaphore_limits,
             default_limit=max(1, default_parallelism),
+            state_root=store.root.parent,
+            namespace=workflow.namespace,
         )
         self.pods = PodRunner(
             self.state,

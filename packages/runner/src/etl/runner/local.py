@@ -30,6 +30,7 @@ from etl.core.runners import (
 )
 from etl.runner.engine import Engine
 from etl.runner.manifest import parse_workflow
+from etl.runner.pod_env import passed_on, pod_base_env
 from etl.runner.progress_events import ProgressEvents
 from etl.runner.records import RunRecord, RunStore
 from etl.runner.run_state import EngineEvent
@@ -62,8 +63,10 @@ class LocalRunner(WorkflowRunner):
         env: Mapping[str, str] | None = None,
         warm_commands: Sequence[str] = (ETL_TASK,),
     ) -> None:
-        """``warm_commands`` names the console scripts whose tasks start warm (see
-        :mod:`etl.runner.warm_server`); every other command starts as a new process."""
+        """``env`` is what every pod's environment starts from (default: the allow-listed part of
+        this process's, :mod:`etl.runner.pod_env`); ``warm_commands`` names the console scripts
+        whose tasks start warm (see :mod:`etl.runner.warm_server`); every other command starts as
+        a new process."""
         self.store = RunStore(state_root)
         self.warm_commands = list(warm_commands)
         self._starter: TaskStarter | None = None
@@ -149,7 +152,7 @@ class LocalRunner(WorkflowRunner):
                 semaphore_limits=self.semaphore_limits,
                 default_parallelism=self.parallelism,
                 on_event=on_event,
-                env=self.env if self.env is not None else os.environ,
+                env=self.env if self.env is not None else passed_on(os.environ),
                 starter=starter,
             )
             with _stop_on_sigterm(engine):
@@ -198,7 +201,7 @@ class LocalRunner(WorkflowRunner):
                     complete = data[: data.rfind(b"\n") + 1]
                     offsets[node.id] = offsets.get(node.id, 0) + len(complete)
                 for line in complete.decode(errors="replace").splitlines():
-                    yield LogLine(pod=node.display_name, content=line)
+                    yield LogLine(pod=node.id, content=line)
             if not follow or record.finished:
                 return
             time.sleep(POLL_SECONDS)
@@ -254,14 +257,17 @@ def _stop_on_sigterm(engine: Engine) -> Iterator[None]:
 
 def local_runner_for(profile: Profile, env: Mapping[str, str] = os.environ) -> LocalRunner:
     """The local runner of ``profile``: runs recorded under the state folder, local secrets,
-    progress on stderr, and the ``etl-semaphores`` limits that ``deployment/`` sets on a cluster."""
+    progress on stderr, the ``etl-semaphores`` limits that ``deployment/`` sets on a cluster, and
+    pods that see only what a cluster pod would (:mod:`etl.runner.pod_env`)."""
     from etl.core.paths import state_dir
     from etl.core.secrets import LocalSecrets
 
+    root = state_dir(env)
     return LocalRunner(
-        state_dir(env),
+        root,
         secrets=LocalSecrets(profile.name, env=env),
         semaphore_limits=LOCAL_SEMAPHORES,
         parallelism=profile.workflow.parallelism,
         show_progress=True,
+        env=pod_base_env(profile, env, root),
     )

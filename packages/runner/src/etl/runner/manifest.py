@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from etl.core.pod_contract import semaphore_name
+from etl.runner.durations import parse_duration
 from etl.runner.manifest_keys import UnsupportedManifestError, check_keys
+from etl.runner.manifest_retry import RetryPolicy, parse_retry
 
 __all__ = [
     "ContainerSpec",
@@ -28,24 +30,7 @@ __all__ = [
 ]
 
 
-_NOT_EXIT_CODE = re.compile(r"asInt\(lastRetry\.exitCode\)\s*!=\s*(-?\d+)")
 _DEPENDS_TERM = re.compile(r"^\s*([A-Za-z0-9_-]+)(?:\.(Succeeded))?\s*$")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """``retryStrategy``: how many retries, and the backoff between them."""
-
-    limit: int = 0
-    duration: float = 0.0
-    factor: float = 1.0
-    max_duration: float | None = None
-    final_exit_code: int | None = None
-    """From ``expression: asInt(lastRetry.exitCode) != N``: a try that exits N is not retried."""
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait before retry number ``attempt`` (1-based)."""
-        return self.duration * (self.factor ** (attempt - 1))
 
 
 @dataclass(frozen=True)
@@ -88,10 +73,13 @@ class Template:
     outputs: list[OutputParameter]
     container: ContainerSpec | None = None
     tasks: list[DagTask] = field(default_factory=list)
-    retry: RetryPolicy = RetryPolicy()
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     parallelism: int | None = None
     semaphore: str | None = None
     deadline: float | None = None
+    """``activeDeadlineSeconds``: how long one try may run (the pod's own deadline)."""
+    timeout: float | None = None
+    """``timeout``: how long one try may take; Argo sets it as the pod's deadline too."""
 
 
 @dataclass(frozen=True)
@@ -108,16 +96,6 @@ class WorkflowManifest:
     deadline: float | None
     not_applicable: list[str]
     raw: dict[str, Any]
-
-
-def parse_duration(value: Any) -> float:
-    """Argo durations: ``30``, ``"30"``, ``"10s"``, ``"2m"``, ``"1h"`` → seconds."""
-    text = str(value).strip()
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h)?", text)
-    if not match:
-        raise UnsupportedManifestError(f"cannot read duration {value!r}")
-    number, unit = float(match.group(1)), match.group(2) or "s"
-    return number * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
 
 
 def parse_workflow(manifest: dict[str, Any]) -> WorkflowManifest:
@@ -144,9 +122,7 @@ def parse_workflow(manifest: dict[str, Any]) -> WorkflowManifest:
         ),
         templates=templates,
         parallelism=spec.get("parallelism"),
-        deadline=parse_duration(spec["activeDeadlineSeconds"])
-        if "activeDeadlineSeconds" in spec
-        else None,
+        deadline=_seconds(spec, "activeDeadlineSeconds", "spec"),
         not_applicable=sorted(set(notes)),
         raw=manifest,
     )
@@ -195,13 +171,16 @@ def _parse_template(raw: dict[str, Any], notes: list[str]) -> Template:
         outputs=outputs,
         container=container,
         tasks=tasks,
-        retry=_parse_retry(raw.get("retryStrategy"), where),
+        retry=parse_retry(raw.get("retryStrategy"), where),
         parallelism=raw.get("parallelism"),
         semaphore=_parse_semaphore(raw.get("synchronization"), where),
-        deadline=parse_duration(raw["activeDeadlineSeconds"])
-        if "activeDeadlineSeconds" in raw
-        else None,
+        deadline=_seconds(raw, "activeDeadlineSeconds", where),
+        timeout=_seconds(raw, "timeout", where),
     )
+
+
+def _seconds(raw: dict[str, Any], key: str, where: str) -> float | None:
+    return parse_duration(raw[key], f"{where}.{key}") if key in raw else None
 
 
 def _parse_task(raw: dict[str, Any], where: str) -> DagTask:
@@ -223,30 +202,6 @@ def _parse_task(raw: dict[str, Any], where: str) -> DagTask:
         with_sequence=raw.get("withSequence"),
         with_items=raw.get("withItems"),
         with_param=raw.get("withParam"),
-    )
-
-
-def _parse_retry(raw: dict[str, Any] | None, where: str) -> RetryPolicy:
-    if not raw:
-        return RetryPolicy()
-    unknown = set(raw) - {"limit", "retryPolicy", "backoff", "expression"}
-    if unknown:
-        raise UnsupportedManifestError(f"{where}.retryStrategy.{sorted(unknown)[0]}: not supported")
-    final_exit_code = None
-    if "expression" in raw:
-        match = _NOT_EXIT_CODE.fullmatch(str(raw["expression"]).strip())
-        if not match:
-            raise UnsupportedManifestError(
-                f"{where}.retryStrategy.expression: only 'asInt(lastRetry.exitCode) != N' is supported"
-            )
-        final_exit_code = int(match.group(1))
-    backoff = raw.get("backoff") or {}
-    return RetryPolicy(
-        limit=int(raw.get("limit", 0)),
-        duration=parse_duration(backoff.get("duration", 0)),
-        factor=float(backoff.get("factor", 1)),
-        max_duration=parse_duration(backoff["maxDuration"]) if "maxDuration" in backoff else None,
-        final_exit_code=final_exit_code,
     )
 
 

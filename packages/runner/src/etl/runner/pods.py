@@ -1,11 +1,12 @@
 """Run a container template's pod as a process on this machine, trying again as it says.
 
-Each try runs the container's command with exactly the container's environment (``secretKeyRef``
-values come from the local secrets backend, and go to the process only), in the pod's own folder
+Each try runs the container's command with the container's environment over the runner's few
+variables (:mod:`etl.runner.pod_env`; ``secretKeyRef`` values come from the local secrets backend,
+and go to the process only), in the pod's own folder
 (where the template's output paths are moved), its output appended to the node's log; progress
-lines in that output add to the run's counts. ``retryStrategy`` (limit, backoff, ``maxDuration``,
-an exit code that is final) decides whether a failed try runs again, and the template's and the
-workflow's deadlines kill a try that runs too long.
+lines in that output add to the run's counts. ``retryStrategy`` decides whether a failed try runs
+again and the deadlines kill a try that runs too long, both by Argo's rules
+(:mod:`etl.runner.retries`); the template's semaphore is held across a node's tries.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from typing import TYPE_CHECKING
 
 from etl.core.progress import parse_progress_line
 from etl.core.runners import WorkflowPhase
-from etl.runner.manifest import RetryPolicy, Template, UnsupportedManifestError
+from etl.runner.manifest import Template, UnsupportedManifestError
+from etl.runner.retries import Deadline, next_try, try_deadlines
+from etl.runner.semaphores import SemaphoreStoppedError
 from etl.runner.variables import substitute
 
 if TYPE_CHECKING:
@@ -59,36 +62,67 @@ class PodRunner:
 
     def run(self, template: Template, node: NodeRecord, scope: dict[str, str]) -> None:
         """Try ``template``'s pod until a try succeeds, retries run out or the run is stopped;
-        ``node`` says how it ended, and holds the pod's outputs once it has succeeded."""
+        ``node`` says how it ended, and holds the pod's outputs once it has succeeded.
+
+        The template's semaphore is held from before the first try to the node's end, backoffs
+        included, as Argo holds it for a retry node."""
         work = self.state.store.run_dir(self.state.record.name) / "pods" / node.id
         work.mkdir(parents=True, exist_ok=True)
         argv, env = self._command(template, node.id, scope, work)
-        log_path = self.state.store.log_path(self.state.record.name, node.id)
-        node.log = str(log_path)
-        first_try = time.monotonic()
+        node.log = str(self.state.store.log_path(self.state.record.name, node.id))
+        try:
+            with self.slots.semaphore(template.semaphore, self.state.stopped):
+                self._tries(template, node, argv, env, work)
+        except SemaphoreStoppedError:
+            node.phase, node.message = WorkflowPhase.FAILED, "Stopped"
+
+    def _tries(
+        self, template: Template, node: NodeRecord, argv: list[str], env: dict[str, str], work: Path
+    ) -> None:
+        first_started: float | None = None
         while True:
             node.attempts += 1
             self.state.start_try(node)
-            with self.slots.held(template.semaphore):
+            with self.slots.running():
                 if self.state.stopped.is_set():
                     node.phase, node.message = WorkflowPhase.FAILED, "Stopped"
                     return
                 self.state.save()
-                code = self._spawn(node, argv, env, work, template.deadline)
-            if code == 0:
+                started = time.monotonic()
+                first_started = first_started or started
+                deadline = try_deadlines(
+                    template.retry,
+                    attempt=node.attempts,
+                    started=started,
+                    first_started=first_started,
+                    template_limits=(template.deadline, template.timeout),
+                    workflow_deadline=self._deadline,
+                )
+                code, killed = self._spawn(node, argv, env, work, deadline)
+            if code == 0 and killed is None:
                 node.outputs = {
                     out.name: _output_file(work, out.path).read_text().strip()
                     for out in template.outputs
                 }
                 node.phase, node.message = WorkflowPhase.SUCCEEDED, ""
                 return
-            node.phase, node.message = WorkflowPhase.FAILED, _failure_message(code, log_path)
-            delay = _retry_delay(template.retry, node.attempts, code, time.monotonic() - first_try)
-            if delay is None or self.state.stopped.is_set():
+            node.phase = WorkflowPhase.FAILED
+            node.message = killed or _failure_message(code, Path(str(node.log)))
+            decision = next_try(
+                template.retry,
+                attempts=node.attempts,
+                code=code,
+                first_started=first_started,
+                ended=time.monotonic(),
+                workflow_deadline=self._deadline,
+            )
+            if decision.delay is None or self.state.stopped.is_set():
+                if decision.reason:
+                    node.message = f"{decision.reason}: {node.message}"
                 return
-            self.state.on_event("node-retry", {"node": node, "delay": delay})
+            self.state.on_event("node-retry", {"node": node, "delay": decision.delay})
             self.state.save()
-            if self.state.stopped.wait(delay):
+            if self.state.stopped.wait(decision.delay):
                 return
 
     def terminate_running(self) -> None:
@@ -119,9 +153,10 @@ class PodRunner:
     def _container_env(
         self, template: Template, scope: dict[str, str], node_id: str
     ) -> dict[str, str]:
-        """This runner's environment, with the container's ``env`` entries set on top."""
+        """This runner's environment and the pod's ``HOSTNAME`` (its name, as Kubernetes sets
+        it), with the container's ``env`` entries set on top."""
         assert template.container is not None
-        env = dict(self.env)
+        env = dict(self.env) | {"HOSTNAME": scope["pod.name"]}
         for entry in template.container.env:
             name = entry["name"]
             if "value" in entry:
@@ -142,12 +177,12 @@ class PodRunner:
         argv: list[str],
         env: dict[str, str],
         cwd: Path,
-        deadline: float | None,
-    ) -> int:
+        deadline: Deadline | None,
+    ) -> tuple[int, str | None]:
         """Run one try of ``node`` to its end (or its deadline), its output appended to the
-        node's log, and return its exit code."""
+        node's log; its exit code, and the deadline's message if the deadline killed it."""
         assert node.log is not None
-        limits = [d for d in (deadline and time.monotonic() + deadline, self._deadline) if d]
+        killed: list[str] = []
         with Path(node.log).open("ab") as log:
             process = self.starter.start(argv, env, cwd)
             with self.state.lock:
@@ -155,8 +190,13 @@ class PodRunner:
                 if self.state.stopped.is_set():
                     process.terminate()
             timer = None
-            if limits:
-                timer = threading.Timer(max(0.0, min(limits) - time.monotonic()), process.kill)
+            if deadline is not None:
+
+                def kill() -> None:
+                    killed.append(deadline.message)
+                    process.kill()
+
+                timer = threading.Timer(max(0.0, deadline.at - time.monotonic()), kill)
                 timer.start()
             try:
                 assert process.stdout is not None
@@ -166,7 +206,7 @@ class PodRunner:
                     report = parse_progress_line(line.decode(errors="replace"))
                     if report is not None:
                         self.state.add_progress(node, report)
-                return process.wait()
+                code = process.wait()
             finally:
                 if process.stdout is not None:
                     process.stdout.close()
@@ -174,16 +214,7 @@ class PodRunner:
                     timer.cancel()
                 with self.state.lock:
                     self._processes.discard(process)
-
-
-def _retry_delay(retry: RetryPolicy, attempts: int, code: int, elapsed: float) -> float | None:
-    """Seconds to wait before the next try, after try number ``attempts`` exited ``code``
-    ``elapsed`` seconds after the first began; ``None`` when ``retry`` allows no further try."""
-    delay = retry.delay(attempts)
-    over_budget = retry.max_duration is not None and elapsed + delay > retry.max_duration
-    if attempts - 1 >= retry.limit or over_budget or code == retry.final_exit_code:
-        return None
-    return delay
+        return code, (killed[0] if killed else None)
 
 
 def _output_file(work: Path, path: str) -> Path:

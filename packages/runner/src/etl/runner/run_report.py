@@ -19,7 +19,7 @@ from etl.core.runners import WorkflowRunner
 from etl.core.storage import Storage, open_storage_for
 from etl.dataset.layout import RunLayout
 
-__all__ = ["AssetError", "CollectionReport", "RunReport", "run_report"]
+__all__ = ["AssetError", "CollectionReport", "RunReport", "run_report", "run_storages"]
 
 _WORKFLOW_NAME = "{{workflow.name}}"
 
@@ -107,7 +107,7 @@ def run_report(
 
     collections: list[CollectionReport] = []
     errors: list[AssetError] = []
-    for collection_id, storage, layout in _run_storages(runner.manifest(name), name, profile):
+    for collection_id, storage, layout in run_storages(runner.manifest(name), name, profile):
         failed = 0
         for chunk, failure in read_run_failures(storage, layout):
             failed += 1
@@ -139,7 +139,7 @@ def _collection_report(
     )
 
 
-def _run_storages(
+def run_storages(
     manifest: Mapping[str, Any], name: str, profile: Profile
 ) -> Iterator[tuple[str, Storage, RunLayout]]:
     """Each collection the workflow chunks: its id, chunk storage and run layout, once."""

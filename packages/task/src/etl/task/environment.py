@@ -2,8 +2,9 @@
 
 In a pod the compiler sets ``ETL_PROFILE_JSON`` (the profile without credentials, its secrets
 backend and vault URL included) and, for the local backend, ``ETL_SECRET_<NAME>`` variables from
-Kubernetes secret refs. Under the local runner the same variables are set, and the profile of that
-name also exists on this machine, with the credentials the pod profile leaves out: it is used then.
+Kubernetes secret refs. Under the local runner the same variables are set and the pod sees no more
+than on a cluster: not this machine's profile files, only what the runner injects on purpose
+(the PgSTAC DSN, a storage emulator's keys: :mod:`etl.core.local_pods`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from etl.core.errors import ProfileError
+from etl.core.local_pods import with_injected_credentials
 from etl.core.profiles import LOCAL_PGSTAC_DSN, Profile, resolve_profile
 from etl.core.storage import Storage, open_storage, open_storage_for
 from etl.core.templating import find_secret_refs, resolve_secret_refs
@@ -70,15 +72,13 @@ class TaskEnvironment:
 
     @cached_property
     def profile(self) -> Profile:
-        """The profile the workflow was compiled with (with local credentials when on this machine)."""
+        """The profile the workflow was compiled with: in a pod ``ETL_PROFILE_JSON`` alone (plus the
+        emulator keys the local runner injects), never this machine's profile files; by hand
+        (no ``ETL_PROFILE_JSON``), the profile ``etl`` would use."""
         raw = self.env.get("ETL_PROFILE_JSON")
         if not raw:
             return resolve_profile(None, self.env)
-        pod_profile = Profile.model_validate_json(raw)
-        try:
-            return resolve_profile(pod_profile.name, self.env)
-        except ProfileError:
-            return pod_profile
+        return with_injected_credentials(Profile.model_validate_json(raw), self.env)
 
     @cached_property
     def secrets(self) -> LocalSecrets | KeyVaultSecrets:

@@ -17,6 +17,7 @@ from typing import Protocol, cast
 from etl.core.errors import EtlError
 from etl.core.log_setup import configure_logging
 from etl.core.pod_contract import ETL_TASK, EXIT_PERMANENT, EXIT_TRANSIENT
+from etl.task.pod_log import kept_log
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main", "warm_up"]
 
@@ -136,18 +137,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     subcommand = cast(_Subcommand, args.subcommand)
-    configure_logging(verbose=args.verbose)
-    try:
-        resolve_environment()
-        return subcommand.run(args)
-    except EtlError as exc:
-        if args.verbose:
-            traceback.print_exc()
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_TRANSIENT if exc.transient else EXIT_PERMANENT
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 1
+    with kept_log(args):
+        configure_logging(verbose=args.verbose)
+        try:
+            resolve_environment()
+            return subcommand.run(args)
+        except EtlError as exc:
+            if args.verbose:
+                traceback.print_exc()
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_TRANSIENT if exc.transient else EXIT_PERMANENT
+        except KeyboardInterrupt:
+            print("error: interrupted", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

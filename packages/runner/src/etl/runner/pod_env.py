@@ -1,0 +1,109 @@
+"""What a local pod's environment starts from: as little as a cluster pod's.
+
+A local pod gets the container's ``env`` (set on top by :mod:`etl.runner.pods`) and only this:
+
+- from the caller's environment, the allow-list :data:`PASSED_ON`: ``PATH``, ``HOME``,
+  ``TMPDIR``, the locale (``LANG``, ``LC_*``), the proxies (``HTTP_PROXY``, ``HTTPS_PROXY``,
+  ``NO_PROXY``, either case) and the CA bundles (``SSL_CERT_FILE``, ``SSL_CERT_DIR``,
+  ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``); nothing else of it, so a variable a cluster pod
+  would not see is not seen here either;
+- what the local runner injects on purpose (:func:`injected`): ``ETL_CONFIG_DIR``, an empty folder
+  (a pod has no profile files: it knows its profile from ``ETL_PROFILE_JSON`` only),
+  ``ETL_STATE_DIR`` (the runner's, where a pod caches the bundles it fetches),
+  ``ETL_PGSTAC_DSN`` (the DSN the caller's profile resolves to, unless the profile names a
+  ``pgstac.dsn_secret``, which the manifest wires), ``ETL_LOCAL_STORAGE_CREDENTIALS`` (the keys of
+  storage emulators, :mod:`etl.core.local_pods`) and ``HOSTNAME`` (the pod's name, as Kubernetes
+  sets it; :mod:`etl.runner.pods` sets it per pod).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from etl.core.local_pods import LOCAL_STORAGE_CREDENTIALS, emulator_credentials
+from etl.core.profiles import LOCAL_PGSTAC_DSN, Profile
+
+__all__ = ["PASSED_ON", "PASSED_ON_PREFIXES", "injected", "passed_on", "pod_base_env"]
+
+PASSED_ON = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "TMPDIR",
+        "LANG",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+    }
+)
+"""The caller's variables a local pod sees."""
+PASSED_ON_PREFIXES = ("LC_",)
+
+_LIBPQ_ENV = {
+    "PGHOST": "host",
+    "PGHOSTADDR": "hostaddr",
+    "PGPORT": "port",
+    "PGUSER": "user",
+    "PGPASSWORD": "password",
+    "PGDATABASE": "dbname",
+}
+
+
+def passed_on(env: Mapping[str, str]) -> dict[str, str]:
+    """The allow-listed part of ``env``."""
+    return {k: v for k, v in env.items() if k in PASSED_ON or k.startswith(PASSED_ON_PREFIXES)}
+
+
+def injected(profile: Profile, env: Mapping[str, str], state_root: Path) -> dict[str, str]:
+    """The variables the local runner gives every pod of ``profile`` on purpose."""
+    pod_config = state_root / "pod-config"
+    pod_config.mkdir(parents=True, exist_ok=True)
+    out = {"ETL_CONFIG_DIR": str(pod_config), "ETL_STATE_DIR": str(state_root)}
+    dsn = _pgstac_dsn(profile, env)
+    if dsn:
+        out["ETL_PGSTAC_DSN"] = dsn
+    credentials = emulator_credentials(profile)
+    if credentials:
+        out[LOCAL_STORAGE_CREDENTIALS] = json.dumps(credentials, sort_keys=True)
+    return out
+
+
+def pod_base_env(profile: Profile, env: Mapping[str, str], state_root: Path) -> dict[str, str]:
+    """Every local pod's environment before its container's ``env``."""
+    return passed_on(env) | injected(profile, env, state_root)
+
+
+def _pgstac_dsn(profile: Profile, env: Mapping[str, str]) -> str | None:
+    """The DSN a pod of ``profile`` is given; the built-in one takes libpq's ``PG*`` variables."""
+    if profile.pgstac.dsn_secret or not profile.pgstac.dsn:
+        return None
+    if profile.pgstac.dsn != LOCAL_PGSTAC_DSN or not any(env.get(v) for v in _LIBPQ_ENV):
+        return profile.pgstac.dsn
+    url = urlsplit(LOCAL_PGSTAC_DSN)
+    params = {
+        "host": url.hostname or "",
+        "port": str(url.port or ""),
+        "user": unquote(url.username or ""),
+        "dbname": url.path.lstrip("/"),
+    }
+    for var, key in _LIBPQ_ENV.items():
+        if env.get(var):
+            params[key] = env[var]
+    if "hostaddr" in params and env.get("PGHOSTADDR") and not env.get("PGHOST"):
+        params.pop("host")
+    return " ".join(f"{k}={_quoted(v)}" for k, v in params.items() if v)
+
+
+def _quoted(value: str) -> str:
+    """A libpq ``key=value`` value, quoted."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -1,0 +1,44 @@
+"""A workflow's pods' output: live from the runner, else as ``etl-task`` kept it in storage.
+
+On Argo the Argo Server streams logs from live pods only, and ``podGC: OnPodSuccess`` deletes
+every pod that succeeded; each ``etl-task`` of a run keeps its log in the run's chunk storage
+(``{run_id}/logs/{pod}.log``, :mod:`etl.task.pod_log`). :func:`workflow_logs` prints what the
+runner streams, then the kept log of every pod the stream did not show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from etl.core.profiles import Profile
+from etl.core.runners import LogLine, WorkflowRunner
+from etl.runner.run_report import run_storages
+
+__all__ = ["kept_logs", "workflow_logs"]
+
+
+def workflow_logs(
+    runner: WorkflowRunner, profile: Profile, name: str, *, follow: bool = False
+) -> Iterator[LogLine]:
+    """Workflow ``name``'s log lines: the runner's, then those kept for pods it no longer has."""
+    seen: set[str] = set()
+    for line in runner.logs(name, follow=follow):
+        seen.add(line.pod)
+        yield line
+    for pod, text in kept_logs(runner, profile, name):
+        if pod not in seen:
+            for content in text.splitlines():
+                yield LogLine(pod=pod, content=content)
+
+
+def kept_logs(runner: WorkflowRunner, profile: Profile, name: str) -> Iterator[tuple[str, str]]:
+    """``(pod, log)`` of every pod log the run kept, pod by pod in name order."""
+    for _collection, storage, layout in run_storages(runner.manifest(name), name, profile):
+        paths = sorted(
+            info.path
+            for info in storage.list_objects(layout.logs_prefix)
+            if info.path.endswith(".log")
+        )
+        for path in paths:
+            pod = path.rsplit("/", 1)[-1].removesuffix(".log")
+            yield pod, storage.read_text(path)
