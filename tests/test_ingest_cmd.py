@@ -390,3 +390,53 @@ def test_argo_profile_without_code_storage_refuses_local_files(
         "blob:// URI, or set workflow.code_storage so that etl uploads local files there"
     ]
     assert remote.returncode == 0, remote.stderr
+
+
+# -- many sources ----------------------------------------------------------------------------
+
+
+def test_many_sources_go_through_a_list_file_and_all_load(
+    env: dict[str, str], tmp_path: Path, pgstac_dsn: str
+) -> None:
+    create_collection(pgstac_dsn)
+    sources = [
+        str(write_items(tmp_path / f"{n}.ndjson", range(2 * n, 2 * n + 2))) for n in range(25)
+    ]
+    options = ["ingest", "items", *sources, "-c", COLLECTION_ID]
+
+    rendered = run_etl(*options, "-o", "json", env=env)
+    loaded = run_etl(*options, "--submit", env=env)
+
+    assert rendered.returncode == 0, rendered.stderr
+    args = container(json.loads(rendered.stdout))["args"]
+    assert not set(sources) & set(args)
+    list_uri = args[args.index("--sources-file") + 1]
+    assert list_uri.startswith("file://") and "/_ingest/lists/" in list_uri
+    assert loaded.returncode == 0, loaded.stderr
+    assert count(pgstac_dsn) == 50
+
+
+def test_twelve_thousand_sources_make_a_small_manifest(
+    argo_env: dict[str, str], argo_server: ArgoServerStandIn, azurite_connection_string: str,
+    azurite_container: str,
+) -> None:  # fmt: skip
+    from azure.storage.blob import BlobServiceClient
+
+    sources = [f"blob://devstoreaccount1/{azurite_container}/items/{n:05d}.ndjson"
+               for n in range(12_000)]  # fmt: skip
+    options = ["-p", "prod", "ingest", "items", *sources, "-c", COLLECTION_ID]
+
+    rendered = run_etl(*options, "-o", "json", env=argo_env)
+    submitted = run_etl(*options, "--submit", env=argo_env)
+
+    assert rendered.returncode == 0, rendered.stderr
+    assert len(rendered.stdout) < 20_000, "12,000 sources once made a manifest of 0.99 MB"
+    args = container(json.loads(rendered.stdout))["args"]
+    list_uri = args[args.index("--sources-file") + 1]
+    assert list_uri.startswith(f"blob://devstoreaccount1/{azurite_container}/code/_ingest/lists/")
+    assert submitted.returncode == 0, submitted.stderr
+    assert f"uploaded the list of 12000 sources to {list_uri}" in submitted.stderr
+    blob_name = list_uri.split(f"/{azurite_container}/", 1)[1]
+    service = BlobServiceClient.from_connection_string(azurite_connection_string)
+    listed = service.get_blob_client(azurite_container, blob_name).download_blob().readall()
+    assert listed.decode().splitlines() == sources

@@ -25,7 +25,14 @@ if TYPE_CHECKING:
         compile_workflow,
         max_batches,
     )
-    from etl.argo.ingest_sources import IngestSource, plan_sources, upload_sources
+    from etl.argo.ingest_sources import (
+        IngestSource,
+        SourceList,
+        plan_source_list,
+        plan_sources,
+        upload_source_list,
+        upload_sources,
+    )
     from etl.argo.manifest_format import ManifestFormat, manifest_text
     from etl.argo.options import CompileOptions, WorkflowCommand
     from etl.argo.server.client import ArgoClient, argo_base_url
@@ -38,6 +45,7 @@ __all__ = [
     "CompileOptions",
     "IngestSource",
     "ManifestFormat",
+    "SourceList",
     "WorkflowCommand",
     "argo_base_url",
     "bundle_root",
@@ -47,9 +55,11 @@ __all__ = [
     "manifest_text",
     "max_batches",
     "plan_bundle",
+    "plan_source_list",
     "plan_sources",
     "status_from_workflow",
     "upload_bundle",
+    "upload_source_list",
     "upload_sources",
 ]
 
@@ -64,7 +74,10 @@ _LAZY = {
     "compile_ingest_collection": "etl.argo.compiling",
     "compile_ingest_items": "etl.argo.compiling",
     "IngestSource": "etl.argo.ingest_sources",
+    "SourceList": "etl.argo.ingest_sources",
+    "plan_source_list": "etl.argo.ingest_sources",
     "plan_sources": "etl.argo.ingest_sources",
+    "upload_source_list": "etl.argo.ingest_sources",
     "upload_sources": "etl.argo.ingest_sources",
     "CompileOptions": "etl.argo.options",
     "WorkflowCommand": "etl.argo.options",

@@ -9,6 +9,12 @@
   pod reads that URI. ``digest`` is the first 20 hex digits of the SHA-256 of the file's bytes;
   rendering computes the same URI without uploading. Without ``workflow.code_storage`` this is an
   error that says to pass blob URIs or to set it.
+
+A pod's command line names at most :data:`INLINE_SOURCES` sources. Past that the URIs go in a list
+file, one a line, content-addressed at ``{workflow.code_storage}/_ingest/lists/{digest}.txt``
+(:func:`plan_source_list`), uploaded at submit like the files, and the pod reads it
+(``etl-task ingest-items --sources-file URI``): 12,000 sources made a manifest of almost 1 MB, over
+what Kubernetes stores for one object.
 """
 
 from __future__ import annotations
@@ -23,10 +29,21 @@ from etl.core.errors import InputError
 from etl.core.profiles.model import Profile, RunnerKind
 from etl.core.storage.uris import FILE_SCHEME, local_path_of, unsupported_scheme
 
-__all__ = ["UPLOAD_FOLDER", "IngestSource", "plan_sources", "upload_sources"]
+__all__ = [
+    "INLINE_SOURCES",
+    "UPLOAD_FOLDER",
+    "IngestSource",
+    "SourceList",
+    "plan_source_list",
+    "plan_sources",
+    "upload_source_list",
+    "upload_sources",
+]
 
 UPLOAD_FOLDER = "_ingest"
 """The folder of ``workflow.code_storage`` that local ingest files are uploaded to."""
+INLINE_SOURCES = 20
+"""At most this many sources are named in a pod's command line; more go in a list file."""
 _DIGEST_CHARS = 20
 
 
@@ -43,6 +60,19 @@ class IngestSource:
     given: str
     uri: str
     local_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class SourceList:
+    """The URIs a pod loads, in a file of the code storage, one URI a line.
+
+    Attributes:
+        uri: Where the pod reads the list.
+        text: The list's content.
+    """
+
+    uri: str
+    text: str
 
 
 def _local_file(given: str) -> Path | None:
@@ -116,3 +146,34 @@ def upload_sources(sources: Iterable[IngestSource], profile: Profile) -> list[In
             storage.write_bytes(source.uri, source.local_path.read_bytes())
             uploaded.append(source)
     return uploaded
+
+
+def plan_source_list(sources: Sequence[IngestSource], profile: Profile) -> SourceList | None:
+    """The list file that names ``sources`` for the pod, or ``None`` when they fit its command line.
+
+    Raises:
+        ProfileError: An Argo profile has no ``workflow.code_storage`` to hold the list.
+    """
+    if len(sources) <= INLINE_SOURCES:
+        return None
+    text = "".join(f"{source.uri}\n" for source in sources)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:_DIGEST_CHARS]
+    return SourceList(f"{bundle_root(profile)}/{UPLOAD_FOLDER}/lists/{digest}.txt", text)
+
+
+def upload_source_list(source_list: SourceList, profile: Profile) -> bool:
+    """Write the list file, unless it is there already (its name is its content's digest).
+
+    Returns:
+        Whether it was written.
+
+    Raises:
+        StorageError: Writing failed.
+    """
+    from etl.core.storage import open_storage_for
+
+    storage = open_storage_for(source_list.uri, profile=profile)
+    if storage.exists(source_list.uri):
+        return False
+    storage.write_text(source_list.uri, source_list.text)
+    return True

@@ -72,6 +72,7 @@ class Flag:
     FILE: Final = "--file"
     MISSING: Final = "--missing"
     MAX_REMOVALS: Final = "--max-removals"
+    SOURCES_FILE: Final = "--sources-file"
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,9 @@ FINISH_COLLECTION: Final = Subcommand(
 )
 MARK_SUCCESS: Final = Subcommand("mark-success", (*_BUNDLE_FLAGS, Flag.RUN_ID, Flag.STARTED_AT))
 INGEST_COLLECTION: Final = Subcommand("ingest-collection", (*_BUNDLE_FLAGS, Flag.FILE))
-INGEST_ITEMS: Final = Subcommand("ingest-items", (Flag.COLLECTION, Flag.METHOD), takes_sources=True)
+INGEST_ITEMS: Final = Subcommand(
+    "ingest-items", (Flag.COLLECTION, Flag.METHOD, Flag.SOURCES_FILE), takes_sources=True
+)
 SUBCOMMANDS: Final = (
     CREATE_CHUNKS,
     PROCESS_CHUNKS,

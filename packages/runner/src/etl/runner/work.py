@@ -17,7 +17,7 @@ from etl.core.profiles import Profile
 from etl.core.runners import SubmittedWorkflow, WorkflowRunner
 
 if TYPE_CHECKING:
-    from etl.argo import CodeBundle, IngestSource, WorkflowCommand
+    from etl.argo import CodeBundle, IngestSource, SourceList, WorkflowCommand
     from etl.core.pod_contract import LoadMethod
     from etl.dataset import LoadedDataset
 
@@ -38,11 +38,13 @@ class PreparedWork:
         manifest: The Argo ``Workflow`` (or ``CronWorkflow``) manifest.
         bundle: The dataset's code bundle, for dataset work.
         sources: The files to ingest, for ``etl ingest`` work (some to upload).
+        source_list: The list file naming many ``sources`` for the pod (to upload).
     """
 
     manifest: dict[str, Any]
     bundle: CodeBundle | None = None
     sources: tuple[IngestSource, ...] = ()
+    source_list: SourceList | None = None
 
 
 def prepare_dataset_work(
@@ -114,11 +116,14 @@ def prepare_items_ingest(
     Raises:
         InputError: A file is missing, unreadable by the profile's pods, or of another scheme.
     """
-    from etl.argo import compile_ingest_items, plan_sources
+    from etl.argo import compile_ingest_items, plan_source_list, plan_sources
 
     sources = plan_sources(paths, profile)
-    manifest = compile_ingest_items(sources, collection, profile, method=method, retries=retries)
-    return PreparedWork(manifest, sources=sources)
+    source_list = plan_source_list(sources, profile)
+    manifest = compile_ingest_items(
+        sources, collection, profile, method=method, retries=retries, source_list=source_list
+    )
+    return PreparedWork(manifest, sources=sources, source_list=source_list)
 
 
 def submit_work(
@@ -138,11 +143,13 @@ def submit_work(
         StorageError: An upload failed (nothing was submitted).
         RemoteError: The runner refused the workflow or could not be reached.
     """
-    from etl.argo import upload_bundle, upload_sources
+    from etl.argo import upload_bundle, upload_source_list, upload_sources
 
     if work.bundle is not None:
         report(f"uploading the code bundle to {work.bundle.uri}")
         upload_bundle(work.bundle, profile)
     for source in upload_sources(work.sources, profile):
         report(f"uploaded {source.given} to {source.uri}")
+    if work.source_list is not None and upload_source_list(work.source_list, profile):
+        report(f"uploaded the list of {len(work.sources)} sources to {work.source_list.uri}")
     return runner.submit(work.manifest)

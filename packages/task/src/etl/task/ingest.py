@@ -30,6 +30,7 @@ __all__ = [
     "ingest_collection_file",
     "ingest_items",
     "iter_ndjson",
+    "read_source_text",
     "upsert_collection",
 ]
 
@@ -84,7 +85,7 @@ def collection_file_document(
         TaskError: A local ``source`` does not exist.
     """
     try:
-        document = json.loads(_read(source, environment))
+        document = json.loads(read_source_text(source, environment))
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"not JSON: {exc.msg}", location=SourceLocation(source, exc.lineno, exc.colno)
@@ -168,10 +169,16 @@ def iter_ndjson(source: str, environment: TaskEnvironment) -> Iterator[dict[str,
     """
     from etl.pgstac import parse_ndjson
 
-    yield from parse_ndjson(_read(source, environment).splitlines(), source=source)
+    yield from parse_ndjson(read_source_text(source, environment).splitlines(), source=source)
 
 
-def _read(source: str, environment: TaskEnvironment) -> str:
+def read_source_text(source: str, environment: TaskEnvironment) -> str:
+    """The text of ``source``, a local path or a URI.
+
+    Raises:
+        TaskError: A local ``source`` does not exist.
+        StorageError: Reading failed.
+    """
     if "://" not in source and not Path(source).exists():
         raise TaskError(f"{source}: no such file")
     return environment.storage_for(source).read_text(source)

@@ -34,7 +34,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="load ndjson item files into PgSTAC",
         description="Load ndjson item files (local paths or blob URIs) into a PgSTAC collection.",
     )
-    items.add_argument("sources", nargs="+", metavar="SOURCE", help="ndjson files")
+    items.add_argument("sources", nargs="*", metavar="SOURCE", help="ndjson files")
+    items.add_argument(
+        Flag.SOURCES_FILE,
+        metavar="URI_OR_PATH",
+        help="a file naming the ndjson files, one a line (instead of SOURCE arguments)",
+    )
     items.add_argument(Flag.COLLECTION, required=True, help="the collection id")
     items.add_argument(
         Flag.METHOD,
@@ -61,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
 
     environment = TaskEnvironment()
     if args.command == INGEST_ITEMS.name:
-        count = ingest_items(args.sources, args.collection, args.method, environment)
+        sources = _item_sources(args, environment)
+        count = ingest_items(sources, args.collection, args.method, environment)
         print(f"{count} items loaded into {args.collection} ({args.method})")
         return 0
     if args.command == INGEST_COLLECTION.name:
@@ -88,3 +94,15 @@ def _ingest_collection(args: argparse.Namespace, environment: TaskEnvironment) -
     if args.dataset is None or args.collection is None:
         raise InputError("ingest-collection: give --dataset and --collection, or --file")
     return ingest_collection(fetch_bundle(args.dataset, environment), args.collection, environment)
+
+
+def _item_sources(args: argparse.Namespace, environment: TaskEnvironment) -> list[str]:
+    """``ingest-items``' files: its SOURCE arguments, or the lines of ``--sources-file``."""
+    from etl.task.ingest import read_source_text
+
+    if bool(args.sources) == (args.sources_file is not None):
+        raise InputError("ingest-items: give SOURCE arguments or --sources-file, one of the two")
+    if args.sources:
+        return list(args.sources)
+    lines = read_source_text(args.sources_file, environment).splitlines()
+    return [line.strip() for line in lines if line.strip()]

@@ -2,7 +2,8 @@
 
 The workflow's ``main`` DAG runs one container: ``etl-task ingest-collection --file SOURCE`` or
 ``etl-task ingest-items SOURCE... --collection ID --method M``. The manifest names the files, never
-the items, so its size grows with the number of SOURCE arguments only. Image, pod environment,
+the items; past :data:`~etl.argo.ingest_sources.INLINE_SOURCES` files it names only a list file of
+them (``--sources-file URI``), so its size stays the same however many files are loaded. Image, pod environment,
 retries and workflow settings are those of the dataset workflows (:mod:`etl.argo.compiling.spec`); an
 ``ingest-items`` step holds the PgSTAC semaphore like every step that loads items. See
 ``docs/argo.md``.
@@ -26,7 +27,7 @@ from etl.argo.compiling.spec import (
     workflow_manifest,
 )
 from etl.argo.compiling.task_command import ingest_collection_file_command, ingest_items_command
-from etl.argo.ingest_sources import IngestSource
+from etl.argo.ingest_sources import IngestSource, SourceList
 from etl.core.errors import InputError, OptionError, ProfileError
 from etl.core.pod_contract import INGEST_COLLECTION, INGEST_ITEMS, LoadMethod
 from etl.core.profiles.model import Profile
@@ -105,11 +106,14 @@ def compile_ingest_items(
     *,
     method: LoadMethod = LoadMethod.UPSERT,
     retries: int | None = None,
+    source_list: SourceList | None = None,
 ) -> dict[str, Any]:
     """The ``Workflow`` that loads the ndjson files ``sources`` into collection ``collection_id``.
 
     Args:
         sources: The planned files (:func:`etl.argo.plan_sources`), loaded in this order.
+        source_list: The list file naming ``sources`` (:func:`etl.argo.plan_source_list`), which
+            the pod then reads instead of taking them as arguments.
         collection_id: The collection every item must belong to; it must exist in PgSTAC.
         profile: The active profile (namespace, image, service account, limits, PgSTAC DSN).
         method: ``upsert`` (replace existing ids), ``insert`` (fail on them), ``ignore`` (keep them).
@@ -128,13 +132,16 @@ def compile_ingest_items(
         raise OptionError("method", f"{method!r}: use one of {', '.join(LoadMethod)}") from None
     if not collection_id.strip():
         raise OptionError("collection", ": give the id of the collection to load into")
-    check_storage_uris(profile, [(source.uri, False) for source in sources])
+    uris = [source.uri for source in sources]
+    list_uri = source_list.uri if source_list is not None else None
+    read = [*uris, list_uri] if list_uri else uris
+    check_storage_uris(profile, [(uri, False) for uri in read])
     return _workflow(
         INGEST_ITEMS.name,
-        ingest_items_command([source.uri for source in sources], collection_id, method),
+        ingest_items_command(uris, collection_id, method, sources_file=list_uri),
         profile,
         config=_retries(retries, method),
         collection_id=collection_id,
         loads_items=True,
-        sources=[source.uri for source in sources],
+        sources=read,
     )

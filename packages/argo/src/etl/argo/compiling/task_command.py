@@ -83,8 +83,14 @@ def ingest_collection_file_command(source: str) -> list[str]:
     return INGEST_COLLECTION.command_line({Flag.FILE: source})
 
 
-def ingest_items_command(sources: list[str], collection: str, method: LoadMethod) -> list[str]:
-    """Load the ndjson files ``sources`` into ``collection`` with load method ``method``."""
-    return INGEST_ITEMS.command_line(
-        {Flag.COLLECTION: collection, Flag.METHOD: method.value}, sources
-    )
+def ingest_items_command(
+    sources: list[str], collection: str, method: LoadMethod, *, sources_file: str | None = None
+) -> list[str]:
+    """Load the ndjson files ``sources`` (or those listed in ``sources_file``) into ``collection``
+    with load method ``method``."""
+    values = {
+        Flag.COLLECTION: collection,
+        Flag.METHOD: method.value,
+        Flag.SOURCES_FILE: sources_file,
+    }
+    return INGEST_ITEMS.command_line(values, [] if sources_file else sources)
