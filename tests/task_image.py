@@ -3,9 +3,10 @@
 :func:`ensure_task_image` gives a :class:`TaskImage`: the image that ``scripts/image build`` makes from the repository's Dockerfile, tagged ``etl-task:test-<digest>``. The digest covers what
 the build reads: the Dockerfile, .dockerignore, every file of the build context (the Dockerfile's
 COPY sources that .dockerignore keeps) and the base image's id. An image with that tag is reused,
-so a later session (or the other xdist worker) skips the build; a machine-wide lock keeps two
-sessions from building the same image at once. Older ``etl-task:test-*`` tags are removed after a
-build, so the images do not pile up.
+so a later session skips the build; a machine-wide lock keeps two sessions from building at once,
+and the xdist workers of one run use the image the first of them chose, even if the working tree
+changed meanwhile. After a build, other ``etl-task:test-*`` tags older than two hours are removed,
+so the images do not pile up.
 
 A test module wraps it in a session fixture (tests/test_image_build.py does); two modules doing so
 build once, as the second finds the tag. The helpers that read the Dockerfile and .dockerignore
@@ -23,6 +24,7 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
 TAG_PREFIX = "etl-task:test-"
 LOCK_FILE = Path("/tmp/etl-task-image.lock")
+STALE_AFTER = 2 * 3600  # seconds; older etl-task:test-* tags are removed after a build
 BUILD_TIMEOUT = 900  # a cold build on a busy 2-core machine: base image + install, a few minutes
 
 
@@ -168,23 +171,64 @@ class TaskImage:
 
 
 def _remove_stale_test_images(client: str, keep: str) -> None:
+    """Remove other test tags older than STALE_AFTER: a concurrent session may use a newer one."""
     listed = subprocess.run(
-        [client, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "etl-task"],
+        [client, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}\t{{.CreatedAt}}", "etl-task"],
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
-    ).stdout.split()
-    stale = [tag for tag in listed if tag.startswith(TAG_PREFIX) and tag != keep]
+    ).stdout.splitlines()
+    now = datetime.now(UTC)
+    stale = []
+    for line in listed:
+        tag, _, created = line.partition("\t")
+        if not tag.startswith(TAG_PREFIX) or tag == keep:
+            continue
+        when = datetime.strptime(created[:25], "%Y-%m-%d %H:%M:%S %z")
+        if (now - when).total_seconds() > STALE_AFTER:
+            stale.append(tag)
     if stale:
         subprocess.run([client, "rmi", *stale], capture_output=True, check=False, timeout=120)
+
+
+def build_if_missing(client: str, tag: str, base: str) -> TaskImage:
+    """`scripts/image build` as `tag` on `base`, unless an image has that tag already."""
+    if image_id(client, tag):
+        return TaskImage(client, tag, base, built_now=False, build_seconds=0.0, build_log="")
+    start = time.monotonic()
+    built = subprocess.run(
+        [str(ROOT / "scripts" / "image"), "build"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=BUILD_TIMEOUT,
+        env={**os.environ, "ETL_IMAGE_TAG": tag, "BASE_IMAGE": base},
+    )
+    seconds = time.monotonic() - start
+    log = built.stdout + built.stderr
+    if built.returncode != 0:
+        pytest.fail(f"scripts/image build failed:\n{log[-6000:]}")
+    _remove_stale_test_images(client, keep=tag)
+    return TaskImage(client, tag, base, built_now=True, build_seconds=seconds, build_log=log)
+
+
+def _run_record() -> Path | None:
+    """Where the xdist workers of one run agree on one image (the tree may change meanwhile)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    return LOCK_FILE.with_name(f"etl-task-image-run-{run}.json") if run else None
 
 
 def ensure_task_image() -> TaskImage:
     """The image of this checkout's build context: reused when its content tag exists."""
     client = docker()
+    record = _run_record()
     with LOCK_FILE.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time on this machine
+        if record is not None and record.exists():
+            chosen = json.loads(record.read_text())
+            if image_id(client, chosen["tag"]):
+                return build_if_missing(client, chosen["tag"], chosen["base"])
         made = subprocess.run(
             [str(ROOT / "scripts" / "image"), "base"],
             capture_output=True,
@@ -197,21 +241,10 @@ def ensure_task_image() -> TaskImage:
         base = made.stdout.strip()
         base_id = image_id(client, base)
         assert base_id, f"scripts/image base printed {base!r}, which is not an image"
-        tag = TAG_PREFIX + content_digest(base_id)[:16]
-        if image_id(client, tag):
-            return TaskImage(client, tag, base, built_now=False, build_seconds=0.0, build_log="")
-        start = time.monotonic()
-        built = subprocess.run(
-            [str(ROOT / "scripts" / "image"), "build"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=BUILD_TIMEOUT,
-            env={**os.environ, "ETL_IMAGE_TAG": tag, "BASE_IMAGE": base},
-        )
-        seconds = time.monotonic() - start
-        log = built.stdout + built.stderr
-        if built.returncode != 0:
-            pytest.fail(f"scripts/image build failed:\n{log[-6000:]}")
-        _remove_stale_test_images(client, keep=tag)
-        return TaskImage(client, tag, base, built_now=True, build_seconds=seconds, build_log=log)
+        image = build_if_missing(client, TAG_PREFIX + content_digest(base_id)[:16], base)
+        if record is not None:
+            for old in record.parent.glob("etl-task-image-run-*.json"):
+                if time.time() - old.stat().st_mtime > 86400:
+                    old.unlink(missing_ok=True)
+            record.write_text(json.dumps({"tag": image.tag, "base": base}))
+        return image

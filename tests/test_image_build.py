@@ -193,8 +193,9 @@ def test_content_tag_follows_what_the_build_reads(tmp_path: Path) -> None:
     assert ti.content_digest("sha256:base", tmp_path) != before
 
 
-def test_a_second_session_reuses_the_image(task_image: ti.TaskImage) -> None:
-    again = ti.ensure_task_image()
-    assert again.tag == task_image.tag
-    assert not again.built_now
+def test_an_image_with_the_content_tag_is_reused(task_image: ti.TaskImage) -> None:
+    before = ti.image_id(task_image.docker, task_image.tag)
+    again = ti.build_if_missing(task_image.docker, task_image.tag, task_image.base)
+    assert not again.built_now  # a second session with the same content builds nothing
+    assert ti.image_id(task_image.docker, task_image.tag) == before
     assert ti.image_id(task_image.docker, "etl-task:test-untrusted-ca") is None
