@@ -17,8 +17,9 @@ the profile's keys, SAS tokens and connection strings never reach a pod.
 The PgSTAC DSN follows the same road: ``pgstac.dsn_secret`` names a secret (wired as above) and is
 passed as ``ETL_PGSTAC_DSN_SECRET``. On an Argo profile a plain ``pgstac.dsn`` is passed as
 ``ETL_PGSTAC_DSN`` only when it carries no password, otherwise compiling fails. On a ``local``-runner
-profile a plain DSN is never written: the local runner hands its own environment (``ETL_PGSTAC_DSN``,
-libpq's ``PG*`` variables) to the pods at run time, and ``etl-task`` resolves the profile there.
+profile a plain DSN is never written: the local runner injects the DSN the caller's profile
+resolves to (``ETL_PGSTAC_DSN``, libpq's ``PG*`` variables folded in) at run time
+(:mod:`etl.runner.pod_env`).
 
 A dataset's ``environment`` values become container variables (:func:`dataset_env`). A value that
 is exactly one ``$<< secrets.NAME >>`` reference is, on the local backend, a ``secretKeyRef``
