@@ -21,10 +21,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from etl.core.local_pods import LOCAL_STORAGE_CREDENTIALS, emulator_credentials
 from etl.core.profiles import LOCAL_PGSTAC_DSN, Profile
+from etl.core.profiles.local_dsn import with_libpq_env
 
 __all__ = ["PASSED_ON", "PASSED_ON_PREFIXES", "injected", "passed_on", "pod_base_env"]
 
@@ -48,15 +48,6 @@ PASSED_ON = frozenset(
 )
 """The caller's variables a local pod sees."""
 PASSED_ON_PREFIXES = ("LC_",)
-
-_LIBPQ_ENV = {
-    "PGHOST": "host",
-    "PGHOSTADDR": "hostaddr",
-    "PGPORT": "port",
-    "PGUSER": "user",
-    "PGPASSWORD": "password",
-    "PGDATABASE": "dbname",
-}
 
 
 def passed_on(env: Mapping[str, str]) -> dict[str, str]:
@@ -87,23 +78,6 @@ def _pgstac_dsn(profile: Profile, env: Mapping[str, str]) -> str | None:
     """The DSN a pod of ``profile`` is given; the built-in one takes libpq's ``PG*`` variables."""
     if profile.pgstac.dsn_secret or not profile.pgstac.dsn:
         return None
-    if profile.pgstac.dsn != LOCAL_PGSTAC_DSN or not any(env.get(v) for v in _LIBPQ_ENV):
+    if profile.pgstac.dsn != LOCAL_PGSTAC_DSN:
         return profile.pgstac.dsn
-    url = urlsplit(LOCAL_PGSTAC_DSN)
-    params = {
-        "host": url.hostname or "",
-        "port": str(url.port or ""),
-        "user": unquote(url.username or ""),
-        "dbname": url.path.lstrip("/"),
-    }
-    for var, key in _LIBPQ_ENV.items():
-        if env.get(var):
-            params[key] = env[var]
-    if "hostaddr" in params and env.get("PGHOSTADDR") and not env.get("PGHOST"):
-        params.pop("host")
-    return " ".join(f"{k}={_quoted(v)}" for k, v in params.items() if v)
-
-
-def _quoted(value: str) -> str:
-    """A libpq ``key=value`` value, quoted."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return with_libpq_env(LOCAL_PGSTAC_DSN, env)

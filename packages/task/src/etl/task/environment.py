@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from etl.core.errors import ProfileError
 from etl.core.local_pods import with_injected_credentials
 from etl.core.profiles import LOCAL_PGSTAC_DSN, Profile, resolve_profile
+from etl.core.profiles.local_dsn import with_libpq_env
 from etl.core.storage import Storage, open_storage, open_storage_for
 from etl.core.templating import find_secret_refs, resolve_secret_refs
 from etl.task.refreshing_storage import RefreshingStorage
@@ -26,34 +27,6 @@ if TYPE_CHECKING:
     from etl.core.secrets import KeyVaultSecrets, LocalSecrets
 
 __all__ = ["TaskEnvironment"]
-
-_LIBPQ_ENV = {
-    "PGHOST": "host",
-    "PGHOSTADDR": "hostaddr",
-    "PGPORT": "port",
-    "PGUSER": "user",
-    "PGPASSWORD": "password",
-    "PGDATABASE": "dbname",
-}
-
-
-def _with_libpq_env(default_dsn: str, env: Mapping[str, str]) -> str:
-    """The built-in DSN without the parameters libpq's ``PG*`` variables set (libpq reads those).
-
-    A DSN's own parameters win over libpq's variables, so the built-in default must step aside
-    for a user who names a database with ``PGHOST``, ``PGDATABASE``, ...
-    """
-    overridden = {key for var, key in _LIBPQ_ENV.items() if env.get(var)}
-    if not overridden:
-        return default_dsn
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = {k: v for k, v in conninfo_to_dict(default_dsn).items() if k not in overridden}
-    if "host" in overridden:
-        params.pop("hostaddr", None)
-    if "hostaddr" in overridden:
-        params.pop("host", None)
-    return make_conninfo(**params)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -100,7 +73,7 @@ class TaskEnvironment:
         if secret_name:
             return self.secrets.get(secret_name)
         if self.profile.pgstac.dsn == LOCAL_PGSTAC_DSN:
-            return _with_libpq_env(LOCAL_PGSTAC_DSN, self.env)
+            return with_libpq_env(LOCAL_PGSTAC_DSN, self.env)
         if self.profile.pgstac.dsn:
             return self.profile.pgstac.dsn
         raise ProfileError(
