@@ -58,13 +58,15 @@ def test_process_items_lists_while_the_collection_is_ingested_then_loads() -> No
         "ingest-collection": None,
         "create-chunks": None,
         "process-chunks": "ingest-collection && create-chunks",
-        "mark-success": "process-chunks",
+        "finish-collection": "process-chunks",
+        "mark-success": "finish-collection",
     }
     assert [
         _args(templates[t["template"]])[1] for t in steps.values() if "batches" not in t["template"]
     ] == [
         "ingest-collection",
         "create-chunks",
+        "finish-collection",
         "mark-success",
     ]
 
@@ -99,7 +101,7 @@ def test_fan_out_is_over_a_count_from_create_chunks() -> None:
 def test_every_task_gets_the_bundle_dataset_and_the_workflow_name_as_run_id() -> None:
     manifest = compile_workflow(dataset("goes-glm"), PI, argo_profile())
     pods = [t for t in _templates(manifest).values() if "container" in t]
-    assert len(pods) == 4
+    assert len(pods) == 5
     for pod in pods:
         args = _args(pod)
         assert args[0] == "etl-task"
@@ -185,13 +187,14 @@ def test_task_config_sets_resources_retries_parallelism_and_placement() -> None:
     assert "parallelism" not in templates["landsat-9-process-chunks-batches"]
 
 
-def test_only_process_chunks_holds_the_pgstac_semaphore() -> None:
+def test_only_the_steps_that_write_items_hold_the_pgstac_semaphore() -> None:
     templates = _templates(compile_workflow(dataset("goes-glm"), PI, argo_profile()))
     holding = {name for name, t in templates.items() if "synchronization" in t}
-    assert holding == {"goes-glm-process-chunks"}
-    assert templates["goes-glm-process-chunks"]["synchronization"] == {
-        "semaphores": [{"configMapKeyRef": {"name": "etl-semaphores", "key": "pgstac-ingest"}}]
-    }
+    assert holding == {"goes-glm-process-chunks", "goes-glm-finish-collection"}
+    for name in holding:
+        assert templates[name]["synchronization"] == {
+            "semaphores": [{"configMapKeyRef": {"name": "etl-semaphores", "key": "pgstac-ingest"}}]
+        }
 
 
 def _env(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -206,9 +209,17 @@ def test_kubernetes_secrets_are_secret_key_refs() -> None:
         ("ETL_SECRET_GLM_API_TOKEN", "glm-api-token"),
         ("ETL_SECRET_PGSTAC_DSN", "pgstac-dsn"),
     ]:
-        assert env[name] == {"secretKeyRef": {"name": "etl-secrets", "key": key}}
+        assert env[name] == {"secretKeyRef": {"name": "etl-secrets", "key": key, "optional": True}}
     assert env["ETL_PGSTAC_DSN_SECRET"] == "pgstac-dsn"
-    assert env["API_TOKEN"] == {"secretKeyRef": {"name": "etl-secrets", "key": "glm-api-token"}}
+    assert env["API_TOKEN"] == {
+        "secretKeyRef": {"name": "etl-secrets", "key": "glm-api-token", "optional": True}
+    }
+    assert set(env["ETL_SECRET_ENV"].split(",")) == {
+        "ETL_SECRET_GOES_SAS=etl-secrets/goes-sas",
+        "ETL_SECRET_GLM_API_TOKEN=etl-secrets/glm-api-token",
+        "ETL_SECRET_PGSTAC_DSN=etl-secrets/pgstac-dsn",
+        "API_TOKEN=etl-secrets/glm-api-token",
+    }
     assert env["GDAL_HTTP_MAX_RETRY"] == "5"
     assert "ETL_PGSTAC_DSN" not in env
 
@@ -218,7 +229,7 @@ def test_the_profile_names_the_kubernetes_secret() -> None:
     profile.secrets.kubernetes_secret = "etl-prod-secrets"
     env = _env(compile_workflow(dataset("goes-glm"), PI, profile))
     assert env["ETL_SECRET_GOES_SAS"] == {
-        "secretKeyRef": {"name": "etl-prod-secrets", "key": "goes-sas"}
+        "secretKeyRef": {"name": "etl-prod-secrets", "key": "goes-sas", "optional": True}
     }
 
 

@@ -67,8 +67,11 @@ def test_a_whole_reference_is_a_secret_key_ref_on_kubernetes_secrets() -> None:
 
     assert env["API_TOKEN"] == {
         "name": "API_TOKEN",
-        "valueFrom": {"secretKeyRef": {"name": "etl-secrets", "key": "glm-api-token"}},
+        "valueFrom": {
+            "secretKeyRef": {"name": "etl-secrets", "key": "glm-api-token", "optional": True}
+        },
     }
+    assert "API_TOKEN=etl-secrets/glm-api-token" in env["ETL_SECRET_ENV"]["value"].split(",")
     assert env["GDAL_HTTP_MAX_RETRY"]["value"] == "5"
     assert "ETL_RESOLVE_ENV" not in env
 
@@ -82,6 +85,7 @@ def test_on_key_vault_the_reference_stays_and_the_pod_resolves_it() -> None:
     assert env["API_TOKEN"]["value"] == "$<< secrets.glm-api-token >>"
     assert env["ETL_RESOLVE_ENV"]["value"] == "API_TOKEN"
     assert "secretKeyRef" not in json.dumps(manifest)
+    assert "ETL_SECRET_ENV" not in env
 
 
 def test_text_around_a_reference_is_resolved_by_the_pod(tmp_path: Path) -> None:
@@ -91,7 +95,9 @@ def test_text_around_a_reference_is_resolved_by_the_pod(tmp_path: Path) -> None:
     )
     env = _by_name(_container_env(manifest))
 
-    assert env["X"]["valueFrom"]["secretKeyRef"] == {"name": "etl-secrets", "key": "some-name"}
+    assert env["X"]["valueFrom"]["secretKeyRef"] == {
+        "name": "etl-secrets", "key": "some-name", "optional": True,
+    }  # fmt: skip
     assert env["Y"]["value"] == "pre-$<< secrets.some-name >>-post"
     assert env["ETL_RESOLVE_ENV"]["value"] == "Y"
     assert env["PLAIN"]["value"] == "1"
@@ -130,3 +136,20 @@ def test_user_code_sees_the_secret_value_which_is_written_nowhere(
         if path.is_file() and SECRET.encode() in path.read_bytes()
     ]
     assert leaks == []
+
+
+def test_a_missing_secret_key_fails_the_pod_at_once_naming_the_key(
+    tmp_path: Path, pgstac_dsn: str
+) -> None:
+    """On Argo a missing key of a required secretKeyRef keeps the pod Pending until the deadline;
+    the refs are optional and etl-task names the key and fails without retries (exit 2)."""
+    data = _secret_dataset(tmp_path, pgstac_dsn)
+
+    run = data.run("dataset", "process-items", "-d", str(data.folder), "--submit", "-o", "json")
+
+    assert run.returncode == 1
+    assert "missing secret key etl-secrets/some-name (for ETL_SECRET_SOME_NAME)" in run.stderr
+    assert "etl dataset secrets -d DATASET" in run.stderr
+    record = Path(data.env["ETL_STATE_DIR"]) / "runs" / json.loads(run.stdout)["name"] / "run.json"
+    nodes = json.loads(record.read_text())["nodes"].values()
+    assert {node["attempts"] for node in nodes if node["type"] == "Pod"} == {1}

@@ -34,6 +34,7 @@ __all__ = [
     "PGSTAC_SEMAPHORE_KEY",
     "PROCESS_CHUNKS",
     "REQUIREMENTS_FILE",
+    "SECRET_ENV",
     "SUBCOMMANDS",
     "TEMPLATES_DIR",
     "Flag",
@@ -44,6 +45,10 @@ __all__ = [
 
 ETL_TASK: Final = "etl-task"
 """The pod's entry point: the console script of ``etl.task.main``."""
+
+SECRET_ENV: Final = "ETL_SECRET_ENV"
+"""The container variable naming the variables that come from secret keys: ``VAR=SECRET/KEY,...``.
+``etl-task`` fails at once (exit 2) when one of them is unset: the key is missing."""
 
 EXIT_TRANSIENT: Final = 1
 """``etl-task``'s exit code for a failure that trying again may cure: the workflow retries it."""

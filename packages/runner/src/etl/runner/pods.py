@@ -18,8 +18,9 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from etl.core.errors import SecretError
 from etl.core.progress import parse_progress_line
 from etl.core.runners import WorkflowPhase
 from etl.runner.manifest import Template, UnsupportedManifestError
@@ -164,12 +165,24 @@ class PodRunner:
                 continue
             source = entry.get("valueFrom") or {}
             if "secretKeyRef" in source:
-                env[name] = self.secrets.get(source["secretKeyRef"]["key"])
+                value = self._secret(source["secretKeyRef"])
+                if value is not None:
+                    env[name] = value
             elif source.get("fieldRef", {}).get("fieldPath") == "metadata.name":
                 env[name] = scope["pod.name"]
             else:
                 raise UnsupportedManifestError(f"{node_id}.env.{name}: only value and secretKeyRef")
         return env
+
+    def _secret(self, ref: dict[str, Any]) -> str | None:
+        """A ``secretKeyRef``'s value from the local secrets; an ``optional`` one that is missing
+        leaves its variable unset, as Kubernetes does (``etl-task`` then names the key)."""
+        try:
+            return self.secrets.get(ref["key"])
+        except SecretError:
+            if ref.get("optional"):
+                return None
+            raise
 
     def _spawn(
         self,

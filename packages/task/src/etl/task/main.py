@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from etl.core.errors import EtlError
 from etl.core.log_setup import configure_logging
 from etl.core.pod_contract import ETL_TASK, EXIT_PERMANENT, EXIT_TRANSIENT
 from etl.task.pod_log import kept_log
+from etl.task.secret_env import check_secret_env
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main", "warm_up"]
 
@@ -140,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with kept_log(args):
         configure_logging(verbose=args.verbose)
         try:
+            check_secret_env(os.environ)
             resolve_environment()
             return subcommand.run(args)
         except EtlError as exc:

@@ -22,7 +22,7 @@ from hera.workflows.models import Inputs, Parameter, Sequence, Template
 from etl.argo.bundle import CodeBundle
 from etl.argo.compiling.containers import ContainerTemplates
 from etl.argo.compiling.names import template_prefixes
-from etl.argo.compiling.pod_environment import dataset_env, document_secret_names, pod_env
+from etl.argo.compiling.pod_environment import document_secret_names, pod_env
 from etl.argo.compiling.spec import ENTRYPOINT, dag_task, dag_template, task_image
 from etl.argo.compiling.task_command import TaskCommandLines
 from etl.argo.options import CompileOptions, WorkflowCommand
@@ -77,8 +77,8 @@ class DatasetTemplates:
         self._collections = collections
         self._batches = max_batches(profile, len(collections))
         self._commands = TaskCommandLines(bundle.dataset_uri)
-        env = pod_env(profile, document_secret_names(dataset.resolved_document()))
-        env += dataset_env(profile, config.environment or {})
+        secrets = document_secret_names(dataset.resolved_document())
+        env = pod_env(profile, secrets, config.environment)
         self._containers = ContainerTemplates(image, tuple(env))
         self._templates: list[Template] = []
 

@@ -21,7 +21,7 @@ profile a plain DSN is never written: the local runner injects the DSN the calle
 resolves to (``ETL_PGSTAC_DSN``, libpq's ``PG*`` variables folded in) at run time
 (:mod:`etl.runner.pod_env`).
 
-A dataset's ``environment`` values become container variables (:func:`dataset_env`). A value that
+A dataset's ``environment`` values become container variables (:func:`_dataset_env`). A value that
 is exactly one ``$<< secrets.NAME >>`` reference is, on the local backend, a ``secretKeyRef``
 (``secrets.kubernetes_secret``, key NAME); any other value holding references (and every one on
 Key Vault) is written as it is and named in ``ETL_RESOLVE_ENV``, which ``etl-task`` resolves
@@ -39,6 +39,7 @@ from hera.workflows.models import EnvVar, EnvVarSource, SecretKeySelector
 
 from etl.argo.pod_secrets import document_secret_names
 from etl.core.errors import ProfileError
+from etl.core.pod_contract import SECRET_ENV
 from etl.core.profiles.model import Profile, RunnerKind, SecretsBackend, is_secret_field
 from etl.core.profiles.redaction import redact_dsn
 from etl.core.secrets import secret_env_var
@@ -48,7 +49,6 @@ from etl.core.templating import find_secret_refs
 __all__ = [
     "RESOLVE_ENV_VAR",
     "WORKLOAD_IDENTITY_LABEL",
-    "dataset_env",
     "document_secret_names",
     "pod_env",
     "pod_labels",
@@ -104,6 +104,7 @@ def _pod_profile_json(profile: Profile) -> str:
             if is_secret_field(f"storage.x.{field}"):
                 del account[field]
     data.get("argo", {}).pop("token", None)
+    data.pop("local", None)  # how this machine starts pods: the same manifest for either executor
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
@@ -124,12 +125,15 @@ def _pgstac_env(profile: Profile) -> tuple[list[EnvVar], list[str]]:
     return [EnvVar(name="ETL_PGSTAC_DSN", value=dsn)], []
 
 
-def pod_env(profile: Profile, secret_names: Iterable[str]) -> list[EnvVar]:
+def pod_env(
+    profile: Profile, secret_names: Iterable[str], environment: Mapping[str, str] | None = None
+) -> list[EnvVar]:
     """The environment of every ``etl-task`` container, in a stable order.
 
     Args:
         profile: The active profile.
         secret_names: Names of the secrets the dataset document refers to.
+        environment: The dataset's ``environment`` (:func:`_dataset_env`).
 
     Raises:
         ProfileError: ``pgstac.dsn`` holds a password, or Key Vault is chosen without a vault URL.
@@ -143,24 +147,38 @@ def pod_env(profile: Profile, secret_names: Iterable[str]) -> list[EnvVar]:
             raise ProfileError(
                 f"profile {profile.name!r}: secrets.backend is keyvault but secrets.vault_url is unset"
             )
-        return [
-            *env,
+        env += [
             EnvVar(name="ETL_SECRETS_BACKEND", value="keyvault"),
             EnvVar(name="ETL_KEYVAULT_URL", value=profile.secrets.vault_url),
         ]
-    return env + [_secret_key_ref(profile, secret_env_var(name), name) for name in sorted(names)]
+    else:
+        env += [_secret_key_ref(profile, secret_env_var(name), name) for name in sorted(names)]
+    env += _dataset_env(profile, environment or {})
+    return env + _secret_check(env)
 
 
 def _secret_key_ref(profile: Profile, name: str, key: str) -> EnvVar:
+    """``name`` from ``key`` of the profile's Kubernetes secret; optional, so that a missing key
+    fails ``etl-task`` at once, naming it (:data:`~etl.core.pod_contract.SECRET_ENV`), where
+    Kubernetes would hold the pod in ``CreateContainerConfigError`` until a deadline."""
     return EnvVar(
         name=name,
         value_from=EnvVarSource(
-            secret_key_ref=SecretKeySelector(name=profile.secrets.kubernetes_secret, key=key)
+            secret_key_ref=SecretKeySelector(
+                name=profile.secrets.kubernetes_secret, key=key, optional=True
+            )
         ),
     )
 
 
-def dataset_env(profile: Profile, environment: Mapping[str, str]) -> list[EnvVar]:
+def _secret_check(env: list[EnvVar]) -> list[EnvVar]:
+    """The variable that tells ``etl-task`` which of ``env`` come from secret keys, and which."""
+    refs = [(var.name, var.value_from.secret_key_ref) for var in env if var.value_from is not None]
+    pairs = [f"{name}={ref.name}/{ref.key}" for name, ref in refs if ref is not None]
+    return [EnvVar(name=SECRET_ENV, value=",".join(pairs))] if pairs else []
+
+
+def _dataset_env(profile: Profile, environment: Mapping[str, str]) -> list[EnvVar]:
     """The dataset's ``environment`` as container variables, secret references never resolved.
 
     On the local backend a value that is exactly one reference comes from a ``secretKeyRef``;
