@@ -12,7 +12,7 @@ import os
 import subprocess
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 import pytest
@@ -38,8 +38,19 @@ def etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def process_items(dataset: str, root: Path, *flags: str, env: dict[str, str]) -> tuple[int, str]:
-    """Run process-items and wait; the exit code and the finish-collection pod's log."""
+class Run(NamedTuple):
+    """A followed ``process-items`` run."""
+
+    code: int
+    name: str
+    log: str
+    """The finish-collection pod's output."""
+    stderr: str
+    """What etl printed while following the run, and at its end."""
+
+
+def process_items(dataset: str, root: Path, *flags: str, env: dict[str, str]) -> Run:
+    """Run process-items and wait."""
     result = etl("dataset", "process-items", "-d", dataset, "-a", f"root={root}",
                  "--submit", "--wait", *flags, env=env)  # fmt: skip
     assert "Traceback" not in result.stderr
@@ -47,9 +58,17 @@ def process_items(dataset: str, root: Path, *flags: str, env: dict[str, str]) ->
     run_name = result.stdout.strip().splitlines()[0]
     shown = etl("workflow", "logs", run_name, env=env)
     assert shown.returncode == 0, shown.stderr
-    logs = shown.stdout
-    finish = [line for line in logs.splitlines() if "finish-collection: " in line]
-    return result.returncode, "\n".join(finish) + result.stderr
+    finish = [line for line in shown.stdout.splitlines() if "finish-collection: " in line]
+    return Run(result.returncode, run_name, "\n".join(finish), result.stderr)
+
+
+def finish_of(run: Run, env: dict[str, str]) -> dict[str, Any]:
+    """What ``etl workflow get -o json`` says finish-collection did (one collection)."""
+    shown = etl("workflow", "get", run.name, "-o", "json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    [collection] = json.loads(shown.stdout)["collections"]
+    finish: dict[str, Any] = collection["finish"]
+    return finish
 
 
 def sidecars(root: Path, count: int) -> list[Path]:
@@ -107,8 +126,9 @@ def test_extent_follows_the_items_and_vanished_assets_are_reported_then_removed(
     env: dict[str, str], pgstac_dsn: str, tmp_path: Path
 ) -> None:
     assets = sidecars(tmp_path, 30)
-    code, _ = process_items(f"datasets/{SIDECARS}", tmp_path, env=env)
-    assert code == 0
+    first = process_items(f"datasets/{SIDECARS}", tmp_path, env=env)
+    assert first.code == 0
+    assert f"{SIDECARS}: extent updated (items)" in first.stderr
     # the template says the whole world from 2024-01-01 on; the items are far narrower
     assert stored_extent(pgstac_dsn, SIDECARS)["spatial"]["bbox"] != [[-180, -90, 180, 90]]
     assert_extent_is_items(pgstac_dsn, SIDECARS)
@@ -120,50 +140,76 @@ def test_extent_follows_the_items_and_vanished_assets_are_reported_then_removed(
         if path.stem in gone:
             path.unlink()
 
-    code, report = process_items(f"datasets/{SIDECARS}", tmp_path, "--report-missing", env=env)
+    reported = process_items(f"datasets/{SIDECARS}", tmp_path, "--report-missing", env=env)
 
-    assert code == 0, report
+    assert reported.code == 0, reported.stderr
     for item_id in gone:
-        assert f"missing: {item_id} (asset " in report and "would be removed" in report, report
+        assert f"missing: {item_id} (asset " in reported.log, reported.log
+    assert "would be removed" in reported.log
+    assert (
+        f"{SIDECARS}: 2 items would be removed (report only): "
+        "sample-scene-0000000, sample-scene-0000001" in reported.stderr
+    )
+    assert f"{SIDECARS}: extent updated (items): bbox [" in reported.stderr
+    assert finish_of(reported, env)["removal"] == {
+        "action": "reported", "missing": 2, "tracked": 30,
+        "examples": ["sample-scene-0000000", "sample-scene-0000001"], "reason": None,
+    }  # fmt: skip
     assert len(item_ids(pgstac_dsn, SIDECARS)) == 30
     assert stored_extent(pgstac_dsn, SIDECARS) == before
 
-    code, report = process_items(f"datasets/{SIDECARS}", tmp_path, "--remove-missing", env=env)
+    removed = process_items(f"datasets/{SIDECARS}", tmp_path, "--remove-missing", env=env)
 
-    assert code == 0
-    assert "2 of 30 items of sample-sidecars have assets no longer listed; 2 removed" in report
+    assert removed.code == 0
+    assert "2 of 30 items of sample-sidecars have assets no longer listed; 2 removed" in removed.log
+    assert (
+        f"{SIDECARS}: 2 items removed (assets no longer listed): "
+        "sample-scene-0000000, sample-scene-0000001" in removed.stderr
+    )
+    assert f"{SIDECARS}: extent updated (items)" in removed.stderr
+    finish, after_removal = finish_of(removed, env), stored_extent(pgstac_dsn, SIDECARS)
+    assert finish["removal"]["action"] == "removed" and finish["removal"]["missing"] == 2
+    assert finish["extent"] == {"changed": True, "reason": "items", "extent": after_removal}
     assert set(item_ids(pgstac_dsn, SIDECARS)) == set(tracked) - gone
     assert set(sources(pgstac_dsn, SIDECARS)) == set(tracked) - gone
     after = stored_extent(pgstac_dsn, SIDECARS)
-    assert after["temporal"] != before["temporal"]
+    assert after == after_removal and after["temporal"] != before["temporal"]
     assert_extent_is_items(pgstac_dsn, SIDECARS)
     records = (tmp_path / "runs").glob("*/missing.ndjson")
-    removed = [json.loads(line) for path in records for line in path.read_text().splitlines()]
-    assert {r["item_id"] for r in removed if r["action"] == "removed"} == gone
+    removed_ids = [json.loads(line) for path in records for line in path.read_text().splitlines()]
+    assert {r["item_id"] for r in removed_ids if r["action"] == "removed"} == gone
 
 
 def test_a_short_listing_removes_nothing(
     env: dict[str, str], pgstac_dsn: str, tmp_path: Path
 ) -> None:
     assets = sidecars(tmp_path, 20)
-    assert process_items(f"datasets/{SIDECARS}", tmp_path, env=env)[0] == 0
+    assert process_items(f"datasets/{SIDECARS}", tmp_path, env=env).code == 0
     for path in assets[:5]:  # a quarter of the assets "disappear", e.g. a half-failed mount
         path.unlink()
 
-    code, output = process_items(f"datasets/{SIDECARS}", tmp_path, "--remove-missing", env=env)
+    refused = process_items(f"datasets/{SIDECARS}", tmp_path, "--remove-missing", env=env)
 
-    assert code == 1
+    assert refused.code == 1
     assert (
-        "5 of 20 items of sample-sidecars have assets no longer listed; nothing removed" in output
+        "5 of 20 items of sample-sidecars have assets no longer listed; nothing removed"
+        in refused.stderr
     )
-    assert "more than --max-removals 10% (2)" in output
+    assert "more than --max-removals 10% (2)" in refused.stderr
+    assert (
+        f"{SIDECARS}: removal refused, nothing removed: 5 of 20 items would be removed, more "
+        "than --max-removals 10% (2)" in refused.stderr
+    )
+    finish = finish_of(refused, env)
+    assert finish["removal"]["action"] == "refused" and finish["extent"] is None
     assert len(item_ids(pgstac_dsn, SIDECARS)) == 20
     assert len(sources(pgstac_dsn, SIDECARS)) == 20
 
-    code, output = process_items(f"datasets/{SIDECARS}", tmp_path, "--remove-missing",
-                                 "--max-removals", "5", env=env)  # fmt: skip
+    allowed = process_items(f"datasets/{SIDECARS}", tmp_path, "--remove-missing",
+                            "--max-removals", "5", env=env)  # fmt: skip
 
-    assert code == 0
+    assert allowed.code == 0
+    assert f"{SIDECARS}: 5 items removed (assets no longer listed): " in allowed.stderr
     assert len(item_ids(pgstac_dsn, SIDECARS)) == 15
 
 
@@ -207,9 +253,10 @@ class MultiScenes(Collection):
 '''
 
 
-def multi_dataset(tmp_path: Path) -> tuple[Path, Path]:
+def multi_dataset(tmp_path: Path, since: str | None = None) -> tuple[Path, Path]:
     """A dataset whose assets make three items each (January to March), its template's extent
-    covering none of them; returns the dataset folder and the run root."""
+    covering none of them (its storage listing only assets modified ``since``, if given);
+    returns the dataset folder and the run root."""
     folder, root = tmp_path / "dataset", tmp_path / "root"
     (folder).mkdir()
     (folder / "multi_scenes.py").write_text(MULTI_CODE)
@@ -237,6 +284,7 @@ collections:
         chunks:
           options:
             extensions: [.json]
+            since: {json.dumps(since)}
     chunk_storage:
       uri: $<< args.root >>/runs
 """)
@@ -255,10 +303,11 @@ def test_several_items_per_asset_in_a_partitioned_collection(
         writer.upsert_collection(json.loads((folder / "collection.json").read_text()),
                                  partition_trunc="month")  # fmt: skip
 
-    code, output = process_items(str(folder), root, env=env)
+    first = process_items(str(folder), root, env=env)
 
-    assert code == 0, output
-    assert "template does not cover the items: replaced" in output
+    assert first.code == 0, first.stderr
+    assert "template does not cover the items: replaced" in first.log
+    assert f"{MULTI}: extent updated (template does not cover the items: replaced)" in first.stderr
     assert_extent_is_items(pgstac_dsn, MULTI)
     assert stored_extent(pgstac_dsn, MULTI)["spatial"]["bbox"] == [[0, 1, 31, 4]]
     tracked = sources(pgstac_dsn, MULTI)
@@ -268,12 +317,32 @@ def test_several_items_per_asset_in_a_partitioned_collection(
         assert writer.partition_trunc(MULTI) == "month"
     (root / "assets" / "d.json").unlink()  # its three items, one in each month, must go
 
-    code, output = process_items(str(folder), root, env=env)  # missing_items: remove
+    second = process_items(str(folder), root, env=env)  # missing_items: remove
 
-    assert code == 0
-    assert "3 of 12 items of multi-scenes have assets no longer listed; 3 removed" in output
+    assert second.code == 0
+    assert "3 of 12 items of multi-scenes have assets no longer listed; 3 removed" in second.log
+    assert f"{MULTI}: 3 items removed (assets no longer listed): d-0, d-1, d-2" in second.stderr
     assert sorted(item_ids(pgstac_dsn, MULTI)) == sorted(
         f"{name}-{n}" for name in "abc" for n in range(3)
     )
     assert stored_extent(pgstac_dsn, MULTI)["spatial"]["bbox"] == [[0, 1, 21, 4]]
     assert_extent_is_items(pgstac_dsn, MULTI)
+
+
+def test_a_storage_since_is_a_partial_listing_for_removals_and_plan(
+    env: dict[str, str], pgstac_dsn: str, tmp_path: Path
+) -> None:
+    folder, root = multi_dataset(tmp_path, since="2000-01-01")
+    assert process_items(str(folder), root, env=env).code == 0
+    (root / "assets" / "d.json").unlink()
+
+    run = process_items(str(folder), root, env=env)  # missing_items: remove, but a partial list
+
+    assert run.code == 0, run.stderr
+    partial = f"asset_storage {root / 'assets'} has since 2000-01-01T00:00:00+00:00"
+    assert f"{MULTI}: missing items not looked for: the run listed part ({partial})" in run.stderr
+    assert len(item_ids(pgstac_dsn, MULTI)) == 12
+    plan = etl("dataset", "plan", "-d", str(folder), "-a", f"root={root}", "-o", "json", env=env)
+    assert plan.returncode == 0, plan.stderr
+    [planned] = json.loads(plan.stdout)["collections"]
+    assert planned["removed"] is None and planned["unchanged"] == 9

@@ -106,12 +106,13 @@ class CompileOptions:
         self._check_missing()
 
     def _check_missing(self) -> None:
+        from etl.dataset.chunking import partial_listing
         from etl.dataset.model import MAX_REMOVALS_PATTERN
 
         if self.missing is not None:
             if self.command is not WorkflowCommand.PROCESS_ITEMS:
                 raise OptionError(f"{self.missing}-missing", "is for process-items")
-            partial = "--limit" if self.limit is not None else "--since" if self.since else None
+            partial = partial_listing(limit=self.limit, since=self.since)
             if partial:
                 raise OptionError(
                     f"{self.missing}-missing",

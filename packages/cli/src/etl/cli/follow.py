@@ -1,7 +1,8 @@
 """Report a submitted workflow and follow it to its end: what every waiting command prints.
 
 Results go to stdout (the name, or the ``-o`` result once known); phase changes, failed steps'
-messages and, at the end, each collection's counts and the first failed assets go to stderr.
+messages and, at the end, each collection's counts, its extent update and removals, and the first
+failed assets go to stderr.
 """
 
 from __future__ import annotations
@@ -123,9 +124,11 @@ def read_run_report(
 
 
 def print_run_report(report: RunReport) -> None:
-    """Each collection's counts, then the failed assets the report holds, on stderr."""
+    """Each collection's counts and what finish-collection did (extent, removals), then the
+    failed assets the report holds, on stderr."""
     for collection in report.collections:
-        print(collection.summary(), file=sys.stderr)
+        for line in collection.lines():
+            print(line, file=sys.stderr)
     if not report.failed:
         return
     shown = len(report.errors)

@@ -89,7 +89,8 @@ def submit(
 
 @app.command()
 def get(ctx: typer.Context, name: NameArgument, output: OptionalOutput = None) -> None:
-    """Show a workflow's phase, progress, failed steps and first failed assets."""
+    """Show a workflow's phase, progress, failed steps, first failed assets and what
+    finish-collection did (extent, removals)."""
     runner = active_runner(ctx)
     status = runner.get(name)
     report = read_run_report(runner, active_profile(ctx), name, limit=SHOWN_ERRORS)
@@ -99,6 +100,8 @@ def get(ctx: typer.Context, name: NameArgument, output: OptionalOutput = None) -
         data["failed"] = status.failure_messages() or None
         if report is not None:
             data["assets"] = "; ".join(c.summary() for c in report.collections) or None
+            finished = [line for c in report.collections if c.finish for line in c.finish.lines()]
+            data["finished"] = "; ".join(finished) or None
             data["failed_assets"] = report.failed
         print_result(data, OutputFormat.TABLE)
         if report is not None and report.errors:

@@ -10,6 +10,7 @@ collection's ``chunk_storage`` root; nothing else in etl builds these names by h
     {run_id}/errors/00000.ndjson    per-asset failures
     {run_id}/logs/POD.log           each pod's output, written by etl-task as it exits
     {run_id}/missing.ndjson         items whose assets are gone, removed or only reported
+    {run_id}/finish-collection.json what finish-collection did: the extent, the removals
 """
 
 from __future__ import annotations
@@ -73,6 +74,11 @@ class RunLayout:
     def missing_path(self) -> str:
         """The items whose assets were not listed, one JSON object a line (``finish-collection``)."""
         return f"{self.run_id}/missing.ndjson"
+
+    @property
+    def finish_path(self) -> str:
+        """What ``finish-collection`` did (its extent update and removals), one JSON object."""
+        return f"{self.run_id}/finish-collection.json"
 
     @property
     def errors_prefix(self) -> str:

@@ -2,8 +2,9 @@
 
 The workflow's manifest names each collection's bundle (``--dataset``) and run (``--run-id``); the
 bundle's ``dataset.json`` names the collection's chunk storage, which holds the run's chunk-set
-manifest (assets and chunks listed, the ``--since`` watermark) and ``errors/`` (one list per chunk
-of its assets that failed, as of the chunk's last try). See ``docs/internals.md`` (the run layout).
+manifest (assets and chunks listed, the ``--since`` watermark), ``errors/`` (one list per chunk
+of its assets that failed, as of the chunk's last try) and ``finish-collection.json`` (the extent
+update and the removals). See ``docs/internals.md`` (the run layout).
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from etl.core.pod_contract import CREATE_CHUNKS, DATASET_FILE, ETL_TASK, PROCESS_CHUNKS, Flag
 from etl.core.profiles import Profile
 from etl.core.runners import WorkflowRunner
 from etl.core.storage import Storage, open_storage_for
 from etl.dataset.layout import RunLayout
+
+if TYPE_CHECKING:
+    from etl.dataset.finish_summary import FinishSummary
 
 __all__ = ["AssetError", "CollectionReport", "RunReport", "run_report", "run_storages"]
 
@@ -49,6 +53,7 @@ class CollectionReport:
         since: The ``--since`` watermark the listing used (ISO 8601), if any.
         failed: Assets that failed, as of each chunk's last try.
         errors_uri: Where the failure lists are.
+        finish: What ``finish-collection`` did (extent, removals), if it ran.
     """
 
     collection: str
@@ -58,6 +63,7 @@ class CollectionReport:
     since: str | None
     failed: int
     errors_uri: str
+    finish: FinishSummary | None = None
 
     def summary(self) -> str:
         """One line for people: ``ID: 7 assets in 1 chunk, 2 failed`` or ``ID: 0 assets since T``."""
@@ -68,6 +74,15 @@ class CollectionReport:
             return f"{self.collection}: 0 assets {found}: nothing to do"
         assets, chunks = _count(self.assets, "asset"), _count(self.chunks, "chunk")
         return f"{self.collection}: {assets} in {chunks}, {self.failed} failed"
+
+    def lines(self) -> list[str]:
+        """:meth:`summary`, then what ``finish-collection`` did, one line each."""
+        return [self.summary(), *(self.finish.lines() if self.finish is not None else ())]
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable shape of one collection (see ``docs/cli.md``)."""
+        finish = self.finish.to_json() if self.finish is not None else None
+        return {**asdict(self), "finish": finish}
 
 
 @dataclass(frozen=True)
@@ -88,7 +103,7 @@ class RunReport:
         return {
             "workflow": self.workflow,
             "failed": self.failed,
-            "collections": [asdict(c) for c in self.collections],
+            "collections": [c.to_json() for c in self.collections],
             "errors": [asdict(e) for e in self.errors],
         }
 
@@ -125,6 +140,7 @@ def _collection_report(
     collection_id: str, storage: Storage, layout: RunLayout, failed: int
 ) -> CollectionReport:
     from etl.dataset.chunking.manifest import read_manifest
+    from etl.dataset.finish_summary import read_finish_summary
 
     manifest = read_manifest(storage, layout)
     since = manifest.options.get("since") if manifest is not None else None
@@ -136,6 +152,7 @@ def _collection_report(
         since=since if isinstance(since, str) else None,
         failed=failed,
         errors_uri=storage.uri_of(layout.errors_prefix),
+        finish=read_finish_summary(storage, layout),
     )
 
 

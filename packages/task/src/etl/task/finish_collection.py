@@ -4,6 +4,8 @@ Once every ``process-chunks`` pod has loaded its items, it (1) finds the items w
 run did not list (``--missing report|remove``, or the collection's ``missing_items``) and reports
 or removes them, refusing to remove more than ``max_removals``, and (2) makes the collection's
 extent in PgSTAC follow its items (``extent: items|template``). Both once per run, never per batch.
+What it did is written to ``{run_id}/finish-collection.json`` (:mod:`etl.dataset.finish_summary`),
+which the end of the run shows.
 """
 
 from __future__ import annotations
@@ -14,7 +16,16 @@ import sys
 
 from etl.core.errors import TaskError
 from etl.core.pod_contract import FINISH_COLLECTION, Flag
+from etl.core.storage import Storage
 from etl.dataset.chunking.manifest import read_manifest
+from etl.dataset.finish_summary import (
+    SHOWN_IDS,
+    ExtentResult,
+    FinishSummary,
+    Removal,
+    RemovalAction,
+    write_finish_summary,
+)
 from etl.dataset.layout import RunLayout
 from etl.dataset.model import CollectionConfig, ExtentSource, MissingItems
 from etl.pgstac.item_sources import Connection
@@ -53,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    """Handle missing items, then the extent."""
+    """Handle missing items, then the extent; record what was done as the run's summary."""
     from etl.pgstac import LoadConcurrency, connect_pgstac
     from etl.pgstac.extents import update_collection_extent
     from etl.pgstac.item_sources import ensure_item_sources
@@ -62,17 +73,21 @@ def run(args: argparse.Namespace) -> int:
     collection = fetch_bundle(args.dataset, environment).collection(args.collection)
     mode = MissingItems(args.missing or collection.missing_items)
     max_removals = MaxRemovals.parse(args.max_removals or collection.max_removals)
+    if collection.chunk_storage is None:
+        raise TaskError(f"collection {collection.id!r} has no chunk_storage")
+    storage = environment.storage(collection.chunk_storage.uri, collection.chunk_storage.token)
+    layout = RunLayout(args.run_id)
+    removal = None
     with connect_pgstac(environment.pgstac_dsn()) as conn:
         ensure_item_sources(conn)
         if mode is not MissingItems.KEEP:
-            _handle_missing(
-                conn,
-                collection,
-                environment=environment,
-                run_id=args.run_id,
-                mode=mode,
-                max_removals=max_removals,
+            removal = _handle_missing(
+                conn, collection, storage, layout, mode=mode, max_removals=max_removals
             )
+        if removal is not None and removal.action is RemovalAction.REFUSED:
+            write_finish_summary(storage, layout, FinishSummary(collection.id, None, removal))
+            refused = f"{_summary(collection, removal)}; nothing removed: {removal.reason}"
+            raise RemovalRefusedError(refused)
         update = update_collection_extent(
             conn,
             collection.id,
@@ -80,63 +95,75 @@ def run(args: argparse.Namespace) -> int:
             concurrency=LoadConcurrency(),
         )
     print(f"extent of {collection.id}: {update.reason}; {json.dumps(update.stored)}")
+    extent = ExtentResult(update.changed, update.reason, update.stored)
+    write_finish_summary(storage, layout, FinishSummary(collection.id, extent, removal))
     return 0
 
 
 def _handle_missing(
     conn: Connection,
     collection: CollectionConfig,
+    storage: Storage,
+    layout: RunLayout,
     *,
-    environment: TaskEnvironment,
-    run_id: str,
     mode: MissingItems,
     max_removals: MaxRemovals,
-) -> None:
+) -> Removal:
+    """Find the items whose assets the run did not list; report them, or remove them unless the
+    guard refuses (the caller raises then)."""
+    from etl.dataset.chunking import partial_listing
     from etl.pgstac import LoadConcurrency
     from etl.pgstac.item_sources import item_sources_of
     from etl.pgstac.removals import remove_items
-    from etl.task.missing_items import find_missing, listed_assets, partial_listing
+    from etl.task.missing_items import find_missing, listed_assets
 
-    if collection.chunk_storage is None:
-        raise TaskError(f"collection {collection.id!r} has no chunk_storage")
-    storage = environment.storage(collection.chunk_storage.uri, collection.chunk_storage.token)
-    layout = RunLayout(run_id)
     manifest = read_manifest(storage, layout)
     if manifest is None:
         raise TaskError(f"no chunk set at {storage.uri_of(layout.chunks_prefix)}: nothing listed")
-    partial = partial_listing(manifest)
+    options = manifest.options
+    partial = partial_listing(collection, limit=options.get("limit"), since=options.get("since"))
     if partial is not None:
         print(f"missing items of {collection.id}: not looked for, the run listed part ({partial})")
-        return
+        return Removal(RemovalAction.NOT_LOOKED_FOR, reason=partial)
     listed = listed_assets(storage, layout, manifest)
     missing, tracked, refusal = find_missing(
         item_sources_of(conn, collection.id), listed, max_removals
     )
     remove = mode is MissingItems.REMOVE and refusal is None
-    action = "removed" if remove else "refused" if mode is MissingItems.REMOVE else "reported"
+    if mode is not MissingItems.REMOVE:
+        action = RemovalAction.REPORTED
+    else:
+        action = RemovalAction.REMOVED if remove else RemovalAction.REFUSED
     storage.write_text(layout.missing_path, _ndjson(missing, action))
     verb = "removed" if remove else "would be removed"
     for item in missing[:_LOGGED]:
         print(f"missing: {item.item_id} (asset {item.asset} not listed): {verb}")
     if len(missing) > _LOGGED:
         print(f"missing: {len(missing) - _LOGGED} more, see {storage.uri_of(layout.missing_path)}")
-    summary = f"{len(missing)} of {tracked} items of {collection.id} have assets no longer listed"
+    examples = tuple(sorted(item.item_id for item in missing)[:SHOWN_IDS])
+    removal = Removal(action, len(missing), tracked, examples, refusal)
+    if action is RemovalAction.REFUSED:
+        return removal
     if refusal is not None:
-        if mode is MissingItems.REMOVE:
-            raise RemovalRefusedError(f"{summary}; nothing removed: {refusal}")
-        print(f"{summary}; a removal would be refused: {refusal}")
-        return
-    if not remove:
-        print(f"{summary} (report only: --remove-missing removes them)")
-        return
-    deleted = remove_items(
-        conn, collection.id, [item.item_id for item in missing], concurrency=LoadConcurrency()
+        print(f"{_summary(collection, removal)}; a removal would be refused: {refusal}")
+    elif not remove:
+        print(f"{_summary(collection, removal)} (report only: --remove-missing removes them)")
+    else:
+        ids = [item.item_id for item in missing]
+        deleted = remove_items(conn, collection.id, ids, concurrency=LoadConcurrency())
+        print(f"{_summary(collection, removal)}; {deleted} removed")
+    return removal
+
+
+def _summary(collection: CollectionConfig, removal: Removal) -> str:
+    return (
+        f"{removal.missing} of {removal.tracked} items of {collection.id} have assets no longer "
+        "listed"
     )
-    print(f"{summary}; {deleted} removed")
 
 
-def _ndjson(missing: list[MissingItem], action: str) -> str:
+def _ndjson(missing: list[MissingItem], action: RemovalAction) -> str:
     return "".join(
-        json.dumps({"item_id": m.item_id, "asset": m.asset, "action": action}) + "\n"
+        json.dumps({"item_id": m.item_id, "asset": m.asset, "action": action.value}) + "\n"
         for m in missing
     )

@@ -1,9 +1,11 @@
 """Items whose assets are gone: found from a run's full listing and ``etl.item_sources``.
 
 An item is *missing* when the asset that made it (its ``etl.item_sources`` row) is not in the
-run's chunk files. Only a listing of every asset can say so: a run with ``--since``, ``--limit`` or
-an ``asset_storage[].limit`` finds nothing missing. The guard refuses a removal larger than
-``max_removals``: a listing that failed half-way or came back short would otherwise wipe a catalog.
+run's chunk files. Only a listing of every asset can say so
+(:func:`etl.dataset.chunking.partial_listing`): a run with ``--since`` or ``--limit``, or of a
+storage entry with a ``limit`` or ``since`` option, finds nothing missing. The guard refuses a
+removal larger than ``max_removals``: a listing that failed half-way or came back short would
+otherwise wipe a catalog.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ __all__ = [
     "RemovalRefusedError",
     "find_missing",
     "listed_assets",
-    "partial_listing",
 ]
 
 
@@ -66,19 +67,6 @@ class MissingItem:
 
     item_id: str
     asset: str
-
-
-def partial_listing(manifest: ChunkManifest) -> str | None:
-    """Why the run's listing is not of every asset (``--since``, a limit), or ``None``."""
-    options = manifest.options
-    if options.get("since"):
-        return f"--since {options['since']}"
-    if options.get("limit"):
-        return f"--limit {options['limit']}"
-    for uri, source in (options.get("sources") or {}).items():
-        if isinstance(source, dict) and source.get("limit"):
-            return f"asset_storage {uri} limit {source['limit']}"
-    return None
 
 
 def listed_assets(storage: Storage, layout: RunLayout, manifest: ChunkManifest) -> set[str]:

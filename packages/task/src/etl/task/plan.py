@@ -17,7 +17,7 @@ from itertools import islice
 from pathlib import Path
 
 from etl.core.storage import BlobUrls
-from etl.dataset.chunking import list_assets, lists_every_asset
+from etl.dataset.chunking import list_assets, partial_listing
 from etl.dataset.collection import load_collection_class
 from etl.dataset.model import BlobHrefs, CollectionConfig
 from etl.dataset.plan import CollectionPlan, PlanBuilder
@@ -89,7 +89,7 @@ def plan_collection(
             if on_assets is not None:
                 on_assets(len(block))
     return builder.finish(
-        full_listing=lists_every_asset(collection), seconds=time.perf_counter() - started
+        full_listing=partial_listing(collection) is None, seconds=time.perf_counter() - started
     )
 
 

@@ -22,7 +22,7 @@ from etl.dataset.chunking.create import (
     chunk_storage_of,
     create_chunks,
     list_assets,
-    lists_every_asset,
+    partial_listing,
 )
 from etl.dataset.chunking.filters import AssetFilter
 from etl.dataset.chunking.manifest import (
@@ -54,7 +54,7 @@ __all__ = [
     "create_chunks",
     "list_assets",
     "listing_concurrency",
-    "lists_every_asset",
+    "partial_listing",
     "plan_parts",
     "read_manifest",
     "write_manifest",

@@ -34,7 +34,7 @@ __all__ = [
     "chunk_storage_of",
     "create_chunks",
     "list_assets",
-    "lists_every_asset",
+    "partial_listing",
 ]
 
 
@@ -109,13 +109,30 @@ def list_assets(
         yield from stream_assets(sources, executor=executor, workers=workers, on_listed=on_listed)
 
 
-def lists_every_asset(collection: CollectionConfig) -> bool:
-    """Whether a listing without ``--limit``/``--since`` lists every asset of the collection: no
-    storage entry has a ``limit`` or ``since`` option."""
-    return all(
-        entry.chunks.options.limit is None and entry.chunks.options.since is None
-        for entry in collection.asset_storage
-    )
+def partial_listing(
+    collection: CollectionConfig | None = None,
+    *,
+    limit: int | None = None,
+    since: datetime | str | None = None,
+) -> str | None:
+    """Why a listing is not of every asset, or ``None`` when it is complete.
+
+    A run's ``--limit`` or ``--since`` (given as ``limit``/``since``) or a ``limit`` or ``since``
+    option of one of ``collection``'s ``asset_storage`` entries lists part of the assets. Only a
+    complete listing can tell which assets are gone: removals and ``etl dataset plan``'s
+    ``removed`` both ask this one function.
+    """
+    if limit is not None:
+        return f"--limit {limit}"
+    if since is not None:
+        return f"--since {since.isoformat() if isinstance(since, datetime) else since}"
+    for entry in collection.asset_storage if collection is not None else ():
+        options = entry.chunks.options
+        if options.limit is not None:
+            return f"asset_storage {entry.uri} has limit {options.limit}"
+        if options.since is not None:
+            return f"asset_storage {entry.uri} has since {options.since.isoformat()}"
+    return None
 
 
 def chunk_storage_of(
