@@ -9,9 +9,16 @@ Section ``sources``: loads the same items with ``PgstacWriter.load_items`` into 
 collections, without and with ``etl.item_sources`` rows (content hashes included); prints the
 ratio of the two loads.
 
+Section ``validation``: the cost of full STAC validation (``etl.task.stac_validation``: the core
+item schema with one reused validator, schemas from the local cache) of the same N items, as
+pystac writes them (STAC 1.1.0, a collection link), in full and sampled at 1%, over the raw
+``pypgstac load items`` of those items (start-up subtracted); one thread, as each of a pod's
+``create_item`` threads validates its own items.
+
 Best of the rounds. Creates its own database through the admin DSN and drops it at the end.
 
-    uv run python benchmarks/catalog.py --items 100000 [--rounds 3] [--section extent|sources|all]
+    uv run python benchmarks/catalog.py --items 100000 [--rounds 3] \
+        [--section extent|sources|validation|all]
 """
 
 from __future__ import annotations
@@ -37,14 +44,25 @@ from pgstac_samples import make_collection, make_items  # noqa: E402
 from etl.pgstac import LoadConcurrency, PgstacWriter, connect_pgstac  # noqa: E402
 from etl.pgstac.extents import update_collection_extent  # noqa: E402
 from etl.pgstac.item_sources import ItemSource, content_hash, ensure_item_sources  # noqa: E402
+from etl.task.stac_validation import ItemValidation  # noqa: E402
 
 PYPGSTAC = str(ROOT / ".venv/bin/pypgstac")
 
 
-def _write_ndjson(path: Path, collection_id: str, count: int) -> None:
+def _as_pystac_writes(item: dict[str, Any]) -> dict[str, Any]:
+    link = {"rel": "collection", "href": "../collection.json", "type": "application/json"}
+    return {**item, "stac_version": "1.1.0", "links": [link]}
+
+
+def _write_ndjson(
+    path: Path,
+    collection_id: str,
+    count: int,
+    shape: Callable[[dict[str, Any]], dict[str, Any]] = lambda item: item,
+) -> None:
     with path.open("wb") as out:
         for item in make_items(collection_id, 0, count, months=3):
-            out.write(orjson.dumps(item) + b"\n")
+            out.write(orjson.dumps(shape(item)) + b"\n")
 
 
 def _timed(action: Callable[[], Any]) -> float:
@@ -97,11 +115,33 @@ def sources_round(writer: PgstacWriter, tmp: Path, name: str, count: int) -> tup
     return seconds[0], seconds[1]
 
 
+def validation_round(
+    writer: PgstacWriter, dsn: str, tmp: Path, name: str, count: int
+) -> tuple[float, float, float]:
+    """(raw load seconds net of the CLI's start-up, full validation seconds, sampled at 1%)."""
+    writer.upsert_collection(make_collection(name), partition_trunc="month")
+    writer.upsert_collection(make_collection(f"{name}-tiny"))
+    path, tiny = tmp / f"{name}.ndjson", tmp / f"{name}-tiny.ndjson"
+    _write_ndjson(path, name, count, _as_pystac_writes)
+    _write_ndjson(tiny, f"{name}-tiny", 1, _as_pystac_writes)
+    load = _cli_load(path, dsn) - _cli_load(tiny, dsn)
+    assert writer.count_items(name) == count
+    items = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    timings = []
+    for rate in (1.0, 0.01):
+        validation = ItemValidation(rate)
+        validation.check(items[0], items[0]["id"])  # schemas loaded, validator compiled
+        timings.append(_timed(lambda v=validation: [v.check(i, i["id"]) for i in items]))
+    return load, timings[0], timings[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--section", choices=["extent", "sources", "all"], default="all")
+    parser.add_argument(
+        "--section", choices=["extent", "sources", "validation", "all"], default="all"
+    )
     parser.add_argument("--admin-dsn", default="postgresql://postgres@127.0.0.1:55432/postgres")
     args = parser.parse_args()
 
@@ -131,6 +171,19 @@ def main() -> None:
                 print(
                     f"catalog sources: {args.items:,} items, load {plain:.2f}s, with item_sources "
                     f"{tracked:.2f}s, ratio {tracked / plain:.2f}",
+                    flush=True,
+                )
+            if args.section in ("validation", "all"):
+                checked = [
+                    validation_round(writer, dsn, tmp, f"v{r}", args.items)
+                    for r in range(args.rounds)
+                ]
+                load = min(r[0] for r in checked)
+                full, sample = min(r[1] for r in checked), min(r[2] for r in checked)
+                print(
+                    f"catalog validation: {args.items:,} items, raw pypgstac load {load:.2f}s, "
+                    f"full {full:.2f}s (ratio {full / load:.2f}), sample 1% {sample:.2f}s "
+                    f"(ratio {sample / load:.3f})",
                     flush=True,
                 )
     finally:

@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from etl.core.errors import OptionError
-from etl.core.pod_contract import LAST_SUCCESS
+from etl.core.pod_contract import LAST_SUCCESS, StacValidationMode
 
 __all__ = ["CompileOptions", "WorkflowCommand"]
 
@@ -71,6 +71,8 @@ class CompileOptions:
         missing: ``report`` or ``remove`` the items whose assets are gone (default: each
             collection's ``missing_items``); needs a listing of every asset (no limit, no since).
         max_removals: Most items a run may remove, ``250`` or ``10%`` (default: the collection's).
+        stac_validation: ``off``, ``sample`` or ``full``: overrides each collection's
+            ``stac_validation.mode`` (process-items).
     """
 
     command: WorkflowCommand
@@ -81,6 +83,7 @@ class CompileOptions:
     timezone: str | None = None
     missing: str | None = None
     max_removals: str | None = None
+    stac_validation: str | None = None
 
     def __post_init__(self) -> None:
         if self.command is WorkflowCommand.INGEST_COLLECTION:
@@ -104,6 +107,18 @@ class CompileOptions:
                 raise OptionError("timezone", "is for a --schedule")
             _check_timezone(self.timezone)
         self._check_missing()
+        self._check_stac_validation()
+
+    def _check_stac_validation(self) -> None:
+        if self.stac_validation is None:
+            return
+        if self.command is not WorkflowCommand.PROCESS_ITEMS:
+            raise OptionError("stac-validation", "is for process-items")
+        modes = [mode.value for mode in StacValidationMode]
+        if self.stac_validation not in modes:
+            raise OptionError(
+                "stac-validation", f"{self.stac_validation!r}: give one of {', '.join(modes)}"
+            )
 
     def _check_missing(self) -> None:
         from etl.dataset.chunking import partial_listing

@@ -39,6 +39,7 @@ from etl.cli.options import (
 from etl.cli.output import ManifestOutput, print_manifest
 from etl.cli.selection import load_selection
 from etl.cli.state import active_profile, active_runner
+from etl.core.pod_contract import StacValidationMode
 
 if TYPE_CHECKING:
     from etl.runner.work import PreparedWork
@@ -92,6 +93,16 @@ TimezoneOption = Annotated[
         metavar="ZONE",
     ),
 ]
+StacValidationOption = Annotated[
+    StacValidationMode | None,
+    typer.Option(
+        "--stac-validation",
+        help="Validate the items against the STAC schemas, core and extensions (default: each "
+        "collection's stac_validation, off): every item, a sample, or none; a failure fails its "
+        "asset.",
+        metavar=choices_metavar(StacValidationMode),
+    ),
+]
 UploadBundleOption = Annotated[
     bool,
     typer.Option(
@@ -115,6 +126,7 @@ def _prepare(
     timezone: str | None = None,
     missing: str | None = None,
     max_removals: str | None = None,
+    stac_validation: str | None = None,
 ) -> PreparedWork:
     from etl.runner.work import prepare_dataset_work
 
@@ -130,6 +142,7 @@ def _prepare(
         timezone=timezone,
         missing=missing,
         max_removals=max_removals,
+        stac_validation=stac_validation,
     )
 
 
@@ -163,6 +176,7 @@ def _work(
     upload_bundle: bool = False,
     missing: str | None = None,
     max_removals: str | None = None,
+    stac_validation: str | None = None,
 ) -> None:
     if wait and not submit:
         raise typer.BadParameter("--wait needs --submit", param_hint="--wait")
@@ -192,6 +206,7 @@ def _work(
         timezone=timezone,
         missing=missing,
         max_removals=max_removals,
+        stac_validation=stac_validation,
     )
     if runner is None:
         if upload_bundle and work.bundle is not None:
@@ -258,6 +273,7 @@ def process_items(
     remove_missing: RemoveMissingOption = False,
     report_missing: ReportMissingOption = False,
     max_removals: MaxRemovalsOption = None,
+    stac_validation: StacValidationOption = None,
     submit: SubmitOption = False,
     wait: WaitOption = False,
     upload_bundle: UploadBundleOption = False,
@@ -284,6 +300,7 @@ def process_items(
         upload_bundle=upload_bundle,
         missing=missing_mode(remove_missing, report_missing),
         max_removals=max_removals,
+        stac_validation=stac_validation.value if stac_validation else None,
     )
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "TEMPLATES_DIR",
     "Flag",
     "LoadMethod",
+    "StacValidationMode",
     "Subcommand",
     "semaphore_name",
 ]
@@ -77,6 +78,7 @@ class Flag:
     FILE: Final = "--file"
     MISSING: Final = "--missing"
     MAX_REMOVALS: Final = "--max-removals"
+    STAC_VALIDATION: Final = "--stac-validation"
     SOURCES_FILE: Final = "--sources-file"
 
 
@@ -131,7 +133,15 @@ CREATE_CHUNKS: Final = Subcommand(
 )
 PROCESS_CHUNKS: Final = Subcommand(
     "process-chunks",
-    (*_BUNDLE_FLAGS, Flag.RUN_ID, Flag.BATCH_INDEX, Flag.BATCH_COUNT, Flag.METHOD, Flag.WORKERS),
+    (
+        *_BUNDLE_FLAGS,
+        Flag.RUN_ID,
+        Flag.BATCH_INDEX,
+        Flag.BATCH_COUNT,
+        Flag.METHOD,
+        Flag.WORKERS,
+        Flag.STAC_VALIDATION,
+    ),
 )
 FINISH_COLLECTION: Final = Subcommand(
     "finish-collection", (*_BUNDLE_FLAGS, Flag.RUN_ID, Flag.MISSING, Flag.MAX_REMOVALS)
@@ -175,6 +185,15 @@ class LoadMethod(StrEnum):
     def for_retry(self) -> LoadMethod:
         """The idempotent method a batch is re-sent with after a dropped connection."""
         return LoadMethod.IGNORE if self is LoadMethod.INSERT else self
+
+
+class StacValidationMode(StrEnum):
+    """Which items ``process-chunks`` validates against the STAC JSON schemas (core and the
+    extensions each item names): a collection's ``stac_validation.mode``, ``--stac-validation``."""
+
+    OFF = "off"
+    SAMPLE = "sample"
+    FULL = "full"
 
 
 DATASET_FILE: Final = "dataset.json"

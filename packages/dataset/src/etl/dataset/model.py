@@ -10,16 +10,18 @@ replaced by its value (secrets stay references, ``$<< secrets.NAME >>``).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     NonNegativeInt,
     PositiveInt,
 )
 
+from etl.core.pod_contract import StacValidationMode
 from etl.dataset.field_types import (
     ID_PATTERN,
     ArgName,
@@ -47,6 +49,7 @@ __all__ = [
     "MissingItems",
     "ResourceQuantities",
     "SplitConfig",
+    "StacValidation",
     "TaskConfig",
     "TaskName",
     "TaskResources",
@@ -191,6 +194,29 @@ class MissingItems(StrEnum):
     REMOVE = "remove"
 
 
+def _yaml_off(value: Any) -> Any:
+    """YAML reads a bare ``off`` as ``false``: take it as the mode ``off``."""
+    return StacValidationMode.OFF.value if value is False else value
+
+
+class StacValidation(_Model):
+    """Full STAC validation of a collection's items: the core item schema and each extension the
+    item names in ``stac_extensions``, from the schemas cached in the task image (never fetched;
+    docs/image.md). An item that fails fails its asset, like any other per-asset error."""
+
+    mode: Annotated[StacValidationMode, BeforeValidator(_yaml_off)] = Field(
+        StacValidationMode.OFF,
+        description="`off`, `sample` (a share of the items, the same ones on every run) or "
+        "`full` (every item); `etl dataset process-items --stac-validation` overrides it.",
+    )
+    sample_rate: float = Field(
+        0.01,
+        gt=0.0,
+        le=1.0,
+        description="The share of items `sample` validates (`0.01`: one in a hundred).",
+    )
+
+
 MAX_REMOVALS_PATTERN = r"^(\d+|\d+(\.\d+)?%)$"
 """``--max-removals`` and ``max_removals``: a count of items, or a percentage such as ``10%``."""
 
@@ -223,12 +249,10 @@ class CollectionConfig(_Model):
         description="etl only. Share of a pod's assets whose `create_item` may fail (recorded in "
         "`errors/`) while the task still succeeds; above it the task fails so Argo retries it.",
     )
-    validate_items: float = Field(
-        0.0,
-        ge=0.0,
-        le=1.0,
-        description="etl only. Share of items also validated against the STAC JSON schemas "
-        "(sampled; full validation costs ~4 ms an item). Structural checks always run.",
+    stac_validation: StacValidation = Field(
+        default_factory=StacValidation,
+        description="etl only. Full STAC validation of the items (off by default); the "
+        "structural checks always run.",
     )
     extent: ExtentSource = Field(
         ExtentSource.ITEMS,

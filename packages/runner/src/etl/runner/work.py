@@ -59,6 +59,7 @@ def prepare_dataset_work(
     timezone: str | None = None,
     missing: str | None = None,
     max_removals: str | None = None,
+    stac_validation: str | None = None,
 ) -> PreparedWork:
     """Plan the dataset's code bundle and compile the workflow of ``command``.
 
@@ -84,6 +85,7 @@ def prepare_dataset_work(
         bundle=bundle,
         missing=missing,
         max_removals=max_removals,
+        stac_validation=stac_validation,
     )
     return PreparedWork(manifest, bundle=bundle)
 

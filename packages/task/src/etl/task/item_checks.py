@@ -2,16 +2,18 @@
 
 The cheap structural checks always run: right collection id, a geometry with a matching bbox, a
 datetime (or a start/end range), at least one asset with an href. Full STAC JSON-Schema validation
-costs ~4 ms an item (about 240 items/s against ~15,000 items/s for loading), so it is opt-in and
-sampled: one validator is built once and reused.
+(:mod:`etl.task.stac_validation`) runs only when the collection's ``stac_validation`` asks for it:
+it costs far more than loading (docs/performance.md).
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from etl.task.stac_validation import ItemValidation
 
 __all__ = ["ItemCheckError", "ItemChecker"]
 
@@ -20,22 +22,17 @@ class ItemCheckError(ValueError):
     """An item fails a check; the message names the item and what is wrong."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class ItemChecker:
     """Checks item dicts of one collection.
 
     Attributes:
         collection_id: The collection every item must belong to.
-        validate_fraction: Share of items (0..1) also validated against the STAC JSON schemas.
+        validation: Full STAC validation of (a share of) the items, or ``None``.
     """
 
     collection_id: str
-    validate_fraction: float = 0.0
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)
-        self._validator: Any = None
+    validation: ItemValidation | None = None
 
     def check(self, item: Mapping[str, Any]) -> None:
         """Raise :class:`ItemCheckError` when ``item`` is not fit to load."""
@@ -55,22 +52,8 @@ class ItemChecker:
         for key, asset in assets.items():
             if not isinstance(asset, dict) or not asset.get("href"):
                 raise ItemCheckError(f"item {item_id!r}: asset {key!r} has no href")
-        if self.validate_fraction and self._random.random() < self.validate_fraction:
-            self._validate_schema(item, f"item {item_id!r}")
-
-    def _validate_schema(self, item: Mapping[str, Any], where: str) -> None:
-        if self._validator is None:
-            from pystac.validation import JsonSchemaSTACValidator
-
-            self._validator = JsonSchemaSTACValidator()
-        import pystac
-
-        try:
-            self._validator.validate_core(
-                dict(item), pystac.STACObjectType.ITEM, str(item.get("stac_version", "1.0.0"))
-            )
-        except pystac.STACValidationError as exc:
-            raise ItemCheckError(f"{where}: not valid STAC: {str(exc).splitlines()[0]}") from None
+        if self.validation is not None:
+            self.validation.check(item, item_id)
 
 
 def _check_geometry(item: Mapping[str, Any], item_id: str) -> None:

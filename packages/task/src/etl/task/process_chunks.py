@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from etl.core.errors import TaskError
-from etl.core.pod_contract import PROCESS_CHUNKS, Flag, LoadMethod
+from etl.core.pod_contract import PROCESS_CHUNKS, Flag, LoadMethod, StacValidationMode
 from etl.core.progress import progress_line
 from etl.core.storage import BlobUrls, Storage
 from etl.dataset.chunking.manifest import read_manifest
@@ -35,6 +35,7 @@ from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
 from etl.task.item_maker import ItemMaker
 from etl.task.item_provenance import ItemProvenance
+from etl.task.stac_validation import ItemValidation, item_validation
 
 __all__ = ["LOAD_BATCH", "BatchTotals", "ProcessOptions", "process_batch", "register", "run"]
 
@@ -55,7 +56,7 @@ class ProcessOptions:
     method: str = LoadMethod.UPSERT.value
     workers: int = 8
     max_failure_ratio: float = 0.0
-    validate_fraction: float = 0.0
+    validation: ItemValidation | None = None
 
 
 @dataclass
@@ -100,7 +101,7 @@ def process_batch(
         load_collection_class(collection.collection_class, search_path=bundle.search_path),
         [(a.uri, environment.storage(a.uri, a.token)) for a in collection.asset_storage],
         environment,
-        ItemChecker(collection_id, options.validate_fraction),
+        ItemChecker(collection_id, options.validation),
         BlobUrls(environment.profile) if bundle.dataset.blob_hrefs is BlobHrefs.HTTPS else None,
     )
     totals = BatchTotals()
@@ -199,6 +200,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         Flag.WORKERS, type=int, default=8, help="create_item calls at once (threads)"
     )
+    parser.add_argument(
+        Flag.STAC_VALIDATION,
+        choices=[mode.value for mode in StacValidationMode],
+        help="validate items against the STAC schemas (default: the collection's stac_validation)",
+    )
     parser.set_defaults(subcommand=sys.modules[__name__])
 
 
@@ -211,7 +217,10 @@ def run(args: argparse.Namespace) -> int:
         method=args.method,
         workers=args.workers,
         max_failure_ratio=collection.max_failure_ratio,
-        validate_fraction=collection.validate_items,
+        validation=item_validation(
+            collection.stac_validation,
+            StacValidationMode(args.stac_validation) if args.stac_validation else None,
+        ),
     )
     totals = process_batch(
         bundle,

@@ -146,6 +146,7 @@ class DatasetTemplates:
             collection.id,
             batch_index="{{inputs.parameters.batch-index}}",
             batch_count="{{inputs.parameters.batch-count}}",
+            stac_validation=self._options.stac_validation,
         )
         pod = self._add(
             self._containers.template(

@@ -59,10 +59,23 @@ class TaskCommandLines:
             }
         )
 
-    def process_chunks(self, collection: str, *, batch_index: str, batch_count: str) -> list[str]:
-        """Make and load the items of the chunks ``j`` with ``j % batch_count == batch_index``."""
+    def process_chunks(
+        self,
+        collection: str,
+        *,
+        batch_index: str,
+        batch_count: str,
+        stac_validation: str | None = None,
+    ) -> list[str]:
+        """Make and load the items of the chunks ``j`` with ``j % batch_count == batch_index``
+        (``stac_validation`` overrides the collection's ``stac_validation.mode``)."""
         return PROCESS_CHUNKS.command_line(
-            {**self._run(collection), Flag.BATCH_INDEX: batch_index, Flag.BATCH_COUNT: batch_count}
+            {
+                **self._run(collection),
+                Flag.BATCH_INDEX: batch_index,
+                Flag.BATCH_COUNT: batch_count,
+                Flag.STAC_VALIDATION: stac_validation,
+            }
         )
 
     def finish_collection(

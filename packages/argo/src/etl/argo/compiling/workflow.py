@@ -47,6 +47,7 @@ def compile_workflow(
     bundle: CodeBundle | None = None,
     missing: str | None = None,
     max_removals: str | None = None,
+    stac_validation: str | None = None,
 ) -> dict[str, Any]:
     """The Argo manifest (a ``Workflow``, or a ``CronWorkflow`` with ``schedule``) as a dict.
 
@@ -62,6 +63,7 @@ def compile_workflow(
         bundle: The code bundle, when already planned (default: planned here, not uploaded).
         missing: ``report`` or ``remove`` items whose assets are gone (process-items).
         max_removals: Most items one run may remove (``250`` or ``10%``).
+        stac_validation: ``off``, ``sample`` or ``full`` for every collection (process-items).
 
     Raises:
         InputError: Bad options or an unknown collection (exit 2).
@@ -78,6 +80,7 @@ def compile_workflow(
         timezone=timezone,
         missing=missing,
         max_removals=max_removals,
+        stac_validation=stac_validation,
     )
     selected = dataset.select_collections(options.collections or ())
     storage_uris = list(_storage_uris(selected, profile))

@@ -1,0 +1,151 @@
+"""The STAC JSON schemas a pod validates items with, all read from local files, never fetched.
+
+The cache is pystac's own copy of the core schemas of the STAC version it writes (item, its parts,
+GeoJSON), then the files under :data:`CACHE_DIR` (package data of ``etl-task``, so in the task
+image) and under each folder of ``$ETL_STAC_SCHEMAS`` (``os.pathsep``-separated, for a derived
+image's own schemas). A schema ``https://HOST/PATH`` is the file ``HOST/PATH`` of a folder, known
+by its ``$id``;
+``scripts/stac-schemas add URI`` puts one there. One compiled validator per schema URI is built on
+first use and shared by every item and thread of the pod.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+    from referencing import Registry
+
+__all__ = [
+    "CACHE_DIR",
+    "SCHEMAS_ENV",
+    "SchemaNotCachedError",
+    "StacSchemas",
+    "cache_path",
+    "core_item_schema",
+    "default_folders",
+    "folder_schemas",
+    "not_cached_message",
+]
+
+CACHE_DIR = Path(__file__).with_name("stac_schemas")
+"""The schemas shipped with ``etl-task`` (``HOST/PATH`` per schema URI)."""
+
+SCHEMAS_ENV = "ETL_STAC_SCHEMAS"
+"""Further schema folders, ``os.pathsep``-separated (a derived image's, a test's)."""
+
+
+class SchemaNotCachedError(LookupError):
+    """A schema an item names (or a schema refers to) is not in the local cache."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(not_cached_message(uri))
+        self.uri = uri
+
+
+def not_cached_message(uri: str) -> str:
+    """The one line saying ``uri`` is not cached and how to add it."""
+    return (
+        f"schema {uri} is not in etl's schema cache (schemas are never fetched at run time); "
+        f"add it with `scripts/stac-schemas add {uri}` and rebuild the image, or put it in a "
+        f"folder of ${SCHEMAS_ENV}"
+    )
+
+
+def core_item_schema(stac_version: str) -> str:
+    """The URI of the core item schema of ``stac_version`` (``1.1.0``)."""
+    return f"https://schemas.stacspec.org/v{stac_version}/item-spec/json-schema/item.json"
+
+
+def cache_path(folder: Path, uri: str) -> Path:
+    """Where schema ``uri`` is kept under ``folder``: ``HOST/PATH``.
+
+    Raises:
+        ValueError: Not an http(s) URI of a file, or a path leaving the folder.
+    """
+    scheme, _, rest = uri.partition("://")
+    parts = rest.split("#", 1)[0].split("/")
+    if scheme not in ("http", "https") or len(parts) < 2 or not parts[-1]:
+        raise ValueError(f"{uri!r}: give the http(s) URI of a schema file")
+    if any(part in ("", ".", "..") for part in parts):
+        raise ValueError(f"{uri!r}: a schema URI's path may not have empty, . or .. parts")
+    return folder.joinpath(*parts)
+
+
+def folder_schemas(folder: Path) -> Iterable[tuple[str, Any]]:
+    """Each schema file under ``folder``, by its ``$id`` (else ``https://HOST/PATH``)."""
+    for path in sorted(folder.rglob("*.json")):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        given = schema.get("$id") if isinstance(schema, dict) else None
+        yield (
+            (given if isinstance(given, str) else f"https://{path.relative_to(folder).as_posix()}"),
+            schema,
+        )
+
+
+class StacSchemas:
+    """Every cached schema in one ``referencing`` registry, and a validator per schema URI."""
+
+    def __init__(self, folders: Iterable[Path] | None = None) -> None:
+        self.folders = list(folders) if folders is not None else default_folders()
+        self._registry: Registry[Any] | None = None
+        self._validators: dict[str, Validator] = {}
+        self._lock = threading.Lock()
+
+    def validator(self, uri: str) -> Validator:
+        """The compiled validator of schema ``uri``, built once.
+
+        Raises:
+            SchemaNotCachedError: ``uri`` is not cached.
+        """
+        found = self._validators.get(uri)
+        if found is not None:
+            return found
+        with self._lock:
+            if uri not in self._validators:
+                self._validators[uri] = self._build(uri)
+            return self._validators[uri]
+
+    def _build(self, uri: str) -> Validator:
+        from jsonschema.validators import validator_for
+        from referencing.exceptions import NoSuchResource
+
+        registry = self._registry or self._load()
+        try:
+            schema = registry.contents(uri)
+        except NoSuchResource:
+            raise SchemaNotCachedError(uri) from None
+        cls: Any = validator_for(schema)
+        validator: Validator = cls(schema, registry=registry)
+        return validator
+
+    def _load(self) -> Registry[Any]:
+        from pystac.validation.local_validator import get_local_schema_cache
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT7
+
+        def refuse(uri: str) -> Resource[Any]:
+            raise SchemaNotCachedError(uri)
+
+        schemas: dict[str, Mapping[str, Any]] = dict(get_local_schema_cache())
+        for folder in self.folders:
+            if folder.is_dir():
+                schemas.update(folder_schemas(folder))
+        resources = [
+            (uri, Resource.from_contents(schema, default_specification=DRAFT7))
+            for uri, schema in schemas.items()
+        ]
+        self._registry = Registry(retrieve=refuse).with_resources(resources)  # type: ignore[call-arg]
+        return self._registry
+
+
+def default_folders() -> list[Path]:
+    """:data:`CACHE_DIR`, then the folders of ``$ETL_STAC_SCHEMAS``."""
+    extra = [Path(p) for p in os.environ.get(SCHEMAS_ENV, "").split(os.pathsep) if p]
+    return [CACHE_DIR, *extra]
