@@ -15,15 +15,24 @@ pystac writes them (STAC 1.1.0, a collection link), in full and sampled at 1%, o
 ``pypgstac load items`` of those items (start-up subtracted); one thread, as each of a pod's
 ``create_item`` threads validates its own items.
 
+Section ``plan``: generates N sample sidecars on local disk, loads them with ``etl dataset
+process-items --submit`` (the local runner; this records ``etl.item_sources``), then times ``etl
+dataset plan -o json`` (the command's wall time, start-up included) on the unchanged source and on
+the source with 1% of the sidecars changed and 1% deleted, checking its counts; prints each over
+the raw ``pypgstac load items`` of the run's own items into a fresh collection (start-up
+subtracted). One load; the plans best of the rounds.
+
 Best of the rounds. Creates its own database through the admin DSN and drops it at the end.
 
     uv run python benchmarks/catalog.py --items 100000 [--rounds 3] \
-        [--section extent|sources|validation|all]
+        [--section extent|sources|plan|validation|all]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -47,6 +56,8 @@ from etl.pgstac.item_sources import ItemSource, content_hash, ensure_item_source
 from etl.task.stac_validation import ItemValidation  # noqa: E402
 
 PYPGSTAC = str(ROOT / ".venv/bin/pypgstac")
+ETL = str(ROOT / ".venv/bin/etl")
+SAMPLE = ROOT / "datasets" / "sample-sidecars"
 
 
 def _as_pystac_writes(item: dict[str, Any]) -> dict[str, Any]:
@@ -135,12 +146,61 @@ def validation_round(
     return load, timings[0], timings[1]
 
 
+def _plan(root: Path, env: dict[str, str]) -> tuple[float, dict[str, Any]]:
+    """Seconds of ``etl dataset plan -o json`` on the sample sidecars, and its one collection."""
+    command = [ETL, "dataset", "plan", "-d", str(SAMPLE), "-a", f"root={root}", "-o", "json"]
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    collection: dict[str, Any] = json.loads(done.stdout)["collections"][0]
+    return seconds, collection
+
+
+def _change_source(assets: Path, share: float) -> tuple[int, int]:
+    """Change ``share`` of the sidecars and delete as many others: (changed, removed)."""
+    sidecars = sorted(assets.rglob("*.json"))
+    step = round(1 / share)
+    changed, removed = sidecars[::step], sidecars[step // 2 :: step]
+    for path in changed:
+        path.write_text(json.dumps({**json.loads(path.read_text()), "cloud_cover": 99.25}))
+    for path in removed:
+        path.unlink()
+    return len(changed), len(removed)
+
+
+def plan_rounds(
+    writer: PgstacWriter, dsn: str, tmp: Path, count: int, rounds: int
+) -> tuple[float, float, float, int, int]:
+    """(raw load seconds net of the CLI's start-up, plan seconds on the unchanged source, plan
+    seconds with 1% changed and 1% removed, changed, removed)."""
+    root = tmp / "plan"
+    env = dict(os.environ, ETL_PGSTAC_DSN=dsn, CI="true", ETL_STATE_DIR=str(tmp / "state"))
+    env["ETL_CONFIG_DIR"] = str(tmp / "config")
+    generate = [sys.executable, str(SAMPLE / "generate.py"), "--count", str(count)]
+    subprocess.run([*generate, str(root / "assets")], check=True, capture_output=True)
+    run = [ETL, "dataset", "process-items", "-d", str(SAMPLE), "-a", f"root={root}", "--submit"]
+    subprocess.run(run, env=env, check=True, capture_output=True)
+    items, tiny = tmp / "raw-copy.ndjson", tmp / "raw-tiny.ndjson"
+    text = "".join(p.read_text() for p in sorted((root / "runs").glob("*/items/*.ndjson")))
+    items.write_text(text.replace('"sample-sidecars"', '"raw-copy"'))
+    tiny.write_text(text.split("\n", 1)[0].replace('"sample-sidecars"', '"raw-tiny"') + "\n")
+    writer.upsert_collection(make_collection("raw-copy"))
+    writer.upsert_collection(make_collection("raw-tiny"))
+    load = _cli_load(items, dsn) - _cli_load(tiny, dsn)
+    plans = [_plan(root, env) for _ in range(rounds)]
+    assert all(plan["unchanged"] == count for _, plan in plans), plans
+    changed, removed = _change_source(root / "assets", 0.01)
+    moved = [_plan(root, env) for _ in range(rounds)]
+    assert all((p["changed"], p["removed"]) == (changed, removed) for _, p in moved), moved
+    return load, min(s for s, _ in plans), min(s for s, _ in moved), changed, removed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--section", choices=["extent", "sources", "validation", "all"], default="all"
+        "--section", choices=["extent", "sources", "plan", "validation", "all"], default="all"
     )
     parser.add_argument("--admin-dsn", default="postgresql://postgres@127.0.0.1:55432/postgres")
     args = parser.parse_args()
@@ -184,6 +244,17 @@ def main() -> None:
                     f"catalog validation: {args.items:,} items, raw pypgstac load {load:.2f}s, "
                     f"full {full:.2f}s (ratio {full / load:.2f}), sample 1% {sample:.2f}s "
                     f"(ratio {sample / load:.3f})",
+                    flush=True,
+                )
+            if args.section in ("plan", "all"):
+                load, same, moved, changed, removed = plan_rounds(
+                    writer, dsn, tmp, args.items, args.rounds
+                )
+                print(
+                    f"catalog plan: {args.items:,} items, raw pypgstac load {load:.2f}s, plan of "
+                    f"the unchanged source {same:.2f}s (ratio {same / load:.2f}), with 1% changed "
+                    f"({changed}) and 1% removed ({removed}) {moved:.2f}s "
+                    f"(ratio {moved / load:.2f})",
                     flush=True,
                 )
     finally:
