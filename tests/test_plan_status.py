@@ -73,7 +73,14 @@ def test_plan_on_a_changed_source_predicts_the_next_run(
     root = f"blob://devstoreaccount1/{azurite_container}/sidecars"
     generate(10, f"{root}/assets", env)
 
-    first = json_of("plan", root, env)["collections"][0]
+    planned_first = json_of("plan", root, env)
+    first = planned_first["collections"][0]
+
+    # the shape documented in docs/keeping-current.md (Plan and status)
+    assert set(planned_first) == {"dataset", "collections"}
+    assert set(first) == {"collection", "assets", "recorded", "added", "changed", "unchanged",
+                          "removed", "failed", "examples", "seconds"}  # fmt: skip
+    assert set(first["examples"]) == {"added", "changed", "unchanged", "removed", "failed"}
 
     assert (first["assets"], first["added"], first["unchanged"], first["removed"]) == (10, 10, 0, 0)
     assert on_sample("process-items", root, env, "--submit").returncode == 0
@@ -125,7 +132,13 @@ def test_status_after_a_failed_run_a_later_run_and_a_retry(
     for name in broken:
         storage.write_text(names[name], "not json{")
 
-    none_yet = json_of("status", root, env)["collections"][0]
+    status = json_of("status", root, env)
+    none_yet = status["collections"][0]
+    # the shape documented in docs/keeping-current.md (Plan and status)
+    assert set(status) == {"dataset", "collections"}
+    assert set(none_yet) == {"collection", "pgstac", "last_success", "recent_runs",
+                             "outstanding_failures", "failed_assets", "runs_in_progress"}  # fmt: skip
+    assert set(none_yet["pgstac"]) == {"exists", "items", "recorded", "extent"}
     assert none_yet["pgstac"]["exists"] is False and none_yet["last_success"] is None
     first = on_sample("process-items", root, env, "--submit")
     assert first.returncode == 1
@@ -163,6 +176,9 @@ def test_status_after_a_failed_run_a_later_run_and_a_retry(
     assert fixed["outstanding_failures"] == 0 and fixed["failed_assets"] == []
     assert fixed["last_success"]["run_id"] == second_name
     assert fixed["last_success"]["since"] is None
+    assert set(fixed["last_success"]) == {"run_id", "started_at", "since"}
+    assert set(fixed["recent_runs"][0]) == {"run_id", "created", "assets"}
+    assert set(failed["failed_assets"][0]) == {"asset", "error", "run_id"}
     assert fixed["pgstac"]["items"] == 7
     rows = [line.split()[:2] for line in on_sample("status", root, env).stdout.splitlines()]
     assert ["last_success", second_name] in rows and ["outstanding_failures", "0"] in rows
