@@ -2,7 +2,7 @@
 
 The engine runs the entrypoint template and records every node it starts: a DAG template's tasks
 run in dependency order (:mod:`etl.runner.dag`), a container template's pod runs as a local
-process with its retries and deadlines (:mod:`etl.runner.pods`), as many at once as
+process or container with its retries and deadlines (:mod:`etl.runner.pods`), as many at once as
 ``spec.parallelism`` and the semaphores (shared with every local run of the namespace) allow
 (:mod:`etl.runner.pod_slots`). Nodes already
 Succeeded in the record are not run again, which is how a retried run re-processes only what
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from etl.core.runners import WorkflowPhase
 from etl.runner.dag import DagRunner
+from etl.runner.executors import PodExecutor, ProcessExecutor
 from etl.runner.manifest import Template, UnsupportedManifestError, WorkflowManifest
 from etl.runner.pod_slots import PodSlots
 from etl.runner.pods import PodRunner
@@ -44,10 +45,11 @@ class Engine:
         default_parallelism: int,
         on_event: EngineEvent | None = None,
         env: Mapping[str, str] = os.environ,
-        starter: TaskStarter | None = None,
+        executor: PodExecutor | None = None,
     ) -> None:
         """``default_parallelism`` is how many pods run at once when the workflow does not say,
-        and the size of a semaphore that ``semaphore_limits`` does not name."""
+        and the size of a semaphore that ``semaphore_limits`` does not name; ``executor`` starts
+        the pods (default: processes, cold)."""
         self.workflow = workflow
         self.state = RunState(record, store, on_event)
         slots = PodSlots(
@@ -62,7 +64,7 @@ class Engine:
             slots,
             secrets=secrets,
             env=env,
-            starter=starter or TaskStarter(),
+            executor=executor or ProcessExecutor(TaskStarter()),
             workflow_deadline=workflow.deadline,
         )
         self.dag = DagRunner(workflow.templates, self.state.stopped, self._run_node)

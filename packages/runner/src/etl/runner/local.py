@@ -1,7 +1,8 @@
 """The local runner: the :class:`~etl.core.runners.WorkflowRunner` of the built-in ``local`` profile.
 
 It executes the very manifest that would go to Argo, here, in the foreground (``submit`` returns
-when the run has ended), and keeps a record of every run under the state directory so that
+when the run has ended), each pod a process or, with the profile's ``local.executor: container``,
+a Docker container of the manifest's image (:mod:`etl.runner.executors`), and keeps a record of every run under the state directory so that
 ``etl workflow list/get/logs/stop/retry`` work as they do against an Argo Server.
 """
 
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from etl.core.errors import InputError
 from etl.core.pod_contract import ETL_TASK, PGSTAC_SEMAPHORE
-from etl.core.profiles import Profile
+from etl.core.profiles import LocalExecutor, Profile
 from etl.core.runners import (
     LogLine,
     NodeFailure,
@@ -29,7 +30,8 @@ from etl.core.runners import (
     WorkflowStatus,
 )
 from etl.runner.engine import Engine
-from etl.runner.manifest import parse_workflow
+from etl.runner.executors import PodExecutor, ProcessExecutor
+from etl.runner.manifest import WorkflowManifest, parse_workflow
 from etl.runner.pod_env import passed_on, pod_base_env
 from etl.runner.progress_events import ProgressEvents
 from etl.runner.records import RunRecord, RunStore
@@ -62,12 +64,15 @@ class LocalRunner(WorkflowRunner):
         show_progress: bool = False,
         env: Mapping[str, str] | None = None,
         warm_commands: Sequence[str] = (ETL_TASK,),
+        executor: LocalExecutor = LocalExecutor.PROCESS,
     ) -> None:
         """``env`` is what every pod's environment starts from (default: the allow-listed part of
         this process's, :mod:`etl.runner.pod_env`); ``warm_commands`` names the console scripts
         whose tasks start warm (see :mod:`etl.runner.warm_server`); every other command starts as
-        a new process."""
+        a new process. ``executor`` says whether pods are processes or containers."""
+        self.state_root = state_root
         self.store = RunStore(state_root)
+        self.executor = executor
         self.warm_commands = list(warm_commands)
         self._starter: TaskStarter | None = None
         self.secrets = secrets
@@ -80,6 +85,8 @@ class LocalRunner(WorkflowRunner):
 
     def prepare(self) -> None:
         """Start the warm task server now, so that it imports while the workflow is compiled."""
+        if self.executor == LocalExecutor.CONTAINER:
+            return
         if self._starter is None:
             self._starter = TaskStarter(console_script_entries(self.warm_commands))
         self._starter.start_server()
@@ -88,10 +95,11 @@ class LocalRunner(WorkflowRunner):
         """Run the workflow to its end here; the result says how it ended."""
         workflow = parse_workflow(dict(manifest))
         name = self.store.new_name(workflow.generate_name, workflow.name)
+        executor = self._pod_executor(name, workflow)
         labels = dict((manifest.get("metadata") or {}).get("labels") or {})
         record = RunRecord(name=name, namespace=workflow.namespace, labels=labels)
         self.store.create(record, dict(manifest))
-        self._execute(record, dict(manifest))
+        self._execute(record, dict(manifest), executor)
         return SubmittedWorkflow(
             name=name,
             namespace=record.namespace,
@@ -110,7 +118,8 @@ class LocalRunner(WorkflowRunner):
         for node in record.nodes.values():
             if node.phase != WorkflowPhase.SUCCEEDED:
                 node.phase, node.message, node.attempts = WorkflowPhase.PENDING, "", 0
-        self._execute(record, self.store.manifest(name))
+        manifest = self.store.manifest(name)
+        self._execute(record, manifest, self._pod_executor(name, parse_workflow(manifest)))
         return self.get(name)
 
     def stop(self, name: str) -> WorkflowStatus:
@@ -129,14 +138,21 @@ class LocalRunner(WorkflowRunner):
             self.store.save(record)
         return self.get(name)
 
-    def _execute(self, record: RunRecord, manifest: dict[str, Any]) -> None:
+    def _pod_executor(self, name: str, workflow: WorkflowManifest) -> PodExecutor:
+        """How run ``name``'s pods start; a container executor checks its images now."""
+        if self.executor == LocalExecutor.CONTAINER:
+            from etl.runner.container_pods import ContainerExecutor
+
+            images = [t.container.image for t in workflow.templates.values() if t.container]
+            return ContainerExecutor(name, self.state_root, [i for i in images if i])
+        starter, self._starter = self._starter, None
+        return ProcessExecutor(starter or TaskStarter(console_script_entries(self.warm_commands)))
+
+    def _execute(self, record: RunRecord, manifest: dict[str, Any], executor: PodExecutor) -> None:
         workflow = parse_workflow(manifest)
         record.pid = os.getpid()
-        starter, self._starter = self._starter, None
-        if starter is None:
-            starter = TaskStarter(console_script_entries(self.warm_commands))
         with contextlib.ExitStack() as stack:
-            stack.callback(starter.close)
+            stack.callback(executor.close)
             on_event: EngineEvent | None = None
             if self.show_progress:
                 from etl.core.progress import report_progress
@@ -153,7 +169,7 @@ class LocalRunner(WorkflowRunner):
                 default_parallelism=self.parallelism,
                 on_event=on_event,
                 env=self.env if self.env is not None else passed_on(os.environ),
-                starter=starter,
+                executor=executor,
             )
             with _stop_on_sigterm(engine):
                 engine.run()
@@ -257,8 +273,9 @@ def _stop_on_sigterm(engine: Engine) -> Iterator[None]:
 
 def local_runner_for(profile: Profile, env: Mapping[str, str] = os.environ) -> LocalRunner:
     """The local runner of ``profile``: runs recorded under the state folder, local secrets,
-    progress on stderr, the ``etl-semaphores`` limits that ``deployment/`` sets on a cluster, and
-    pods that see only what a cluster pod would (:mod:`etl.runner.pod_env`)."""
+    progress on stderr, the ``etl-semaphores`` limits that ``deployment/`` sets on a cluster,
+    pods that see only what a cluster pod would (:mod:`etl.runner.pod_env`), started as the
+    profile's ``local.executor`` says."""
     from etl.core.paths import state_dir
     from etl.core.secrets import LocalSecrets
 
@@ -270,4 +287,5 @@ def local_runner_for(profile: Profile, env: Mapping[str, str] = os.environ) -> L
         parallelism=profile.workflow.parallelism,
         show_progress=True,
         env=pod_base_env(profile, env, root),
+        executor=profile.local.executor,
     )

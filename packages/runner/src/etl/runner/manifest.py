@@ -43,12 +43,15 @@ class OutputParameter:
 
 @dataclass(frozen=True)
 class ContainerSpec:
-    """What runs: a command line and its environment (``value`` or ``secretKeyRef`` entries)."""
+    """What runs: a command line and its environment (``value`` or ``secretKeyRef`` entries),
+    and, for the container executor, the image and ``resources.limits``."""
 
     command: list[str]
     args: list[str]
     env: list[dict[str, Any]]
     working_dir: str | None = None
+    image: str | None = None
+    limits: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,11 @@ def _parse_template(raw: dict[str, Any], notes: list[str]) -> Template:
             args=[str(a) for a in raw["container"].get("args", [])],
             env=list(raw["container"].get("env", [])),
             working_dir=raw["container"].get("workingDir"),
+            image=raw["container"].get("image"),
+            limits={
+                str(k): str(v)
+                for k, v in ((raw["container"].get("resources") or {}).get("limits") or {}).items()
+            },
         )
     tasks = [_parse_task(t, where) for t in (raw.get("dag") or {}).get("tasks", [])]
     if container is None and not tasks:

@@ -1,9 +1,10 @@
-"""Run a container template's pod as a process on this machine, trying again as it says.
+"""Run a container template's pod on this machine, trying again as it says.
 
 Each try runs the container's command with the container's environment over the runner's few
 variables (:mod:`etl.runner.pod_env`; ``secretKeyRef`` values come from the local secrets backend,
-and go to the process only), in the pod's own folder
-(where the template's output paths are moved), its output appended to the node's log; progress
+and go to the pod only) through the run's :class:`~etl.runner.executors.PodExecutor` (a process
+in the pod's own folder, where the template's output paths are moved, or a container of the
+manifest's image, :mod:`etl.runner.container_pods`), its output appended to the node's log; progress
 lines in that output add to the run's counts. ``retryStrategy`` decides whether a failed try runs
 again and the deadlines kill a try that runs too long, both by Argo's rules
 (:mod:`etl.runner.retries`); the template's semaphore is held across a node's tries.
@@ -11,9 +12,6 @@ again and the deadlines kill a try that runs too long, both by Argo's rules
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -23,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from etl.core.errors import SecretError
 from etl.core.progress import parse_progress_line
 from etl.core.runners import WorkflowPhase
+from etl.runner.executors import PodLaunch
 from etl.runner.manifest import Template, UnsupportedManifestError
 from etl.runner.retries import Deadline, next_try, try_deadlines
 from etl.runner.semaphores import SemaphoreStoppedError
@@ -30,10 +29,11 @@ from etl.runner.variables import substitute
 
 if TYPE_CHECKING:
     from etl.core.templating import SecretLookup
+    from etl.runner.executors import PodExecutor
     from etl.runner.pod_slots import PodSlots
     from etl.runner.records import NodeRecord
     from etl.runner.run_state import RunState
-    from etl.runner.warm_start import TaskProcess, TaskStarter
+    from etl.runner.warm_start import TaskProcess
 
 __all__ = ["PodRunner"]
 
@@ -48,7 +48,7 @@ class PodRunner:
         *,
         secrets: SecretLookup,
         env: Mapping[str, str],
-        starter: TaskStarter,
+        executor: PodExecutor,
         workflow_deadline: float | None,
     ) -> None:
         """``env`` is what every container's environment starts from; ``workflow_deadline`` is
@@ -57,7 +57,7 @@ class PodRunner:
         self.slots = slots
         self.secrets = secrets
         self.env = dict(env)
-        self.starter = starter
+        self.executor = executor
         self._deadline = time.monotonic() + workflow_deadline if workflow_deadline else None
         self._processes: set[TaskProcess] = set()
 
@@ -69,17 +69,15 @@ class PodRunner:
         included, as Argo holds it for a retry node."""
         work = self.state.store.run_dir(self.state.record.name) / "pods" / node.id
         work.mkdir(parents=True, exist_ok=True)
-        argv, env = self._command(template, node.id, scope, work)
+        launch = self._launch(template, node.id, scope, work)
         node.log = str(self.state.store.log_path(self.state.record.name, node.id))
         try:
             with self.slots.semaphore(template.semaphore, self.state.stopped):
-                self._tries(template, node, argv, env, work)
+                self._tries(template, node, launch)
         except SemaphoreStoppedError:
             node.phase, node.message = WorkflowPhase.FAILED, "Stopped"
 
-    def _tries(
-        self, template: Template, node: NodeRecord, argv: list[str], env: dict[str, str], work: Path
-    ) -> None:
+    def _tries(self, template: Template, node: NodeRecord, launch: PodLaunch) -> None:
         first_started: float | None = None
         while True:
             node.attempts += 1
@@ -99,10 +97,10 @@ class PodRunner:
                     template_limits=(template.deadline, template.timeout),
                     workflow_deadline=self._deadline,
                 )
-                code, killed = self._spawn(node, argv, env, work, deadline)
+                code, killed = self._spawn(node, launch, deadline)
             if code == 0 and killed is None:
                 node.outputs = {
-                    out.name: _output_file(work, out.path).read_text().strip()
+                    out.name: _output_file(launch.work, out.path).read_text().strip()
                     for out in template.outputs
                 }
                 node.phase, node.message = WorkflowPhase.SUCCEEDED, ""
@@ -132,24 +130,33 @@ class PodRunner:
             for process in list(self._processes):
                 process.terminate()
 
-    def _command(
+    def _launch(
         self, template: Template, node_id: str, scope: dict[str, str], work: Path
-    ) -> tuple[list[str], dict[str, str]]:
+    ) -> PodLaunch:
         """The pod's command line and environment, its output folders made under ``work``."""
         assert template.container is not None
         pod_scope = dict(scope) | {"pod.name": node_id}
         for out in template.outputs:
             local = _output_file(work, out.path)
             local.parent.mkdir(parents=True, exist_ok=True)
-            pod_scope[f"outputs.parameters.{out.name}.path"] = str(local)
+            if self.executor.moves_outputs:
+                pod_scope[f"outputs.parameters.{out.name}.path"] = str(local)
+        moved = template if self.executor.moves_outputs else None
         argv = [
-            substitute(_localise(part, template, work), pod_scope, where=f"{node_id}.container")
+            substitute(_localise(part, moved, work), pod_scope, where=f"{node_id}.container")
             for part in [*template.container.command, *template.container.args]
         ]
         if not argv:
             raise UnsupportedManifestError(f"{node_id}: container has no command")
-        argv[0] = _executable(argv[0])
-        return argv, self._container_env(template, pod_scope, node_id)
+        argv[0] = self.executor.executable(argv[0])
+        return PodLaunch(
+            name=node_id,
+            argv=argv,
+            env=self._container_env(template, pod_scope, node_id),
+            work=work,
+            container=template.container,
+            output_paths=tuple(out.path for out in template.outputs),
+        )
 
     def _container_env(
         self, template: Template, scope: dict[str, str], node_id: str
@@ -185,19 +192,15 @@ class PodRunner:
             raise
 
     def _spawn(
-        self,
-        node: NodeRecord,
-        argv: list[str],
-        env: dict[str, str],
-        cwd: Path,
-        deadline: Deadline | None,
+        self, node: NodeRecord, launch: PodLaunch, deadline: Deadline | None
     ) -> tuple[int, str | None]:
         """Run one try of ``node`` to its end (or its deadline), its output appended to the
-        node's log; its exit code, and the deadline's message if the deadline killed it."""
+        node's log; its exit code, and the deadline's message if the deadline killed it (or the
+        executor's, e.g. a container's memory limit)."""
         assert node.log is not None
         killed: list[str] = []
         with Path(node.log).open("ab") as log:
-            process = self.starter.start(argv, env, cwd)
+            process = self.executor.start(launch)
             with self.state.lock:
                 self._processes.add(process)
                 if self.state.stopped.is_set():
@@ -227,7 +230,7 @@ class PodRunner:
                     timer.cancel()
                 with self.state.lock:
                     self._processes.discard(process)
-        return code, (killed[0] if killed else None)
+        return code, (killed[0] if killed else self.executor.failure(process))
 
 
 def _output_file(work: Path, path: str) -> Path:
@@ -235,10 +238,10 @@ def _output_file(work: Path, path: str) -> Path:
     return work / "outputs" / path.lstrip("/")
 
 
-def _localise(arg: str, template: Template, work: Path) -> str:
+def _localise(arg: str, template: Template | None, work: Path) -> str:
     """Move the template's output paths (and their folders) into this pod's own folder."""
     moves: dict[str, str] = {}
-    for out in template.outputs:
+    for out in template.outputs if template else []:
         for path in (out.path, str(Path(out.path).parent)):
             if path != "/":
                 moves[path] = str(_output_file(work, path))
@@ -246,19 +249,6 @@ def _localise(arg: str, template: Template, work: Path) -> str:
         if arg == path or arg.startswith(path + "/"):
             return moves[path] + arg[len(path) :]
     return arg
-
-
-def _executable(command: str) -> str:
-    """``command`` as a path: beside this Python first (the venv's scripts), then on ``PATH``."""
-    if os.sep in command:
-        return command
-    beside = Path(sys.executable).parent / command
-    if beside.exists():
-        return str(beside)
-    found = shutil.which(command)
-    if found is None:
-        raise UnsupportedManifestError(f"command {command!r} is not installed on this machine")
-    return found
 
 
 def _failure_message(code: int, log_path: Path) -> str:

@@ -27,6 +27,7 @@ def environment_settings(env: Mapping[str, str]) -> list[tuple[str, str | None]]
         ("argo.base_href", first("ARGO_BASE_HREF")),
         ("argo.verify_tls", _skip_verify(env.get("ARGO_INSECURE_SKIP_VERIFY"))),
         ("pgstac.dsn", first("ETL_PGSTAC_DSN")),
+        ("local.executor", first("ETL_LOCAL_EXECUTOR")),
     ]
 
 

@@ -24,6 +24,8 @@ __all__ = [
     "LOCAL_PGSTAC_DSN",
     "SECRET_FIELDS",
     "ArgoSettings",
+    "LocalExecutor",
+    "LocalSettings",
     "PgstacSettings",
     "Profile",
     "RunnerKind",
@@ -164,6 +166,23 @@ class WorkflowDefaults(_Model):
     )
 
 
+class LocalExecutor(StrEnum):
+    """How the local runner starts a pod."""
+
+    PROCESS = "process"
+    CONTAINER = "container"
+
+
+class LocalSettings(_Model):
+    """How the local runner runs pods on this machine (no meaning on Argo)."""
+
+    executor: LocalExecutor = Field(
+        LocalExecutor.PROCESS,
+        description="`process`: each pod a process of this machine (fast, no engine); "
+        "`container`: each pod a Docker container of the workflow's image (docs/image.md)",
+    )
+
+
 class Profile(_Model):
     """One environment's settings. The built-in ``local`` profile needs no file at all."""
 
@@ -174,6 +193,7 @@ class Profile(_Model):
     storage: dict[str, StorageAccount] = Field(default_factory=dict)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     workflow: WorkflowDefaults = Field(default_factory=WorkflowDefaults)
+    local: LocalSettings = Field(default_factory=LocalSettings)
 
     @classmethod
     def builtin_local(cls, name: str = "local") -> Profile:

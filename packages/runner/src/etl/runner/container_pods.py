@@ -1,0 +1,220 @@
+"""The container executor: each try of a local pod a Docker container of the manifest's image.
+
+Chosen by the profile setting ``local.executor: container`` (``ETL_LOCAL_EXECUTOR``). A try is
+``docker run`` of the container's ``image`` with its ``command`` as the entry point and its
+``args``, and
+
+- the environment the process executor gives (:mod:`etl.runner.pod_env`) but the image's own
+  ``PATH``, ``HOME`` and ``TMPDIR``, and ``ETL_STATE_DIR`` a folder of the containers; passed in
+  an ``--env-file`` (mode 0600, removed when the try ends), so no value is on a command line;
+- ``--network host``: the services of this machine (PgSTAC on 127.0.0.1:55432, Azurite on
+  127.0.0.1:10000) are reached at the addresses the profile names;
+- the folders of :mod:`etl.runner.container_mounts`, at the same paths;
+- ``resources.limits`` as ``--memory`` and ``--cpus`` (:mod:`etl.runner.container_limits`); a
+  try over its memory limit fails ``OOMKilled``, as Argo reports it;
+- the image's own user when this process is root (the writable folders are handed to it), else
+  this process's uid and gid (``--user``), so what the pod writes belongs to the caller;
+- labels ``etl.dev/run`` and ``etl.dev/node``. The container is removed when its try ends, once
+  its state is read (``--rm`` would remove it before ``OOMKilled`` can be), and :meth:`close`
+  removes any container of the run still there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import threading
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO
+
+from etl.core.errors import RemoteError
+from etl.runner.container_limits import limit_options
+from etl.runner.container_mounts import chown_writable, pod_mounts
+from etl.runner.executors import PodLaunch
+from etl.runner.manifest import UnsupportedManifestError
+from etl.runner.warm_start import TaskProcess
+
+__all__ = ["RUN_LABEL", "ContainerExecutor"]
+
+RUN_LABEL = "etl.dev/run"
+NODE_LABEL = "etl.dev/node"
+IMAGE_OWN = ("PATH", "HOME", "TMPDIR")
+"""The caller's variables a container does not get: the image sets its own."""
+DOCKER_TIMEOUT = 60
+
+
+class ContainerExecutor:
+    """Starts the tries of run ``run``'s pods as containers; ``state_root`` is the runner's."""
+
+    moves_outputs = False
+
+    def __init__(self, run: str, state_root: Path, images: Iterable[str]) -> None:
+        """Checks the engine and that every image of ``images`` is on it, before anything runs.
+
+        Raises:
+            RemoteError: no docker client, the engine is not running, or an image is missing.
+        """
+        client = shutil.which("docker")
+        if client is None:
+            raise RemoteError(
+                "local.executor is container, but there is no docker client: scripts/setup "
+                "installs the Docker engine, or etl profile edit NAME --set local.executor=process"
+            )
+        self.docker = client
+        self.run = run
+        self.pod_state = state_root / "container-state"
+        probe = self._docker("info", "--format", "{{.ServerVersion}}")
+        if probe.returncode != 0:
+            raise RemoteError(
+                "local.executor is container, but the Docker engine is not running "
+                "(start it with scripts/services start): " + _last_line(probe.stderr)
+            )
+        self.users = {image: self._image_user(image) for image in sorted(set(images))}
+
+    def executable(self, command: str) -> str:
+        """The command as the image's ``PATH`` finds it."""
+        return command
+
+    def start(self, launch: PodLaunch) -> TaskProcess:
+        """``docker run`` one try; its output is the client's, stdout and stderr merged."""
+        image = launch.container.image
+        if not image or image not in self.users:
+            raise UnsupportedManifestError(f"{launch.name}: container has no image")
+        env = {k: v for k, v in launch.env.items() if k not in IMAGE_OWN}
+        env["ETL_STATE_DIR"] = str(self.pod_state)
+        owner = self.users[image]
+        user = [] if owner is not None else ["--user", f"{os.getuid()}:{os.getgid()}"]
+        if owner is None:
+            env["HOME"] = "/tmp"  # the image's home belongs to its own user
+        mounts = pod_mounts(launch, env)
+        if owner is not None:
+            chown_writable(mounts, *owner)
+        name = f"etl-{re.sub(r'[^A-Za-z0-9_.-]+', '-', launch.name)[-180:]}-{uuid.uuid4().hex[:8]}"
+        env_file = _write_env_file(launch.work / f".env-{name}", env)
+        command = len(launch.container.command)
+        entry = ["--entrypoint", launch.argv[0]] if command else []
+        workdir = launch.container.working_dir
+        argv = [
+            *(self.docker, "run", "--name", name, "--network", "host", "--env-file", str(env_file)),
+            *("--label", f"{RUN_LABEL}={self.run}", "--label", f"{NODE_LABEL}={launch.name}"),
+            *user,
+            *limit_options(launch.container.limits, launch.name),
+            *(option for mount in mounts for option in mount.option()),
+            *(["--workdir", workdir] if workdir else []),
+            *entry,
+            image,
+            *(launch.argv[1:] if command else launch.argv),
+        ]
+        popen = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        limit = launch.container.limits.get("memory", "")
+        return _ContainerProcess(self, name, popen, env_file, limit)
+
+    def failure(self, process: TaskProcess) -> str | None:
+        """``OOMKilled``, with the limit, for a container the kernel killed over its memory."""
+        if isinstance(process, _ContainerProcess) and process.oom_killed:
+            return f"OOMKilled (exit code 137): the pod exceeded its memory limit ({process.limit})"
+        return None
+
+    def close(self) -> None:
+        """Remove every container of the run still there (a try whose client was killed)."""
+        listed = self._docker("ps", "-aq", "--filter", f"label={RUN_LABEL}={self.run}")
+        ids = listed.stdout.split()
+        if ids:
+            self._docker("rm", "-f", *ids)
+
+    def _image_user(self, image: str) -> tuple[int, int] | None:
+        """The image's numeric user, when this process is root and hands it the folders."""
+        found = self._docker("image", "inspect", "--format", "{{.Config.User}}", image)
+        if found.returncode != 0:
+            raise RemoteError(
+                f"image {image!r} is not in this machine's Docker engine: build it "
+                f"(ETL_IMAGE_TAG={image} scripts/image build; a dataset's own image: "
+                "scripts/image dataset -d DATASET; docs/image.md)"
+            )
+        uid, _, gid = found.stdout.strip().partition(":")
+        if os.getuid() != 0:
+            return None
+        if not uid.isdigit():
+            raise RemoteError(f"image {image!r}: its USER must be numeric (uid:gid), not {uid!r}")
+        return int(uid), int(gid or uid)
+
+    def _docker(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [self.docker, *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=DOCKER_TIMEOUT,
+        )
+
+
+class _ContainerProcess:
+    """One try's ``docker run`` client: its output, and its container's end."""
+
+    def __init__(
+        self,
+        executor: ContainerExecutor,
+        name: str,
+        popen: subprocess.Popen[bytes],
+        env: Path,
+        limit: str,
+    ) -> None:
+        self.stdout: IO[bytes] | None = popen.stdout
+        self.oom_killed = False
+        self.limit = limit
+        self._executor = executor
+        self._name = name
+        self._popen = popen
+        self._env = env
+        self._ended = threading.Lock()
+
+    def wait(self) -> int:
+        """The container's exit code, once its state is read and the container removed."""
+        code = self._popen.wait()
+        with self._ended:
+            if self._env.exists():
+                self._env.unlink()
+                state = self._executor._docker(
+                    "inspect", "--format", "{{.State.OOMKilled}}", self._name
+                )
+                self.oom_killed = state.stdout.strip() == "true"
+                self._executor._docker("rm", "-f", self._name)
+        return code
+
+    def terminate(self) -> None:
+        """SIGTERM to the container (its client may not have made it yet: then to the client)."""
+        self._signal("TERM")
+
+    def kill(self) -> None:
+        """SIGKILL to the container."""
+        self._signal("KILL")
+
+    def _signal(self, signal: str) -> None:
+        sent = self._executor._docker("kill", "--signal", signal, self._name)
+        if sent.returncode != 0:
+            with contextlib.suppress(ProcessLookupError):
+                self._popen.terminate() if signal == "TERM" else self._popen.kill()
+
+
+def _write_env_file(path: Path, env: dict[str, str]) -> Path:
+    """``KEY=VALUE`` lines in a file only this user can read."""
+    lines = []
+    for key, value in env.items():
+        if "\n" in value or "\r" in value:
+            raise UnsupportedManifestError(f"env {key}: a value with a line break cannot be passed")
+        lines.append(f"{key}={value}\n")
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.writelines(lines)
+    return path
+
+
+def _last_line(text: str) -> str:
+    return (text.strip().splitlines() or ["no output"])[-1]
