@@ -20,6 +20,7 @@ from typing import Any
 from etl.core.errors import ConfigError, SourceLocation, TaskError
 from etl.core.progress import progress_line
 from etl.core.templating import TemplateContext, render_string
+from etl.dataset.model import ExtentSource
 from etl.task.bundle_fetch import FetchedBundle
 from etl.task.environment import TaskEnvironment
 
@@ -104,11 +105,20 @@ def collection_file_document(
     return document
 
 
-def upsert_collection(document: dict[str, Any], environment: TaskEnvironment) -> dict[str, Any]:
-    """Create or update the collection ``document`` in PgSTAC; return it."""
+def upsert_collection(
+    document: dict[str, Any], environment: TaskEnvironment, *, keep_stored_extent: bool = False
+) -> dict[str, Any]:
+    """Create or update the collection ``document`` in PgSTAC; return what was written.
+
+    With ``keep_stored_extent`` an existing collection keeps the extent PgSTAC holds (its items'
+    since the last run) instead of ``document``'s.
+    """
     from etl.pgstac import PgstacWriter
 
     with PgstacWriter(environment.pgstac_dsn()) as writer:
+        stored = writer.get_collection(document["id"]) if keep_stored_extent else None
+        if stored is not None and stored.get("extent"):
+            document = {**document, "extent": stored["extent"]}
         writer.upsert_collection(document)
     return document
 
@@ -116,8 +126,14 @@ def upsert_collection(document: dict[str, Any], environment: TaskEnvironment) ->
 def ingest_collection(
     bundle: FetchedBundle, collection_id: str, environment: TaskEnvironment
 ) -> dict[str, Any]:
-    """Create or update the collection from its dataset template; return what was written."""
-    return upsert_collection(collection_document(bundle, collection_id, environment), environment)
+    """Create or update the collection from its dataset template; return what was written.
+
+    A collection whose extent follows its items (``extent: items``) keeps its extent in PgSTAC:
+    the template's is only that of a new collection, so STAC clients never see it during a run.
+    """
+    follows_items = bundle.collection(collection_id).extent is ExtentSource.ITEMS
+    document = collection_document(bundle, collection_id, environment)
+    return upsert_collection(document, environment, keep_stored_extent=follows_items)
 
 
 def ingest_collection_file(
