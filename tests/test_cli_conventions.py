@@ -15,7 +15,7 @@ from etl_cli import ROOT, run_etl
 from typer.testing import CliRunner
 
 from etl.cli.main import app
-from etl.cli.reference_docs import REFERENCE_BEGIN, REFERENCE_END, command_tree, splice_reference
+from etl.cli.reference_docs import REFERENCE, command_tree
 
 DOC = ROOT / "docs" / "cli.md"
 TREE = command_tree()
@@ -129,12 +129,12 @@ def test_help_names_every_value_never_its_type(command: Any, ctx: Any) -> None:
 
 def test_the_committed_command_reference_is_current() -> None:
     text = DOC.read_text(encoding="utf-8")
-    assert splice_reference(text) == text, "docs/cli.md is stale: run scripts/gen_cli_docs"
+    assert REFERENCE.splice(text) == text, "docs/cli.md is stale: run scripts/gen_docs"
 
 
 def test_the_reference_documents_every_command_argument_and_option() -> None:
     text = DOC.read_text(encoding="utf-8")
-    reference = text.split(REFERENCE_BEGIN)[1].split(REFERENCE_END)[0]
+    reference = text.split(REFERENCE.begin)[1].split(REFERENCE.end)[0]
     sections = dict(
         section.split("`", 2)[1:]
         for section in re.split(r"^#{3,4} ", reference, flags=re.M)
@@ -142,7 +142,7 @@ def test_the_reference_documents_every_command_argument_and_option() -> None:
     )
     for command, ctx in TREE:
         section = sections.get(ctx.command_path)
-        assert section is not None, f"{ctx.command_path} is missing: run scripts/gen_cli_docs"
+        assert section is not None, f"{ctx.command_path} is missing: run scripts/gen_docs"
         rows = re.findall(r"^\| `([^`]*)` \|", section, re.M)
         shown = {word.rstrip(".") for row in rows for word in row.replace(",", " ").split()}
         for param in command.get_params(ctx):

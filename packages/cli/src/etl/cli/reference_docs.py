@@ -1,31 +1,20 @@
 """The command reference of ``docs/cli.md``, generated from the ``etl`` command tree.
 
-``scripts/gen_cli_docs`` writes it between two markers: every command and group, with its usage
-line, help and the rows its ``--help`` lists (metavars, choices, defaults); a test checks that
-the committed text is current.
+``scripts/gen_docs`` writes it between two markers (:data:`REFERENCE`): every command and group,
+with its usage line, help and the rows its ``--help`` lists (metavars, choices, defaults); a test
+checks that the committed text is current.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import typer
 
 from etl.cli.help_format import help_records, walk_commands
-from etl.core.generated_docs import splice_between, update_generated_file
+from etl.core.generated_docs import GeneratedSection
 
-__all__ = [
-    "REFERENCE_BEGIN",
-    "REFERENCE_END",
-    "command_tree",
-    "render_reference_markdown",
-    "splice_reference",
-    "update_reference_docs",
-]
-
-REFERENCE_BEGIN = "<!-- BEGIN GENERATED COMMAND REFERENCE (scripts/gen_cli_docs) -->"
-REFERENCE_END = "<!-- END GENERATED COMMAND REFERENCE -->"
+__all__ = ["REFERENCE", "command_tree", "render_reference_markdown"]
 
 
 def command_tree() -> list[tuple[Any, Any]]:
@@ -39,24 +28,6 @@ def command_tree() -> list[tuple[Any, Any]]:
 def render_reference_markdown() -> str:
     """One section per command: heading, usage, help, and a table of its arguments and options."""
     return "\n".join(_section(command, ctx) for command, ctx in command_tree())
-
-
-def splice_reference(document: str) -> str:
-    """``document`` with the text between the reference markers replaced by the current reference.
-
-    Raises:
-        ValueError: The markers are missing.
-    """
-    return splice_between(document, REFERENCE_BEGIN, REFERENCE_END, render_reference_markdown())
-
-
-def update_reference_docs(path: Path, *, check: bool = False) -> bool:
-    """Rewrite the reference in the Markdown file ``path``; with ``check``, only compare.
-
-    Returns:
-        Whether the file was already current.
-    """
-    return update_generated_file(path, splice_reference, check=check)
 
 
 def _section(command: Any, ctx: Any) -> str:
@@ -76,3 +47,7 @@ def _section(command: Any, ctx: Any) -> str:
 
 def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
+
+
+REFERENCE = GeneratedSection("docs/cli.md", "command reference", render_reference_markdown)
+"""The command reference of ``docs/cli.md``."""

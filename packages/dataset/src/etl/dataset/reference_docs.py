@@ -1,27 +1,17 @@
 """The ``dataset.yaml`` field reference as Markdown, generated from the model's JSON schema.
 
-``scripts/gen_dataset_docs`` writes it into ``docs/dataset-yaml.md`` between two markers; a test
-checks that the committed text is current.
+``scripts/gen_docs`` writes it into ``docs/dataset-yaml.md`` between two markers
+(:data:`REFERENCE`); a test checks that the committed text is current.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from etl.core.generated_docs import splice_between, update_generated_file
+from etl.core.generated_docs import GeneratedSection
 from etl.dataset.model import dataset_json_schema
 
-__all__ = [
-    "REFERENCE_BEGIN",
-    "REFERENCE_END",
-    "render_reference_markdown",
-    "splice_reference",
-    "update_reference_docs",
-]
-
-REFERENCE_BEGIN = "<!-- BEGIN GENERATED REFERENCE (scripts/gen_dataset_docs) -->"
-REFERENCE_END = "<!-- END GENERATED REFERENCE -->"
+__all__ = ["REFERENCE", "render_reference_markdown"]
 
 _ROOT = "DatasetConfig"
 
@@ -36,24 +26,6 @@ def render_reference_markdown() -> str:
         _section(name, where, definitions[name], definitions) for name, where in found.items()
     ]
     return "\n".join(sections)
-
-
-def splice_reference(document: str) -> str:
-    """``document`` with the text between the reference markers replaced by the current reference.
-
-    Raises:
-        ValueError: The markers are missing.
-    """
-    return splice_between(document, REFERENCE_BEGIN, REFERENCE_END, render_reference_markdown())
-
-
-def update_reference_docs(path: Path, *, check: bool = False) -> bool:
-    """Rewrite the reference in the Markdown file ``path``; with ``check``, only compare.
-
-    Returns:
-        Whether the file was already current.
-    """
-    return update_generated_file(path, splice_reference, check=check)
 
 
 def _collect(name: str, where: str, definitions: dict[str, Any], found: dict[str, str]) -> None:
@@ -147,3 +119,7 @@ def _yaml(value: Any) -> str:
     if value == {}:
         return "{}"
     return str(value)
+
+
+REFERENCE = GeneratedSection("docs/dataset-yaml.md", "field reference", render_reference_markdown)
+"""The field reference of ``docs/dataset-yaml.md``."""
