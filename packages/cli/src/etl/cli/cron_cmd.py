@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from etl.cli.options import choices_metavar, command_group
+from etl.cli.options import OptionalOutputOption, command_group
 from etl.cli.output import ManifestOutput, OutputFormat, print_result
 from etl.cli.state import active_runner
 
@@ -28,15 +28,6 @@ __all__ = ["app", "argo_client_for_cron", "schedule_work"]
 app = command_group("List, show and delete the cron workflows (schedules) on the Argo Server.")
 
 NameArgument = Annotated[str, typer.Argument(help="The cron workflow's name.", metavar="NAME")]
-OptionalOutput = Annotated[
-    OutputFormat | None,
-    typer.Option(
-        "--output",
-        "-o",
-        help="Result format; json is stable for scripts.",
-        metavar=choices_metavar(OutputFormat),
-    ),
-]
 
 LOCAL_HAS_NO_CRON = (
     "the local runner has no cron: run `etl dataset process-items --submit` from your own "
@@ -94,7 +85,7 @@ def _client(ctx: typer.Context) -> ArgoClient:
 
 
 @app.command("list")
-def list_(ctx: typer.Context, output: OptionalOutput = None) -> None:
+def list_(ctx: typer.Context, output: OptionalOutputOption = None) -> None:
     """List the namespace's cron workflows, by name."""
     crons = _client(ctx).list_crons()
     if output is None or output is OutputFormat.TABLE:
@@ -104,7 +95,7 @@ def list_(ctx: typer.Context, output: OptionalOutput = None) -> None:
 
 
 @app.command()
-def get(ctx: typer.Context, name: NameArgument, output: OptionalOutput = None) -> None:
+def get(ctx: typer.Context, name: NameArgument, output: OptionalOutputOption = None) -> None:
     """Show a cron workflow: schedules, time zone, suspended, last run, active workflows."""
     client = _client(ctx)
     cron = client.get_cron(name)

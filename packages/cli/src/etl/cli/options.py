@@ -24,6 +24,7 @@ __all__ = [
     "CollectionOption",
     "DatasetOption",
     "LimitOption",
+    "OptionalOutputOption",
     "OutputOption",
     "SinceOption",
     "SubmitOption",
@@ -116,15 +117,15 @@ SinceOption = Annotated[
         metavar="ISO-8601",
     ),
 ]
-OutputOption = Annotated[
-    OutputFormat,
-    typer.Option(
-        "--output",
-        "-o",
-        help="Result format; json is stable for scripts.",
-        metavar=choices_metavar(OutputFormat),
-    ),
-]
+_OUTPUT = typer.Option(
+    "--output",
+    "-o",
+    help="Result format; json is stable for scripts.",
+    metavar=choices_metavar(OutputFormat),
+)
+OutputOption = Annotated[OutputFormat, _OUTPUT]
+OptionalOutputOption = Annotated[OutputFormat | None, _OUTPUT]
+"""``-o``, whose default (``None``) lets the command choose: a table on a terminal, say."""
 SubmitOption = Annotated[
     bool,
     typer.Option(

@@ -21,7 +21,7 @@ from etl.cli.follow import (
     report_submission,
     wait_and_report,
 )
-from etl.cli.options import choices_metavar, command_group
+from etl.cli.options import OptionalOutputOption, command_group
 from etl.cli.output import OutputFormat, print_result
 from etl.cli.state import active_profile, active_runner
 
@@ -33,15 +33,6 @@ __all__ = ["app"]
 app = command_group("Submit workflows and follow them on the active profile's runner.")
 
 NameArgument = Annotated[str, typer.Argument(help="The workflow's name.", metavar="NAME")]
-OptionalOutput = Annotated[
-    OutputFormat | None,
-    typer.Option(
-        "--output",
-        "-o",
-        help="Result format; json is stable for scripts.",
-        metavar=choices_metavar(OutputFormat),
-    ),
-]
 ListLimitOption = Annotated[
     int | None,
     typer.Option("--limit", min=1, help="At most N workflows, the newest.", metavar="N"),
@@ -79,7 +70,7 @@ def submit(
         Path, typer.Argument(help="An Argo Workflow manifest (YAML or JSON).", metavar="FILE")
     ],
     wait: WaitOption = False,
-    output: OptionalOutput = None,
+    output: OptionalOutputOption = None,
 ) -> None:
     """Submit a workflow manifest and print the workflow's name."""
     runner = active_runner(ctx)
@@ -88,7 +79,7 @@ def submit(
 
 
 @app.command()
-def get(ctx: typer.Context, name: NameArgument, output: OptionalOutput = None) -> None:
+def get(ctx: typer.Context, name: NameArgument, output: OptionalOutputOption = None) -> None:
     """Show a workflow's phase, progress, failed steps, first failed assets and what
     finish-collection did (extent, removals)."""
     runner = active_runner(ctx)
@@ -123,7 +114,7 @@ def errors(
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="At most N failed assets.", metavar="N")
     ] = None,
-    output: OptionalOutput = None,
+    output: OptionalOutputOption = None,
 ) -> None:
     """List a run's failed assets and why, as of each chunk's last try."""
     from etl.runner.run_report import run_report
@@ -138,7 +129,9 @@ def errors(
 
 
 @app.command("list")
-def list_(ctx: typer.Context, limit: ListLimitOption = None, output: OptionalOutput = None) -> None:
+def list_(
+    ctx: typer.Context, limit: ListLimitOption = None, output: OptionalOutputOption = None
+) -> None:
     """List workflows, newest first."""
     statuses = active_runner(ctx).list(limit=limit)
     if output is None or output is OutputFormat.TABLE:
