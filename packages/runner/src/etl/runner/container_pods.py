@@ -46,6 +46,8 @@ NODE_LABEL = "etl.dev/node"
 IMAGE_OWN = ("PATH", "HOME", "TMPDIR")
 """The caller's variables a container does not get: the image sets its own."""
 DOCKER_TIMEOUT = 60
+STOP_GRACE = 10
+"""Seconds a stopped container has between SIGTERM and SIGKILL (Kubernetes gives 30)."""
 
 
 class ContainerExecutor:
@@ -189,18 +191,23 @@ class _ContainerProcess:
         return code
 
     def terminate(self) -> None:
-        """SIGTERM to the container (its client may not have made it yet: then to the client)."""
-        self._signal("TERM")
+        """``docker stop``: SIGTERM, SIGKILL after :data:`STOP_GRACE` seconds (a command that is
+        the container's pid 1 ignores SIGTERM unless it handles it, as in a cluster's pod); in
+        the background, as a signal handler calls it."""
+        threading.Thread(target=self._stop, daemon=True).start()
 
     def kill(self) -> None:
         """SIGKILL to the container."""
-        self._signal("KILL")
-
-    def _signal(self, signal: str) -> None:
-        sent = self._executor._docker("kill", "--signal", signal, self._name)
+        sent = self._executor._docker("kill", "--signal", "KILL", self._name)
         if sent.returncode != 0:
             with contextlib.suppress(ProcessLookupError):
-                self._popen.terminate() if signal == "TERM" else self._popen.kill()
+                self._popen.kill()
+
+    def _stop(self) -> None:
+        stopped = self._executor._docker("stop", "--time", str(STOP_GRACE), self._name)
+        if stopped.returncode != 0:  # not created yet: its client ends before it starts
+            with contextlib.suppress(ProcessLookupError):
+                self._popen.terminate()
 
 
 def _write_env_file(path: Path, env: dict[str, str]) -> Path:
