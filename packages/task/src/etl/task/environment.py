@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from etl.core.errors import ProfileError
+from etl.core.errors import ProfileError, TaskError
 from etl.core.local_pods import with_injected_credentials
 from etl.core.profiles import LOCAL_PGSTAC_DSN, Profile, resolve_profile
 from etl.core.profiles.local_dsn import with_libpq_env
@@ -25,6 +25,7 @@ from etl.task.refreshing_storage import RefreshingStorage
 
 if TYPE_CHECKING:
     from etl.core.secrets import KeyVaultSecrets, LocalSecrets
+    from etl.dataset.model import CollectionConfig
 
 __all__ = ["TaskEnvironment"]
 
@@ -87,6 +88,17 @@ class TaskEnvironment:
         A token taken from secrets is fetched again when the storage refuses it (it expired).
         """
         return self._open(open_storage, uri, token)
+
+    def chunk_storage(self, collection: CollectionConfig) -> Storage:
+        """The collection's chunk storage, where a run's chunks, results and records live.
+
+        Raises:
+            TaskError: The bundle names none (the compiler always writes one: a collection's own,
+                else the profile's ``workflow.state_storage``).
+        """
+        if collection.chunk_storage is None:
+            raise TaskError(f"collection {collection.id!r} has no chunk_storage")
+        return self.storage(collection.chunk_storage.uri, collection.chunk_storage.token)
 
     def storage_for(self, uri: str, token: str | None = None) -> Storage:
         """Storage able to read the object at full URI ``uri``."""

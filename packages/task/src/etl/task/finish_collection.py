@@ -73,9 +73,7 @@ def run(args: argparse.Namespace) -> int:
     collection = fetch_bundle(args.dataset, environment).collection(args.collection)
     mode = MissingItems(args.missing or collection.missing_items)
     max_removals = MaxRemovals.parse(args.max_removals or collection.max_removals)
-    if collection.chunk_storage is None:
-        raise TaskError(f"collection {collection.id!r} has no chunk_storage")
-    storage = environment.storage(collection.chunk_storage.uri, collection.chunk_storage.token)
+    storage = environment.chunk_storage(collection)
     layout = RunLayout(args.run_id)
     removal = None
     with connect_pgstac(environment.pgstac_dsn()) as conn:

@@ -11,7 +11,6 @@ import json
 from datetime import datetime
 
 from etl.core.errors import TaskError
-from etl.core.storage import Storage
 from etl.dataset.last_success import LAST_SUCCESS_FILE, read_last_success_marker
 from etl.dataset.model import CollectionConfig
 from etl.task.environment import TaskEnvironment
@@ -27,7 +26,7 @@ def write_last_success(
         datetime.fromisoformat(started_at.replace("Z", "+00:00"))
     except ValueError:
         raise TaskError(f"--started-at {started_at!r} is not an ISO 8601 time") from None
-    storage = _chunk_storage(collection, environment)
+    storage = environment.chunk_storage(collection)
     storage.write_text(LAST_SUCCESS_FILE, json.dumps({"run_id": run_id, "started_at": started_at}))
     return storage.uri_of(LAST_SUCCESS_FILE)
 
@@ -36,11 +35,5 @@ def read_last_success(
     collection: CollectionConfig, environment: TaskEnvironment
 ) -> datetime | None:
     """The start time of the collection's last successful run, or ``None`` if it never had one."""
-    marker = read_last_success_marker(_chunk_storage(collection, environment))
+    marker = read_last_success_marker(environment.chunk_storage(collection))
     return marker.started_at if marker is not None else None
-
-
-def _chunk_storage(collection: CollectionConfig, environment: TaskEnvironment) -> Storage:
-    if collection.chunk_storage is None:
-        raise TaskError(f"collection {collection.id!r} has no chunk_storage")
-    return environment.storage(collection.chunk_storage.uri, collection.chunk_storage.token)

@@ -86,11 +86,7 @@ def process_batch(
     from etl.pgstac.item_sources import ensure_item_sources
 
     collection = bundle.collection(collection_id)
-    if collection.chunk_storage is None:
-        raise TaskError(f"collection {collection_id!r} has no chunk_storage")
-    chunk_storage = environment.storage(
-        collection.chunk_storage.uri, collection.chunk_storage.token
-    )
+    chunk_storage = environment.chunk_storage(collection)
     layout = RunLayout(run_id)
     manifest = read_manifest(chunk_storage, layout)
     if manifest is None:
