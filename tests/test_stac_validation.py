@@ -86,7 +86,9 @@ def generate(root: Path, count: int, *, shifted: set[int], env: dict[str, str]) 
     )  # fmt: skip
     storage = open_storage(str(assets))
     for info in storage.list_objects():
-        index = int(info.path.rsplit("-", 1)[-1].split(".")[0]) if info.path.endswith(".json") else -1
+        index = (
+            int(info.path.rsplit("-", 1)[-1].split(".")[0]) if info.path.endswith(".json") else -1
+        )
         if index in shifted:
             record = json.loads(storage.read_text(info.path))
             hour = int(record["acquired"][11:13])
