@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
 SDK_BLOCK = "Attempted credentials"
 ONE_LINE = "no Azure AD credential worked (tried Environment, WorkloadIdentity, ManagedIdentity"
-ACCOUNT_WITHOUT_CREDENTIAL = "blob://nosuchaccountetl/container"
+ACCOUNT = "blob://nosuchaccountetl"
+ACCOUNT_WITHOUT_CREDENTIAL = f"{ACCOUNT}/container"
 
 
 def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -53,7 +54,9 @@ def test_a_missing_identity_is_one_line_in_output_logs_and_record(env: dict[str,
     assert took < 30, "an authentication failure is not retried"
     name = result.stdout.strip().splitlines()[0]
     logs = run(str(BIN / "etl"), "workflow", "logs", name, env=env)
-    assert logs.stdout.count(ONE_LINE) == 1
+    assert logs.returncode == 0, logs.stderr
+    assert logs.stdout.count(f"create-chunks: error: authentication failed for {ACCOUNT}") == 1
+    assert ONE_LINE in logs.stdout
     assert SDK_BLOCK not in logs.stdout + logs.stderr
     record = (Path(env["ETL_STATE_DIR"]) / "runs" / name / "run.json").read_text()
     assert ONE_LINE in record

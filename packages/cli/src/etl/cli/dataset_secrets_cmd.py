@@ -8,14 +8,13 @@ Never a value. The command joins the ``etl dataset`` group (:mod:`etl.cli.datase
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from etl.cli.options import ArgOption, DatasetOption, OutputOption, command_group
-from etl.cli.output import OutputFormat, print_result
+from etl.cli.output import OutputFormat, print_result, warn
 from etl.cli.selection import load_selection
 from etl.cli.state import active_profile
 
@@ -52,7 +51,7 @@ def secrets(
         for secret in needed:
             problem = keyvault_name_problem(secret.name)
             if problem:
-                print(f"warning: {problem}", file=sys.stderr)
+                warn(problem)
     if output is not OutputFormat.TABLE:
         print_result(_result(loaded.config.id, profile.name, needed, store), output)
         return

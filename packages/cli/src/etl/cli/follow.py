@@ -11,7 +11,7 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from etl.cli.output import ManifestOutput, OutputFormat, print_result
+from etl.cli.output import ManifestOutput, OutputFormat, print_result, warn
 
 if TYPE_CHECKING:
     from etl.core.profiles import Profile
@@ -119,7 +119,7 @@ def read_run_report(
     try:
         return run_report(runner, profile, name, limit=limit)
     except EtlError as exc:
-        print(f"warning: cannot read what {name!r} did per asset: {exc}", file=sys.stderr)
+        warn(f"cannot read what {name!r} did per asset: {exc}")
         return None
 
 

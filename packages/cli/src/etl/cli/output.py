@@ -7,7 +7,7 @@ import sys
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["ManifestOutput", "OutputFormat", "print_manifest", "print_result"]
+__all__ = ["ManifestOutput", "OutputFormat", "print_manifest", "print_result", "warn"]
 
 
 class OutputFormat(StrEnum):
@@ -86,3 +86,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value)
     return str(value)
+
+
+def warn(message: str) -> None:
+    """``warning: MESSAGE`` on stderr: something the user should know that did not stop the command."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)

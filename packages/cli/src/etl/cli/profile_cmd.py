@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from etl.cli.options import OutputOption, choices_metavar, command_group
-from etl.cli.output import OutputFormat, print_result
+from etl.cli.output import OutputFormat, print_result, warn
 from etl.cli.state import cli_state
 from etl.core.runners import RunnerKind
 
@@ -155,7 +155,7 @@ def _warn_about_storage(profile: Profile) -> None:
     from etl.core.profiles import storage_warnings
 
     for warning in storage_warnings(profile):
-        print(f"warning: {warning}", file=sys.stderr)
+        warn(warning)
 
 
 @app.command("set")

@@ -22,7 +22,7 @@ from etl.cli.follow import (
     wait_and_report,
 )
 from etl.cli.options import OptionalOutputOption, command_group
-from etl.cli.output import OutputFormat, print_result
+from etl.cli.output import OutputFormat, print_result, warn
 from etl.cli.state import active_profile, active_runner
 
 if TYPE_CHECKING:
@@ -158,7 +158,8 @@ def logs(
     (on Argo, every pod that succeeded) is read from the log etl-task kept in the run's storage."""
     from etl.runner.pod_logs import workflow_logs
 
-    for line in workflow_logs(active_runner(ctx), active_profile(ctx), name, follow=follow):
+    lines = workflow_logs(active_runner(ctx), active_profile(ctx), name, follow=follow, warn=warn)
+    for line in lines:
         print(f"{line.pod}: {line.content}", flush=follow)
 
 

@@ -8,8 +8,9 @@ runner streams, then the kept log of every pod the stream did not show.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+from etl.core.errors import StorageError
 from etl.core.profiles import Profile
 from etl.core.runners import LogLine, WorkflowRunner
 from etl.runner.run_report import run_storages
@@ -18,17 +19,29 @@ __all__ = ["kept_logs", "workflow_logs"]
 
 
 def workflow_logs(
-    runner: WorkflowRunner, profile: Profile, name: str, *, follow: bool = False
+    runner: WorkflowRunner,
+    profile: Profile,
+    name: str,
+    *,
+    follow: bool = False,
+    warn: Callable[[str], None] = lambda message: None,
 ) -> Iterator[LogLine]:
-    """Workflow ``name``'s log lines: the runner's, then those kept for pods it no longer has."""
+    """Workflow ``name``'s log lines: the runner's, then those kept for pods it no longer has.
+
+    Kept logs that cannot be read (their storage refuses or is gone) are a ``warn``ing: the
+    runner's lines are still all there.
+    """
     seen: set[str] = set()
     for line in runner.logs(name, follow=follow):
         seen.add(line.pod)
         yield line
-    for pod, text in kept_logs(runner, profile, name):
-        if pod not in seen:
-            for content in text.splitlines():
-                yield LogLine(pod=pod, content=content)
+    try:
+        for pod, text in kept_logs(runner, profile, name):
+            if pod not in seen:
+                for content in text.splitlines():
+                    yield LogLine(pod=pod, content=content)
+    except StorageError as exc:
+        warn(f"the pods' kept logs could not be read: {exc}")
 
 
 def kept_logs(runner: WorkflowRunner, profile: Profile, name: str) -> Iterator[tuple[str, str]]:
