@@ -6,7 +6,7 @@ workflow calls (create, update, get, list, delete) and the server's version. Aro
 - the server URL always ends with ``/``: Hera ``urljoin``-s ``api/v1/...`` onto it, which drops a
   path prefix (``https://host/argo``) that lacks the trailing slash;
 - manifests are parsed into a fresh Hera model on each submit, so the caller's dict is never
-  changed (Hera's ``Workflow.create()`` renames the object it is given);
+  changed (:mod:`etl.argo.server.manifest_models`);
 - logs and watch, which Hera cannot do, go through :mod:`etl.argo.server.streams`;
 - every failure becomes a one-line etl error (:func:`etl.argo.server.transport.argo_errors`);
 - before its first create the client asks the server's version (``GET /api/v1/version``) and
@@ -20,7 +20,6 @@ workflow calls (create, update, get, list, delete) and the server's version. Aro
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from typing import Any
@@ -29,6 +28,7 @@ from urllib.parse import quote, urljoin
 import requests
 
 from etl.argo.server.cron import CronApplied, CronSummary, check_server_version, cron_summary
+from etl.argo.server.manifest_models import manifest_model, model_dict
 from etl.argo.server.status import status_from_workflow
 from etl.argo.server.streams import iter_workflow_events, iter_workflow_logs
 from etl.argo.server.transport import ArgoHttpError, ArgoSession, ArgoStreamError, argo_errors
@@ -148,7 +148,7 @@ class ArgoClient(WorkflowRunner):
         """
         from hera.workflows.models import WorkflowCreateRequest
 
-        workflow = self._workflow_model(manifest)
+        workflow = manifest_model(manifest, "Workflow")
         namespace = workflow.metadata.namespace or self.namespace
         workflow.metadata.namespace = namespace
         request = WorkflowCreateRequest(namespace=namespace, workflow=workflow)
@@ -173,7 +173,7 @@ class ArgoClient(WorkflowRunner):
         """
         from hera.workflows.models import WorkflowLintRequest
 
-        workflow = self._workflow_model(manifest)
+        workflow = manifest_model(manifest, "Workflow")
         namespace = workflow.metadata.namespace or self.namespace
         request = WorkflowLintRequest(namespace=namespace, workflow=workflow)
         with argo_errors(self.base_url, namespace=namespace):
@@ -191,8 +191,7 @@ class ArgoClient(WorkflowRunner):
         namespace = self._namespace_of(name)
         with argo_errors(self.base_url, namespace=namespace, name=name):
             workflow = self._service.get_workflow(name, namespace=namespace)
-        data: dict[str, Any] = workflow.model_dump(by_alias=True, exclude_none=True, mode="json")
-        return data
+        return model_dict(workflow)
 
     def list(self, limit: int | None = None) -> Sequence[WorkflowStatus]:
         """The namespace's workflows as the server orders them, at most ``limit``."""
@@ -315,7 +314,7 @@ class ArgoClient(WorkflowRunner):
         """
         from hera.workflows.models import CreateCronWorkflowRequest, UpdateCronWorkflowRequest
 
-        cron = self._model(manifest, "CronWorkflow")
+        cron = manifest_model(manifest, "CronWorkflow")
         namespace = cron.metadata.namespace or self.namespace
         cron.metadata.namespace = namespace
         name = cron.metadata.name
@@ -346,7 +345,7 @@ class ArgoClient(WorkflowRunner):
         with argo_errors(self.base_url, namespace=self.namespace):
             found = self._service.list_cron_workflows(namespace=self.namespace)
         summaries = [
-            cron_summary(self._dump(cron), namespace=self.namespace) for cron in found.items or []
+            cron_summary(model_dict(cron), namespace=self.namespace) for cron in found.items or []
         ]
         return sorted(summaries, key=lambda summary: summary.name)
 
@@ -358,7 +357,7 @@ class ArgoClient(WorkflowRunner):
         """The cron workflow as the server holds it (``metadata``, ``spec``, ``status``)."""
         with argo_errors(self.base_url, namespace=self.namespace, name=name, kind="cron workflow"):
             cron = self._service.get_cron_workflow(name, namespace=self.namespace)
-        return self._dump(cron)
+        return model_dict(cron)
 
     def delete_cron(self, name: str) -> None:
         """Delete the cron workflow (the workflows it started stay)."""
@@ -371,56 +370,5 @@ class ArgoClient(WorkflowRunner):
         """Where workflow ``name`` is: where this client created it, else the profile's."""
         return self._created_in.get(name, self.namespace)
 
-    @staticmethod
-    def _dump(model: Any) -> dict[str, Any]:
-        data: dict[str, Any] = model.model_dump(by_alias=True, exclude_none=True, mode="json")
-        return data
-
     def _status(self, workflow: Any, namespace: str) -> WorkflowStatus:
-        return status_from_workflow(self._dump(workflow), namespace=namespace)
-
-    @staticmethod
-    def _workflow_model(manifest: Mapping[str, Any]) -> Any:
-        """A new Hera ``Workflow`` model of a deep copy of ``manifest`` (see :meth:`_model`)."""
-        return ArgoClient._model(manifest, "Workflow")
-
-    @staticmethod
-    def _model(manifest: Mapping[str, Any], kind: str) -> Any:
-        """A new Hera model (``Workflow`` or ``CronWorkflow``) of a deep copy of ``manifest``.
-
-        Hera's models type Kubernetes quantities (``cpu: 1``) as strings only, while Kubernetes
-        reads a JSON number there just as well; numbers where a string is wanted are given as
-        their decimal text, which Kubernetes reads the same way.
-        """
-        from hera.workflows import models
-        from pydantic import ValidationError
-
-        model = getattr(models, kind)
-        what = "Argo Workflow" if kind == "Workflow" else f"Argo {kind}"
-        if manifest.get("kind", kind) != kind:
-            raise InputError(f"expected an {what} manifest, got kind {manifest.get('kind')!r}")
-        data = copy.deepcopy(dict(manifest))
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            errors = exc.errors()
-        if all(error["type"] == "string_type" and _is_number(error) for error in errors):
-            for error in errors:
-                _set_at(data, error["loc"], str(error["input"]))
-            try:
-                return model.model_validate(data)
-            except ValidationError as exc:
-                errors = exc.errors()
-        where = ".".join(str(part) for part in errors[0]["loc"])
-        raise InputError(f"not a valid {what} manifest: {where}: {errors[0]['msg']}")
-
-
-def _is_number(error: Any) -> bool:
-    value = error["input"]
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _set_at(data: Any, location: tuple[int | str, ...], value: str) -> None:
-    for part in location[:-1]:
-        data = data[part]
-    data[location[-1]] = value
+        return status_from_workflow(model_dict(workflow), namespace=namespace)
