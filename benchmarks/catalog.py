@@ -37,25 +37,25 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
-import psycopg
+from raw_pgstac import (
+    ADMIN_DSN,
+    ROOT,
+    make_collection,
+    raw_load,
+    scratch_pgstac,
+    timed,
+    write_ndjson,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+from etl.pgstac import LoadConcurrency, PgstacWriter, connect_pgstac
+from etl.pgstac.extents import update_collection_extent
+from etl.pgstac.item_sources import ItemSource, content_hash, ensure_item_sources
+from etl.task.stac_validation import ItemValidation
 
-from pgstac_samples import make_collection, make_items  # noqa: E402
-
-from etl.pgstac import LoadConcurrency, PgstacWriter, connect_pgstac  # noqa: E402
-from etl.pgstac.extents import update_collection_extent  # noqa: E402
-from etl.pgstac.item_sources import ItemSource, content_hash, ensure_item_sources  # noqa: E402
-from etl.task.stac_validation import ItemValidation  # noqa: E402
-
-PYPGSTAC = str(ROOT / ".venv/bin/pypgstac")
 ETL = str(ROOT / ".venv/bin/etl")
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
 
@@ -65,28 +65,6 @@ def _as_pystac_writes(item: dict[str, Any]) -> dict[str, Any]:
     return {**item, "stac_version": "1.1.0", "links": [link]}
 
 
-def _write_ndjson(
-    path: Path,
-    collection_id: str,
-    count: int,
-    shape: Callable[[dict[str, Any]], dict[str, Any]] = lambda item: item,
-) -> None:
-    with path.open("wb") as out:
-        for item in make_items(collection_id, 0, count, months=3):
-            out.write(orjson.dumps(shape(item)) + b"\n")
-
-
-def _timed(action: Callable[[], Any]) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
-
-
-def _cli_load(path: Path, dsn: str) -> float:
-    command = [PYPGSTAC, "load", "items", str(path), "--dsn", dsn, "--method", "upsert"]
-    return _timed(lambda: subprocess.run(command, check=True, capture_output=True))
-
-
 def extent_round(
     writer: PgstacWriter, dsn: str, tmp: Path, name: str, count: int
 ) -> tuple[float, float]:
@@ -94,12 +72,12 @@ def extent_round(
     writer.upsert_collection(make_collection(name), partition_trunc="month")
     writer.upsert_collection(make_collection(f"{name}-tiny"))
     path, tiny = tmp / f"{name}.ndjson", tmp / f"{name}-tiny.ndjson"
-    _write_ndjson(path, name, count)
-    _write_ndjson(tiny, f"{name}-tiny", 1)
-    load = _cli_load(path, dsn) - _cli_load(tiny, dsn)
+    write_ndjson(path, name, count)
+    write_ndjson(tiny, f"{name}-tiny", 1)
+    load = raw_load(path, dsn) - raw_load(tiny, dsn)
     assert writer.count_items(name) == count
     with connect_pgstac(dsn) as conn:
-        extent = _timed(
+        extent = timed(
             lambda: update_collection_extent(
                 conn, name, keep_template=False, concurrency=LoadConcurrency()
             )
@@ -114,7 +92,7 @@ def sources_round(writer: PgstacWriter, tmp: Path, name: str, count: int) -> tup
         collection_id = f"{name}-{suffix}"
         writer.upsert_collection(make_collection(collection_id), partition_trunc="month")
         path = tmp / f"{collection_id}.ndjson"
-        _write_ndjson(path, collection_id, count)
+        write_ndjson(path, collection_id, count)
 
         def rows(items: list[dict[str, Any]], cid: str = collection_id) -> list[ItemSource]:
             return [
@@ -133,16 +111,16 @@ def validation_round(
     writer.upsert_collection(make_collection(name), partition_trunc="month")
     writer.upsert_collection(make_collection(f"{name}-tiny"))
     path, tiny = tmp / f"{name}.ndjson", tmp / f"{name}-tiny.ndjson"
-    _write_ndjson(path, name, count, _as_pystac_writes)
-    _write_ndjson(tiny, f"{name}-tiny", 1, _as_pystac_writes)
-    load = _cli_load(path, dsn) - _cli_load(tiny, dsn)
+    write_ndjson(path, name, count, _as_pystac_writes)
+    write_ndjson(tiny, f"{name}-tiny", 1, _as_pystac_writes)
+    load = raw_load(path, dsn) - raw_load(tiny, dsn)
     assert writer.count_items(name) == count
     items = [orjson.loads(line) for line in path.read_bytes().splitlines()]
     timings = []
     for rate in (1.0, 0.01):
         validation = ItemValidation(rate)
         validation.check(items[0], items[0]["id"])  # schemas loaded, validator compiled
-        timings.append(_timed(lambda v=validation: [v.check(i, i["id"]) for i in items]))
+        timings.append(timed(lambda v=validation: [v.check(i, i["id"]) for i in items]))
     return load, timings[0], timings[1]
 
 
@@ -186,7 +164,7 @@ def plan_rounds(
     tiny.write_text(text.split("\n", 1)[0].replace('"sample-sidecars"', '"raw-tiny"') + "\n")
     writer.upsert_collection(make_collection("raw-copy"))
     writer.upsert_collection(make_collection("raw-tiny"))
-    load = _cli_load(items, dsn) - _cli_load(tiny, dsn)
+    load = raw_load(items, dsn) - raw_load(tiny, dsn)
     plans = [_plan(root, env) for _ in range(rounds)]
     assert all(plan["unchanged"] == count for _, plan in plans), plans
     changed, removed = _change_source(root / "assets", 0.01)
@@ -202,15 +180,10 @@ def main() -> None:
     parser.add_argument(
         "--section", choices=["extent", "sources", "plan", "validation", "all"], default="all"
     )
-    parser.add_argument("--admin-dsn", default="postgresql://postgres@127.0.0.1:55432/postgres")
+    parser.add_argument("--admin-dsn", default=ADMIN_DSN)
     args = parser.parse_args()
 
-    database = f"etl_bench_{uuid.uuid4().hex[:8]}"
-    dsn = args.admin_dsn.rsplit("/", 1)[0] + "/" + database
-    with psycopg.connect(args.admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{database}"')  # type: ignore[arg-type]
-    try:
-        subprocess.run([PYPGSTAC, "migrate", "--dsn", dsn], check=True, capture_output=True)
+    with scratch_pgstac(args.admin_dsn) as dsn:
         with connect_pgstac(dsn) as conn:
             ensure_item_sources(conn)
         with PgstacWriter(dsn) as writer, tempfile.TemporaryDirectory() as folder:
@@ -257,9 +230,6 @@ def main() -> None:
                     f"(ratio {moved / load:.2f})",
                     flush=True,
                 )
-    finally:
-        with psycopg.connect(args.admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":
