@@ -11,7 +11,7 @@ import re
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from etl.core.storage.uris import FILE_SCHEME, STORAGE_SCHEMES, unsupported_scheme
@@ -23,6 +23,7 @@ __all__ = [
     "ID_PATTERN",
     "ArgName",
     "ClassReference",
+    "ConfigModel",
     "EnvName",
     "EnvValue",
     "LocalFile",
@@ -31,6 +32,14 @@ __all__ = [
     "Since",
     "StorageUri",
 ]
+
+
+class ConfigModel(BaseModel):
+    """The base of every ``dataset.yaml`` model: unknown keys refused, values frozen, numbers
+    given where text is wanted read as text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 """Dataset and collection ids: letters, digits, ``.``, ``_`` and ``-``, not starting with a symbol."""

@@ -10,12 +10,10 @@ replaced by its value (secrets stay references, ``$<< secrets.NAME >>``).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     NonNegativeInt,
     PositiveInt,
@@ -26,13 +24,20 @@ from etl.dataset.field_types import (
     ID_PATTERN,
     ArgName,
     ClassReference,
+    ConfigModel,
     EnvName,
     EnvValue,
     LocalFile,
-    Quantity,
     Regex,
     Since,
     StorageUri,
+)
+from etl.dataset.task_config import (
+    ResourceQuantities,
+    TaskConfig,
+    TaskName,
+    TaskResources,
+    Toleration,
 )
 
 __all__ = [
@@ -58,11 +63,7 @@ __all__ = [
 ]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
-
-
-class SplitConfig(_Model):
+class SplitConfig(ConfigModel):
     """One split: list the folders ``depth`` levels under ``prefix``; each folder is listed apart."""
 
     depth: NonNegativeInt = Field(
@@ -78,7 +79,7 @@ class SplitConfig(_Model):
     )
 
 
-class ChunkOptions(_Model):
+class ChunkOptions(ConfigModel):
     """Which assets of a storage location are listed, and how many go in one chunk file.
 
     Paths are relative to the storage ``uri``, with ``/`` separators; an asset's depth is the
@@ -140,7 +141,7 @@ class ChunkOptions(_Model):
     )
 
 
-class ChunksConfig(_Model):
+class ChunksConfig(ConfigModel):
     """How the assets of one storage location are listed and grouped into chunks."""
 
     options: ChunkOptions = Field(default_factory=ChunkOptions, description="Listing filters.")
@@ -151,7 +152,7 @@ class ChunksConfig(_Model):
     )
 
 
-class AssetStorageConfig(_Model):
+class AssetStorageConfig(ConfigModel):
     """A storage location holding the assets items are made from."""
 
     uri: StorageUri = Field(
@@ -168,7 +169,7 @@ class AssetStorageConfig(_Model):
     )
 
 
-class ChunkStorageConfig(_Model):
+class ChunkStorageConfig(ConfigModel):
     """Where run state (chunk files, item ndjson, results) is written."""
 
     uri: StorageUri = Field(
@@ -199,7 +200,7 @@ def _yaml_off(value: Any) -> Any:
     return StacValidationMode.OFF.value if value is False else value
 
 
-class StacValidation(_Model):
+class StacValidation(ConfigModel):
     """Full STAC validation of a collection's items: the core item schema and each extension the
     item names in ``stac_extensions``, from the schemas cached in the task image (never fetched;
     docs/image.md). An item that fails fails its asset, like any other per-asset error."""
@@ -221,7 +222,7 @@ MAX_REMOVALS_PATTERN = r"^(\d+|\d+(\.\d+)?%)$"
 """``--max-removals`` and ``max_removals``: a count of items, or a percentage such as ``10%``."""
 
 
-class CollectionConfig(_Model):
+class CollectionConfig(ConfigModel):
     """One STAC collection of the dataset, and how its items are made."""
 
     id: str = Field(pattern=ID_PATTERN, description="The STAC collection id.")
@@ -275,7 +276,7 @@ class CollectionConfig(_Model):
     )
 
 
-class CodeConfig(_Model):
+class CodeConfig(ConfigModel):
     """User code shipped with the dataset: uploaded at submit, importable in every pod."""
 
     src: LocalFile = Field(
@@ -289,60 +290,6 @@ class CodeConfig(_Model):
     )
 
 
-class ResourceQuantities(_Model):
-    """CPU and memory as Kubernetes quantities."""
-
-    cpu: Quantity | None = Field(None, description="CPU, e.g. `500m` or `2`.")
-    memory: Quantity | None = Field(None, description="Memory, e.g. `512Mi` or `4Gi`.")
-
-
-class TaskResources(_Model):
-    """Kubernetes resource requests and limits of a task's pods."""
-
-    requests: ResourceQuantities | None = Field(None, description="What the scheduler reserves.")
-    limits: ResourceQuantities | None = Field(None, description="The most a pod may use.")
-
-
-class Toleration(_Model):
-    """A Kubernetes toleration, so pods may run on tainted nodes."""
-
-    key: str | None = Field(None, description="The taint key (empty with `Exists`: every taint).")
-    operator: Literal["Equal", "Exists"] = Field("Equal", description="`Equal` or `Exists`.")
-    value: str | None = Field(None, description="The taint value, with `Equal`.")
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
-        None,
-        description="`NoSchedule`, `PreferNoSchedule` or `NoExecute` (empty: every effect).",
-    )
-    toleration_seconds: NonNegativeInt | None = Field(
-        None, description="How long a `NoExecute` taint is tolerated."
-    )
-
-
-class TaskName(StrEnum):
-    """The tasks of a collection's workflows that ``task_config`` can tune."""
-
-    CREATE_CHUNKS = "create-chunks"
-    CREATE_ITEMS = "create-items"
-    INGEST_ITEMS = "ingest-items"
-    INGEST_COLLECTION = "ingest-collection"
-
-
-class TaskConfig(_Model):
-    """How one task of one collection runs: pod resources, retries, fan-out, placement."""
-
-    resources: TaskResources | None = Field(None, description="Pod resource requests and limits.")
-    retries: NonNegativeInt | None = Field(
-        None, description="How often a failed pod is retried (with backoff)."
-    )
-    parallelism: PositiveInt | None = Field(
-        None, description="Most pods of this task running at once."
-    )
-    node_selector: dict[str, str] | None = Field(
-        None, description="Node labels the pods must run on."
-    )
-    tolerations: list[Toleration] | None = Field(None, description="Taints the pods tolerate.")
-
-
 class BlobHrefs(StrEnum):
     """What a ``blob://`` href in an item becomes before the item is written."""
 
@@ -350,7 +297,7 @@ class BlobHrefs(StrEnum):
     BLOB = "blob"
 
 
-class DatasetConfig(_Model):
+class DatasetConfig(ConfigModel):
     """A dataset: its image, code and arguments, and the collections it makes."""
 
     id: str = Field(pattern=ID_PATTERN, description="The dataset id.")
