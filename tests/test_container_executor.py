@@ -4,7 +4,7 @@ Docker engine: each pod a container of the task image that tests/task_image.py b
 The sample dataset gives the same items in PgSTAC as with the process executor and leaves no
 container behind; a pod over its memory limit fails ``OOMKilled`` with the limit; requirements
 that cannot be installed fail the pod with one line; a dataset's own image (``scripts/image
-dataset``) is what its pods run.
+dataset``) is what its pods run; ``etl workflow stop`` ends the running containers.
 """
 
 from __future__ import annotations
@@ -230,3 +230,46 @@ def _wheel(path: Path) -> None:
         for name, data in files.items():
             wheel.writestr(name, data)
         wheel.writestr("ballast_marker-1.0.dist-info/RECORD", record)
+
+
+def test_stop_ends_the_running_containers_and_leaves_none(
+    env: dict[str, str], own_dataset: Path, sample_root: Path, task_image: TaskImage
+) -> None:
+    import json
+    import time
+
+    (own_dataset / "sample_sidecars" / "sleepy.py").write_text(
+        "import time\n\nfrom sample_sidecars.collection import SampleSidecarsCollection\n\n\n"
+        "class Sleepy(SampleSidecarsCollection):\n"
+        "    @classmethod\n"
+        "    def create_item(cls, asset_uri, storage):\n"
+        "        time.sleep(300)\n"
+    )
+    config = own_dataset / "dataset.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "sample_sidecars.collection:SampleSidecarsCollection", "sample_sidecars.sleepy:Sleepy"
+        )
+    )
+    running = subprocess.Popen(
+        [str(ETL), "-p", "c", "dataset", "process-items", "-d", str(own_dataset),
+         "-a", f"root={sample_root}", "--submit"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    name = ""
+    for _ in range(600):
+        listed = json.loads(etl("-p", "c", "workflow", "list", "-o", "json", env=env).stdout)
+        name = listed[0]["name"] if listed else ""
+        if name and containers(task_image.docker, name):
+            break
+        time.sleep(0.2)
+    assert name and containers(task_image.docker, name), "no container started"
+
+    stopped = etl("-p", "c", "workflow", "stop", name, env=env)
+    _, err = running.communicate(timeout=120)
+
+    assert stopped.returncode == 0, stopped.stderr
+    assert running.returncode == 1, err
+    got = json.loads(etl("-p", "c", "workflow", "get", name, "-o", "json", env=env).stdout)
+    assert got["phase"] == "Failed" and got["message"] == "Stopped"
+    assert containers(task_image.docker, name) == []

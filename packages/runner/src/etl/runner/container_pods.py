@@ -7,6 +7,8 @@ Chosen by the profile setting ``local.executor: container`` (``ETL_LOCAL_EXECUTO
 - the environment the process executor gives (:mod:`etl.runner.pod_env`) but the image's own
   ``PATH``, ``HOME`` and ``TMPDIR``, and ``ETL_STATE_DIR`` a folder of the containers; passed in
   an ``--env-file`` (mode 0600, removed when the try ends), so no value is on a command line;
+- ``--init``: a small init as pid 1 passes signals on, as Argo's ``emissary`` executor does in a
+  pod, so ``etl workflow stop`` ends a try at once rather than after the grace period;
 - ``--network host``: the services of this machine (PgSTAC on 127.0.0.1:55432, Azurite on
   127.0.0.1:10000) are reached at the addresses the profile names;
 - the folders of :mod:`etl.runner.container_mounts`, at the same paths;
@@ -102,7 +104,8 @@ class ContainerExecutor:
         entry = ["--entrypoint", launch.argv[0]] if command else []
         workdir = launch.container.working_dir
         argv = [
-            *(self.docker, "run", "--name", name, "--network", "host", "--env-file", str(env_file)),
+            *(self.docker, "run", "--init", "--name", name, "--network", "host"),
+            *("--env-file", str(env_file)),
             *("--label", f"{RUN_LABEL}={self.run}", "--label", f"{NODE_LABEL}={launch.name}"),
             *user,
             *limit_options(launch.container.limits, launch.name),
