@@ -52,20 +52,18 @@ CREATE TABLE IF NOT EXISTS etl.item_sources (
     PRIMARY KEY (collection, item_id)
 );
 CREATE INDEX IF NOT EXISTS item_sources_asset_idx ON etl.item_sources (collection, asset);
-ALTER TABLE etl.item_sources ADD COLUMN IF NOT EXISTS bundle text;
 """
 
 _UPSERT = """
-INSERT INTO etl.item_sources (collection, item_id, asset, content_hash, run_id, loaded_at, bundle)
-SELECT %(collection)s, r.item_id, r.asset, r.content_hash, %(run_id)s, now(), %(bundle)s
+INSERT INTO etl.item_sources (collection, item_id, asset, content_hash, run_id, loaded_at)
+SELECT %(collection)s, r.item_id, r.asset, r.content_hash, %(run_id)s, now()
 FROM unnest(%(item_ids)s::text[], %(assets)s::text[], %(hashes)s::text[])
     AS r(item_id, asset, content_hash)
 ON CONFLICT (collection, item_id) DO UPDATE SET
     asset = EXCLUDED.asset,
     content_hash = EXCLUDED.content_hash,
     run_id = EXCLUDED.run_id,
-    loaded_at = EXCLUDED.loaded_at,
-    bundle = EXCLUDED.bundle
+    loaded_at = EXCLUDED.loaded_at
 """
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('etl.item_sources'))"
@@ -84,8 +82,6 @@ class ItemSource:
     run_id: str
     loaded_at: datetime | None = None
     """When the row was written (set by the database; ``None`` on rows not yet written)."""
-    bundle: str | None = None
-    """The digest of the code bundle that made the item (``None``: not run from a bundle)."""
 
 
 def content_hash(item: Mapping[str, Any]) -> str:
@@ -100,9 +96,8 @@ def content_hash(item: Mapping[str, Any]) -> str:
 
 
 def ensure_item_sources(conn: Connection) -> None:
-    """Create the schema ``etl`` and the table if they are missing, and add the columns an older
-    table lacks (safe to run concurrently)."""
-    if _has_bundle_column(conn):
+    """Create the schema ``etl`` and the table if they are missing (safe to run concurrently)."""
+    if _table_exists(conn):
         return
     with conn.transaction():
         conn.execute(_LOCK)
@@ -112,18 +107,17 @@ def ensure_item_sources(conn: Connection) -> None:
 def record_item_sources(conn: Connection, rows: Iterable[ItemSource]) -> int:
     """Insert or replace ``rows`` (by collection and item id) in one transaction per collection
     and run; returns how many were written. ``loaded_at`` is set to the transaction's time."""
-    groups: dict[tuple[str, str, str | None], dict[str, ItemSource]] = {}
+    groups: dict[tuple[str, str], dict[str, ItemSource]] = {}
     for row in rows:
-        groups.setdefault((row.collection, row.run_id, row.bundle), {})[row.item_id] = row
+        groups.setdefault((row.collection, row.run_id), {})[row.item_id] = row
     written = 0
     with conn.transaction():
-        for (collection, run_id, bundle), by_id in groups.items():
+        for (collection, run_id), by_id in groups.items():
             conn.execute(
                 _UPSERT,
                 {
                     "collection": collection,
                     "run_id": run_id,
-                    "bundle": bundle,
                     "item_ids": list(by_id),
                     "assets": [row.asset for row in by_id.values()],
                     "hashes": [row.content_hash for row in by_id.values()],
@@ -134,13 +128,11 @@ def record_item_sources(conn: Connection, rows: Iterable[ItemSource]) -> int:
 
 
 def item_sources_of(conn: Connection, collection: str) -> Iterator[ItemSource]:
-    """The collection's rows, by item id (none when the table does not exist yet; ``bundle``
-    ``None`` in a table from before the column)."""
+    """The collection's rows, by item id (none when the table does not exist yet)."""
     if not _table_exists(conn):
         return
-    bundle = "bundle" if _has_bundle_column(conn) else "NULL"
     cursor = conn.execute(
-        f"SELECT collection, item_id, asset, content_hash, run_id, loaded_at, {bundle} "
+        "SELECT collection, item_id, asset, content_hash, run_id, loaded_at "
         "FROM etl.item_sources WHERE collection = %s ORDER BY item_id",
         (collection,),
     )
@@ -165,15 +157,6 @@ def forget_item_sources(conn: Connection, collection: str, item_ids: Iterable[st
         (collection, list(item_ids)),
     )
     return cursor.rowcount
-
-
-def _has_bundle_column(conn: Connection) -> bool:
-    row = conn.execute(
-        "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = 'bundle'"
-        " AND NOT attisdropped",
-        (TABLE,),
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def _table_exists(conn: Connection) -> bool:
