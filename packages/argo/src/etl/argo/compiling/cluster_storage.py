@@ -50,13 +50,16 @@ def check_cluster_storage(
         index = dataset.config.collections.index(collection)
         for j, entry in enumerate(collection.asset_storage):
             if is_local_storage(entry.uri):
-                field = ("collections", index, "asset_storage", j, "uri")
-                raise dataset.error(field, f"{entry.uri} is a local path: {where}; {_FIX}")
+                raise dataset.error(
+                    ("collections", index, "asset_storage", j, "uri"),
+                    f"{entry.uri} is a local path: {where}; {_FIX}",
+                )
         if collection.chunk_storage is not None:
             if is_local_storage(collection.chunk_storage.uri):
-                field = ("collections", index, "chunk_storage", "uri")
-                uri = collection.chunk_storage.uri
-                raise dataset.error(field, f"{uri} is a local path: {where}; {_FIX}")
+                raise dataset.error(
+                    ("collections", index, "chunk_storage", "uri"),
+                    f"{collection.chunk_storage.uri} is a local path: {where}; {_FIX}",
+                )
             continue
         state = profile.workflow.state_storage
         if state and is_local_storage(state):
