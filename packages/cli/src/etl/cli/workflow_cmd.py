@@ -26,7 +26,7 @@ from etl.cli.output import OutputFormat, print_result, warn
 from etl.cli.state import active_profile, active_runner
 
 if TYPE_CHECKING:
-    from etl.core.runners import WorkflowStatus
+    from etl.core.runners import SubmittedWorkflow, WorkflowRunner, WorkflowStatus
 
 __all__ = ["app"]
 
@@ -42,7 +42,9 @@ WaitOption = Annotated[
 ]
 
 
-def _load_manifest(path: Path) -> dict[str, object]:
+def _submit_file(runner: WorkflowRunner, path: Path) -> SubmittedWorkflow:
+    """Submit the manifest in ``path``; a field the runner refuses is located in the file."""
+    from etl.argo.server.manifest_models import ManifestFieldError
     from etl.core.located_yaml import load_located_yaml
 
     doc = load_located_yaml(path)
@@ -50,7 +52,10 @@ def _load_manifest(path: Path) -> dict[str, object]:
         raise doc.error((), "expected an Argo Workflow manifest (a mapping)")
     if doc.data.get("kind") != "Workflow":
         raise doc.error(("kind",), f"expected kind Workflow, got {doc.data.get('kind')!r}")
-    return doc.data
+    try:
+        return runner.submit(doc.data)
+    except ManifestFieldError as exc:
+        raise doc.error(exc.field_path, exc.reason, key=True) from None
 
 
 def _summary(status: WorkflowStatus) -> dict[str, object]:
@@ -74,7 +79,7 @@ def submit(
 ) -> None:
     """Submit a workflow manifest and print the workflow's name."""
     runner = active_runner(ctx)
-    submitted = runner.submit(_load_manifest(file))
+    submitted = _submit_file(runner, file)
     report_submission(runner, active_profile(ctx), submitted, wait=wait, output=output)
 
 
