@@ -16,7 +16,8 @@ its asset is gone although nothing would be deleted, inflate ``status``'s ``reco
 ``items``, by collection and id: one row per item, so an asset that made several items keeps the
 rows of those still there). That holds whatever deleted the items, with no trigger in pgstac's
 schema and no bookkeeping to forget; it costs one semi-join on the collection's partitions, which
-pgstac indexes by id (about a tenth of a second for 100,000 rows, see docs/performance.md).
+pgstac indexes by id (a few tenths of a second in the database for 100,000 rows, see
+docs/performance.md), small beside the plan's making of every item.
 Rows left behind are cleared when they can only be stale: a collection created anew
 (:func:`etl.pgstac.session.upsert_collection_row`) forgets its id's rows
 (:func:`forget_orphan_sources`), and an item loaded again replaces its row.
@@ -153,11 +154,12 @@ def item_sources_of(conn: Connection, collection: str) -> Iterator[ItemSource]:
     exist yet)."""
     if not _table_exists(conn):
         return
-    cursor = conn.execute(
+    cursor = _semi_join(
+        conn,
         "SELECT s.collection, s.item_id, s.asset, s.content_hash, s.run_id, s.loaded_at "
         f"FROM etl.item_sources s WHERE s.collection = %(collection)s AND {_HAS_ITEM} "
         "ORDER BY s.item_id",
-        {"collection": collection},
+        collection,
     )
     for row in cursor:
         yield ItemSource(*row)
@@ -167,10 +169,11 @@ def count_item_sources(conn: Connection, collection: str) -> int:
     """How many items of the collection (in PgSTAC) have a row."""
     if not _table_exists(conn):
         return 0
-    row = conn.execute(
+    row = _semi_join(
+        conn,
         "SELECT count(*) FROM etl.item_sources s "
         f"WHERE s.collection = %(collection)s AND {_HAS_ITEM}",
-        {"collection": collection},
+        collection,
     ).fetchone()
     return int(row[0]) if row else 0
 
@@ -192,11 +195,27 @@ def forget_orphan_sources(conn: Connection, collection: str) -> int:
     """
     if not _table_exists(conn):
         return 0
-    cursor = conn.execute(
+    return _semi_join(
+        conn,
         f"DELETE FROM etl.item_sources s WHERE s.collection = %(collection)s AND NOT {_HAS_ITEM}",
-        {"collection": collection},
-    )
-    return cursor.rowcount
+        collection,
+    ).rowcount
+
+
+def _semi_join(conn: Connection, query: str, collection: str) -> psycopg.Cursor[Any]:
+    """Run ``query``, which matches a whole collection's rows with its items, planned without
+    nested loops; the cursor holds the result (a client-side cursor outlives the transaction).
+
+    Every row of the collection is matched, so a hash or merge semi-join, linear in the rows,
+    is right whatever the statistics say. On partitions not analyzed yet (right after a load,
+    until autovacuum's next pass) the planner takes the items for a few hundred and picks a
+    nested loop of one index probe per item instead: about 5 times slower on 100,000 rows
+    (docs/performance.md). ``SET LOCAL`` ends with the transaction (or the caller's, when
+    there is one).
+    """
+    with conn.transaction():
+        conn.execute("SET LOCAL enable_nestloop = off")
+        return conn.execute(query, {"collection": collection})
 
 
 def _table_exists(conn: Connection) -> bool:
