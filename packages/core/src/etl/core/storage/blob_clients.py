@@ -25,7 +25,7 @@ from typing import Any
 
 from azure.core.credentials import AzureNamedKeyCredential, TokenCredential
 from azure.core.exceptions import AzureError, ClientAuthenticationError
-from azure.storage.blob import ContainerClient, ExponentialRetry
+from azure.storage.blob import BlobServiceClient, ContainerClient, ExponentialRetry
 
 from etl.core.azure_identity import default_credential
 from etl.core.errors import StorageError
@@ -35,7 +35,7 @@ from etl.core.storage.uris import BlobLocation
 from etl.core.storage.urls import blob_endpoint
 from etl.core.storage.waiting import waiting_on
 
-__all__ = ["BlobCredentials", "container_client", "resolve_credentials"]
+__all__ = ["BlobCredentials", "container_client", "resolve_credentials", "service_client"]
 
 # 500/503 (Azure's "server busy" throttling), 408, timeouts and dropped connections are retried by
 # the SDK's ExponentialRetry, waiting 1 + 2**n s (3, 5, 9, 17, 33 s for the default 5 retries,
@@ -154,12 +154,26 @@ def container_client(
         return client
 
 
+def service_client(
+    account: str, credentials: BlobCredentials, timeouts: StorageTimeouts
+) -> BlobServiceClient:
+    """A new client of the whole account (not cached): for checks that name no container."""
+    return _new_client(account, f"blob://{account}", credentials, timeouts)
+
+
 def _new_container_client(
     location: BlobLocation, credentials: BlobCredentials, timeouts: StorageTimeouts
 ) -> ContainerClient:
+    service = _new_client(location.account, location.container_uri, credentials, timeouts)
+    return service.get_container_client(location.container)
+
+
+def _new_client(
+    account: str, place: str, credentials: BlobCredentials, timeouts: StorageTimeouts
+) -> BlobServiceClient:
     options: dict[str, Any] = {
         "retry_policy": _TransientRetry(
-            location.container_uri,
+            place,
             timeouts.notice,
             initial_backoff=_RETRY_INITIAL_BACKOFF,
             increment_base=_RETRY_INCREMENT_BASE,
@@ -170,17 +184,14 @@ def _new_container_client(
         "read_timeout": timeouts.read,
     }
     if credentials.connection_string:
-        return ContainerClient.from_connection_string(
-            credentials.connection_string,
-            location.container,
-            credential=credentials.sas,
-            **options,
+        return BlobServiceClient.from_connection_string(
+            credentials.connection_string, credential=credentials.sas, **options
         )
     credential: str | AzureNamedKeyCredential | TokenCredential
     if credentials.sas:
         credential = credentials.sas
     elif credentials.key:
-        credential = AzureNamedKeyCredential(location.account, credentials.key)
+        credential = AzureNamedKeyCredential(account, credentials.key)
     else:
         credential = default_credential()
-    return ContainerClient(credentials.account_url, location.container, credential, **options)
+    return BlobServiceClient(credentials.account_url, credential, **options)
