@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from etl.core.errors import EtlError, InputError, RemoteError
@@ -39,10 +40,10 @@ from etl.runner.preflight_checks import (
     import_drivers,
     not_checked,
 )
+from etl.runner.select import runner_kind
 
 if TYPE_CHECKING:
     from etl.argo.pod_secrets import PodSecret
-    from etl.core.secrets import SecretResolver
     from etl.dataset import LoadedDataset
 
 __all__ = ["PREFLIGHT_SECONDS", "Check", "Outcome", "PreflightReport", "preflight"]
@@ -108,23 +109,17 @@ def preflight(
         ProfileError: The profile's secrets backend is misconfigured (no vault URL).
     """
     from etl.argo.pod_secrets import pod_secrets
-    from etl.core.secrets import secret_resolver_for
 
     started = time.perf_counter()
-    env = os.environ if env is None else env
-    resolver = secret_resolver_for(profile, env=env)
+    plan = _Plan(profile, os.environ if env is None else env)
+    if plan.argo:
+        plan.add(f"Argo Server {profile.argo.server}", lambda: check_argo(profile))
+    plan.pgstac()
+    plan.storage(dataset, collections)
     document = dataset.resolved_document() if dataset is not None else {}
-    secrets = pod_secrets(profile, document)
-    here = _readable_here(profile)
-    pending: list[tuple[str, Callable[[], Check]]] = []
-    notes: list[Check] = []
-    if profile.runner is RunnerKind.ARGO:
-        pending.append((f"Argo Server {profile.argo.server}", lambda: check_argo(profile)))
-    _plan_pgstac(profile, resolver if here else None, env, pending, notes)
-    _plan_storage(profile, dataset, collections, resolver if here else None, pending, notes)
-    _plan_secrets(profile, secrets, resolver, here, pending, notes)
-    import_drivers(argo=profile.runner is RunnerKind.ARGO)
-    checks = [*_run_all(pending), *notes]
+    plan.secrets(pod_secrets(profile, document))
+    import_drivers(argo=plan.argo)
+    checks = [*_run_all(plan.pending), *plan.notes]
     return PreflightReport(
         profile.name,
         dataset.config.id if dataset is not None else None,
@@ -133,49 +128,113 @@ def preflight(
     )
 
 
-def _readable_here(profile: Profile) -> bool:
-    """Whether this machine reads the secrets the pods read (not: a Kubernetes secret)."""
-    return profile.runner is RunnerKind.LOCAL or profile.secrets.backend is SecretsBackend.KEYVAULT
+class _Plan:
+    """The checks to run (``pending``) and what is known without asking (``notes``)."""
 
+    def __init__(self, profile: Profile, env: Mapping[str, str]) -> None:
+        from etl.core.secrets import secret_resolver_for
 
-def _plan_pgstac(
-    profile: Profile,
-    resolver: SecretResolver | None,
-    env: Mapping[str, str],
-    pending: list[tuple[str, Callable[[], Check]]],
-    notes: list[Check],
-) -> None:
-    settings = profile.pgstac
-    if settings.dsn_secret:
-        if resolver is None:
-            notes.append(
+        self.profile = profile
+        self.env = env
+        self.argo = runner_kind(profile) is RunnerKind.ARGO
+        self.resolver = secret_resolver_for(profile, env=env)
+        # Whether this machine reads the secrets the pods read (not: a Kubernetes secret).
+        self.here = not self.argo or profile.secrets.backend is SecretsBackend.KEYVAULT
+        self.pending: list[tuple[str, Callable[[], Check]]] = []
+        self.notes: list[Check] = []
+
+    def add(self, subject: str, check: Callable[[], Check]) -> None:
+        """Ask ``check``; on Argo a service this machine cannot reach is not a problem of the
+        pods, which may reach it."""
+        self.pending.append((subject, (lambda: _from_here(check())) if self.argo else check))
+
+    def _secret(self, text: str) -> tuple[bool, str]:
+        """``text`` with its secret references resolved; ``False`` when that cannot be done
+        here (the secret's own check, or a note, says why)."""
+        from etl.core.templating import find_secret_refs, resolve_secret_refs
+
+        if not find_secret_refs(text):
+            return True, text
+        if not self.here:
+            return False, text
+        try:
+            return True, resolve_secret_refs(text, self.resolver)
+        except EtlError:
+            return False, text
+
+    def pgstac(self) -> None:
+        """PgSTAC, at the DSN the pods use."""
+        settings = self.profile.pgstac
+        if settings.dsn_secret:
+            if not self.here:
+                why = f"its DSN is the secret {settings.dsn_secret!r}, which only the pods read"
+                self.notes.append(not_checked("PgSTAC", why))
+                return
+            readable, dsn = self._secret(f"$<< secrets.{settings.dsn_secret} >>")
+            if not readable:
+                return
+        elif settings.dsn:
+            dsn = settings.dsn
+            if dsn == LOCAL_PGSTAC_DSN:
+                from etl.core.profiles.local_dsn import with_libpq_env
+
+                dsn = with_libpq_env(dsn, self.env)
+        else:
+            missing = f"profile {self.profile.name!r} has no pgstac.dsn or pgstac.dsn_secret"
+            self.notes.append(Check("PgSTAC", Outcome.PROBLEM, missing))
+            return
+        self.add("PgSTAC", lambda: check_pgstac(dsn))
+
+    def storage(self, dataset: LoadedDataset | None, collections: Sequence[str] | None) -> None:
+        """Each blob container the run uses; without a dataset, each account of the profile."""
+        profile = self.profile
+        uris: dict[tuple[str, str | None], None] = {}
+        if dataset is not None:
+            uris |= dict.fromkeys(_dataset_storages(dataset, collections))
+        for uri in (profile.workflow.code_storage, profile.workflow.state_storage):
+            if uri:
+                uris[(uri, None)] = None
+        for uri, token in uris:
+            if not uri.startswith(_BLOB):
+                continue
+            readable, sas = self._secret(token) if token else (True, None)
+            if not readable:
+                if not self.here:
+                    self.notes.append(
+                        not_checked(f"storage {uri}", "its token is a secret only the pods read")
+                    )
+                continue
+            self.add(f"storage {uri}", partial(check_container, uri, profile, sas))
+        if dataset is None:
+            for account in profile.storage:
+                self.add(f"storage account {account}", partial(check_account, account, profile))
+        if self.argo and (uris or profile.storage):
+            self.notes.append(
                 not_checked(
-                    "PgSTAC",
-                    f"its DSN is the secret {settings.dsn_secret!r}, which only the pods read",
+                    "pods' storage credentials",
+                    "pods reach storage with their workload identity (or the dataset's tokens), "
+                    "not with the profile's credentials checked here",
+                )
+            )
+
+    def secrets(self, secrets: list[PodSecret]) -> None:
+        """Each secret the pods read, in the profile's backend."""
+        if not secrets:
+            return
+        if not self.here:
+            names = ", ".join(s.name for s in secrets)
+            store, namespace = self.profile.secrets.kubernetes_secret, self.profile.argo.namespace
+            self.notes.append(
+                not_checked(
+                    f"Kubernetes secret {namespace}/{store}",
+                    f"its keys ({names}) cannot be checked from here: `kubectl -n {namespace} "
+                    f"get secret {store} -o jsonpath='{{.data}}'` lists them",
                 )
             )
             return
-        try:
-            dsn = resolver.get(settings.dsn_secret)
-        except EtlError:
-            return  # the secret's own check says why
-    elif settings.dsn:
-        dsn = settings.dsn
-        if dsn == LOCAL_PGSTAC_DSN:
-            from etl.core.profiles.local_dsn import with_libpq_env
-
-            dsn = with_libpq_env(dsn, env)
-    else:
-        notes.append(
-            Check(
-                "PgSTAC",
-                Outcome.PROBLEM,
-                f"profile {profile.name!r} has no pgstac.dsn or pgstac.dsn_secret",
-            )
-        )
-        return
-    argo = profile.runner is RunnerKind.ARGO
-    pending.append(("PgSTAC", lambda: _from_here(check_pgstac(dsn)) if argo else check_pgstac(dsn)))
+        for secret in secrets:
+            check = partial(check_secret, secret.name, secret.used_by, self.resolver)
+            self.pending.append((f"secret {secret.name}", check))
 
 
 def _from_here(check: Check) -> Check:
@@ -184,62 +243,6 @@ def _from_here(check: Check) -> Check:
     if check.outcome is not Outcome.UNREACHABLE:
         return check
     return not_checked(check.subject, f"{check.detail} from this machine (the pods may reach it)")
-
-
-def _plan_storage(
-    profile: Profile,
-    dataset: LoadedDataset | None,
-    collections: Sequence[str] | None,
-    resolver: SecretResolver | None,
-    pending: list[tuple[str, Callable[[], Check]]],
-    notes: list[Check],
-) -> None:
-    from etl.core.templating import find_secret_refs, resolve_secret_refs
-
-    argo = profile.runner is RunnerKind.ARGO
-    uris: dict[tuple[str, str | None], None] = {}
-    if dataset is not None:
-        for uri, token in _dataset_storages(dataset, collections):
-            uris[(uri, token)] = None
-    for uri in (profile.workflow.code_storage, profile.workflow.state_storage):
-        if uri:
-            uris[(uri, None)] = None
-    for uri, token in uris:
-        if not uri.startswith(_BLOB):
-            continue
-        sas = token
-        if token and find_secret_refs(token):
-            if resolver is None:
-                notes.append(not_checked(f"storage {uri}", "its token is a secret the pods read"))
-                continue
-            try:
-                sas = resolve_secret_refs(token, resolver)
-            except EtlError:
-                continue  # the secret's own check says why
-        pending.append((f"storage {uri}", _storage_check(uri, profile, sas, argo)))
-    if dataset is None:
-        for account in profile.storage:
-            pending.append(
-                (f"storage account {account}", lambda account=account: check_account(account, profile))
-            )
-    if argo and (uris or profile.storage):
-        notes.append(
-            not_checked(
-                "pods' storage credentials",
-                "pods reach storage with their workload identity (or the dataset's tokens), not "
-                "the profile's credentials checked here",
-            )
-        )
-
-
-def _storage_check(
-    uri: str, profile: Profile, sas: str | None, argo: bool
-) -> Callable[[], Check]:
-    def run() -> Check:
-        check = check_container(uri, profile, sas)
-        return _from_here(check) if argo else check
-
-    return run
 
 
 def _dataset_storages(
@@ -252,36 +255,6 @@ def _dataset_storages(
         if collection.chunk_storage is not None:
             found.append((collection.chunk_storage.uri, collection.chunk_storage.token))
     return found
-
-
-def _plan_secrets(
-    profile: Profile,
-    secrets: list[PodSecret],
-    resolver: SecretResolver,
-    here: bool,
-    pending: list[tuple[str, Callable[[], Check]]],
-    notes: list[Check],
-) -> None:
-    if not secrets:
-        return
-    if not here:
-        names = ", ".join(s.name for s in secrets)
-        secret, namespace = profile.secrets.kubernetes_secret, profile.argo.namespace
-        notes.append(
-            not_checked(
-                f"Kubernetes secret {namespace}/{secret}",
-                f"its keys ({names}) cannot be checked from here: "
-                f"`kubectl -n {namespace} get secret {secret} -o jsonpath='{{.data}}'` lists them",
-            )
-        )
-        return
-    for secret in secrets:
-        pending.append(
-            (
-                f"secret {secret.name}",
-                lambda s=secret: check_secret(s.name, s.used_by, resolver),
-            )
-        )
 
 
 def _run_all(pending: list[tuple[str, Callable[[], Check]]]) -> list[Check]:

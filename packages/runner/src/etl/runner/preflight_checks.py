@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from etl.core.errors import EtlError, MissingSecretError, SecretError, StorageAuthenticationError
+from etl.core.errors import EtlError, MissingSecretError, SecretError
 
 if TYPE_CHECKING:
     from etl.core.profiles import Profile
@@ -72,7 +72,7 @@ def import_drivers(*, argo: bool) -> None:
     which must not count against the checks' answers."""
     import psycopg  # noqa: F401
 
-    import etl.core.storage.blob  # noqa: F401
+    import etl.core.storage.blob
 
     if argo:
         import etl.argo.server.client  # noqa: F401
@@ -207,7 +207,7 @@ def check_argo(profile: Profile) -> Check:
 
     subject = f"Argo Server {profile.argo.server}"
     try:
-        version = ArgoClient(profile.argo).check_version()
+        version = ArgoClient.from_profile(profile).check_version()
     except EtlError as exc:
         outcome = Outcome.UNREACHABLE if exc.transient else Outcome.PROBLEM
         return Check(subject, outcome, str(exc))
@@ -217,4 +217,3 @@ def check_argo(profile: Profile) -> Check:
 def not_checked(subject: str, why: str) -> Check:
     """What cannot be checked from here, and why."""
     return Check(subject, Outcome.NOT_CHECKED, why)
-

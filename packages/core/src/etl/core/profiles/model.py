@@ -144,7 +144,9 @@ class StorageTimeouts(_Model):
         60, gt=0, description="Seconds without an answer before a try gives up (then it is retried)"
     )
     retries: int = Field(
-        5, ge=0, description="Tries after the first of a request that timed out or failed (HTTP 5xx)"
+        5,
+        ge=0,
+        description="Tries after the first of a request that timed out or failed (HTTP 5xx)",
     )
     notice: float = Field(
         30, gt=0, description="While a request waits, a line every this many seconds says so"

@@ -119,7 +119,7 @@ class _TransientRetry(ExponentialRetry):
 
     def send(self, request: Any) -> Any:
         with waiting_on(self._place, notice=self._notice):
-            return super().send(request)
+            return super().send(request)  # type: ignore[no-untyped-call]
 
     def increment(
         self,

@@ -82,9 +82,7 @@ class _Watch:
             if now >= due:
                 count = counts[place]
                 many = f" ({count} requests)" if count > 1 else ""
-                _log.warning(
-                    "waiting on %s: no answer for %d s%s", place, now - call.started, many
-                )
+                _log.warning("waiting on %s: no answer for %d s%s", place, now - call.started, many)
                 self._told[place] = now
                 due = now + call.notice
             next_at = due if next_at is None else min(next_at, due)
