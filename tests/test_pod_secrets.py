@@ -142,10 +142,17 @@ def test_a_missing_secret_key_fails_the_pod_at_once_naming_the_key(
     tmp_path: Path, pgstac_dsn: str
 ) -> None:
     """On Argo a missing key of a required secretKeyRef keeps the pod Pending until the deadline;
-    the refs are optional and etl-task names the key and fails without retries (exit 2)."""
-    data = _secret_dataset(tmp_path, pgstac_dsn)
+    the refs are optional and etl-task names the key and fails without retries (exit 2).
 
-    run = data.run("dataset", "process-items", "-d", str(data.folder), "--submit", "-o", "json")
+    ``--submit`` on the local runner now stops at its preflight (tests/test_preflight.py); the
+    manifest submitted as a file, as a cluster gets it, reaches the pod."""
+    data = _secret_dataset(tmp_path, pgstac_dsn)
+    manifest = tmp_path / "workflow.yaml"
+    rendered = data.run("dataset", "process-items", "-d", str(data.folder), "--upload-bundle")
+    assert rendered.returncode == 0, rendered.stderr
+    manifest.write_text(rendered.stdout)
+
+    run = data.run("workflow", "submit", str(manifest), "--wait", "-o", "json")
 
     assert run.returncode == 1
     assert "missing secret key etl-secrets/some-name (for ETL_SECRET_SOME_NAME)" in run.stderr

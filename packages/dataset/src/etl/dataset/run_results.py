@@ -30,10 +30,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class AssetFailure:
-    """An asset whose items could not be made or checked, and why."""
+    """An asset whose items could not be made or checked, and why; ``transient`` when a retry
+    may cure it (a storage timeout, a service not answering)."""
 
     asset: str
     error: str
+    transient: bool = False
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from etl.core.errors import SecretError
+from etl.core.errors import MissingSecretError
 from etl.core.pod_contract import NODE_ID_ENV
 from etl.core.progress import parse_progress_line
 from etl.core.runners import WorkflowPhase
@@ -187,10 +187,11 @@ class PodRunner:
 
     def _secret(self, ref: dict[str, Any]) -> str | None:
         """A ``secretKeyRef``'s value from the local secrets; an ``optional`` one that is missing
-        leaves its variable unset, as Kubernetes does (``etl-task`` then names the key)."""
+        leaves its variable unset, as Kubernetes does (``etl-task`` then names the key). A secrets
+        file that cannot be read is its own error, never a missing key."""
         try:
             return self.secrets.get(ref["key"])
-        except SecretError:
+        except MissingSecretError:
             if ref.get("optional"):
                 return None
             raise

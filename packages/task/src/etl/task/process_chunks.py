@@ -8,7 +8,8 @@ large batches while it makes the next ones (``chunk_pipeline``), and writes a ch
 record once its items are committed. An asset whose ``create_item`` raises does not lose the chunk: the other
 items are written and loaded, the failure is recorded, and the task fails at the end unless the
 collection's ``max_failure_ratio`` allows it, so Argo's retry (or ``etl workflow retry``) re-runs
-only the chunks that are not done.
+only the chunks that are not done. The failure is transient (the pod is retried) when an asset
+failed on a transient error, e.g. a storage read that timed out.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class BatchTotals:
     assets: int = 0
     items: int = 0
     failed_assets: int = 0
+    transient_failures: int = 0
 
 
 def process_batch(
@@ -121,6 +123,7 @@ def process_batch(
         totals.assets += chunk.assets
         totals.items += items
         totals.failed_assets += failed
+        totals.transient_failures += sum(failure.transient for failure in chunk.failures)
         log(
             f"chunk {chunk.index:05d}: {chunk.assets} assets, {items} items, {failed} failed; "
             f"loaded ({options.method}) {seconds:.2f} s after it was started"
@@ -164,9 +167,17 @@ def _check_failures(
     ratio = totals.failed_assets / max(1, totals.assets)
     where = storage.uri_of(layout.errors_prefix)
     if ratio > options.max_failure_ratio:
+        transient = totals.transient_failures
+        retry = (
+            f", {transient} of them on an error a retry may cure (a timeout, a service not "
+            "answering): the batch is retried"
+            if transient
+            else ""
+        )
         raise TaskError(
             f"{totals.failed_assets} of {totals.assets} assets failed ({ratio:.1%}, allowed "
-            f"{options.max_failure_ratio:.1%}); the failures are listed in {where}"
+            f"{options.max_failure_ratio:.1%}){retry}; the failures are listed in {where}",
+            transient=bool(transient),
         )
     print(
         f"warning: {totals.failed_assets} of {totals.assets} assets failed ({ratio:.1%}), within the "
