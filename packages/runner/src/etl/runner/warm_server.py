@@ -17,7 +17,10 @@ object-by-object teardown that an ending process does not need. A command whose 
 import here is exec'd instead: a cold start, which then reports its own import error.
 
 The server is single-threaded, so forking it is safe; it ignores SIGINT (a Ctrl-C is the runner's to
-handle: it stops the tasks) and ends when the runner closes the socket, after its children.
+handle: it stops the tasks) and ends when the runner closes the socket, after its children. When
+the socket closes because the runner died (``kill -9``: the server's parent is no longer the
+runner), nobody reads the tasks' output or records how they end: the server ends them (SIGTERM,
+SIGKILL :data:`ORPHAN_GRACE` seconds later) rather than leave them running unseen.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ HEADER = struct.Struct("!I")
 payload: ``{"argv": [...], "env": {...}, "cwd": "..."}``."""
 
 EntryPoint = Callable[[], Any]
+ORPHAN_GRACE = 10.0
+"""Seconds the tasks of a runner that died have between SIGTERM and SIGKILL."""
 
 
 def main() -> None:
@@ -80,6 +85,7 @@ class _Server:
     def __init__(self, control: socket.socket, mains: Mapping[str, EntryPoint | None]) -> None:
         self.control = control
         self.mains = mains
+        self.runner = os.getppid()
         self.status_fds: dict[int, int] = {}
         self.wake_r, wake_w = os.pipe()
         os.set_blocking(self.wake_r, False)
@@ -99,6 +105,8 @@ class _Server:
                             os.read(self.wake_r, 4096)
                         self._reap(block=False)
                     elif not self._serve_one():
+                        if os.getppid() != self.runner:
+                            self._end_orphans()
                         self._reap(block=True)
                         return
 
@@ -128,6 +136,17 @@ class _Server:
         self.status_fds[pid] = status_fd
         os.write(status_fd, f"{pid}\n".encode())
         return True
+
+    def _end_orphans(self) -> None:
+        """End the tasks of a runner that died: SIGTERM, then SIGKILL after the grace period."""
+        for signum, wait in ((signal.SIGTERM, ORPHAN_GRACE), (signal.SIGKILL, 0.0)):
+            for pid in list(self.status_fds):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signum)
+            deadline = time.monotonic() + wait
+            while self.status_fds and time.monotonic() < deadline:
+                self._reap(block=False)
+                time.sleep(0.05)
 
     def _reap(self, *, block: bool) -> None:
         """Collect ended children and write each one's exit code to its status pipe."""
