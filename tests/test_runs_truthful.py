@@ -32,6 +32,7 @@ FAULTY = '''
 assets CONTROL/die names."""
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
