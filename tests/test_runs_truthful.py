@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import psycopg
 import pytest
@@ -88,13 +88,16 @@ def faulty(tmp_path: Path, env: dict[str, str]) -> Path:
     return dataset
 
 
-def process_items(dataset: Path, env: dict[str, str], **popen: Any) -> subprocess.Popen[str]:
-    """``etl dataset process-items --submit`` as a process of its own (its pid is etl's)."""
+def process_items(
+    dataset: Path, env: dict[str, str], output: IO[str] | int
+) -> subprocess.Popen[str]:
+    """``etl dataset process-items --submit`` as a process of its own (its pid is etl's), its
+    stdout and stderr to ``output``."""
     root = dataset.parent
     return subprocess.Popen(
         [str(ETL), "dataset", "process-items", "-d", str(dataset), "-a", f"root={root}",
          "--submit"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen,
+        env=env, stdout=output, stderr=output, text=True,
     )  # fmt: skip
 
 
@@ -123,17 +126,18 @@ def crashed_run(faulty: Path, env: dict[str, str]) -> Iterator[tuple[str, int, i
     pid)``; the run's pods are released (the hold removed) when the test is done."""
     hold = faulty.parent / "control" / "hold"
     hold.write_text("")
-    running = process_items(faulty, env)
-    try:
-        name, pod = held_pod(env)
-        running.kill()  # kill -9 of the etl command
-        running.communicate(timeout=60)
-        yield name, running.pid, pod
-    finally:
-        hold.unlink(missing_ok=True)
-        if running.poll() is None:
-            running.kill()
-            running.communicate()
+    with (faulty.parent / "etl.out").open("w") as output:
+        running = process_items(faulty, env, output)
+        try:
+            name, pod = held_pod(env)
+            running.kill()  # kill -9 of the etl command
+            running.wait(timeout=60)
+            yield name, running.pid, pod
+        finally:
+            hold.unlink(missing_ok=True)
+            if running.poll() is None:
+                running.kill()
+                running.wait()
 
 
 def gone(pid: int) -> bool:
@@ -221,7 +225,7 @@ def test_chunks_whose_pods_were_killed_count_as_failed(
 ) -> None:
     (faulty.parent / "control" / "die").write_text("sample-scene-0000007.json")
 
-    run = process_items(faulty, env)
+    run = process_items(faulty, env, subprocess.PIPE)
     _, err = run.communicate(timeout=300)
 
     assert run.returncode == 1, err
