@@ -233,6 +233,7 @@ def test_chunks_whose_pods_were_killed_count_as_failed(
         f"{COLLECTION}: 10 assets in 2 chunks, 5 failed; 1 chunk failed without a result (5 assets)"
     )
     assert line in err
+    assert "the first 0" not in err  # no per-asset error was written for the lost chunk
     assert items(pgstac_dsn) == 5
 
 

@@ -113,6 +113,11 @@ class RunReport:
         """Assets that failed over the whole run (``errors`` may hold only the first ones)."""
         return sum(c.failed for c in self.collections)
 
+    @property
+    def listed_failures(self) -> int:
+        """The failed assets that have an error: all but those of chunks without a result."""
+        return self.failed - sum(c.assets_without_result for c in self.collections)
+
     def to_json(self) -> dict[str, Any]:
         """The stable ``etl workflow errors -o json`` shape (see ``docs/cli.md``)."""
         return {
