@@ -137,8 +137,14 @@ def errors(
 def list_(
     ctx: typer.Context, limit: ListLimitOption = None, output: OptionalOutputOption = None
 ) -> None:
-    """List workflows, newest first."""
+    """List workflows, newest first; a local run whose record cannot be read is listed Error,
+    with a warning naming its file."""
+    from etl.runner.records import UNREADABLE_RECORD
+
     statuses = active_runner(ctx).list(limit=limit)
+    for status in statuses:
+        if UNREADABLE_RECORD in status.message:
+            warn(f"{status.name}: {status.message}")
     if output is None or output is OutputFormat.TABLE:
         print_result([_summary(status) for status in statuses], OutputFormat.TABLE)
     else:
@@ -172,11 +178,18 @@ def logs(
 def stop(ctx: typer.Context, name: NameArgument) -> None:
     """Stop a running workflow (its exit handlers still run).
 
-    Prints the phase once the stop has taken effect, or `NAME: stopping` if the workflow is
-    still ending after a few seconds.
+    Prints the phase once the stop has taken effect (with why, if it ended Error: a local
+    run whose runner is gone), or `NAME: stopping` if the workflow is still ending after a few
+    seconds.
     """
+    from etl.core.runners import WorkflowPhase
+
     status = active_runner(ctx).stop(name)
-    print(f"{status.name}: {status.phase.value if status.finished else 'stopping'}")
+    if not status.finished:
+        print(f"{status.name}: stopping")
+        return
+    reason = f": {status.message}" if status.phase is WorkflowPhase.ERROR else ""
+    print(f"{status.name}: {status.phase.value}{reason}")
 
 
 @app.command()

@@ -66,9 +66,14 @@ class RunLayout:
         """The ndjson items made from chunk ``index``."""
         return f"{self.run_id}/items/{_number(index)}.ndjson"
 
+    @property
+    def results_prefix(self) -> str:
+        """The folder of the chunks' result records."""
+        return f"{self.run_id}/results/"
+
     def result_path(self, index: int) -> str:
         """The result record of chunk ``index``."""
-        return f"{self.run_id}/results/{_number(index)}.json"
+        return f"{self.results_prefix}{_number(index)}.json"
 
     @property
     def missing_path(self) -> str:

@@ -18,7 +18,8 @@ Chosen by the profile setting ``local.executor: container`` (``ETL_LOCAL_EXECUTO
   this process's uid and gid (``--user``), so what the pod writes belongs to the caller;
 - labels ``etl.dev/run`` and ``etl.dev/node``. The container is removed when its try ends, once
   its state is read (``--rm`` would remove it before ``OOMKilled`` can be), and :meth:`close`
-  removes any container of the run still there.
+  removes any container of the run still there, as does a new executor of the run (a retry
+  after its runner died removes the containers that runner left).
 
 A try the kernel killed over its memory limit ends with exit code 137, but the engine's
 ``State.OOMKilled`` is not always set: containerd may deliver the container's exit before its OOM
@@ -91,6 +92,7 @@ class ContainerExecutor:
                 "(start it with scripts/services start): " + _last_line(probe.stderr)
             )
         self.users = {image: self._image_user(image) for image in sorted(set(images))}
+        self.close()  # what a runner of this run that died left
 
     def executable(self, command: str) -> str:
         """The command as the image's ``PATH`` finds it."""
