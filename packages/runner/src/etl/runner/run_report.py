@@ -3,8 +3,8 @@
 The workflow's manifest names each collection's bundle (``--dataset``) and run (``--run-id``); the
 bundle's ``dataset.json`` names the collection's chunk storage, which holds the run's chunk-set
 manifest (assets and chunks listed, the ``--since`` watermark), ``errors/`` (one list per chunk
-of its assets that failed, as of the chunk's last try) and ``finish-collection.json`` (the extent
-update and the removals). See ``docs/internals.md`` (the run layout).
+of its assets that failed, as of the chunk's last try), ``finish-collection.json`` (the extent
+update and the removals) and ``mark-success.json`` (the last-success marker moved or kept). See ``docs/internals.md`` (the run layout).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from etl.dataset.layout import RunLayout
 
 if TYPE_CHECKING:
     from etl.dataset.finish_summary import FinishSummary
+    from etl.dataset.last_success import MarkerOutcome
 
 __all__ = ["AssetError", "CollectionReport", "RunReport", "run_report", "run_storages"]
 
@@ -54,6 +55,7 @@ class CollectionReport:
         failed: Assets that failed, as of each chunk's last try.
         errors_uri: Where the failure lists are.
         finish: What ``finish-collection`` did (extent, removals), if it ran.
+        marker: What ``mark-success`` did to the last-success marker, if it ran.
     """
 
     collection: str
@@ -64,6 +66,7 @@ class CollectionReport:
     failed: int
     errors_uri: str
     finish: FinishSummary | None = None
+    marker: MarkerOutcome | None = None
 
     def summary(self) -> str:
         """One line for people: ``ID: 7 assets in 1 chunk, 2 failed`` or ``ID: 0 assets since T``."""
@@ -76,13 +79,20 @@ class CollectionReport:
         return f"{self.collection}: {assets} in {chunks}, {self.failed} failed"
 
     def lines(self) -> list[str]:
-        """:meth:`summary`, then what ``finish-collection`` did, one line each."""
-        return [self.summary(), *(self.finish.lines() if self.finish is not None else ())]
+        """:meth:`summary`, then what ``finish-collection`` did, one line each, then why the
+        last-success marker was kept, if it was."""
+        kept = self.marker is not None and not self.marker.advanced
+        return [
+            self.summary(),
+            *(self.finish.lines() if self.finish is not None else ()),
+            *([self.marker.line()] if self.marker is not None and kept else ()),
+        ]
 
     def to_json(self) -> dict[str, Any]:
         """The stable shape of one collection (see ``docs/cli.md``)."""
         finish = self.finish.to_json() if self.finish is not None else None
-        return {**asdict(self), "finish": finish}
+        marker = self.marker.to_json() if self.marker is not None else None
+        return {**asdict(self), "finish": finish, "marker": marker}
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,7 @@ def _collection_report(
 ) -> CollectionReport:
     from etl.dataset.chunking.manifest import read_manifest
     from etl.dataset.finish_summary import read_finish_summary
+    from etl.dataset.last_success import read_marker_outcome
 
     manifest = read_manifest(storage, layout)
     since = manifest.options.get("since") if manifest is not None else None
@@ -153,6 +164,7 @@ def _collection_report(
         failed=failed,
         errors_uri=storage.uri_of(layout.errors_prefix),
         finish=read_finish_summary(storage, layout),
+        marker=read_marker_outcome(storage, layout),
     )
 
 
