@@ -148,7 +148,7 @@ def _run_failures(
                 f"chunk {index:05d} never finished: its pod failed past its retries or the "
                 "run was stopped"
             )
-            failed.extend((asset, error) for asset in _chunk_assets(storage, layout, index))
+            failed.extend((asset, error) for asset in _chunk_assets(storage, manifest, index))
     return failed
 
 
@@ -157,10 +157,11 @@ def _processed_assets(storage: Storage, manifest: ChunkManifest) -> set[str]:
     layout = RunLayout(manifest.run_id)
     assets: set[str] = set()
     for index in chunks_with_results(storage, layout):
-        assets.update(_chunk_assets(storage, layout, index))
+        assets.update(_chunk_assets(storage, manifest, index))
     return assets
 
 
-def _chunk_assets(storage: Storage, layout: RunLayout, index: int) -> list[str]:
-    """The asset URIs of chunk ``index``."""
-    return [line for line in storage.read_text(layout.chunk_path(index)).splitlines() if line]
+def _chunk_assets(storage: Storage, manifest: ChunkManifest, index: int) -> list[str]:
+    """The asset URIs of chunk ``index`` of the run's chunk set."""
+    path = RunLayout(manifest.run_id).chunk_path(index)
+    return [line for line in storage.read_text(path).splitlines() if line]
