@@ -1,8 +1,9 @@
 """``etl dataset plan | status | forget-failures``: what a run would change, where a catalog
 stands, and the failed assets a user stops owing.
 
-``plan`` and ``status`` run here, with the active profile's credentials, and write nothing. ``plan`` lists the
-storage and makes every asset's items as a run would (:func:`etl.task.plan.plan_collection`);
+``plan`` and ``status`` run here, with the active profile's credentials, and write nothing.
+``plan`` lists the storage and makes every asset's items as a run would
+(:func:`etl.task.plan.plan_collection`);
 ``status`` reads PgSTAC (:func:`etl.pgstac.catalog_state.collection_state`), the chunk storage
 (:func:`etl.dataset.run_history.collection_history`) and the runner
 (:func:`etl.runner.active_runs.active_runs`). ``forget-failures`` records, in the chunk storage,
