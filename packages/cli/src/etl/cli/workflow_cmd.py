@@ -96,7 +96,7 @@ def get(ctx: typer.Context, name: NameArgument, output: OptionalOutputOption = N
         data["failed"] = status.failure_messages() or None
         if report is not None:
             data["assets"] = "; ".join(c.summary() for c in report.collections) or None
-            finished = [line for c in report.collections if c.finish for line in c.finish.lines()]
+            finished = [line for c in report.collections for line in c.lines()[1:]]
             data["finished"] = "; ".join(finished) or None
             data["failed_assets"] = report.failed
         print_result(data, OutputFormat.TABLE)

@@ -3,10 +3,11 @@
 The workflow's manifest names each collection's bundle (``--dataset``) and run (``--run-id``); the
 bundle's ``dataset.json`` names the collection's chunk storage, which holds the run's chunk-set
 manifest (assets and chunks listed, the ``--since`` watermark), ``results/`` (one record per chunk
-processed), ``errors/`` (one list per chunk of its assets that failed, as of the chunk's last try)
-and ``finish-collection.json`` (the extent update and the removals). Once the run has ended, a
-chunk without a result record failed as a whole (its pod was killed, past its retries, or never
-ran): all its assets count as failed. See ``docs/internals.md`` (the run layout).
+processed), ``errors/`` (one list per chunk of its assets that failed, as of the chunk's last try),
+``finish-collection.json`` (the extent update and the removals) and ``mark-success.json`` (the
+last-success marker moved or kept). Once the run has ended, a chunk without a result record failed
+as a whole (its pod was killed, past its retries, or never ran): all its assets count as failed.
+See ``docs/internals.md`` (the run layout).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from etl.dataset.layout import RunLayout
 if TYPE_CHECKING:
     from etl.dataset.chunking.manifest import ChunkManifest
     from etl.dataset.finish_summary import FinishSummary
+    from etl.dataset.last_success import MarkerOutcome
 
 __all__ = ["AssetError", "CollectionReport", "RunReport", "run_report", "run_storages"]
 
@@ -60,6 +62,7 @@ class CollectionReport:
         chunks_without_result: Chunks of the ended run that have no result record.
         assets_without_result: The assets of those chunks.
         finish: What ``finish-collection`` did (extent, removals), if it ran.
+        marker: What ``mark-success`` did to the last-success marker, if it ran.
     """
 
     collection: str
@@ -72,6 +75,7 @@ class CollectionReport:
     finish: FinishSummary | None = None
     chunks_without_result: int = 0
     assets_without_result: int = 0
+    marker: MarkerOutcome | None = None
 
     def summary(self) -> str:
         """One line for people: ``ID: 7 assets in 1 chunk, 2 failed`` (then ``; 1 chunk failed
@@ -91,13 +95,20 @@ class CollectionReport:
         return line
 
     def lines(self) -> list[str]:
-        """:meth:`summary`, then what ``finish-collection`` did, one line each."""
-        return [self.summary(), *(self.finish.lines() if self.finish is not None else ())]
+        """:meth:`summary`, then what ``finish-collection`` did, one line each, then why the
+        last-success marker was kept, if it was."""
+        kept = self.marker is not None and not self.marker.advanced
+        return [
+            self.summary(),
+            *(self.finish.lines() if self.finish is not None else ()),
+            *([self.marker.line()] if self.marker is not None and kept else ()),
+        ]
 
     def to_json(self) -> dict[str, Any]:
         """The stable shape of one collection (see ``docs/cli.md``)."""
         finish = self.finish.to_json() if self.finish is not None else None
-        return {**asdict(self), "finish": finish}
+        marker = self.marker.to_json() if self.marker is not None else None
+        return {**asdict(self), "finish": finish, "marker": marker}
 
 
 @dataclass(frozen=True)
@@ -165,6 +176,7 @@ def _collection_report(
     """The collection's counts; once the run has ``ended``, its chunks without a result failed."""
     from etl.dataset.chunking.manifest import read_manifest
     from etl.dataset.finish_summary import read_finish_summary
+    from etl.dataset.last_success import read_marker_outcome
 
     manifest = read_manifest(storage, layout)
     since = manifest.options.get("since") if manifest is not None else None
@@ -181,6 +193,7 @@ def _collection_report(
         finish=read_finish_summary(storage, layout),
         chunks_without_result=len(lost),
         assets_without_result=lost_assets,
+        marker=read_marker_outcome(storage, layout),
     )
 
 

@@ -15,6 +15,7 @@ failed on a transient error, e.g. a storage read that timed out.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -102,6 +103,8 @@ def process_batch(
         ItemChecker(collection_id, options.validation),
         BlobUrls(environment.profile) if bundle.dataset.blob_hrefs is BlobHrefs.HTTPS else None,
     )
+    # from now on, a chunk of the run without a result once the run ended is a failure
+    chunk_storage.write_text(layout.processing_path, json.dumps({"digest": manifest.digest}))
     totals = BatchTotals()
     todo = []
     for index in RunLayout.chunks_of_batch(batch_index, batch_count, manifest.chunk_count):
