@@ -1,4 +1,4 @@
-"""The ASGI app of ``etl serve``: the read-only pages and, mounted under
+"""The ASGI app of ``etl serve``: the read-only pages and, under
 :data:`etl.serve.stac_api.STAC_PATH`, the STAC API (stac-fastapi-pgstac).
 
 Pages read the active profile's runner (:mod:`etl.serve.runs`) and PgSTAC (:mod:`etl.serve.catalog`,
@@ -76,10 +76,10 @@ def serve_app(context: ServeContext) -> Starlette:
     if not context.api:
         return Starlette(routes=routes)
 
-    from etl.serve.stac_api import STAC_PATH, connect, disconnect, stac_api
+    from etl.serve.stac_api import connect, disconnect, stac_api
 
     api = stac_api(f"etl · {context.profile.name}")
-    routes.append(Mount(STAC_PATH, app=api))
+    routes.append(Mount("", app=api))
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

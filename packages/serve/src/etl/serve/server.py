@@ -3,9 +3,13 @@ stopped (Ctrl-C or SIGTERM end it cleanly and remove the record)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import socket
 import sys
+from collections.abc import Iterator
+from types import FrameType
 
 from etl.core.errors import InputError, RemoteError
 from etl.pgstac import connect_pgstac
@@ -67,5 +71,30 @@ def serve(context: ServeContext, host: str, port: int) -> None:
         print(STAC_LINE.format(url=context.stac_url), flush=True)
     print("read-only; Ctrl-C stops it", file=sys.stderr, flush=True)
     config = uvicorn.Config(serve_app(context), log_level="warning", access_log=False)
-    with record_server(context.profile.name, url):
+    with record_server(context.profile.name, url), _stopped_by_signals():
         uvicorn.Server(config).run(sockets=[sock])
+
+
+class _StopSignalError(Exception):
+    """SIGINT or SIGTERM asked the server to stop."""
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """End the block when SIGINT or SIGTERM arrives, by raising :class:`_StopSignalError` (caught here).
+
+    uvicorn shuts down on either signal, then raises it again with the handlers it found in
+    place, which are these: the record of the server is removed and the command exits 0.
+    """
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise _StopSignalError
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    except _StopSignalError:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

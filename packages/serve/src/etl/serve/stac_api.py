@@ -2,8 +2,10 @@
 
 :func:`stac_api` builds its FastAPI app read-only (no transaction extensions) with every search
 extension (filter, sort, fields, query, pagination, collection search); :func:`connect` and
-:func:`disconnect` open and close its connection pools. The page's app mounts it under
-:data:`STAC_PATH` and calls them from its own lifespan (a mounted app's lifespan never runs).
+:func:`disconnect` open and close its connection pools. Its routes are under :data:`STAC_PATH`
+(stac-fastapi's ``prefix_path``, so the links it writes carry the prefix); the page's app mounts
+it at its root, after its own routes, and calls those two from its own lifespan (a mounted app's
+lifespan never runs).
 Settings are passed in, never read from ``.env`` files or ``POSTGRES_*`` variables.
 """
 
@@ -22,7 +24,7 @@ from stac_fastapi.pgstac.models.extensions import Extensions
 __all__ = ["STAC_PATH", "connect", "disconnect", "postgres_settings", "stac_api"]
 
 STAC_PATH = "/stac"
-"""Where the STAC API is mounted on the page's server."""
+"""Where the STAC API is on the page's server."""
 
 _CONNECTION_KEYS = frozenset({"host", "port", "user", "password", "dbname"})
 
@@ -49,6 +51,9 @@ def stac_api(title: str) -> FastAPI:
         stac_fastapi_description=f"{title}: the STAC API of etl serve over PgSTAC (read-only)",
         stac_fastapi_version=version("etl-serve"),
         enable_transactions_extensions=False,
+        prefix_path=STAC_PATH,
+        openapi_url=f"{STAC_PATH}/api",
+        docs_url=f"{STAC_PATH}/api.html",
     )
     app: FastAPI = instantiate_api(extensions=Extensions(settings=settings), settings=settings).app
     return app
