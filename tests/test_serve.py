@@ -29,7 +29,8 @@ COLLECTION = "sample-sidecars"
 NOT_JSON = "sample-scene-0000002.json"
 NO_FOOTPRINT = "sample-scene-0000004.json"
 SCREENSHOTS = ROOT / "docs" / "images"
-UPDATE_SCREENSHOTS = "ETL_UPDATE_SCREENSHOTS"
+UPDATE_SCREENSHOTS = os.environ.get("ETL_UPDATE_SCREENSHOTS") == "1"
+"""Read at import: the ``config_dir`` fixture clears every ``ETL_`` variable."""
 SERVER_MODULES = ("fastapi", "starlette", "uvicorn", "stac_fastapi", "asyncpg", "selenium")
 
 
@@ -77,7 +78,7 @@ def screenshot(driver: object, tmp_path: Path, name: str) -> None:
     path = tmp_path / f"{name}.png"
     driver.save_screenshot(str(path))  # type: ignore[attr-defined]
     assert path.stat().st_size > 0
-    if os.environ.get(UPDATE_SCREENSHOTS) == "1":
+    if UPDATE_SCREENSHOTS:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         (SCREENSHOTS / path.name).write_bytes(path.read_bytes())
 

@@ -60,6 +60,7 @@ def serve(context: ServeContext, host: str, port: int) -> None:
     # stac-fastapi warns at import that its module-level defaults name no API title.
     logging.getLogger("stac_fastapi.types.config").setLevel(logging.ERROR)
     from etl.serve.stac_api import STAC_PATH
+
     _check_pgstac(context.dsn)
     sock = _bind(host, port)
     bound = sock.getsockname()[1]

@@ -14,6 +14,8 @@ __all__ = ["day_chart", "footprint_map"]
 
 _WIDTH = 720.0
 _MAX_HEIGHT = 480.0
+_MARK = 4.0
+"""The size (pixels) of the square drawn for a point or a footprint smaller than that."""
 _STEPS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 45, 90)
 Bbox = tuple[float, float, float, float]
 
@@ -68,16 +70,21 @@ class _Projection:
 
 
 def _path(geometry: dict[str, Any], project: _Projection) -> str:
-    parts = []
-    for ring in _positions(geometry):
-        points = [project(p[0], p[1]) for p in ring]
-        if len(points) == 1:
-            x, y = points[0]
-            parts.append(f"M{x - 2:.1f},{y - 2:.1f}h4v4h-4Z")
-        else:
-            closed = "Z" if ring[0] == ring[-1] else ""
-            parts.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in points) + closed)
-    return "".join(parts)
+    """The geometry as path data; one smaller than :data:`_MARK` pixels (a point, or a footprint
+    too small at this scale) as a square of that size around its centre, so it can be seen."""
+    rings = [[project(p[0], p[1]) for p in ring] for ring in _positions(geometry)]
+    xs = [x for ring in rings for x, _ in ring]
+    ys = [y for ring in rings for _, y in ring]
+    if not xs:
+        return ""
+    if max(xs) - min(xs) < _MARK and max(ys) - min(ys) < _MARK:
+        x, y = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+        half = _MARK / 2
+        return f"M{x - half:.1f},{y - half:.1f}h{_MARK:g}v{_MARK:g}h-{_MARK:g}Z"
+    return "".join(
+        "M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in ring) + ("Z" if ring[0] == ring[-1] else "")
+        for ring in rings
+    )
 
 
 def _step(span: float) -> float:
@@ -135,24 +142,27 @@ def day_chart(per_day: Sequence[tuple[str, int]]) -> str:
     """An SVG bar chart: one bar per day (a ``<title>`` says the day and the count)."""
     if not per_day:
         return '<p class="muted">no items</p>'
-    height, top = 120.0, max(count for _, count in per_day)
+    height, top, margin = 120.0, max(count for _, count in per_day), 16.0
     bar = max(min(_WIDTH / len(per_day), 40.0), 1.0)
     bars = []
     for i, (day, count) in enumerate(per_day):
         h = height * count / top
         bars.append(
-            f'<rect class="bar" x="{i * bar:.1f}" y="{height - h:.1f}" width="{max(bar - 1, 0.5):.1f}"'
-            f' height="{h:.1f}"><title>{escape(day)}: {count}</title></rect>'
+            f'<rect class="bar" x="{i * bar:.1f}" y="{margin + height - h:.1f}"'
+            f' width="{max(bar - 1, 0.5):.1f}" height="{h:.1f}">'
+            f"<title>{escape(day)}: {count}</title></rect>"
         )
-    width = bar * len(per_day)
+    width = max(bar * len(per_day), 320.0)
+    bottom = margin + height + 14
     labels = (
-        f'<text class="axis" x="0" y="{height + 14}">{escape(per_day[0][0])}</text>'
-        f'<text class="axis" x="{width:.1f}" y="{height + 14}" text-anchor="end">'
+        f'<text class="axis" x="0" y="{bottom:.0f}">{escape(per_day[0][0])}</text>'
+        f'<text class="axis" x="{width:.1f}" y="{bottom:.0f}" text-anchor="end">'
         f"{escape(per_day[-1][0])}</text>"
-        f'<text class="axis" x="{width:.1f}" y="10" text-anchor="end">max {top}/day</text>'
+        f'<text class="axis" x="{width:.1f}" y="11" text-anchor="end">'
+        f"{len(per_day)} days, at most {top} items a day</text>"
     )
     return (
-        f'<svg class="chart" viewBox="0 0 {width:.0f} {height + 18:.0f}" width="{width:.0f}"'
-        f' height="{height + 18:.0f}" role="img" aria-label="items per day">'
+        f'<svg class="chart" viewBox="0 0 {width:.0f} {bottom + 4:.0f}" width="{width:.0f}"'
+        f' height="{bottom + 4:.0f}" role="img" aria-label="items per day">'
         f"{''.join(bars)}{labels}</svg>"
     )
