@@ -2,8 +2,9 @@
 
 Both run here, with the active profile's credentials, and write nothing. ``plan`` lists the
 storage and makes every asset's items as a run would (:func:`etl.task.plan.plan_collection`);
-``status`` reads PgSTAC, the chunk storage and the runner (:func:`etl.serve.dataset_status.
-dataset_status`, which the catalog page of ``etl serve`` shows too). The commands join the ``etl dataset`` group.
+``status`` reads PgSTAC, the chunk storage and the runner
+(:func:`etl.serve.dataset_status.dataset_status`, which the catalog page of ``etl serve`` shows
+too). The commands join the ``etl dataset`` group.
 """
 
 from __future__ import annotations
