@@ -3,12 +3,11 @@ stands, and the failed assets a user stops owing.
 
 ``plan`` and ``status`` run here, with the active profile's credentials, and write nothing.
 ``plan`` lists the storage and makes every asset's items as a run would
-(:func:`etl.task.plan.plan_collection`);
-``status`` reads PgSTAC (:func:`etl.pgstac.catalog_state.collection_state`), the chunk storage
-(:func:`etl.dataset.run_history.collection_history`) and the runner
-(:func:`etl.runner.active_runs.active_runs`). ``forget-failures`` records, in the chunk storage,
-that the failed assets ``status`` lists are no longer owed
-(:mod:`etl.dataset.dropped_failures`). The commands join the ``etl dataset`` group.
+(:func:`etl.task.plan.plan_collection`); ``status`` reads PgSTAC, the chunk storage and the runner
+(:func:`etl.serve.dataset_status.dataset_status`, which the catalog page of ``etl serve`` shows
+too). ``forget-failures`` records, in the chunk storage, that the failed assets ``status`` lists
+are no longer owed (:mod:`etl.dataset.dropped_failures`). The commands join the ``etl dataset``
+group.
 """
 
 from __future__ import annotations
@@ -78,32 +77,10 @@ def status(
 ) -> None:
     """Show each collection's items and extent in PgSTAC, its last successful run, the failed
     assets no later run fixed, and its runs in progress."""
-    from etl.dataset.chunking import chunk_storage_of
-    from etl.dataset.run_history import collection_history
-    from etl.pgstac import connect_pgstac
-    from etl.pgstac.catalog_state import collection_state
-    from etl.runner.active_runs import active_runs
-    from etl.task.environment import TaskEnvironment
+    from etl.serve.dataset_status import dataset_status
 
     loaded, selected = load_selection(ctx, dataset, collection, arg)
-    profile = active_profile(ctx)
-    environment = TaskEnvironment.for_profile(profile)
-    running = active_runs(active_runner(ctx), loaded.config.id)
-    names = {run.status.name for run in running}
-    entries: list[dict[str, Any]] = []
-    with connect_pgstac(environment.pgstac_dsn()) as conn:
-        for chosen in selected:
-            storage = chunk_storage_of(chosen, profile=profile, secrets=environment.secrets)
-            entries.append(
-                {
-                    "collection": chosen.id,
-                    "pgstac": collection_state(conn, chosen.id).to_json(),
-                    **collection_history(storage, running=names).to_json(),
-                    "runs_in_progress": [
-                        run.status.to_json() for run in running if run.covers(chosen.id)
-                    ],
-                }
-            )
+    entries = dataset_status(loaded, selected, active_profile(ctx), active_runner(ctx))
     if output is not OutputFormat.TABLE:
         print_result({"dataset": loaded.config.id, "collections": entries}, output)
         return

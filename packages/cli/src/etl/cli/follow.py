@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SHOWN_ERRORS",
+    "print_run_page",
     "print_run_report",
     "read_run_report",
     "report_submission",
@@ -103,6 +104,7 @@ def wait_and_report(runner: WorkflowRunner, profile: Profile, name: str) -> Work
     report = read_run_report(runner, profile, name, limit=SHOWN_ERRORS)
     if report is not None:
         print_run_report(report)
+    print_run_page(profile, name)
     if status.succeeded:
         return status
     raise WorkflowFailedError(f"workflow {name!r} ended {status.phase.value}")
@@ -140,6 +142,16 @@ def print_run_report(report: RunReport) -> None:
         print(f"  {error}", file=sys.stderr)
     if shown < failed:
         print(f"all of them: etl workflow errors {report.workflow}", file=sys.stderr)
+
+
+def print_run_page(profile: Profile, name: str) -> None:
+    """``page: URL`` on stderr: the run's page on the ``etl serve`` running for ``profile``, if
+    one runs (:func:`etl.serve.address.run_page_url`)."""
+    from etl.serve.address import run_page_url
+
+    url = run_page_url(profile.name, name)
+    if url is not None:
+        print(f"page: {url}", file=sys.stderr)
 
 
 def _print_phase(status: WorkflowStatus) -> None:

@@ -15,7 +15,7 @@ from typer._completion_shared import Shells, get_completion_script
 
 from etl.cli.help_format import EtlTyper
 from etl.cli.options import choices_metavar
-from etl.cli.root_group import EtlGroup, LazyGroup
+from etl.cli.root_group import EtlGroup, LazyCommand, LazyGroup
 from etl.cli.state import CliState
 from etl.core.log_setup import configure_logging
 
@@ -29,6 +29,9 @@ EtlGroup.lazy_groups = {
     "cron": LazyGroup("etl.cli.cron_cmd", "List, show and delete cron workflows (schedules)."),
     "ingest": LazyGroup(
         "etl.cli.ingest_cmd", "Load a collection JSON or ndjson items into PgSTAC."
+    ),
+    "serve": LazyCommand(
+        "etl.cli.serve_cmd", "Serve a STAC API and a read-only page of runs and the catalog."
     ),
 }
 

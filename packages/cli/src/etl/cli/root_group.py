@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from etl.cli.error_mapping import exit_code_for
 
-__all__ = ["EtlGroup", "LazyGroup"]
+__all__ = ["EtlGroup", "LazyCommand", "LazyGroup"]
 
 _INTERRUPTED = 130
 
@@ -45,6 +45,18 @@ class LazyGroup:
         group.help = group.help or self.help_text
         group.short_help = self.help_text
         return group
+
+
+class LazyCommand(LazyGroup):
+    """A single command registered by name (the module's ``app`` holds that command alone),
+    imported on first use."""
+
+    def load(self, name: str) -> Any:
+        """Import the module and build the command."""
+        command = typer.main.get_command(importlib.import_module(self.module).app)
+        command.name = name
+        command.short_help = self.help_text
+        return command
 
 
 class EtlGroup(TyperGroup):

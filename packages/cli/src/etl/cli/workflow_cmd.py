@@ -17,6 +17,7 @@ import typer
 
 from etl.cli.follow import (
     SHOWN_ERRORS,
+    print_run_page,
     read_run_report,
     report_submission,
     wait_and_report,
@@ -103,6 +104,7 @@ def get(ctx: typer.Context, name: NameArgument, output: OptionalOutputOption = N
         if report is not None and report.errors:
             print()
             print_result(report.to_json()["errors"], OutputFormat.TABLE)
+        print_run_page(active_profile(ctx), name)
     else:
         data = status.to_json()
         if report is not None:
