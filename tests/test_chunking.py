@@ -17,6 +17,7 @@ from etl.dataset.chunking import (
     SplitSpec,
     create_chunk_set,
     plan_parts,
+    read_chunk_uris,
     read_manifest,
 )
 from etl.dataset.layout import RunLayout
@@ -53,12 +54,11 @@ def chunks(tmp_path: Path) -> Storage:
 
 
 def chunk_lines(storage: Storage, run_id: str) -> list[str]:
-    layout = RunLayout(run_id)
-    manifest = read_manifest(storage, layout)
+    manifest = read_manifest(storage, RunLayout(run_id))
     assert manifest is not None
     lines: list[str] = []
     for index in range(manifest.chunk_count):
-        lines.extend(storage.read_text(layout.chunk_path(index)).splitlines())
+        lines.extend(read_chunk_uris(storage, manifest, index))
     assert len(lines) == manifest.asset_count
     return lines
 
@@ -264,7 +264,7 @@ def test_chunks_hold_chunk_length_lines_and_are_deterministic(
         chunk_length=5,
     )
     assert (first.chunk_count, first.asset_count) == (3, len(TREE))
-    sizes = [len(chunks.read_text(RunLayout("a").chunk_path(i)).splitlines()) for i in range(3)]
+    sizes = [len(read_chunk_uris(chunks, again, i)) for i in range(3)]  # "a" is now again's
     assert sizes == [5, 5, 3]
     assert first.digest != again.digest  # split order differs from the plain listing's order...
     rerun = create_chunk_set(
@@ -338,7 +338,7 @@ def test_writer_memory_holds_one_chunk(chunks: Storage) -> None:
         writer.extend(f"file:///x/{i}.tif" for i in range(2500))
         stats = writer.finish()
     assert (stats.chunk_count, stats.asset_count) == (3, 2500)
-    assert chunks.read_text("w/chunks/00002.txt").splitlines()[-1] == "file:///x/2499.tif"
+    assert chunks.read_text("w/chunks/00002.txt").splitlines()[-1] == '"file:///x/2499.tif"'
 
 
 def test_model_default_chunk_length_is_the_chunking_default() -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from etl.core.storage import Storage
+from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.manifest import ChunkManifest, read_manifest
 from etl.dataset.last_success import LastSuccess, read_last_success_marker
 from etl.dataset.layout import RunLayout
@@ -116,7 +117,5 @@ def _processed_assets(storage: Storage, manifest: ChunkManifest) -> set[str]:
     assets: set[str] = set()
     for index in range(manifest.chunk_count):
         if read_chunk_result(storage, layout, index) is not None:
-            assets.update(
-                line for line in storage.read_text(layout.chunk_path(index)).splitlines() if line
-            )
+            assets.update(read_chunk_uris(storage, manifest, index))
     return assets

@@ -3,7 +3,8 @@
 The order of work makes a chunk set trustworthy:
 
 1. delete the run's old manifest, so nobody trusts the old chunk set while it is being replaced;
-2. stream each source's listing into chunk files ``00000.txt, 00001.txt, ...`` (overwriting);
+2. stream each source's listing into chunk files ``00000.txt, 00001.txt, ...`` (overwriting;
+   their format: :mod:`etl.dataset.chunking.chunk_files`);
 3. delete chunk files left over from an earlier, larger chunk set of the same run;
 4. write the manifest, last.
 
@@ -128,6 +129,7 @@ def create_chunk_set(
         asset_count=stats.asset_count,
         chunk_length=chunk_length,
         digest=stats.digest,
+        chunk_digests=list(stats.chunk_digests),
         listing_seconds=round(time.monotonic() - started, 3),
         options={
             "limit": limit,

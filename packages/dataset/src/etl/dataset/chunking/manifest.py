@@ -15,9 +15,22 @@ from etl.core.errors import StorageError
 from etl.core.storage import Storage
 from etl.dataset.layout import RunLayout
 
-__all__ = ["MANIFEST_VERSION", "ChunkManifest", "SourceListing", "read_manifest", "write_manifest"]
+__all__ = [
+    "MANIFEST_VERSION",
+    "PLAIN_LINES_VERSION",
+    "ChunkManifest",
+    "SourceListing",
+    "read_manifest",
+    "write_manifest",
+]
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+"""The version written: chunk files hold one JSON string a line, and each chunk's digest is recorded."""
+
+PLAIN_LINES_VERSION = 1
+"""The version before: chunk files hold one plain URI a line, no digest per chunk. Still read."""
+
+_READABLE_VERSIONS = (PLAIN_LINES_VERSION, MANIFEST_VERSION)
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,8 @@ class ChunkManifest:
         asset_count: Number of asset URIs over all chunks.
         chunk_length: Most URIs a chunk holds; every chunk but the last holds exactly this many.
         digest: SHA-256 of every chunk's content in order: equal digests mean equal chunk sets.
+        chunk_digests: SHA-256 of each chunk file, in chunk order; checked whenever a chunk is read
+            (empty in a version 1 manifest).
         listing_seconds: Wall time of the listing and the chunk writing.
         options: The chunk options used, per asset storage URI, plus ``limit`` and ``since``.
         sources: What each asset storage contributed.
@@ -61,6 +76,7 @@ class ChunkManifest:
     digest: str
     listing_seconds: float
     options: dict[str, Any] = field(default_factory=dict)
+    chunk_digests: list[str] = field(default_factory=list)
     sources: list[SourceListing] = field(default_factory=list)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     version: int = MANIFEST_VERSION
@@ -78,7 +94,7 @@ class ChunkManifest:
         """
         try:
             data = json.loads(text)
-            if data.get("version") != MANIFEST_VERSION:
+            if data.get("version") not in _READABLE_VERSIONS:
                 raise StorageError(
                     f"{where}: unknown chunk manifest version {data.get('version')!r}"
                 )
