@@ -4,7 +4,7 @@ A run of a command has a ``run_id`` (the workflow name). Every name below is rel
 collection's ``chunk_storage`` root; nothing else in etl builds these names by hand::
 
     {run_id}/chunks/manifest.json   written last; readers trust only chunk sets with a manifest
-    {run_id}/chunks/00000.txt       one asset URI a line
+    {run_id}/chunks/00000.txt       one asset URI a line, as a JSON string
     {run_id}/items/00000.ndjson     items of chunk 00000
     {run_id}/results/00000.json     per-chunk result record
     {run_id}/errors/00000.ndjson    per-asset failures
