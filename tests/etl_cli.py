@@ -9,8 +9,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_etl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``uv run etl ARGS`` from the repository root, with ``env`` added to this environment."""
+def run_etl(
+    *args: str, env: dict[str, str] | None = None, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``uv run etl ARGS`` from the repository root, with ``env`` added to this environment;
+    ``subprocess.TimeoutExpired`` after ``timeout`` seconds."""
     return subprocess.run(
         ["uv", "run", "--no-sync", "etl", *args],
         cwd=ROOT,
@@ -18,4 +21,5 @@ def run_etl(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         text=True,
         check=False,
         env={**os.environ, **(env or {})},
+        timeout=timeout,
     )

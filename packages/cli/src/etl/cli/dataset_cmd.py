@@ -44,11 +44,13 @@ def validate(
     arg: ArgOption = None,
     import_timeout: ImportTimeoutOption = DEFAULT_IMPORT_TIMEOUT,
 ) -> None:
-    """Parse, template and check the dataset, and import its collection classes, without
-    touching any remote service."""
+    """Parse, template and check the dataset and its collection templates, and import its
+    collection classes, without touching any remote service."""
     from etl.dataset.class_check import check_collection_classes
+    from etl.dataset.templates import check_templates
 
     loaded, selected = load_selection(ctx, dataset, collection, arg)
+    check_templates(loaded, selected)
     for warning in check_collection_classes(loaded, selected, timeout=import_timeout):
         print(warning, file=sys.stderr)
     print(f"ok: {loaded.config.id} ({len(selected)} collections)")

@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from etl.core.errors import ConfigError, SourceLocation, TaskError
+from etl.core.input_limits import parse_bounded_json
 from etl.core.progress import progress_line
 from etl.core.templating import TemplateContext, render_string
 from etl.dataset.model import ExtentSource
+from etl.dataset.templates import DESCRIPTION_FILE, template_json_path
 from etl.task.bundle_fetch import FetchedBundle
 from etl.task.environment import TaskEnvironment
 
@@ -47,16 +49,15 @@ def collection_document(
         raise ConfigError(f"collection {collection_id!r} has no template", field="template")
     template = collection.template.rstrip("/")
     storage = bundle.storage
-    if template.endswith(".json"):
-        text = storage.read_text(template)
-    else:
-        text = storage.read_text(f"{template}/template.json")
-        description_path = f"{template}/description.md"
+    json_path = template_json_path(template)
+    text = storage.read_text(json_path)
+    if json_path != template:
+        description_path = f"{template}/{DESCRIPTION_FILE}"
         if storage.exists(description_path):
             description = json.dumps(storage.read_text(description_path).strip())[1:-1]
             text = _DESCRIPTION_TAG.sub(lambda _: description, text)
     try:
-        document: dict[str, Any] = json.loads(text)
+        document: dict[str, Any] = parse_bounded_json(text, storage.uri_of(json_path))
     except json.JSONDecodeError as exc:
         raise ConfigError(f"template of collection {collection_id!r} is not JSON: {exc}") from None
     context = TemplateContext(
@@ -81,12 +82,12 @@ def collection_file_document(
     """The STAC collection in the JSON file ``source`` (a local path or a URI), checked.
 
     Raises:
-        ConfigError: The file is not JSON (located at its line and column), not a collection, or
-            its id is not ``expected_id``.
+        ConfigError: The file is not JSON (located at its line and column), past the input limits,
+            not a collection, or its id is not ``expected_id``.
         TaskError: A local ``source`` does not exist.
     """
     try:
-        document = json.loads(read_source_text(source, environment))
+        document = parse_bounded_json(read_source_text(source, environment), source)
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"not JSON: {exc.msg}", location=SourceLocation(source, exc.lineno, exc.colno)

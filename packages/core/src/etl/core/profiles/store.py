@@ -17,8 +17,9 @@ import yaml
 from pydantic import ValidationError
 
 from etl.core.atomic_files import write_atomically
-from etl.core.errors import ConfigError, ProfileError
-from etl.core.located_yaml import load_located_yaml
+from etl.core.errors import ConfigError, ProfileError, SourceLocation
+from etl.core.input_limits import read_bounded_text
+from etl.core.located_yaml import LocatedDocument, load_located_yaml, parse_located_yaml
 from etl.core.paths import config_dir
 from etl.core.profiles.model import Profile, is_secret_field
 from etl.core.profiles.settings import set_keys, unset_keys
@@ -29,6 +30,11 @@ BUILTIN_PROFILE = "local"
 # No dots: ``profiles/NAME.secrets.yaml`` (etl.core.secrets) sits beside the profile files.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _DEFAULT_KEY = "default_profile"
+_EMPTY = "the profile file is empty: write its settings back, or delete it"
+_TRUNCATED = (
+    "the profile file ends mid-line (truncated?): a profile file ends with a newline; "
+    "complete it, or create it again with 'etl profile create NAME --force'"
+)
 
 
 class ProfileStore:
@@ -72,9 +78,7 @@ class ProfileStore:
             if name == BUILTIN_PROFILE:
                 return _base(name)
             raise self._unknown(name)
-        doc = load_located_yaml(path)
-        if not isinstance(doc.data, dict):
-            raise ConfigError("a profile file must be a mapping", location=doc.locate(()))
+        doc = _read_profile_file(path)
         if doc.data.get("name", name) != name:
             raise doc.error(("name",), f"the file of profile {name!r} names another profile")
         try:
@@ -96,7 +100,7 @@ class ProfileStore:
         """
         self.load(name)
         path = self.path_of(name)
-        data = dict(yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
+        data = dict(_read_profile_file(path).data) if path.is_file() else {}
         data.pop("name", None)
         data = set_keys(unset_keys(data, unset), settings, lambda data: _validated(name, data))
         profile = _validated(name, data)
@@ -175,6 +179,29 @@ class ProfileStore:
         write_atomically(
             self.config_file, yaml.safe_dump(data, sort_keys=False).encode(), mode=0o644
         )
+
+
+def _read_profile_file(path: Path) -> LocatedDocument:
+    """A profile file, whole: a mapping that ends with a newline.
+
+    An empty or cut-off file never stands for the settings it lost: a file etl wrote ends with a
+    newline, so one that stops mid-line was truncated (and an empty one would silently mean the
+    built-in settings, e.g. another person's PgSTAC on a shared machine).
+
+    Raises:
+        ConfigError: The file is empty, truncated, not a mapping, past the input limits or not
+            YAML (located).
+    """
+    text = read_bounded_text(path)
+    doc = parse_located_yaml(text, path)
+    if doc.empty:
+        raise ConfigError(_EMPTY, location=SourceLocation(path))
+    if not text.endswith("\n"):
+        last_line = text.count("\n") + 1
+        raise ConfigError(_TRUNCATED, location=SourceLocation(path, last_line))
+    if not isinstance(doc.data, dict):
+        raise ConfigError("a profile file must be a mapping", location=doc.locate(()))
+    return doc
 
 
 def _base(name: str) -> Profile:

@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from etl.core.errors import StorageError
+from etl.core.errors import ConfigError, StorageError
+from etl.core.input_limits import parse_bounded_json
 from etl.core.storage import Storage
 from etl.dataset.layout import RunLayout
 
@@ -90,16 +91,19 @@ class ChunkManifest:
         """Parse a manifest written by :meth:`to_json`.
 
         Raises:
-            StorageError: when the text is not a manifest of a known version.
+            StorageError: when the text is not a manifest of a known version, or is past the input
+                limits (:mod:`etl.core.input_limits`).
         """
         try:
-            data = json.loads(text)
+            data = parse_bounded_json(text, where)
             if data.get("version") not in _READABLE_VERSIONS:
                 raise StorageError(
                     f"{where}: unknown chunk manifest version {data.get('version')!r}"
                 )
             sources = [SourceListing(**source) for source in data.pop("sources", [])]
             return cls(**data, sources=sources)
+        except ConfigError as exc:  # past the input limits
+            raise StorageError(f"{exc.location}: not a chunk manifest ({exc.message})") from None
         except (ValueError, TypeError, AttributeError) as exc:
             raise StorageError(f"{where}: not a chunk manifest ({exc})") from None
 
