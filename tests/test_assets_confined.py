@@ -10,6 +10,7 @@ symlink in the asset folder, a hand-edited chunk file or manifest of a failed ru
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -230,11 +231,14 @@ def edit_chunk(chunk: Path, lines: list[str]) -> None:
 
 
 def sign_chunk(chunk: Path, manifest: Path) -> None:
-    """Record the edited chunk's digest in the manifest, as a determined operator would."""
-    import hashlib
-
+    """Record the edited chunk's digest in ``digests.txt`` and that file's in the manifest, as a
+    determined operator would."""
+    digests = chunk.parent / "digests.txt"
+    lines = digests.read_text().splitlines()
+    lines[0] = hashlib.sha256(chunk.read_bytes()).hexdigest()
+    digests.write_text("".join(line + "\n" for line in lines))
     data = json.loads(manifest.read_text())
-    data["chunk_digests"][0] = hashlib.sha256(chunk.read_bytes()).hexdigest()
+    data["digests_sha256"] = hashlib.sha256(digests.read_bytes()).hexdigest()
     manifest.write_text(json.dumps(data))
 
 
@@ -251,7 +255,8 @@ def test_a_hand_edited_chunk_of_a_failed_run_is_refused_by_retry(
 
     assert changed.code == 1
     assert (
-        f"{chunk.as_uri()}: the chunk file does not match its manifest (sha256 " in changed.stderr
+        f"{chunk.as_uri()}: the chunk file does not match the digest create-chunks recorded "
+        in changed.stderr
     )
     assert "secret" not in loaded(pgstac_dsn)
 
@@ -302,7 +307,7 @@ def test_a_failed_run_chunked_by_an_earlier_etl_is_retried(
     uris = [json.loads(line) for line in chunk.read_text().splitlines()]
     data = json.loads(manifest.read_text())
     data["version"] = 1
-    del data["chunk_digests"]
+    del data["digests_sha256"]
     manifest.write_text(json.dumps(data))
     edit_chunk(chunk, [*uris, secret.as_uri()])
 

@@ -247,7 +247,10 @@ def test_empty_listing_writes_a_manifest_with_no_chunks(assets: Storage, chunks:
     )
     assert (manifest.chunk_count, manifest.asset_count) == (0, 0)
     assert read_manifest(chunks, RunLayout("e")) == manifest
-    assert [i.path for i in chunks.list_objects("e/")] == ["e/chunks/manifest.json"]
+    assert [i.path for i in chunks.list_objects("e/")] == [
+        "e/chunks/digests.txt",
+        "e/chunks/manifest.json",
+    ]
 
 
 def test_chunks_hold_chunk_length_lines_and_are_deterministic(
@@ -282,7 +285,7 @@ def test_rerun_replaces_a_larger_chunk_set_and_leaves_no_stale_chunks(
 ) -> None:
     layout = RunLayout("r")
     create_chunk_set([ChunkSource(assets)], chunks, layout, collection="c", chunk_length=2)
-    assert len(list(chunks.list_objects(layout.chunks_prefix))) == 8  # 7 chunks + manifest
+    assert len(list(chunks.list_objects(layout.chunks_prefix))) == 9  # 7 chunks, digests, manifest
     manifest = create_chunk_set(
         [ChunkSource(assets, AssetFilter(name_starts_with="2021"))],
         chunks,
@@ -294,6 +297,7 @@ def test_rerun_replaces_a_larger_chunk_set_and_leaves_no_stale_chunks(
     assert sorted(i.path for i in chunks.list_objects(layout.chunks_prefix)) == [
         "r/chunks/00000.txt",
         "r/chunks/00001.txt",
+        "r/chunks/digests.txt",
         "r/chunks/manifest.json",
     ]
 

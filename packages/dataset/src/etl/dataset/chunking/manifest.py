@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 MANIFEST_VERSION = 2
-"""The version written: chunk files hold one JSON string a line, and each chunk's digest is recorded."""
+"""The version written: chunk files hold one JSON string a line, each chunk's digest is recorded."""
 
 PLAIN_LINES_VERSION = 1
 """The version before: chunk files hold one plain URI a line, no digest per chunk. Still read."""
@@ -60,7 +60,8 @@ class ChunkManifest:
         asset_count: Number of asset URIs over all chunks.
         chunk_length: Most URIs a chunk holds; every chunk but the last holds exactly this many.
         digest: SHA-256 of every chunk's content in order: equal digests mean equal chunk sets.
-        chunk_digests: SHA-256 of each chunk file, in chunk order; checked whenever a chunk is read
+        digests_sha256: SHA-256 of the chunk set's ``digests.txt`` (each chunk file's SHA-256, one
+            a line), so a chunk is checked whenever it is read however many chunks there are
             (empty in a version 1 manifest).
         listing_seconds: Wall time of the listing and the chunk writing.
         options: The chunk options used, per asset storage URI, plus ``limit`` and ``since``.
@@ -77,7 +78,7 @@ class ChunkManifest:
     digest: str
     listing_seconds: float
     options: dict[str, Any] = field(default_factory=dict)
-    chunk_digests: list[str] = field(default_factory=list)
+    digests_sha256: str = ""
     sources: list[SourceListing] = field(default_factory=list)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     version: int = MANIFEST_VERSION
