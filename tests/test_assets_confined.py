@@ -231,9 +231,9 @@ def edit_chunk(chunk: Path, lines: list[str]) -> None:
 
 
 def sign_chunk(chunk: Path, manifest: Path) -> None:
-    """Record the edited chunk's digest in ``digests.txt`` and that file's in the manifest, as a
+    """Record the edited chunk's digest in ``digests.sha256`` and that file's in the manifest, as a
     determined operator would."""
-    digests = chunk.parent / "digests.txt"
+    digests = chunk.parent / "digests.sha256"
     lines = digests.read_text().splitlines()
     lines[0] = hashlib.sha256(chunk.read_bytes()).hexdigest()
     digests.write_text("".join(line + "\n" for line in lines))

@@ -248,7 +248,7 @@ def test_empty_listing_writes_a_manifest_with_no_chunks(assets: Storage, chunks:
     assert (manifest.chunk_count, manifest.asset_count) == (0, 0)
     assert read_manifest(chunks, RunLayout("e")) == manifest
     assert [i.path for i in chunks.list_objects("e/")] == [
-        "e/chunks/digests.txt",
+        "e/chunks/digests.sha256",
         "e/chunks/manifest.json",
     ]
 
@@ -297,7 +297,7 @@ def test_rerun_replaces_a_larger_chunk_set_and_leaves_no_stale_chunks(
     assert sorted(i.path for i in chunks.list_objects(layout.chunks_prefix)) == [
         "r/chunks/00000.txt",
         "r/chunks/00001.txt",
-        "r/chunks/digests.txt",
+        "r/chunks/digests.sha256",
         "r/chunks/manifest.json",
     ]
 

@@ -5,8 +5,8 @@ JSON escapes newlines, carriage returns and every other control character, and w
 output (``\\uXXXX`` for anything else) no Unicode line separator can appear either, so any asset
 name, however odd, survives the file exactly: one line is one asset, whatever splits lines.
 
-Each chunk's SHA-256 goes, one a line, into the chunk set's ``digests.txt``, whose own SHA-256 the
-manifest records: the manifest stays small (it is parsed within :mod:`etl.core.input_limits`)
+Each chunk's SHA-256 goes, one a line, into the chunk set's ``digests.sha256``, whose own SHA-256
+the manifest records: the manifest stays small (it is parsed within :mod:`etl.core.input_limits`)
 however many chunks a run has. :func:`read_chunk_uris` checks what it reads: the chunk against its
 digest (a chunk edited after create-chunks wrote it is refused), and, given the collection's asset
 storages, that every entry lies under one of them (a pod never reads a file outside the storage it
@@ -56,7 +56,7 @@ def chunk_digest(data: bytes) -> str:
 
 
 def write_chunk_digests(storage: Storage, layout: RunLayout, digests: Sequence[str]) -> str:
-    """Write the chunk set's ``digests.txt`` (one digest a line); return its own SHA-256."""
+    """Write the chunk set's ``digests.sha256`` (one digest a line); return its own SHA-256."""
     data = "".join(digest + "\n" for digest in digests).encode()
     storage.write_bytes(layout.digests_path, data)
     return chunk_digest(data)
@@ -79,8 +79,9 @@ def read_chunk_uris(
 
     Raises:
         StorageError: (permanent) naming the chunk file: its content does not match the digest
-            recorded for it (or ``digests.txt`` does not match the manifest), a line is not a JSON string, or (naming the line and the entry) an
-            entry lies outside ``asset_storages``; or the chunk cannot be read.
+            recorded for it (or ``digests.sha256`` does not match the manifest), a line is not a
+            JSON string, or (naming the line and the entry) an entry lies outside
+            ``asset_storages``; or the chunk cannot be read.
     """
     path = RunLayout(manifest.run_id).chunk_path(index)
     where = storage.uri_of(path)
@@ -118,7 +119,7 @@ def _check_digest(
 ) -> None:
     digests = _chunk_digests(storage, manifest)
     if index >= len(digests):
-        raise StorageError(f"{where}: the chunk set's digests.txt records no digest for it")
+        raise StorageError(f"{where}: the chunk set's digests.sha256 records no digest for it")
     expected, actual = digests[index], chunk_digest(data)
     if actual != expected:
         raise StorageError(

@@ -6,8 +6,8 @@ The order of work makes a chunk set trustworthy:
 2. stream each source's listing into chunk files ``00000.txt, 00001.txt, ...`` (overwriting;
    their format: :mod:`etl.dataset.chunking.chunk_files`);
 3. delete chunk files left over from an earlier, larger chunk set of the same run, and write
-   ``digests.txt``, each chunk's SHA-256;
-4. write the manifest (which records the SHA-256 of ``digests.txt``), last.
+   ``digests.sha256``, each chunk's SHA-256;
+4. write the manifest (which records the SHA-256 of ``digests.sha256``), last.
 
 A listing that fails raises :class:`~etl.core.errors.StorageError` before step 4: no manifest.
 """

@@ -60,7 +60,7 @@ class ChunkManifest:
         asset_count: Number of asset URIs over all chunks.
         chunk_length: Most URIs a chunk holds; every chunk but the last holds exactly this many.
         digest: SHA-256 of every chunk's content in order: equal digests mean equal chunk sets.
-        digests_sha256: SHA-256 of the chunk set's ``digests.txt`` (each chunk file's SHA-256, one
+        digests_sha256: SHA-256 of the chunk set's ``digests.sha256`` (each chunk file's SHA-256, one
             a line), so a chunk is checked whenever it is read however many chunks there are
             (empty in a version 1 manifest).
         listing_seconds: Wall time of the listing and the chunk writing.

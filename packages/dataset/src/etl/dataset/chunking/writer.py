@@ -1,7 +1,7 @@
 """The chunk writer: cuts a stream of asset URIs into chunk files as it arrives.
 
 Each file is written in the format of :mod:`etl.dataset.chunking.chunk_files` (one JSON string a
-line), and its digest is kept for the chunk set's ``digests.txt``.
+line), and its digest is kept for the chunk set's ``digests.sha256``.
 
 Memory holds one chunk being filled plus at most ``max_pending`` chunks being uploaded, so it does
 not grow with the number of assets. Uploads run on a background thread so the listing never waits
