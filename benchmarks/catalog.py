@@ -9,6 +9,14 @@ Section ``sources``: loads the same items with ``PgstacWriter.load_items`` into 
 collections, without and with ``etl.item_sources`` rows (content hashes included); prints the
 ratio of the two loads.
 
+Section ``reads``: loads N synthetic items with the raw ``pypgstac load items`` CLI, records an
+``etl.item_sources`` row for each and as many rows of items no longer in PgSTAC (a collection
+deleted by hand and loaded again), then times the reads that keep only rows whose items exist:
+``item_sources_of`` (all rows, as ``etl dataset plan`` and removals read them) and
+``count_item_sources`` (``etl dataset status``), right after the load (pgstac's new partitions
+not analyzed yet, unless autovacuum came first) and analyzed; prints each over the load (start-up
+subtracted).
+
 Section ``validation``: the cost of full STAC validation (``etl.task.stac_validation``: the core
 item schema with one reused validator, schemas from the local cache) of the same N items, as
 pystac writes them (STAC 1.1.0, a collection link), in full and sampled at 1%, over the raw
@@ -25,7 +33,7 @@ subtracted). One load; the plans best of the rounds.
 Best of the rounds. Creates its own database through the admin DSN and drops it at the end.
 
     uv run python benchmarks/catalog.py --items 100000 [--rounds 3] \
-        [--section extent|sources|plan|validation|all]
+        [--section extent|sources|reads|plan|validation|all]
 """
 
 from __future__ import annotations
@@ -53,7 +61,14 @@ from raw_pgstac import (
 
 from etl.pgstac import LoadConcurrency, PgstacWriter, connect_pgstac
 from etl.pgstac.extents import update_collection_extent
-from etl.pgstac.item_sources import ItemSource, content_hash, ensure_item_sources
+from etl.pgstac.item_sources import (
+    ItemSource,
+    content_hash,
+    count_item_sources,
+    ensure_item_sources,
+    item_sources_of,
+    record_item_sources,
+)
 from etl.task.stac_validation import ItemValidation
 
 ETL = str(ROOT / ".venv/bin/etl")
@@ -102,6 +117,38 @@ def sources_round(writer: PgstacWriter, tmp: Path, name: str, count: int) -> tup
         result = writer.load_items(path, collection_id, sources=rows if with_sources else None)
         seconds.append(result.seconds)
     return seconds[0], seconds[1]
+
+
+def reads_round(
+    writer: PgstacWriter, dsn: str, tmp: Path, name: str, count: int
+) -> tuple[float, float, float, float, float]:
+    """(raw load seconds net of the CLI's start-up, then ``item_sources_of`` and
+    ``count_item_sources`` seconds right after the load, then both analyzed)."""
+    writer.upsert_collection(make_collection(name), partition_trunc="month")
+    writer.upsert_collection(make_collection(f"{name}-tiny"))
+    path, tiny = tmp / f"{name}.ndjson", tmp / f"{name}-tiny.ndjson"
+    write_ndjson(path, name, count)
+    write_ndjson(tiny, f"{name}-tiny", 1)
+    load = raw_load(path, dsn) - raw_load(tiny, dsn)
+    ids = [orjson.loads(line)["id"] for line in path.read_bytes().splitlines()]
+    stale = [f"{name}-gone-{n}" for n in range(count)]
+    with connect_pgstac(dsn) as conn:
+        record_item_sources(
+            conn, [ItemSource(name, i, f"file:///a/{i}.json", "0" * 64, "r") for i in ids + stale]
+        )
+        conn.execute("ANALYZE etl.item_sources")
+        timings = []
+        for analyze in (False, True):
+            if analyze:
+                conn.execute("ANALYZE items")
+            rows = timed(lambda: assert_count(len(list(item_sources_of(conn, name))), count))
+            counted = timed(lambda: assert_count(count_item_sources(conn, name), count))
+            timings += [rows, counted]
+    return load, timings[0], timings[1], timings[2], timings[3]
+
+
+def assert_count(found: int, expected: int) -> None:
+    assert found == expected, (found, expected)
 
 
 def validation_round(
@@ -178,7 +225,9 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
-        "--section", choices=["extent", "sources", "plan", "validation", "all"], default="all"
+        "--section",
+        choices=["extent", "sources", "reads", "plan", "validation", "all"],
+        default="all",
     )
     parser.add_argument("--admin-dsn", default=ADMIN_DSN)
     args = parser.parse_args()
@@ -204,6 +253,20 @@ def main() -> None:
                 print(
                     f"catalog sources: {args.items:,} items, load {plain:.2f}s, with item_sources "
                     f"{tracked:.2f}s, ratio {tracked / plain:.2f}",
+                    flush=True,
+                )
+            if args.section in ("reads", "all"):
+                read = [
+                    reads_round(writer, dsn, tmp, f"r{r}", args.items) for r in range(args.rounds)
+                ]
+                load, *best = (min(r[i] for r in read) for i in range(5))
+                print(
+                    f"catalog reads: {args.items:,} items with a row each and {args.items:,} rows "
+                    f"of items gone, raw pypgstac load {load:.2f}s; right after the load: "
+                    f"item_sources_of {best[0]:.2f}s (ratio {best[0] / load:.3f}), "
+                    f"count_item_sources {best[1]:.2f}s (ratio {best[1] / load:.3f}); analyzed: "
+                    f"item_sources_of {best[2]:.2f}s (ratio {best[2] / load:.3f}), "
+                    f"count_item_sources {best[3]:.2f}s (ratio {best[3] / load:.3f})",
                     flush=True,
                 )
             if args.section in ("validation", "all"):

@@ -20,7 +20,6 @@ import string
 import threading
 import time
 import uuid
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -52,6 +51,7 @@ class RunPlan:
         message: the workflow's own status message when it ends.
         hold: stay Running until stopped.
         log_lines: what each step's pod prints (``{step}`` is replaced by the step name).
+        deleted_pods: steps whose pods are gone (``podGC``): the log stream has no line of them.
     """
 
     phase: str = "Succeeded"
@@ -59,6 +59,7 @@ class RunPlan:
     message: str = ""
     hold: bool = False
     log_lines: tuple[str, ...] = ("{step}: starting", "{step}: wrote 3 items", "{step}: done")
+    deleted_pods: tuple[str, ...] = ()
 
 
 @dataclass
@@ -71,6 +72,14 @@ class _Run:
     stopped: bool = False
     stopped_at: float = 0.0
     resource_version: int = 1
+
+
+def _fnv(text: str) -> int:
+    """FNV-1a, 32 bits: how Argo hashes a node's name into its node id and pod name."""
+    value = 0x811C9DC5
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
 
 
 def _now() -> str:
@@ -210,7 +219,9 @@ class FakeWorkflows:
                 text = text[:1]
             elif step in run.plan.failures:
                 text = [*text[:1], run.plan.failures[step]]
-            pod = f"{name}-{step}-{zlib.crc32(step.encode())}"
+            if step in run.plan.deleted_pods:
+                continue
+            pod = f"{name}-{step}-{_fnv(f'{name}.{step}')}"  # Argo's v2 pod name
             lines.extend(((step, i), pod, content) for i, content in enumerate(text))
         return lines
 
@@ -257,7 +268,7 @@ class FakeWorkflows:
         started = run.workflow["metadata"]["creationTimestamp"]
         nodes: dict[str, Any] = {}
         for step in run.steps:
-            node_id = f"{name}-{zlib.crc32(step.encode())}"
+            node_id = f"{name}-{_fnv(f'{name}.{step}')}"  # Argo's node id of node NAME.STEP
             node: dict[str, Any] = {
                 "id": node_id,
                 "name": f"{name}.{step}",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,12 @@ def test_on_key_vault_the_reference_stays_and_the_pod_resolves_it() -> None:
 
 def test_text_around_a_reference_is_resolved_by_the_pod(tmp_path: Path) -> None:
     data = _secret_dataset(tmp_path, "postgresql://unused@127.0.0.1/x")
+    # An Argo profile's pods read blob storage, never this machine's folders.
+    yaml_path = data.folder / "dataset.yaml"
+    text = yaml_path.read_text()
+    for index, local in enumerate(sorted(set(re.findall(r"file://\S+", text)))):
+        text = text.replace(local, f"blob://acct/c{index}")
+    yaml_path.write_text(text)
     manifest = compile_workflow(
         load_dataset(data.folder / "dataset.yaml"), WorkflowCommand.PROCESS_ITEMS, argo_profile()
     )
@@ -142,10 +149,17 @@ def test_a_missing_secret_key_fails_the_pod_at_once_naming_the_key(
     tmp_path: Path, pgstac_dsn: str
 ) -> None:
     """On Argo a missing key of a required secretKeyRef keeps the pod Pending until the deadline;
-    the refs are optional and etl-task names the key and fails without retries (exit 2)."""
-    data = _secret_dataset(tmp_path, pgstac_dsn)
+    the refs are optional and etl-task names the key and fails without retries (exit 2).
 
-    run = data.run("dataset", "process-items", "-d", str(data.folder), "--submit", "-o", "json")
+    ``--submit`` on the local runner now stops at its preflight (tests/test_preflight.py); the
+    manifest submitted as a file, as a cluster gets it, reaches the pod."""
+    data = _secret_dataset(tmp_path, pgstac_dsn)
+    manifest = tmp_path / "workflow.yaml"
+    rendered = data.run("dataset", "process-items", "-d", str(data.folder), "--upload-bundle")
+    assert rendered.returncode == 0, rendered.stderr
+    manifest.write_text(rendered.stdout)
+
+    run = data.run("workflow", "submit", str(manifest), "--wait", "-o", "json")
 
     assert run.returncode == 1
     assert "missing secret key etl-secrets/some-name (for ETL_SECRET_SOME_NAME)" in run.stderr

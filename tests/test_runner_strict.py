@@ -136,6 +136,7 @@ def test_a_pod_sees_no_variable_of_the_caller_beyond_the_allow_list(
     assert pod_env["FROM_MANIFEST"] == name
     assert pod_env["PATH"] == env["PATH"] and pod_env["LC_ALL"] == "C.UTF-8"
     assert pod_env["HOSTNAME"] == name
+    assert pod_env["ARGO_NODE_ID"] == name  # as Argo's controller sets it: the pod's node id
     assert pod_env["ETL_CONFIG_DIR"] != env["ETL_CONFIG_DIR"]
     assert list(Path(pod_env["ETL_CONFIG_DIR"]).iterdir()) == []
     injected = {
@@ -144,7 +145,8 @@ def test_a_pod_sees_no_variable_of_the_caller_beyond_the_allow_list(
         "ETL_PGSTAC_DSN",
         "ETL_LOCAL_STORAGE_CREDENTIALS",
     }
-    allowed = {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "HOSTNAME", "FROM_MANIFEST"}
+    allowed = {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "HOSTNAME", "ARGO_NODE_ID"}
+    allowed |= {"FROM_MANIFEST"}
     allowed |= {"SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"}
     allowed |= {"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"}
     assert set(pod_env) - injected - allowed == set()

@@ -1,17 +1,21 @@
-"""``etl dataset plan | status``: what a run would change, and where a catalog stands.
+"""``etl dataset plan | status | forget-failures``: what a run would change, where a catalog
+stands, and the failed assets a user stops owing.
 
-Both run here, with the active profile's credentials, and write nothing. ``plan`` lists the
-storage and makes every asset's items as a run would (:func:`etl.task.plan.plan_collection`);
+``plan`` and ``status`` run here, with the active profile's credentials, and write nothing.
+``plan`` lists the storage and makes every asset's items as a run would
+(:func:`etl.task.plan.plan_collection`);
 ``status`` reads PgSTAC (:func:`etl.pgstac.catalog_state.collection_state`), the chunk storage
 (:func:`etl.dataset.run_history.collection_history`) and the runner
-(:func:`etl.runner.active_runs.active_runs`). The commands join the ``etl dataset`` group.
+(:func:`etl.runner.active_runs.active_runs`). ``forget-failures`` records, in the chunk storage,
+that the failed assets ``status`` lists are no longer owed
+(:mod:`etl.dataset.dropped_failures`). The commands join the ``etl dataset`` group.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -85,6 +89,7 @@ def status(
     profile = active_profile(ctx)
     environment = TaskEnvironment.for_profile(profile)
     running = active_runs(active_runner(ctx), loaded.config.id)
+    names = {run.status.name for run in running}
     entries: list[dict[str, Any]] = []
     with connect_pgstac(environment.pgstac_dsn()) as conn:
         for chosen in selected:
@@ -93,7 +98,7 @@ def status(
                 {
                     "collection": chosen.id,
                     "pgstac": collection_state(conn, chosen.id).to_json(),
-                    **collection_history(storage).to_json(),
+                    **collection_history(storage, running=names).to_json(),
                     "runs_in_progress": [
                         run.status.to_json() for run in running if run.covers(chosen.id)
                     ],
@@ -115,7 +120,7 @@ def _print_status(entry: dict[str, Any]) -> None:
         "extent": entry["pgstac"]["extent"],
         "last_success": f"{success['run_id']} (started {success['started_at']})"
         if success
-        else None,
+        else entry["last_success_error"],
         "next_since": success["started_at"] if success else None,
         "outstanding_failures": entry["outstanding_failures"],
         "runs_in_progress": ", ".join(f"{r['name']} ({r['phase']})" for r in runs) or None,
@@ -127,3 +132,61 @@ def _print_status(entry: dict[str, Any]) -> None:
     if hidden > 0:
         print(f"  ... {hidden} more (etl dataset status -o json lists them all)")
     print(file=sys.stdout)
+
+
+@app.command("forget-failures")
+def forget_failures(
+    ctx: typer.Context,
+    *,
+    dataset: DatasetOption = Path("."),
+    collection: CollectionOption = None,
+    arg: ArgOption = None,
+    asset: Annotated[
+        list[str] | None,
+        typer.Option("--asset", metavar="URI", help="A failed asset to forget (repeatable)."),
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Forget every outstanding failed asset.")
+    ] = False,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Stop owing failed assets: etl dataset status no longer lists them and --since
+    last-success runs no longer take them again (until they fail again)."""
+    from etl.core.errors import InputError, OptionError
+    from etl.dataset.chunking import chunk_storage_of
+    from etl.dataset.dropped_failures import drop_failures
+    from etl.dataset.run_history import collection_history
+    from etl.runner.active_runs import active_runs
+    from etl.task.environment import TaskEnvironment
+
+    if bool(asset) == every:
+        raise OptionError("asset", "URI (repeatable) or --all: give one of the two")
+    loaded, selected = load_selection(ctx, dataset, collection, arg)
+    profile = active_profile(ctx)
+    secrets = TaskEnvironment.for_profile(profile).secrets
+    running = {run.status.name for run in active_runs(active_runner(ctx), loaded.config.id)}
+    chosen_assets = []
+    for chosen in selected:
+        storage = chunk_storage_of(chosen, profile=profile, secrets=secrets)
+        history = collection_history(storage, running=running)
+        owed = dict.fromkeys(failure.asset for failure in history.outstanding)
+        forgotten = list(owed) if every else [uri for uri in owed if uri in set(asset or ())]
+        chosen_assets.append((chosen.id, storage, forgotten))
+    unknown = set(asset or ()).difference(*(forgotten for _, _, forgotten in chosen_assets))
+    if unknown:
+        raise InputError(
+            f"not an outstanding failure of {', '.join(c.id for c in selected)}: "
+            f"{', '.join(sorted(unknown))} (etl dataset status lists them)"
+        )
+    for _, storage, forgotten in chosen_assets:
+        if forgotten:
+            drop_failures(storage, forgotten)
+    entries = [{"collection": cid, "forgotten": forgotten} for cid, _, forgotten in chosen_assets]
+    if output is not OutputFormat.TABLE:
+        print_result({"dataset": loaded.config.id, "collections": entries}, output)
+        return
+    for entry in entries:
+        count = len(entry["forgotten"])
+        print(f"{entry['collection']}: {count} failed asset{'' if count == 1 else 's'} forgotten")
+        for uri in entry["forgotten"]:
+            print(f"  {uri}")

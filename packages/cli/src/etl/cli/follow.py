@@ -129,15 +129,16 @@ def print_run_report(report: RunReport) -> None:
     for collection in report.collections:
         for line in collection.lines():
             print(line, file=sys.stderr)
-    if not report.failed:
+    failed = report.listed_failures
+    if not failed:
         return
     shown = len(report.errors)
-    first = "" if shown == report.failed else f"; the first {shown}"
-    assets = "1 asset" if report.failed == 1 else f"{report.failed} assets"
+    first = "" if shown == failed else f"; the first {shown}"
+    assets = "1 asset" if failed == 1 else f"{failed} assets"
     print(f"{assets} failed{first}:", file=sys.stderr)
     for error in report.errors:
         print(f"  {error}", file=sys.stderr)
-    if shown < report.failed:
+    if shown < failed:
         print(f"all of them: etl workflow errors {report.workflow}", file=sys.stderr)
 
 

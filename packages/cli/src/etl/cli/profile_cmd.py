@@ -1,13 +1,21 @@
-"""``etl profile``: create, edit, select, list, show and delete profiles (see docs/profiles.md)."""
+"""``etl profile``: create, edit, select, list, show, check and delete profiles (docs/profiles.md)."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from etl.cli.options import OutputOption, choices_metavar, command_group
+from etl.cli.options import (
+    ArgOption,
+    CollectionOption,
+    OutputOption,
+    choices_metavar,
+    command_group,
+    parse_key_values,
+)
 from etl.cli.output import OutputFormat, print_result, warn
 from etl.cli.state import cli_state
 from etl.core.runners import RunnerKind
@@ -206,6 +214,50 @@ def show(
 
     profile = resolve_profile(name or cli_state(ctx).profile_name)
     print_result(redacted_profile(profile), output)
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None,
+        typer.Argument(help="Default: the active profile.", metavar="NAME", show_default=False),
+    ] = None,
+    *,
+    dataset: Annotated[
+        Path | None,
+        typer.Option(
+            "--dataset",
+            "-d",
+            help="Also check what this dataset's runs use: its storage and secrets.",
+            metavar="PATH",
+            show_default=False,
+        ),
+    ] = None,
+    collection: CollectionOption = None,
+    arg: ArgOption = None,
+    output: OutputOption = OutputFormat.TABLE,
+) -> None:
+    """Check that a profile's services answer (like `dbt debug`): PgSTAC, storage, secrets and,
+    on Argo, the Argo Server; says what cannot be checked from here. Exit 0 when all is well."""
+    from etl.core.profiles import resolve_profile
+    from etl.runner.preflight import preflight
+
+    profile = resolve_profile(name or cli_state(ctx).profile_name)
+    loaded = None
+    if dataset is not None:
+        from etl.dataset import load_dataset
+
+        loaded = load_dataset(dataset, args=parse_key_values(arg), profile=profile)
+        loaded.select_collections(collection or [])
+    report = preflight(profile, dataset=loaded, collections=collection or None)
+    if output is OutputFormat.TABLE:
+        rows = [c.to_json() for c in report.checks]
+        print_result(rows, output)
+        print(f"{len(report.checks)} checks in {report.seconds:.2f} s", file=sys.stderr)
+    else:
+        print_result(report.to_json(), output)
+    report.raise_for_problems()
 
 
 @app.command()

@@ -26,7 +26,7 @@ from etl.cli.output import OutputFormat, print_result, warn
 from etl.cli.state import active_profile, active_runner
 
 if TYPE_CHECKING:
-    from etl.core.runners import WorkflowStatus
+    from etl.core.runners import SubmittedWorkflow, WorkflowRunner, WorkflowStatus
 
 __all__ = ["app"]
 
@@ -42,7 +42,9 @@ WaitOption = Annotated[
 ]
 
 
-def _load_manifest(path: Path) -> dict[str, object]:
+def _submit_file(runner: WorkflowRunner, path: Path) -> SubmittedWorkflow:
+    """Submit the manifest in ``path``; a field the runner refuses is located in the file."""
+    from etl.argo.server.manifest_models import ManifestFieldError
     from etl.core.located_yaml import load_located_yaml
 
     doc = load_located_yaml(path)
@@ -50,7 +52,10 @@ def _load_manifest(path: Path) -> dict[str, object]:
         raise doc.error((), "expected an Argo Workflow manifest (a mapping)")
     if doc.data.get("kind") != "Workflow":
         raise doc.error(("kind",), f"expected kind Workflow, got {doc.data.get('kind')!r}")
-    return doc.data
+    try:
+        return runner.submit(doc.data)
+    except ManifestFieldError as exc:
+        raise doc.error(exc.field_path, exc.reason, key=True) from None
 
 
 def _summary(status: WorkflowStatus) -> dict[str, object]:
@@ -74,7 +79,7 @@ def submit(
 ) -> None:
     """Submit a workflow manifest and print the workflow's name."""
     runner = active_runner(ctx)
-    submitted = runner.submit(_load_manifest(file))
+    submitted = _submit_file(runner, file)
     report_submission(runner, active_profile(ctx), submitted, wait=wait, output=output)
 
 
@@ -91,7 +96,7 @@ def get(ctx: typer.Context, name: NameArgument, output: OptionalOutputOption = N
         data["failed"] = status.failure_messages() or None
         if report is not None:
             data["assets"] = "; ".join(c.summary() for c in report.collections) or None
-            finished = [line for c in report.collections if c.finish for line in c.finish.lines()]
+            finished = [line for c in report.collections for line in c.lines()[1:]]
             data["finished"] = "; ".join(finished) or None
             data["failed_assets"] = report.failed
         print_result(data, OutputFormat.TABLE)
@@ -132,8 +137,14 @@ def errors(
 def list_(
     ctx: typer.Context, limit: ListLimitOption = None, output: OptionalOutputOption = None
 ) -> None:
-    """List workflows, newest first."""
+    """List workflows, newest first; a local run whose record cannot be read is listed Error,
+    with a warning naming its file."""
+    from etl.runner.records import UNREADABLE_RECORD
+
     statuses = active_runner(ctx).list(limit=limit)
+    for status in statuses:
+        if UNREADABLE_RECORD in status.message:
+            warn(f"{status.name}: {status.message}")
     if output is None or output is OutputFormat.TABLE:
         print_result([_summary(status) for status in statuses], OutputFormat.TABLE)
     else:
@@ -167,11 +178,18 @@ def logs(
 def stop(ctx: typer.Context, name: NameArgument) -> None:
     """Stop a running workflow (its exit handlers still run).
 
-    Prints the phase once the stop has taken effect, or `NAME: stopping` if the workflow is
-    still ending after a few seconds.
+    Prints the phase once the stop has taken effect (with why, if it ended Error: a local
+    run whose runner is gone), or `NAME: stopping` if the workflow is still ending after a few
+    seconds.
     """
+    from etl.core.runners import WorkflowPhase
+
     status = active_runner(ctx).stop(name)
-    print(f"{status.name}: {status.phase.value if status.finished else 'stopping'}")
+    if not status.finished:
+        print(f"{status.name}: stopping")
+        return
+    reason = f": {status.message}" if status.phase is WorkflowPhase.ERROR else ""
+    print(f"{status.name}: {status.phase.value}{reason}")
 
 
 @app.command()

@@ -13,6 +13,7 @@ exit code in one place (``etl.cli``), so library code only ever raises::
         ├── StorageError          reading, writing or listing storage failed
         │   └── StorageAuthenticationError  the storage refused the credentials (e.g. an expired SAS)
         ├── SecretError           a secret could not be resolved
+        │   └── MissingSecretError  the backend has no such secret (not: it cannot be read)
         ├── RemoteError           a remote service (Argo Server, PgSTAC) refused or is unreachable
         ├── WorkflowFailedError   a workflow ended Failed or Error
         └── TaskError             a task inside a workflow failed
@@ -34,6 +35,7 @@ __all__ = [
     "ConfigError",
     "EtlError",
     "InputError",
+    "MissingSecretError",
     "ProfileError",
     "RemoteError",
     "RunError",
@@ -167,6 +169,10 @@ class StorageAuthenticationError(StorageError):
 
 class SecretError(RunError):
     """A secret could not be resolved from its backend."""
+
+
+class MissingSecretError(SecretError):
+    """The secret backend was read and has no secret of that name."""
 
 
 class RemoteError(RunError):

@@ -28,6 +28,7 @@ __all__ = [
     "INGEST_ITEMS",
     "LAST_SUCCESS",
     "MARK_SUCCESS",
+    "NODE_ID_ENV",
     "OUTPUTS_DIR",
     "PGSTAC_SEMAPHORE",
     "PGSTAC_SEMAPHORE_CONFIGMAP",
@@ -50,6 +51,12 @@ ETL_TASK: Final = "etl-task"
 SECRET_ENV: Final = "ETL_SECRET_ENV"
 """The container variable naming the variables that come from secret keys: ``VAR=SECRET/KEY,...``.
 ``etl-task`` fails at once (exit 2) when one of them is unset: the key is missing."""
+
+NODE_ID_ENV: Final = "ARGO_NODE_ID"
+"""The variable naming a pod's workflow node: Argo's controller sets it in every container of the
+pod (``workflow/controller/workflowpod.go``, v3.5 to v4), one id per try; the local runner sets its
+node id. ``etl-task`` names its kept log after it: ``HOSTNAME``, the pod's name cut to 63
+characters by the kubelet, is the same for every batch pod of a run whose names are longer."""
 
 EXIT_TRANSIENT: Final = 1
 """``etl-task``'s exit code for a failure that trying again may cure: the workflow retries it."""

@@ -12,6 +12,8 @@ collection's ``chunk_storage`` root; nothing else in etl builds these names by h
     {run_id}/logs/POD.log           each pod's output, written by etl-task as it exits
     {run_id}/missing.ndjson         items whose assets are gone, removed or only reported
     {run_id}/finish-collection.json what finish-collection did: the extent, the removals
+    {run_id}/processing.json        written by each process-chunks pod as it starts
+    {run_id}/mark-success.json      what mark-success did to the last-success marker
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = ["RunLayout"]
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _CHUNK_NAME = re.compile(r"^(\d{5,})\.txt$")
 _ERRORS_NAME = re.compile(r"^(\d{5,})\.ndjson$")
+_RESULT_NAME = re.compile(r"^(\d{5,})\.json$")
 
 
 @dataclass(frozen=True)
@@ -73,9 +76,21 @@ class RunLayout:
         """The ndjson items made from chunk ``index``."""
         return f"{self.run_id}/items/{_number(index)}.ndjson"
 
+    @property
+    def results_prefix(self) -> str:
+        """The folder of the per-chunk result records."""
+        return f"{self.run_id}/results/"
+
     def result_path(self, index: int) -> str:
         """The result record of chunk ``index``."""
-        return f"{self.run_id}/results/{_number(index)}.json"
+        return f"{self.results_prefix}{_number(index)}.json"
+
+    def result_index(self, path: str) -> int | None:
+        """The chunk whose result record is at ``path`` (relative), or ``None`` if it is not one."""
+        if not path.startswith(self.results_prefix):
+            return None
+        match = _RESULT_NAME.match(path[len(self.results_prefix) :])
+        return int(match.group(1)) if match else None
 
     @property
     def missing_path(self) -> str:
@@ -86,6 +101,17 @@ class RunLayout:
     def finish_path(self) -> str:
         """What ``finish-collection`` did (its extent update and removals), one JSON object."""
         return f"{self.run_id}/finish-collection.json"
+
+    @property
+    def processing_path(self) -> str:
+        """Written by every ``process-chunks`` pod as it starts: the run's chunks are to be
+        processed (a chunk set of ``create-chunks`` alone has none)."""
+        return f"{self.run_id}/processing.json"
+
+    @property
+    def marker_path(self) -> str:
+        """What ``mark-success`` did to the last-success marker, one JSON object."""
+        return f"{self.run_id}/mark-success.json"
 
     @property
     def errors_prefix(self) -> str:

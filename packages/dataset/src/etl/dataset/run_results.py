@@ -21,6 +21,7 @@ from etl.dataset.layout import RunLayout
 __all__ = [
     "AssetFailure",
     "ChunkResult",
+    "chunks_with_results",
     "read_chunk_result",
     "read_failures",
     "read_run_failures",
@@ -30,10 +31,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class AssetFailure:
-    """An asset whose items could not be made or checked, and why."""
+    """An asset whose items could not be made or checked, and why; ``transient`` when a retry
+    may cure it (a storage timeout, a service not answering)."""
 
     asset: str
     error: str
+    transient: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,16 @@ def read_chunk_result(storage: Storage, layout: RunLayout, chunk: int) -> ChunkR
         return None
     data: dict[str, Any] = json.loads(storage.read_text(path))
     return ChunkResult(**data)
+
+
+def chunks_with_results(storage: Storage, layout: RunLayout) -> set[int]:
+    """The chunks of the run that have a result record (were processed, with or without
+    failures), from one listing."""
+    return {
+        index
+        for info in storage.list_objects(layout.results_prefix)
+        if (index := layout.result_index(info.path)) is not None
+    }
 
 
 def read_failures(storage: Storage, layout: RunLayout, chunk: int) -> list[AssetFailure]:

@@ -6,6 +6,22 @@ whose ``create_item`` made it, a hash of its content, the run that loaded it and
 The loader writes a batch's rows right after the batch commits, on the same connection; removals
 (``--remove-missing``) and ``etl dataset plan``/``status`` read them.
 
+**PgSTAC is the truth; a row counts only while its item exists.** Items leave PgSTAC by other
+doors than etl's removals: ``delete from pgstac.items`` by hand (the docs' way of starting over),
+a collection deleted (its items go by cascade), pypgstac or another tool. A row left behind would
+make ``etl dataset plan`` call an item "unchanged" that a run must add, count it "removed" when
+its asset is gone although nothing would be deleted, inflate ``status``'s ``recorded`` and the
+``max_removals`` guard's count. So every read here (:func:`item_sources_of`,
+:func:`count_item_sources`) keeps only rows whose item the collection has (``EXISTS`` on pgstac's
+``items``, by collection and id: one row per item, so an asset that made several items keeps the
+rows of those still there). That holds whatever deleted the items, with no trigger in pgstac's
+schema and no bookkeeping to forget; it costs one semi-join on the collection's partitions, which
+pgstac indexes by id (a few tenths of a second in the database for 100,000 rows, see
+docs/performance.md), small beside the plan's making of every item.
+Rows left behind are cleared when they can only be stale: a collection created anew
+(:func:`etl.pgstac.session.upsert_collection_row`) forgets its id's rows
+(:func:`forget_orphan_sources`), and an item loaded again replaces its row.
+
 ``content_hash`` is the sha256 of the item's canonical JSON (keys sorted, no whitespace, UTF-8,
 as ``orjson`` writes it) without the volatile fields in :data:`VOLATILE_PROPERTIES`.
 
@@ -31,6 +47,7 @@ __all__ = [
     "count_item_sources",
     "ensure_item_sources",
     "forget_item_sources",
+    "forget_orphan_sources",
     "item_sources_of",
     "record_item_sources",
 ]
@@ -65,6 +82,11 @@ ON CONFLICT (collection, item_id) DO UPDATE SET
     run_id = EXCLUDED.run_id,
     loaded_at = EXCLUDED.loaded_at
 """
+
+_HAS_ITEM = (
+    "EXISTS (SELECT 1 FROM pgstac.items i WHERE i.collection = %(collection)s AND i.id = s.item_id)"
+)
+"""A row's item is in PgSTAC (``s`` is the row; the constant collection prunes partitions)."""
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('etl.item_sources'))"
 
@@ -128,24 +150,30 @@ def record_item_sources(conn: Connection, rows: Iterable[ItemSource]) -> int:
 
 
 def item_sources_of(conn: Connection, collection: str) -> Iterator[ItemSource]:
-    """The collection's rows, by item id (none when the table does not exist yet)."""
+    """The collection's rows whose items PgSTAC has, by item id (none when the table does not
+    exist yet)."""
     if not _table_exists(conn):
         return
-    cursor = conn.execute(
-        "SELECT collection, item_id, asset, content_hash, run_id, loaded_at "
-        "FROM etl.item_sources WHERE collection = %s ORDER BY item_id",
-        (collection,),
+    cursor = _semi_join(
+        conn,
+        "SELECT s.collection, s.item_id, s.asset, s.content_hash, s.run_id, s.loaded_at "
+        f"FROM etl.item_sources s WHERE s.collection = %(collection)s AND {_HAS_ITEM} "
+        "ORDER BY s.item_id",
+        collection,
     )
     for row in cursor:
         yield ItemSource(*row)
 
 
 def count_item_sources(conn: Connection, collection: str) -> int:
-    """How many items of the collection have a row."""
+    """How many items of the collection (in PgSTAC) have a row."""
     if not _table_exists(conn):
         return 0
-    row = conn.execute(
-        "SELECT count(*) FROM etl.item_sources WHERE collection = %s", (collection,)
+    row = _semi_join(
+        conn,
+        "SELECT count(*) FROM etl.item_sources s "
+        f"WHERE s.collection = %(collection)s AND {_HAS_ITEM}",
+        collection,
     ).fetchone()
     return int(row[0]) if row else 0
 
@@ -157,6 +185,37 @@ def forget_item_sources(conn: Connection, collection: str, item_ids: Iterable[st
         (collection, list(item_ids)),
     )
     return cursor.rowcount
+
+
+def forget_orphan_sources(conn: Connection, collection: str) -> int:
+    """Delete the collection's rows whose items PgSTAC does not have; returns how many went.
+
+    Safe beside a running load: a batch's rows are written after its items commit, so a row
+    this statement sees has its item unless the item was deleted since.
+    """
+    if not _table_exists(conn):
+        return 0
+    return _semi_join(
+        conn,
+        f"DELETE FROM etl.item_sources s WHERE s.collection = %(collection)s AND NOT {_HAS_ITEM}",
+        collection,
+    ).rowcount
+
+
+def _semi_join(conn: Connection, query: str, collection: str) -> psycopg.Cursor[Any]:
+    """Run ``query``, which matches a whole collection's rows with its items, planned without
+    nested loops; the cursor holds the result (a client-side cursor outlives the transaction).
+
+    Every row of the collection is matched, so a hash or merge semi-join, linear in the rows,
+    is right whatever the statistics say. On partitions not analyzed yet (right after a load,
+    until autovacuum's next pass) the planner takes the items for a few hundred and picks a
+    nested loop of one index probe per item instead: about 5 times slower on 100,000 rows
+    (docs/performance.md). ``SET LOCAL`` ends with the transaction (or the caller's, when
+    there is one).
+    """
+    with conn.transaction():
+        conn.execute("SET LOCAL enable_nestloop = off")
+        return conn.execute(query, {"collection": collection})
 
 
 def _table_exists(conn: Connection) -> bool:

@@ -17,7 +17,7 @@ from pypgstac.load import Loader, Methods
 from etl.core.errors import RemoteError
 from etl.core.pod_contract import LoadMethod
 from etl.pgstac.errors import CollectionNotFoundError, is_transient_database_error
-from etl.pgstac.item_sources import ItemSource, record_item_sources
+from etl.pgstac.item_sources import ItemSource, forget_orphan_sources, record_item_sources
 from etl.pgstac.items import Batch
 from etl.pgstac.policy import LoadConcurrency
 from etl.pgstac.slots import acquire_load_slot, release_load_slot
@@ -163,13 +163,18 @@ def upsert_collection_row(
     """Create or replace a collection's content and, if given, set its time partitioning.
 
     ``partition_trunc`` is ``"year"``, ``"month"``, ``"none"`` (one partition) or ``None`` (keep).
+    A collection created (not replaced) forgets the ``etl.item_sources`` rows left under its id by
+    an earlier collection of that id deleted outside etl, in the same transaction.
     """
     with conn.transaction():
-        conn.execute(
+        created = conn.execute(
             "INSERT INTO collections (content) VALUES (%s)"
-            " ON CONFLICT (id) DO UPDATE SET content = EXCLUDED.content",
+            " ON CONFLICT (id) DO UPDATE SET content = EXCLUDED.content"
+            " RETURNING xmax = 0",  # true for a row inserted, false for one updated
             (Jsonb(collection),),
-        )
+        ).fetchone()
+        if created is not None and created[0]:
+            forget_orphan_sources(conn, collection["id"])
         if partition_trunc is not None:
             trunc = None if partition_trunc == "none" else partition_trunc
             conn.execute(

@@ -1,7 +1,8 @@
 """etl.runner: run workflows — pick a profile's runner, prepare and submit work, the local runner.
 
 :func:`runner_for` picks the runner of a profile (its Argo Server, or the local runner);
-:mod:`etl.runner.work` compiles the work commands and submits them; :class:`LocalRunner` runs a
+:mod:`etl.runner.work` compiles the work commands and submits them (after :func:`preflight` on the
+local runner); :class:`LocalRunner` runs a
 compiled Argo ``Workflow`` on this machine (the ``local`` profile's runner); :func:`run_report`
 reads what a run did per asset from its chunk storage, whichever runner ran it.
 
@@ -20,9 +21,10 @@ if TYPE_CHECKING:
     from etl.runner.engine import Engine
     from etl.runner.local import LocalRunner, local_runner_for
     from etl.runner.manifest import UnsupportedManifestError, WorkflowManifest, parse_workflow
+    from etl.runner.preflight import PreflightReport, preflight
     from etl.runner.records import NodeRecord, RunRecord, RunStore
     from etl.runner.run_report import AssetError, CollectionReport, RunReport, run_report
-    from etl.runner.select import runner_for
+    from etl.runner.select import runner_for, runner_kind
     from etl.runner.work import (
         PreparedWork,
         prepare_collection_ingest,
@@ -37,6 +39,7 @@ __all__ = [
     "Engine",
     "LocalRunner",
     "NodeRecord",
+    "PreflightReport",
     "PreparedWork",
     "RunRecord",
     "RunReport",
@@ -45,11 +48,13 @@ __all__ = [
     "WorkflowManifest",
     "local_runner_for",
     "parse_workflow",
+    "preflight",
     "prepare_collection_ingest",
     "prepare_dataset_work",
     "prepare_items_ingest",
     "run_report",
     "runner_for",
+    "runner_kind",
     "submit_work",
 ]
 
@@ -60,6 +65,8 @@ _LAZY = {
     "UnsupportedManifestError": "etl.runner.manifest",
     "WorkflowManifest": "etl.runner.manifest",
     "parse_workflow": "etl.runner.manifest",
+    "PreflightReport": "etl.runner.preflight",
+    "preflight": "etl.runner.preflight",
     "NodeRecord": "etl.runner.records",
     "RunRecord": "etl.runner.records",
     "RunStore": "etl.runner.records",
@@ -68,6 +75,7 @@ _LAZY = {
     "RunReport": "etl.runner.run_report",
     "run_report": "etl.runner.run_report",
     "runner_for": "etl.runner.select",
+    "runner_kind": "etl.runner.select",
     "PreparedWork": "etl.runner.work",
     "prepare_collection_ingest": "etl.runner.work",
     "prepare_dataset_work": "etl.runner.work",

@@ -18,7 +18,15 @@ Chosen by the profile setting ``local.executor: container`` (``ETL_LOCAL_EXECUTO
   this process's uid and gid (``--user``), so what the pod writes belongs to the caller;
 - labels ``etl.dev/run`` and ``etl.dev/node``. The container is removed when its try ends, once
   its state is read (``--rm`` would remove it before ``OOMKilled`` can be), and :meth:`close`
-  removes any container of the run still there.
+  removes any container of the run still there, as does a new executor of the run (a retry
+  after its runner died removes the containers that runner left).
+
+A try the kernel killed over its memory limit ends with exit code 137, but the engine's
+``State.OOMKilled`` is not always set: containerd may deliver the container's exit before its OOM
+event (containerd#8180), and the engine records the exit as it stands. So a try that ends 137
+without ``OOMKilled`` and without a signal from the runner is looked up in the engine's events: an
+``oom`` event of its container, waited for up to :data:`OOM_EVENT_WAIT` seconds, makes it
+``OOMKilled`` too.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -50,6 +59,10 @@ IMAGE_OWN = ("PATH", "HOME", "TMPDIR")
 DOCKER_TIMEOUT = 60
 STOP_GRACE = 10
 """Seconds a stopped container has between SIGTERM and SIGKILL (Kubernetes gives 30)."""
+KILLED_EXIT = 137
+"""The exit code of a container whose process got SIGKILL: from the OOM killer, or a kill."""
+OOM_EVENT_WAIT = 5.0
+"""Seconds a try that ended :data:`KILLED_EXIT` waits for a late ``oom`` event of its container."""
 
 
 class ContainerExecutor:
@@ -79,6 +92,7 @@ class ContainerExecutor:
                 "(start it with scripts/services start): " + _last_line(probe.stderr)
             )
         self.users = {image: self._image_user(image) for image in sorted(set(images))}
+        self.close()  # what a runner of this run that died left
 
     def executable(self, command: str) -> str:
         """The command as the image's ``PATH`` finds it."""
@@ -115,11 +129,12 @@ class ContainerExecutor:
             image,
             *(launch.argv[1:] if command else launch.argv),
         ]
+        started = time.time()
         popen = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
         limit = launch.container.limits.get("memory", "")
-        return _ContainerProcess(self, name, popen, env_file, limit)
+        return _ContainerProcess(self, name, popen, env_file, limit=limit, started=started)
 
     def failure(self, process: TaskProcess) -> str | None:
         """``OOMKilled``, with the limit, for a container the kernel killed over its memory."""
@@ -150,6 +165,24 @@ class ContainerExecutor:
             raise RemoteError(f"image {image!r}: its USER must be numeric (uid:gid), not {uid!r}")
         return int(uid), int(gid or uid)
 
+    def oom_event(self, name: str, since: float) -> bool:
+        """Whether the engine reports an ``oom`` event of container ``name`` since ``since`` (a
+        Unix time), waiting up to :data:`OOM_EVENT_WAIT` seconds for one that is late."""
+        until = time.time() + OOM_EVENT_WAIT
+        events = subprocess.Popen(
+            [self.docker, "events", "--since", f"{since - 1:.3f}", "--until", f"{until:.3f}",
+             "--filter", f"container={name}", "--filter", "event=oom",
+             "--format", "{{.Action}}"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        try:
+            assert events.stdout is not None
+            first = events.stdout.readline()  # the first event, or "" once --until has passed
+        finally:
+            events.kill()
+            events.wait()
+        return first.strip() == "oom"
+
     def _docker(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [self.docker, *args],
@@ -169,7 +202,9 @@ class _ContainerProcess:
         name: str,
         popen: subprocess.Popen[bytes],
         env: Path,
+        *,
         limit: str,
+        started: float,
     ) -> None:
         self.stdout: IO[bytes] | None = popen.stdout
         self.oom_killed = False
@@ -178,6 +213,8 @@ class _ContainerProcess:
         self._name = name
         self._popen = popen
         self._env = env
+        self._started = started
+        self._signalled = False
         self._ended = threading.Lock()
 
     def wait(self) -> int:
@@ -189,7 +226,11 @@ class _ContainerProcess:
                 state = self._executor._docker(
                     "inspect", "--format", "{{.State.OOMKilled}}", self._name
                 )
-                self.oom_killed = state.stdout.strip() == "true"
+                self.oom_killed = state.stdout.strip() == "true" or (
+                    code == KILLED_EXIT
+                    and not self._signalled
+                    and self._executor.oom_event(self._name, self._started)
+                )
                 self._executor._docker("rm", "-f", self._name)
         return code
 
@@ -201,12 +242,14 @@ class _ContainerProcess:
 
     def kill(self) -> None:
         """SIGKILL to the container."""
+        self._signalled = True
         sent = self._executor._docker("kill", "--signal", "KILL", self._name)
         if sent.returncode != 0:
             with contextlib.suppress(ProcessLookupError):
                 self._popen.kill()
 
     def _stop(self) -> None:
+        self._signalled = True
         stopped = self._executor._docker("stop", "--time", str(STOP_GRACE), self._name)
         if stopped.returncode != 0:  # not created yet: its client ends before it starts
             with contextlib.suppress(ProcessLookupError):

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from etl.core.errors import InputError
+from etl.core.errors import InputError, RunError
 from etl.core.pod_contract import ETL_TASK, PGSTAC_SEMAPHORE
 from etl.core.profiles import LocalExecutor, Profile
 from etl.core.runners import (
@@ -34,8 +34,14 @@ from etl.runner.executors import PodExecutor, ProcessExecutor
 from etl.runner.manifest import WorkflowManifest, parse_workflow
 from etl.runner.pod_env import passed_on, pod_base_env
 from etl.runner.progress_events import ProgressEvents
-from etl.runner.records import RunRecord, RunStore
+from etl.runner.records import RunRecord, RunStore, UnreadableRunRecordError
 from etl.runner.run_state import EngineEvent
+from etl.runner.runner_liveness import (
+    RunnerLock,
+    RunnerLockHeldError,
+    process_identity,
+    signal_if_same,
+)
 from etl.runner.warm_start import TaskStarter, console_script_entries
 
 if TYPE_CHECKING:
@@ -44,6 +50,8 @@ if TYPE_CHECKING:
 __all__ = ["LocalRunner", "local_runner_for"]
 
 POLL_SECONDS = 0.2
+STOP_WAIT_SECONDS = 30
+"""How long ``stop`` waits for a signalled runner to record the run's end."""
 LOCAL_SEMAPHORES = {PGSTAC_SEMAPHORE: 4}
 """Semaphore sizes on this machine, as ``deployment/semaphores.yaml`` sets them on a cluster."""
 
@@ -92,14 +100,20 @@ class LocalRunner(WorkflowRunner):
         self._starter.start_server()
 
     def submit(self, manifest: Mapping[str, Any]) -> SubmittedWorkflow:
-        """Run the workflow to its end here; the result says how it ended."""
+        """Run the workflow to its end here; the result says how it ended.
+
+        Raises:
+            InputError: a run of that (fixed) name is running now.
+        """
         workflow = parse_workflow(dict(manifest))
         name = self.store.new_name(workflow.generate_name, workflow.name)
-        executor = self._pod_executor(name, workflow)
         labels = dict((manifest.get("metadata") or {}).get("labels") or {})
         record = RunRecord(name=name, namespace=workflow.namespace, labels=labels)
-        self.store.create(record, dict(manifest))
-        self._execute(record, dict(manifest), executor)
+        with self._runner_lock(name, WorkflowPhase.RUNNING):
+            executor = self._pod_executor(name, workflow)
+            _claim(record)
+            self.store.create(record, dict(manifest))
+            self._execute(record, dict(manifest), executor)
         return SubmittedWorkflow(
             name=name,
             namespace=record.namespace,
@@ -109,34 +123,65 @@ class LocalRunner(WorkflowRunner):
         )
 
     def retry(self, name: str) -> WorkflowStatus:
-        """Run a Failed or Error run again: nodes that succeeded are kept, the rest re-run."""
-        record = self._load(name)
-        if record.phase not in {WorkflowPhase.FAILED, WorkflowPhase.ERROR}:
-            raise InputError(
-                f"workflow {name!r} is {record.phase}; only Failed or Error runs retry"
-            )
-        for node in record.nodes.values():
-            if node.phase != WorkflowPhase.SUCCEEDED:
-                node.phase, node.message, node.attempts = WorkflowPhase.PENDING, "", 0
-        manifest = self.store.manifest(name)
-        self._execute(record, manifest, self._pod_executor(name, parse_workflow(manifest)))
+        """Run a Failed or Error run again (one whose runner is gone included): nodes that
+        succeeded are kept, the rest re-run."""
+        phase = self._load(name).phase
+        with self._runner_lock(name, phase):
+            record = self._ended(name)
+            if record.phase not in {WorkflowPhase.FAILED, WorkflowPhase.ERROR}:
+                raise InputError(
+                    f"workflow {name!r} is {record.phase}; only Failed or Error runs retry"
+                )
+            for node in record.nodes.values():
+                if node.phase != WorkflowPhase.SUCCEEDED:
+                    node.phase, node.message, node.attempts = WorkflowPhase.PENDING, "", 0
+            manifest = self.store.manifest(name)
+            _claim(record)
+            self._execute(record, manifest, self._pod_executor(name, parse_workflow(manifest)))
         return self.get(name)
 
     def stop(self, name: str) -> WorkflowStatus:
-        """Stop a running run: its process is signalled and the run ends Failed (``Stopped``)."""
-        record = self._load(name)
+        """Stop a running run: its runner is signalled and the run ends Failed (``Stopped``).
+
+        A run whose runner is gone is recorded as such (``Error``) and nothing is signalled; nor
+        is a recorded pid that is no longer provably the runner's process.
+
+        Raises:
+            RunError: the run's runner holds its lock, but its recorded pid is not that process.
+        """
+        record = self.store.load(name)
         if record.finished:
-            return self.get(name)
-        if record.pid and _alive(record.pid):
-            os.kill(record.pid, signal.SIGTERM)
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and not self._load(name).finished:
-                time.sleep(POLL_SECONDS)
-        record = self._load(name)
-        if not record.finished:
-            record.phase, record.message = WorkflowPhase.FAILED, "Stopped"
-            self.store.save(record)
+            return _status(record)
+        try:
+            with self._lock(name).hold():  # free: the runner is gone
+                record = self._ended(name)
+                self.store.save(record)
+                return _status(record)
+        except RunnerLockHeldError:
+            pass  # the runner is alive
+        if not record.pid or not signal_if_same(record.pid, record.pid_identity, signal.SIGTERM):
+            raise RunError(
+                f"workflow {name!r}: its runner holds {self._lock(name).path}, but the recorded "
+                f"pid {record.pid} is not that process (not signalled): stop the runner yourself"
+            )
+        deadline = time.monotonic() + STOP_WAIT_SECONDS
+        while time.monotonic() < deadline and not self._load(name).finished:
+            time.sleep(POLL_SECONDS)
         return self.get(name)
+
+    @contextlib.contextmanager
+    def _runner_lock(self, name: str, phase: WorkflowPhase) -> Iterator[None]:
+        """Hold run ``name``'s runner lock; a run being run already is an error."""
+        try:
+            with self._lock(name).hold():
+                yield
+        except RunnerLockHeldError:
+            raise InputError(
+                f"workflow {name!r} is {phase}: its runner holds {self._lock(name).path}"
+            ) from None
+
+    def _lock(self, name: str) -> RunnerLock:
+        return RunnerLock(self.store.run_dir(name))
 
     def _pod_executor(self, name: str, workflow: WorkflowManifest) -> PodExecutor:
         """How run ``name``'s pods start; a container executor checks its images now."""
@@ -150,7 +195,6 @@ class LocalRunner(WorkflowRunner):
 
     def _execute(self, record: RunRecord, manifest: dict[str, Any], executor: PodExecutor) -> None:
         workflow = parse_workflow(manifest)
-        record.pid = os.getpid()
         with contextlib.ExitStack() as stack:
             stack.callback(executor.close)
             on_event: EngineEvent | None = None
@@ -186,9 +230,16 @@ class LocalRunner(WorkflowRunner):
         return self.store.manifest(name)
 
     def list(self, limit: int | None = None) -> Sequence[WorkflowStatus]:
-        """Recorded runs, newest first."""
+        """Recorded runs, newest first; a run whose record is unreadable is listed ``Error``, its
+        message naming the file (:data:`etl.runner.records.UNREADABLE_RECORD`)."""
         names = self.store.names()[:limit] if limit else self.store.names()
-        return [_status(self.store.load(n)) for n in names]
+        statuses = []
+        for name in names:
+            try:
+                statuses.append(_status(self._load(name)))
+            except UnreadableRunRecordError as exc:
+                statuses.append(WorkflowStatus(name, "", WorkflowPhase.ERROR, message=str(exc)))
+        return statuses
 
     def watch(self, name: str) -> Iterator[WorkflowStatus]:
         """The current status, then every change, until the run ends."""
@@ -223,7 +274,25 @@ class LocalRunner(WorkflowRunner):
             time.sleep(POLL_SECONDS)
 
     def _load(self, name: str) -> RunRecord:
-        return self.store.load(name)
+        """Run ``name``'s record; a run whose runner is gone, as ended ``Error``."""
+        record = self.store.load(name)
+        if record.finished or self._lock(name).held():
+            return record
+        return self._ended(name)  # it may have ended since it was read
+
+    def _ended(self, name: str) -> RunRecord:
+        """Run ``name``'s record read when its runner cannot be running (its lock is free, or
+        this process holds it): a run its runner left unfinished has ended ``Error``."""
+        record = self.store.load(name)
+        if not record.finished:
+            record.runner_gone(self.store.saved_at(name))
+        return record
+
+
+def _claim(record: RunRecord) -> None:
+    """Record this process as the run's runner."""
+    record.pid = os.getpid()
+    record.pid_identity = process_identity(record.pid)
 
 
 def _status(record: RunRecord) -> WorkflowStatus:
@@ -243,14 +312,6 @@ def _status(record: RunRecord) -> WorkflowStatus:
             for n in record.failed_nodes()
         ),
     )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
 
 
 @contextlib.contextmanager

@@ -12,8 +12,10 @@ A local pod gets the container's ``env`` (set on top by :mod:`etl.runner.pods`) 
   ``ETL_STATE_DIR`` (the runner's, where a pod caches the bundles it fetches),
   ``ETL_PGSTAC_DSN`` (the DSN the caller's profile resolves to, unless the profile names a
   ``pgstac.dsn_secret``, which the manifest wires), ``ETL_LOCAL_STORAGE_CREDENTIALS`` (the keys of
-  storage emulators, :mod:`etl.core.local_pods`) and ``HOSTNAME`` (the pod's name, as Kubernetes
-  sets it; :mod:`etl.runner.pods` sets it per pod).
+  storage emulators, :mod:`etl.core.local_pods`), ``HOSTNAME`` (the pod's name cut to 63
+  characters, as the kubelet sets it: :func:`pod_hostname`) and ``ARGO_NODE_ID`` (the pod's node
+  id, as Argo's controller sets it, :data:`etl.core.pod_contract.NODE_ID_ENV`); :mod:`etl.runner.pods`
+  sets these two per pod.
 """
 
 from __future__ import annotations
@@ -26,7 +28,15 @@ from etl.core.local_pods import LOCAL_STORAGE_CREDENTIALS, emulator_credentials
 from etl.core.profiles import LOCAL_PGSTAC_DSN, Profile
 from etl.core.profiles.local_dsn import with_libpq_env
 
-__all__ = ["PASSED_ON", "PASSED_ON_PREFIXES", "injected", "passed_on", "pod_base_env"]
+__all__ = [
+    "HOSTNAME_LIMIT",
+    "PASSED_ON",
+    "PASSED_ON_PREFIXES",
+    "injected",
+    "passed_on",
+    "pod_base_env",
+    "pod_hostname",
+]
 
 PASSED_ON = frozenset(
     {
@@ -48,6 +58,17 @@ PASSED_ON = frozenset(
 )
 """The caller's variables a local pod sees."""
 PASSED_ON_PREFIXES = ("LC_",)
+HOSTNAME_LIMIT = 63
+"""The longest host name the kubelet gives a pod (a longer pod name is cut)."""
+
+
+def pod_hostname(pod_name: str) -> str:
+    """The ``HOSTNAME`` a pod named ``pod_name`` sees on Kubernetes: the name cut to
+    :data:`HOSTNAME_LIMIT` characters, with no ``-`` or ``.`` left at its end (the kubelet's
+    ``truncatePodHostnameIfNeeded``)."""
+    if len(pod_name) <= HOSTNAME_LIMIT:
+        return pod_name
+    return pod_name[:HOSTNAME_LIMIT].rstrip("-.")
 
 
 def passed_on(env: Mapping[str, str]) -> dict[str, str]:

@@ -2,8 +2,10 @@
 
 On Argo the Argo Server streams logs from live pods only, and ``podGC: OnPodSuccess`` deletes
 every pod that succeeded; each ``etl-task`` of a run keeps its log in the run's chunk storage
-(``{run_id}/logs/{pod}.log``, :mod:`etl.task.pod_log`). :func:`workflow_logs` prints what the
-runner streams, then the kept log of every pod the stream did not show.
+(``{run_id}/logs/{node id}.log``, :mod:`etl.task.pod_log`). :func:`workflow_logs` prints what the
+runner streams, then the kept log of every pod the stream did not show, under the pod's name: the
+workflow's nodes give it (:func:`etl.argo.server.pod_names.pod_names` on Argo; the local runner
+names its pods after their node ids, and its manifest has no nodes).
 """
 
 from __future__ import annotations
@@ -45,13 +47,19 @@ def workflow_logs(
 
 
 def kept_logs(runner: WorkflowRunner, profile: Profile, name: str) -> Iterator[tuple[str, str]]:
-    """``(pod, log)`` of every pod log the run kept, pod by pod in name order."""
-    for _collection, storage, layout in run_storages(runner.manifest(name), name, profile):
+    """``(pod, log)`` of every pod log the run kept, in the order of their file names: the pod's
+    name for a log of one of the workflow's nodes, else the log's own name."""
+    from etl.argo.server.pod_names import pod_names
+
+    workflow = runner.manifest(name)
+    pods = pod_names(workflow)
+    for _collection, storage, layout in run_storages(workflow, name, profile):
+        by_path = {layout.log_path(node_id): pod for node_id, pod in pods.items()}
         paths = sorted(
             info.path
             for info in storage.list_objects(layout.logs_prefix)
             if info.path.endswith(".log")
         )
         for path in paths:
-            pod = path.rsplit("/", 1)[-1].removesuffix(".log")
+            pod = by_path.get(path) or path.rsplit("/", 1)[-1].removesuffix(".log")
             yield pod, storage.read_text(path)

@@ -18,11 +18,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from etl.core.errors import SecretError
+from etl.core.errors import MissingSecretError
+from etl.core.pod_contract import NODE_ID_ENV
 from etl.core.progress import parse_progress_line
 from etl.core.runners import WorkflowPhase
 from etl.runner.executors import PodLaunch
 from etl.runner.manifest import Template, UnsupportedManifestError
+from etl.runner.pod_env import pod_hostname
 from etl.runner.retries import Deadline, next_try, try_deadlines
 from etl.runner.semaphores import SemaphoreStoppedError
 from etl.runner.variables import substitute
@@ -161,10 +163,11 @@ class PodRunner:
     def _container_env(
         self, template: Template, scope: dict[str, str], node_id: str
     ) -> dict[str, str]:
-        """This runner's environment and the pod's ``HOSTNAME`` (its name, as Kubernetes sets
-        it), with the container's ``env`` entries set on top."""
+        """This runner's environment and the pod's ``HOSTNAME`` (its name cut as the kubelet cuts
+        it), with the container's ``env`` entries set on top, then its node id as Argo's
+        controller sets it after them (:data:`~etl.core.pod_contract.NODE_ID_ENV`)."""
         assert template.container is not None
-        env = dict(self.env) | {"HOSTNAME": scope["pod.name"]}
+        env = dict(self.env) | {"HOSTNAME": pod_hostname(scope["pod.name"])}
         for entry in template.container.env:
             name = entry["name"]
             if "value" in entry:
@@ -179,14 +182,16 @@ class PodRunner:
                 env[name] = scope["pod.name"]
             else:
                 raise UnsupportedManifestError(f"{node_id}.env.{name}: only value and secretKeyRef")
+        env[NODE_ID_ENV] = node_id
         return env
 
     def _secret(self, ref: dict[str, Any]) -> str | None:
         """A ``secretKeyRef``'s value from the local secrets; an ``optional`` one that is missing
-        leaves its variable unset, as Kubernetes does (``etl-task`` then names the key)."""
+        leaves its variable unset, as Kubernetes does (``etl-task`` then names the key). A secrets
+        file that cannot be read is its own error, never a missing key."""
         try:
             return self.secrets.get(ref["key"])
-        except SecretError:
+        except MissingSecretError:
             if ref.get("optional"):
                 return None
             raise

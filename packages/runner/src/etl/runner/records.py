@@ -2,7 +2,9 @@
 
 ``runs/NAME/manifest.json`` is the manifest as submitted, ``runs/NAME/run.json`` the run's phase and
 its nodes (written atomically after every change), ``runs/NAME/logs/NODE.log`` each node's output.
-``etl workflow list/get/logs/retry`` read these records.
+``runs/NAME/runner.lock`` is held by the run's runner while it runs (:mod:`etl.runner.runner_liveness`).
+``etl workflow list/get/logs/retry`` read these records; one that cannot be read is an
+:class:`UnreadableRunRecordError` naming its file, which ``list`` shows as a row of its own.
 """
 
 from __future__ import annotations
@@ -17,14 +19,43 @@ from pathlib import Path
 from typing import Any
 
 from etl.core.atomic_files import write_atomically
+from etl.core.errors import InputError
 from etl.core.runners import WorkflowNotFoundError, WorkflowPhase
 
-__all__ = ["NodeRecord", "RunRecord", "RunStore", "now_iso"]
+__all__ = [
+    "UNREADABLE_RECORD",
+    "NodeRecord",
+    "RunRecord",
+    "RunStore",
+    "UnreadableRunRecordError",
+    "now_iso",
+]
+
+UNREADABLE_RECORD = "unreadable run record"
+"""What the message of an :class:`UnreadableRunRecordError` says (``etl workflow list`` warns)."""
+
+
+class UnreadableRunRecordError(InputError):
+    """A run's record or manifest is not what the runner wrote (truncated, edited, other bytes)."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = path
+        super().__init__(
+            f"{path}: {UNREADABLE_RECORD} ({problem}); remove its folder {path.parent} "
+            "to forget the run"
+        )
+
+
+RECORD = "run.json"
 
 
 def now_iso() -> str:
     """The current UTC time as Argo writes it."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _iso(datetime.now(UTC))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -58,6 +89,9 @@ class RunRecord:
     finished_at: str | None = None
     message: str = ""
     pid: int | None = None
+    """The runner's process (the ``etl`` command running it)."""
+    pid_identity: str | None = None
+    """Which process ``pid`` was (:func:`etl.runner.runner_liveness.process_identity`)."""
     labels: dict[str, str] = field(default_factory=dict)
     progress: dict[str, int] = field(default_factory=dict)
     nodes: dict[str, NodeRecord] = field(default_factory=dict)
@@ -74,6 +108,16 @@ class RunRecord:
             for n in self.nodes.values()
             if n.type == "Pod" and n.phase in {WorkflowPhase.FAILED, WorkflowPhase.ERROR}
         ]
+
+    def runner_gone(self, last_seen: str) -> None:
+        """Record that the runner ended without recording the run's end (it was killed): the run
+        and its unfinished nodes end ``Error``; ``last_seen`` is when it last wrote the record."""
+        message = f"the runner (pid {self.pid}) is gone: it ended without recording the run's end"
+        for node in self.nodes.values():
+            if not node.phase.finished:
+                node.phase, node.message = WorkflowPhase.ERROR, message
+                node.finished_at = node.finished_at or last_seen
+        self.phase, self.message, self.finished_at = WorkflowPhase.ERROR, message, last_seen
 
     def count_progress(self) -> None:
         """Set ``progress`` to the sum of every node's counts (each unit counted once)."""
@@ -127,27 +171,56 @@ class RunStore:
 
     def save(self, record: RunRecord) -> None:
         """Write the record atomically."""
-        _write_json(self.run_dir(record.name) / "run.json", record.to_dict())
+        _write_json(self.record_path(record.name), record.to_dict())
 
     def load(self, name: str) -> RunRecord:
-        """The record of run ``name``."""
-        path = self.run_dir(name) / "run.json"
+        """The record of run ``name``.
+
+        Raises:
+            WorkflowNotFoundError: there is no such run.
+            UnreadableRunRecordError: its record is not one.
+        """
+        path = self.record_path(name)
+        data = self._read(name, path)
         try:
-            return RunRecord.from_dict(json.loads(path.read_text()))
-        except FileNotFoundError:
-            raise WorkflowNotFoundError(name, self._where) from None
+            return RunRecord.from_dict(data)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise UnreadableRunRecordError(path, f"{type(exc).__name__}: {exc}") from None
 
     def manifest(self, name: str) -> dict[str, Any]:
-        """The manifest run ``name`` was submitted with."""
-        data: dict[str, Any] = json.loads((self.run_dir(name) / "manifest.json").read_text())
+        """The manifest run ``name`` was submitted with (raises as :meth:`load` does)."""
+        path = self.run_dir(name) / "manifest.json"
+        data = self._read(name, path)
+        if not isinstance(data, dict):
+            raise UnreadableRunRecordError(path, "not a JSON object")
         return data
+
+    def record_path(self, name: str) -> Path:
+        """The file of run ``name``'s record."""
+        return self.run_dir(name) / RECORD
+
+    def saved_at(self, name: str) -> str:
+        """When run ``name``'s record was last written (its file's time), as Argo writes times."""
+        seconds = self.record_path(name).stat().st_mtime
+        return _iso(datetime.fromtimestamp(seconds, UTC))
+
+    def _read(self, name: str, path: Path) -> Any:
+        try:
+            return json.loads(path.read_bytes())
+        except FileNotFoundError:
+            raise WorkflowNotFoundError(name, self._where) from None
+        except json.JSONDecodeError as exc:
+            where = f"line {exc.lineno} column {exc.colno}"
+            raise UnreadableRunRecordError(path, f"not JSON at {where}: {exc.msg}") from None
+        except ValueError as exc:  # not UTF-8
+            raise UnreadableRunRecordError(path, f"not JSON: {exc}") from None
 
     def names(self) -> list[str]:
         """Names of all recorded runs, newest first."""
         if not self.root.exists():
             return []
-        runs = [p for p in self.root.iterdir() if (p / "run.json").exists()]
-        runs.sort(key=lambda p: (p / "run.json").stat().st_mtime_ns, reverse=True)
+        runs = [p for p in self.root.iterdir() if (p / RECORD).exists()]
+        runs.sort(key=lambda p: (p / RECORD).stat().st_mtime_ns, reverse=True)
         return [p.name for p in runs]
 
     def log_path(self, name: str, node_id: str) -> Path:

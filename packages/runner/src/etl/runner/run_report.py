@@ -2,9 +2,12 @@
 
 The workflow's manifest names each collection's bundle (``--dataset``) and run (``--run-id``); the
 bundle's ``dataset.json`` names the collection's chunk storage, which holds the run's chunk-set
-manifest (assets and chunks listed, the ``--since`` watermark), ``errors/`` (one list per chunk
-of its assets that failed, as of the chunk's last try) and ``finish-collection.json`` (the extent
-update and the removals). See ``docs/internals.md`` (the run layout).
+manifest (assets and chunks listed, the ``--since`` watermark), ``results/`` (one record per chunk
+processed), ``errors/`` (one list per chunk of its assets that failed, as of the chunk's last try),
+``finish-collection.json`` (the extent update and the removals) and ``mark-success.json`` (the
+last-success marker moved or kept). Once the run has ended, a chunk without a result record failed
+as a whole (its pod was killed, past its retries, or never ran): all its assets count as failed.
+See ``docs/internals.md`` (the run layout).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from etl.core.storage import Storage, open_storage_for
 from etl.dataset.layout import RunLayout
 
 if TYPE_CHECKING:
+    from etl.dataset.chunking.manifest import ChunkManifest
     from etl.dataset.finish_summary import FinishSummary
+    from etl.dataset.last_success import MarkerOutcome
 
 __all__ = ["AssetError", "CollectionReport", "RunReport", "run_report", "run_storages"]
 
@@ -51,9 +56,13 @@ class CollectionReport:
         assets: Assets listed.
         chunks: Chunks they were cut into.
         since: The ``--since`` watermark the listing used (ISO 8601), if any.
-        failed: Assets that failed, as of each chunk's last try.
+        failed: Assets that failed, as of each chunk's last try, and those of the chunks
+            without a result.
         errors_uri: Where the failure lists are.
+        chunks_without_result: Chunks of the ended run that have no result record.
+        assets_without_result: The assets of those chunks.
         finish: What ``finish-collection`` did (extent, removals), if it ran.
+        marker: What ``mark-success`` did to the last-success marker, if it ran.
     """
 
     collection: str
@@ -64,25 +73,42 @@ class CollectionReport:
     failed: int
     errors_uri: str
     finish: FinishSummary | None = None
+    chunks_without_result: int = 0
+    assets_without_result: int = 0
+    marker: MarkerOutcome | None = None
 
     def summary(self) -> str:
-        """One line for people: ``ID: 7 assets in 1 chunk, 2 failed`` or ``ID: 0 assets since T``."""
+        """One line for people: ``ID: 7 assets in 1 chunk, 2 failed`` (then ``; 1 chunk failed
+        without a result (5 assets)``) or ``ID: 0 assets since T``."""
         if not self.listed:
             return f"{self.collection}: no assets listed (the listing did not finish)"
         if not self.assets:
             found = f"since {self.since}" if self.since else "listed"
             return f"{self.collection}: 0 assets {found}: nothing to do"
         assets, chunks = _count(self.assets, "asset"), _count(self.chunks, "chunk")
-        return f"{self.collection}: {assets} in {chunks}, {self.failed} failed"
+        line = f"{self.collection}: {assets} in {chunks}, {self.failed} failed"
+        if self.chunks_without_result:
+            lost = _count(self.chunks_without_result, "chunk")
+            line += (
+                f"; {lost} failed without a result ({_count(self.assets_without_result, 'asset')})"
+            )
+        return line
 
     def lines(self) -> list[str]:
-        """:meth:`summary`, then what ``finish-collection`` did, one line each."""
-        return [self.summary(), *(self.finish.lines() if self.finish is not None else ())]
+        """:meth:`summary`, then what ``finish-collection`` did, one line each, then why the
+        last-success marker was kept, if it was."""
+        kept = self.marker is not None and not self.marker.advanced
+        return [
+            self.summary(),
+            *(self.finish.lines() if self.finish is not None else ()),
+            *([self.marker.line()] if self.marker is not None and kept else ()),
+        ]
 
     def to_json(self) -> dict[str, Any]:
         """The stable shape of one collection (see ``docs/cli.md``)."""
         finish = self.finish.to_json() if self.finish is not None else None
-        return {**asdict(self), "finish": finish}
+        marker = self.marker.to_json() if self.marker is not None else None
+        return {**asdict(self), "finish": finish, "marker": marker}
 
 
 @dataclass(frozen=True)
@@ -97,6 +123,11 @@ class RunReport:
     def failed(self) -> int:
         """Assets that failed over the whole run (``errors`` may hold only the first ones)."""
         return sum(c.failed for c in self.collections)
+
+    @property
+    def listed_failures(self) -> int:
+        """The failed assets that have an error: all but those of chunks without a result."""
+        return self.failed - sum(c.assets_without_result for c in self.collections)
 
     def to_json(self) -> dict[str, Any]:
         """The stable ``etl workflow errors -o json`` shape (see ``docs/cli.md``)."""
@@ -122,13 +153,16 @@ def run_report(
 
     collections: list[CollectionReport] = []
     errors: list[AssetError] = []
+    ended: bool | None = None
     for collection_id, storage, layout in run_storages(runner.manifest(name), name, profile):
         failed = 0
         for chunk, failure in read_run_failures(storage, layout):
             failed += 1
             if limit is None or len(errors) < limit:
                 errors.append(AssetError(collection_id, chunk, failure.asset, failure.error))
-        collections.append(_collection_report(collection_id, storage, layout, failed))
+        if ended is None:
+            ended = runner.get(name).finished
+        collections.append(_collection_report(collection_id, storage, layout, failed, ended))
     return RunReport(name, tuple(collections), tuple(errors))
 
 
@@ -137,23 +171,47 @@ def _count(number: int, noun: str) -> str:
 
 
 def _collection_report(
-    collection_id: str, storage: Storage, layout: RunLayout, failed: int
+    collection_id: str, storage: Storage, layout: RunLayout, failed: int, ended: bool
 ) -> CollectionReport:
+    """The collection's counts; once the run has ``ended``, its chunks without a result failed."""
     from etl.dataset.chunking.manifest import read_manifest
     from etl.dataset.finish_summary import read_finish_summary
+    from etl.dataset.last_success import read_marker_outcome
 
     manifest = read_manifest(storage, layout)
     since = manifest.options.get("since") if manifest is not None else None
+    lost = _chunks_without_result(storage, layout, manifest) if ended else []
+    lost_assets = sum(assets for _, assets in lost)
     return CollectionReport(
         collection=collection_id,
         listed=manifest is not None,
         assets=manifest.asset_count if manifest is not None else 0,
         chunks=manifest.chunk_count if manifest is not None else 0,
         since=since if isinstance(since, str) else None,
-        failed=failed,
+        failed=failed + lost_assets,
         errors_uri=storage.uri_of(layout.errors_prefix),
         finish=read_finish_summary(storage, layout),
+        chunks_without_result=len(lost),
+        assets_without_result=lost_assets,
+        marker=read_marker_outcome(storage, layout),
     )
+
+
+def _chunks_without_result(
+    storage: Storage, layout: RunLayout, manifest: ChunkManifest | None
+) -> list[tuple[int, int]]:
+    """``(chunk, its asset count)`` of each chunk of the chunk set that has no result record
+    (every chunk holds ``chunk_length`` assets but the last, which holds the rest)."""
+    if manifest is None:
+        return []
+    recorded = {info.path for info in storage.list_objects(layout.results_prefix)}
+    last = manifest.chunk_count - 1
+    rest = manifest.asset_count - manifest.chunk_length * last
+    return [
+        (index, rest if index == last else manifest.chunk_length)
+        for index in range(manifest.chunk_count)
+        if layout.result_path(index) not in recorded
+    ]
 
 
 def run_storages(

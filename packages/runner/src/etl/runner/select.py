@@ -5,7 +5,17 @@ from __future__ import annotations
 from etl.core.profiles import BUILTIN_PROFILE, Profile, RunnerKind
 from etl.core.runners import WorkflowRunner
 
-__all__ = ["runner_for"]
+__all__ = ["runner_for", "runner_kind"]
+
+
+def runner_kind(profile: Profile) -> RunnerKind:
+    """Where ``profile``'s workflows run: its ``runner``, except that the built-in ``local``
+    profile talks to Argo when the environment names an Argo Server."""
+    if profile.runner is RunnerKind.ARGO or (
+        profile.name == BUILTIN_PROFILE and profile.argo.server
+    ):
+        return RunnerKind.ARGO
+    return RunnerKind.LOCAL
 
 
 def runner_for(profile: Profile) -> WorkflowRunner:
@@ -17,9 +27,7 @@ def runner_for(profile: Profile) -> WorkflowRunner:
     Raises:
         ProfileError: the profile's runner is argo but names no server.
     """
-    if profile.runner is RunnerKind.ARGO or (
-        profile.name == BUILTIN_PROFILE and profile.argo.server
-    ):
+    if runner_kind(profile) is RunnerKind.ARGO:
         from etl.argo import ArgoClient
 
         return ArgoClient.from_profile(profile)

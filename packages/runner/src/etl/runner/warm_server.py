@@ -17,7 +17,11 @@ object-by-object teardown that an ending process does not need. A command whose 
 import here is exec'd instead: a cold start, which then reports its own import error.
 
 The server is single-threaded, so forking it is safe; it ignores SIGINT (a Ctrl-C is the runner's to
-handle: it stops the tasks) and ends when the runner closes the socket, after its children.
+handle: it stops the tasks) and ends when the runner closes the socket, after its children. The
+runner says :data:`GOODBYE` before it closes the socket; a socket that closes without it means
+the runner died (``kill -9``): nobody reads the tasks' output or records how they end, so the
+server ends them (SIGTERM, SIGKILL :data:`ORPHAN_GRACE` seconds later) rather than leave them
+running unseen.
 """
 
 from __future__ import annotations
@@ -38,13 +42,17 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
-__all__ = ["HEADER", "main"]
+__all__ = ["GOODBYE", "HEADER", "main"]
 
 HEADER = struct.Struct("!I")
 """A request is this header (the JSON payload's length, sent with the two pipe ends), then the
 payload: ``{"argv": [...], "env": {...}, "cwd": "..."}``."""
+GOODBYE = HEADER.pack(0)
+"""What the runner sends, without file descriptors, before it closes the socket on purpose."""
 
 EntryPoint = Callable[[], Any]
+ORPHAN_GRACE = 10.0
+"""Seconds the tasks of a runner that died have between SIGTERM and SIGKILL."""
 
 
 def main() -> None:
@@ -98,17 +106,22 @@ class _Server:
                         with contextlib.suppress(BlockingIOError):
                             os.read(self.wake_r, 4096)
                         self._reap(block=False)
-                    elif not self._serve_one():
+                    elif (served := self._serve_one()) is not True:
+                        if served is None:
+                            self._end_orphans()
                         self._reap(block=True)
                         return
 
-    def _serve_one(self) -> bool:
-        """Read one request and fork its task; ``False`` when the runner has closed the socket."""
+    def _serve_one(self) -> bool | None:
+        """Read one request and fork its task (``True``); ``False`` when the runner said
+        goodbye, ``None`` when the socket closed without it (the runner died)."""
         header, fds, _, _ = socket.recv_fds(self.control, HEADER.size, 2)
         if not header:
-            return False
+            return None
         while len(header) < HEADER.size:
             header += self.control.recv(HEADER.size - len(header))
+        if header == GOODBYE and not fds:
+            return False
         (length,) = HEADER.unpack(header)
         payload = b""
         while len(payload) < length:
@@ -128,6 +141,17 @@ class _Server:
         self.status_fds[pid] = status_fd
         os.write(status_fd, f"{pid}\n".encode())
         return True
+
+    def _end_orphans(self) -> None:
+        """End the tasks of a runner that died: SIGTERM, then SIGKILL after the grace period."""
+        for signum, wait in ((signal.SIGTERM, ORPHAN_GRACE), (signal.SIGKILL, 0.0)):
+            for pid in list(self.status_fds):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signum)
+            deadline = time.monotonic() + wait
+            while self.status_fds and time.monotonic() < deadline:
+                self._reap(block=False)
+                time.sleep(0.05)
 
     def _reap(self, *, block: bool) -> None:
         """Collect ended children and write each one's exit code to its status pipe."""

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Protocol
 
-from etl.runner.warm_server import HEADER
+from etl.runner.warm_server import GOODBYE, HEADER
 
 __all__ = ["TaskProcess", "TaskStarter", "console_script_entries"]
 
@@ -94,6 +94,8 @@ class TaskStarter:
             control, server = self._control, self._server
             self._control = self._server = None
         if control is not None:
+            with contextlib.suppress(OSError):  # the server is gone
+                control.sendall(GOODBYE)
             control.close()
         if server is not None:
             server.wait()

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from etl.core.profiles import Profile
+from etl.core.profiles import Profile, RunnerKind
 from etl.core.runners import SubmittedWorkflow, WorkflowRunner
 
 if TYPE_CHECKING:
@@ -39,12 +39,16 @@ class PreparedWork:
         bundle: The dataset's code bundle, for dataset work.
         sources: The files to ingest, for ``etl ingest`` work (some to upload).
         source_list: The list file naming many ``sources`` for the pod (to upload).
+        dataset: The dataset of dataset work, and its ``collections`` (``None``: all), which
+            the preflight checks.
     """
 
     manifest: dict[str, Any]
     bundle: CodeBundle | None = None
     sources: tuple[IngestSource, ...] = ()
     source_list: SourceList | None = None
+    dataset: LoadedDataset | None = None
+    collections: tuple[str, ...] | None = None
 
 
 def prepare_dataset_work(
@@ -87,7 +91,8 @@ def prepare_dataset_work(
         max_removals=max_removals,
         stac_validation=stac_validation,
     )
-    return PreparedWork(manifest, bundle=bundle)
+    selected = tuple(collections) if collections is not None else None
+    return PreparedWork(manifest, bundle=bundle, dataset=dataset, collections=selected)
 
 
 def prepare_collection_ingest(
@@ -141,12 +146,22 @@ def submit_work(
     (:attr:`~etl.core.runners.WorkflowRunner.runs_to_completion`) this returns once the workflow
     has ended.
 
+    Dataset work on the local runner is preceded by one preflight (:mod:`etl.runner.preflight`):
+    every service and secret the run needs, asked in seconds.
+
     Raises:
+        InputError: The preflight found a configuration problem (a missing secret, a refused
+            credential); nothing was submitted.
         StorageError: An upload failed (nothing was submitted).
-        RemoteError: The runner refused the workflow or could not be reached.
+        RemoteError: The runner refused the workflow or could not be reached, or the preflight
+            found a service not reachable.
     """
     from etl.argo import upload_bundle, upload_source_list, upload_sources
 
+    if work.dataset is not None and runner.kind == RunnerKind.LOCAL:
+        from etl.runner.preflight import preflight
+
+        preflight(profile, dataset=work.dataset, collections=work.collections).raise_for_problems()
     if work.bundle is not None:
         report(f"uploading the code bundle to {work.bundle.uri}")
         upload_bundle(work.bundle, profile)

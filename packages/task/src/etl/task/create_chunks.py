@@ -77,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
     environment = TaskEnvironment()
     collection = _collection(args.dataset, args.collection, environment)
     since = read_last_success(collection, environment) if args.since == LAST_SUCCESS else args.since
+    # a listing since the marker takes the earlier failures again; a full listing has them
+    owed = (
+        _owed(collection, environment, args.run_id) if since and args.since == LAST_SUCCESS else []
+    )
     with report_progress("assets listed") as bar:
         manifest = create_chunks(
             collection,
@@ -87,14 +91,17 @@ def run(args: argparse.Namespace) -> int:
             since=since,
             concurrency=args.concurrency,
             progress=_BarProgress(bar),
+            owed=owed,
         )
     batches = batch_count(
         manifest.chunk_count, args.max_batches or environment.profile.workflow.max_pods
     )
     if args.outputs is not None:
         write_outputs(args.outputs, manifest, batches)
+    taken = manifest.options.get("owed")
+    again = f" (with {taken} that failed in earlier runs)" if taken else ""
     print(
-        f"{manifest.asset_count} assets in {manifest.chunk_count} chunks "
+        f"{manifest.asset_count} assets{again} in {manifest.chunk_count} chunks "
         f"({batches} batches) in {manifest.listing_seconds:.1f}s"
     )
     return 0
@@ -132,6 +139,15 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"{value!r} is not a positive integer")
     return number
+
+
+def _owed(collection: CollectionConfig, environment: TaskEnvironment, run_id: str) -> list[str]:
+    """The collection's outstanding failed assets (as ``etl dataset status`` lists them): a
+    ``--since last-success`` run takes them again, until they load or are dropped."""
+    from etl.dataset.run_history import collection_history
+
+    history = collection_history(environment.chunk_storage(collection), running={run_id})
+    return [failure.asset for failure in history.outstanding]
 
 
 def _collection(dataset: str, collection_id: str, environment: TaskEnvironment) -> CollectionConfig:

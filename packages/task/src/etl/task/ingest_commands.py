@@ -49,8 +49,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     success = subparsers.add_parser(
         MARK_SUCCESS.name,
         help="record a run as the collection's last success (for --since last-success)",
-        description="Write the collection's last-success marker: later create-chunks runs with "
-        "--since last-success list only assets modified since this run started.",
+        description="Move the collection's last-success marker to this run when its listing "
+        "covered every asset modified since the marker (no --limit, no storage limit, a since at "
+        "or before the marker) and it started after the marker's run: later create-chunks runs "
+        "with --since last-success list only assets modified since this run started. Otherwise "
+        "keep it; either way, say so.",
     )
     add_bundle_arguments(success)
     success.add_argument(Flag.RUN_ID, required=True, help="the run (workflow) name")
@@ -62,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Run the subcommand ``args.command`` names."""
     from etl.task.ingest import ingest_items
-    from etl.task.last_success import write_last_success
+    from etl.task.last_success import mark_success
 
     environment = TaskEnvironment()
     if args.command == INGEST_ITEMS.name:
@@ -76,10 +79,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     bundle = fetch_bundle(args.dataset, environment)
     collection = bundle.collection(args.collection)
-    uri = write_last_success(
-        collection, environment, run_id=args.run_id, started_at=args.started_at
-    )
-    print(f"last success of {args.collection}: {args.run_id} (started {args.started_at}) at {uri}")
+    outcome = mark_success(collection, environment, run_id=args.run_id, started_at=args.started_at)
+    print(outcome.line())
     return 0
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from etl.core.errors import StorageError
+from etl.core.errors import EtlError, StorageError
 from etl.core.storage import Storage
 from etl.dataset.collection import Collection
 from etl.dataset.run_results import AssetFailure
@@ -75,7 +75,11 @@ class ItemMaker:
             return dicts
         except Exception as exc:
             message = str(exc).splitlines()[0] if str(exc) else ""
-            return AssetFailure(asset=uri, error=f"{type(exc).__name__}: {message}".rstrip(": "))
+            return AssetFailure(
+                asset=uri,
+                error=f"{type(exc).__name__}: {message}".rstrip(": "),
+                transient=_is_transient(exc),
+            )
 
     def _storage_for(self, uri: str) -> Storage:
         """The asset storage holding ``uri`` (the innermost one): ``create_item`` reads through it,
@@ -84,6 +88,14 @@ class ItemMaker:
             if storage.contains(uri):
                 return storage
         raise StorageError(f"{uri} is outside the collection's asset storage")
+
+
+def _is_transient(exc: Exception) -> bool:
+    """Whether a retry may cure ``exc``: etl's transient errors (a storage timeout, a service not
+    answering) and Python's own timeouts and dropped connections."""
+    if isinstance(exc, EtlError):
+        return exc.transient
+    return isinstance(exc, TimeoutError | ConnectionError)
 
 
 def _warm_up_pystac() -> None:

@@ -1,7 +1,8 @@
 """Items whose assets are gone: found from a run's full listing and ``etl.item_sources``.
 
-An item is *missing* when the asset that made it (its ``etl.item_sources`` row) is not in the
-run's chunk files. Only a listing of every asset can say so
+An item of PgSTAC is *missing* when the asset that made it (its ``etl.item_sources`` row; rows
+of items no longer in PgSTAC are not read, :mod:`etl.pgstac.item_sources`) is not in the run's
+chunk files. Only a listing of every asset can say so
 (:func:`etl.dataset.chunking.partial_listing`): a run with ``--since`` or ``--limit``, or of a
 storage entry with a ``limit`` or ``since`` option, finds nothing missing. The guard refuses a
 removal larger than ``max_removals``: a listing that failed half-way or came back short would

@@ -4,7 +4,8 @@ The collection's assets are listed with create-chunks' own listing
 (:func:`etl.dataset.chunking.list_assets`), each asset's items are made by the pod's own
 :class:`~etl.task.item_maker.ItemMaker` on a thread pool (so they are exactly the items a run
 would load), hashed with :func:`etl.pgstac.item_sources.content_hash` and compared with the
-collection's ``etl.item_sources`` rows (:class:`etl.dataset.plan.PlanBuilder`).
+collection's ``etl.item_sources`` rows of items PgSTAC has (rows of items deleted outside etl count
+for nothing: :mod:`etl.pgstac.item_sources`) by :class:`etl.dataset.plan.PlanBuilder`.
 """
 
 from __future__ import annotations

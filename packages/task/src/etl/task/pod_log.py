@@ -4,10 +4,13 @@ On Argo, ``podGC: OnPodSuccess`` deletes a pod that succeeded, and the Argo Serv
 from live pods only. So a task of a run (it has ``--run-id``) started in a pod (``ETL_PROFILE_JSON``
 is set) copies everything it writes to stdout and stderr, as it goes on, into a buffer, and at
 exit writes the buffer in one piece to ``{chunk storage}/{run_id}/logs/{pod}.log``
-(:meth:`etl.dataset.layout.RunLayout.log_path`; ``pod`` is ``HOSTNAME``, the pod's name). The
-buffer keeps the first :data:`HEAD_BYTES` and the last :data:`TAIL_BYTES` of the output. A task
-killed before it exits keeps no log; a log that cannot be written is a warning, never the task's
-failure. ``etl workflow logs`` reads these files for pods it cannot read live.
+(:meth:`etl.dataset.layout.RunLayout.log_path`). ``pod`` is the pod's workflow node id
+(:data:`~etl.core.pod_contract.NODE_ID_ENV`), unique per pod and try, which ``etl workflow logs``
+maps back to the pod's name through the workflow's nodes; never ``HOSTNAME``, the pod's name cut to
+63 characters, which every batch pod of a run with long names shares (used only when no node id
+is set). The buffer keeps the first :data:`HEAD_BYTES` and the last :data:`TAIL_BYTES` of the
+output. A task killed before it exits keeps no log; a log that cannot be written is a warning, never
+the task's failure. ``etl workflow logs`` reads these files for pods it cannot read live.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO, cast
+
+from etl.core.pod_contract import NODE_ID_ENV
 
 __all__ = ["HEAD_BYTES", "TAIL_BYTES", "kept_log"]
 
@@ -134,7 +139,7 @@ def _store(text: str, dataset: str, collection_id: str, run_id: str) -> None:
         storage = chunk_storage_of(
             collection, profile=environment.profile, secrets=environment.secrets
         )
-        pod = os.environ.get("HOSTNAME") or socket.gethostname()
+        pod = os.environ.get(NODE_ID_ENV) or os.environ.get("HOSTNAME") or socket.gethostname()
         storage.write_text(RunLayout(run_id).log_path(pod), text)
     except Exception as exc:  # the log is a convenience: never the task's failure
         print(f"warning: this pod's log was not kept: {exc}", file=sys.stderr)

@@ -8,12 +8,14 @@ large batches while it makes the next ones (``chunk_pipeline``), and writes a ch
 record once its items are committed. An asset whose ``create_item`` raises does not lose the chunk: the other
 items are written and loaded, the failure is recorded, and the task fails at the end unless the
 collection's ``max_failure_ratio`` allows it, so Argo's retry (or ``etl workflow retry``) re-runs
-only the chunks that are not done.
+only the chunks that are not done. The failure is transient (the pod is retried) when an asset
+failed on a transient error, e.g. a storage read that timed out.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -68,6 +70,7 @@ class BatchTotals:
     assets: int = 0
     items: int = 0
     failed_assets: int = 0
+    transient_failures: int = 0
 
 
 def process_batch(
@@ -100,6 +103,8 @@ def process_batch(
         ItemChecker(collection_id, options.validation),
         BlobUrls(environment.profile) if bundle.dataset.blob_hrefs is BlobHrefs.HTTPS else None,
     )
+    # from now on, a chunk of the run without a result once the run ended is a failure
+    chunk_storage.write_text(layout.processing_path, json.dumps({"digest": manifest.digest}))
     totals = BatchTotals()
     todo = []
     for index in RunLayout.chunks_of_batch(batch_index, batch_count, manifest.chunk_count):
@@ -121,6 +126,7 @@ def process_batch(
         totals.assets += chunk.assets
         totals.items += items
         totals.failed_assets += failed
+        totals.transient_failures += sum(failure.transient for failure in chunk.failures)
         log(
             f"chunk {chunk.index:05d}: {chunk.assets} assets, {items} items, {failed} failed; "
             f"loaded ({options.method}) {seconds:.2f} s after it was started"
@@ -168,9 +174,17 @@ def _check_failures(
     ratio = totals.failed_assets / max(1, totals.assets)
     where = storage.uri_of(layout.errors_prefix)
     if ratio > options.max_failure_ratio:
+        transient = totals.transient_failures
+        retry = (
+            f", {transient} of them on an error a retry may cure (a timeout, a service not "
+            "answering): the batch is retried"
+            if transient
+            else ""
+        )
         raise TaskError(
             f"{totals.failed_assets} of {totals.assets} assets failed ({ratio:.1%}, allowed "
-            f"{options.max_failure_ratio:.1%}); the failures are listed in {where}"
+            f"{options.max_failure_ratio:.1%}){retry}; the failures are listed in {where}",
+            transient=bool(transient),
         )
     print(
         f"warning: {totals.failed_assets} of {totals.assets} assets failed ({ratio:.1%}), within the "

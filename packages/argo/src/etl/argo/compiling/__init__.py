@@ -6,6 +6,7 @@ Nothing outside the compiler imports it: ``etl --help`` and the pods never load 
 
 - :mod:`~etl.argo.compiling.workflow`: a dataset's ``Workflow`` or ``CronWorkflow``;
 - :mod:`~etl.argo.compiling.dataset_dags`: its templates, a DAG per collection;
+- :mod:`~etl.argo.compiling.cluster_storage`: local paths in its storage refused on Argo;
 - :mod:`~etl.argo.compiling.ingest`: the one-step ``etl ingest`` workflows;
 - :mod:`~etl.argo.compiling.spec`: what every workflow shares (spec, metadata, image, dict form);
 - :mod:`~etl.argo.compiling.containers`, :mod:`~etl.argo.compiling.pod_environment`,

@@ -40,7 +40,13 @@ from hera.workflows.models import EnvVar, EnvVarSource, SecretKeySelector
 from etl.argo.pod_secrets import document_secret_names
 from etl.core.errors import ProfileError
 from etl.core.pod_contract import SECRET_ENV
-from etl.core.profiles.model import Profile, RunnerKind, SecretsBackend, is_secret_field
+from etl.core.profiles.model import (
+    Profile,
+    RunnerKind,
+    SecretsBackend,
+    StorageTimeouts,
+    is_secret_field,
+)
 from etl.core.profiles.redaction import redact_dsn
 from etl.core.secrets import secret_env_var
 from etl.core.storage.urls import blob_endpoint
@@ -105,6 +111,8 @@ def _pod_profile_json(profile: Profile) -> str:
                 del account[field]
     data.get("argo", {}).pop("token", None)
     data.pop("local", None)  # how this machine starts pods: the same manifest for either executor
+    if profile.storage_timeouts == StorageTimeouts():
+        data.pop("storage_timeouts")  # the pods' defaults: manifests name only what a user set
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 

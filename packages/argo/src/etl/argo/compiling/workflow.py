@@ -14,6 +14,7 @@ from typing import Any
 from hera.workflows.models import CronWorkflow, CronWorkflowSpec, ObjectMeta, WorkflowMetadata
 
 from etl.argo.bundle import CodeBundle, plan_bundle
+from etl.argo.compiling.cluster_storage import check_cluster_storage
 from etl.argo.compiling.dataset_dags import DatasetTemplates
 from etl.argo.compiling.names import cron_workflow_name, generate_name, label_value
 from etl.argo.compiling.spec import (
@@ -67,9 +68,11 @@ def compile_workflow(
 
     Raises:
         InputError: Bad options or an unknown collection (exit 2).
-        ConfigError: The dataset has no image, or its code files are missing (located).
+        ConfigError: The dataset has no image, or its code files are missing, or on Argo its
+            asset or chunk storage is a local path (located).
         ProfileError: The profile cannot run the workflow safely (e.g. a DSN with a password),
-            or has no credential that can work for a storage account the workflow uses.
+            has no credential that can work for a storage account the workflow uses, or on Argo
+            its ``workflow.state_storage`` is a local path a collection uses.
     """
     options = CompileOptions(
         WorkflowCommand(command),
@@ -83,6 +86,8 @@ def compile_workflow(
         stac_validation=stac_validation,
     )
     selected = dataset.select_collections(options.collections or ())
+    if options.command is not WorkflowCommand.INGEST_COLLECTION:
+        check_cluster_storage(dataset, selected, profile)
     storage_uris = list(_storage_uris(selected, profile))
     check_storage_uris(profile, storage_uris)
     templates = DatasetTemplates(

@@ -20,6 +20,7 @@ from etl.core.profiles.model import (
     SecretsBackend,
     SecretsSettings,
     StorageAccount,
+    StorageTimeouts,
     WorkflowDefaults,
     is_secret_field,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "SecretsBackend",
     "SecretsSettings",
     "StorageAccount",
+    "StorageTimeouts",
     "WorkflowDefaults",
     "active_profile_name",
     "apply_environment",

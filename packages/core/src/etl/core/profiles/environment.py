@@ -28,6 +28,9 @@ def environment_settings(env: Mapping[str, str]) -> list[tuple[str, str | None]]
         ("argo.verify_tls", _skip_verify(env.get("ARGO_INSECURE_SKIP_VERIFY"))),
         ("pgstac.dsn", first("ETL_PGSTAC_DSN")),
         ("local.executor", first("ETL_LOCAL_EXECUTOR")),
+        ("storage_timeouts.connect", first("ETL_STORAGE_CONNECT_TIMEOUT")),
+        ("storage_timeouts.read", first("ETL_STORAGE_READ_TIMEOUT")),
+        ("storage_timeouts.retries", first("ETL_STORAGE_RETRIES")),
     ]
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "SecretsBackend",
     "SecretsSettings",
     "StorageAccount",
+    "StorageTimeouts",
     "WorkflowDefaults",
     "is_secret_field",
 ]
@@ -127,6 +128,31 @@ class StorageAccount(_Model):
     sas: str | None = Field(None, description="SAS token, used with account_url (secret)")
 
 
+class StorageTimeouts(_Model):
+    """How long a storage request may wait, and how often it is tried, on every account.
+
+    The defaults are the Azure SDK's own timeouts and etl's retry policy: a service that accepts
+    connections but never answers holds a request ``read`` seconds per try.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    connect: float = Field(
+        20, gt=0, description="Seconds to open a connection to a storage account, per try"
+    )
+    read: float = Field(
+        60, gt=0, description="Seconds without an answer before a try gives up (then it is retried)"
+    )
+    retries: int = Field(
+        5,
+        ge=0,
+        description="Tries after the first of a request that timed out or failed (HTTP 5xx)",
+    )
+    notice: float = Field(
+        30, gt=0, description="While a request waits, a line every this many seconds says so"
+    )
+
+
 class SecretsSettings(_Model):
     """The backend ``$<< secrets.NAME >>`` is resolved from."""
 
@@ -191,6 +217,7 @@ class Profile(_Model):
     argo: ArgoSettings = Field(default_factory=ArgoSettings)
     pgstac: PgstacSettings = Field(default_factory=PgstacSettings)
     storage: dict[str, StorageAccount] = Field(default_factory=dict)
+    storage_timeouts: StorageTimeouts = Field(default_factory=StorageTimeouts)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     workflow: WorkflowDefaults = Field(default_factory=WorkflowDefaults)
     local: LocalSettings = Field(default_factory=LocalSettings)

@@ -10,7 +10,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from etl.core.azure_identity import default_credential
-from etl.core.errors import SecretError
+from etl.core.errors import MissingSecretError, SecretError
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -107,7 +107,7 @@ class KeyVaultSecrets:
 
         where = f"secret {name!r} in Key Vault {self.vault_url}"
         if isinstance(exc, ResourceNotFoundError):
-            return SecretError(f"{where} was not found")
+            return MissingSecretError(f"{where} was not found")
         status = getattr(exc, "status_code", None)
         if isinstance(exc, ClientAuthenticationError) or status == 401:
             return SecretError(f"cannot read {where}: authentication failed: {_first_line(exc)}")

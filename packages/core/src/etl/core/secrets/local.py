@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from etl.core.atomic_files import write_atomically
-from etl.core.errors import SecretError
+from etl.core.errors import MissingSecretError, SecretError
 from etl.core.paths import config_dir
 
 __all__ = [
@@ -76,7 +76,9 @@ class LocalSecrets:
         """The value of secret ``name``.
 
         Raises:
-            SecretError: naming the secret, the variable to set and the file, when it is not found.
+            MissingSecretError: naming the secret, the variable to set and the file, when it is
+                not found.
+            SecretError: when the secrets file cannot be read (its mode, its YAML), named as such.
         """
         variable = secret_env_var(name)
         if variable in self._env:
@@ -85,7 +87,7 @@ class LocalSecrets:
             self._file_values = read_secrets_file(self.file)
         if name in self._file_values:
             return self._file_values[name]
-        raise SecretError(
+        raise MissingSecretError(
             f"secret {name!r} is not set: set the environment variable {variable} or add"
             f" {name!r} to {self.file} (etl keeps that file at mode 0600)"
         )

@@ -40,6 +40,12 @@ class BlobStorage(Storage):
         self._credentials = credentials
         self._name_prefix = location.prefix + "/" if location.prefix else ""
 
+    @property
+    def credential_source(self) -> str:
+        """Where this storage's credential comes from (``profile 'x' storage.acct.key``), never
+        the credential itself."""
+        return self._credentials.source
+
     def _name(self, path: str) -> str:
         return self._name_prefix + self.relative_path(path)
 
@@ -84,6 +90,20 @@ class BlobStorage(Storage):
         return ObjectInfo(
             uri=self._uri_prefix + path, path=path, size=blob.size, last_modified=modified
         )
+
+    def probe(self) -> None:
+        """Ask for one blob name under the root: the account answers and the credential may list.
+
+        Raises:
+            StorageError: as any listing does (not found, authentication, not reachable).
+        """
+        try:
+            pages = self._client.list_blob_names(
+                name_starts_with=self._name_prefix or None, results_per_page=1
+            ).by_page()
+            next(pages, None)
+        except AzureError as exc:
+            raise self._error(exc, self.uri, listing=True) from None
 
     def list_prefixes(self, prefix: str = "") -> Iterator[str]:
         """One level of "folders" below ``prefix`` (``walk_blobs`` with delimiter ``/``)."""

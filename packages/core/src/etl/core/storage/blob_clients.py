@@ -1,4 +1,4 @@
-"""Azure Blob clients: which credential an account uses, the SDK retry policy, one client per container.
+"""Azure Blob clients: which credential an account uses, timeouts and retries, one client per container.
 
 Imported only when a ``blob://`` URI is opened, so ``azure`` stays out of ``etl --help``.
 
@@ -12,6 +12,9 @@ Credentials for an account, first match wins:
 The endpoint is :func:`~etl.core.storage.urls.blob_endpoint`'s (the profile's ``account_url``, else
 the connection string's, else ``https://ACCOUNT.blob.core.windows.net``), which is also where
 ``Storage.href_of`` points; a client made from a connection string connects to the string's own.
+
+Timeouts and retries are the profile's ``storage_timeouts`` (``connect`` and ``read`` seconds per
+try, ``retries`` after the first); while a call waits, :mod:`etl.core.storage.waiting` says so.
 """
 
 from __future__ import annotations
@@ -22,20 +25,21 @@ from typing import Any
 
 from azure.core.credentials import AzureNamedKeyCredential, TokenCredential
 from azure.core.exceptions import AzureError, ClientAuthenticationError
-from azure.storage.blob import ContainerClient, ExponentialRetry
+from azure.storage.blob import BlobServiceClient, ContainerClient, ExponentialRetry
 
 from etl.core.azure_identity import default_credential
 from etl.core.errors import StorageError
-from etl.core.profiles.model import Profile
+from etl.core.profiles.model import Profile, StorageTimeouts
 from etl.core.profiles.storage_check import storage_credential_problem
 from etl.core.storage.uris import BlobLocation
 from etl.core.storage.urls import blob_endpoint
+from etl.core.storage.waiting import waiting_on
 
-__all__ = ["RETRY_TOTAL", "BlobCredentials", "container_client", "resolve_credentials"]
+__all__ = ["BlobCredentials", "container_client", "resolve_credentials", "service_client"]
 
-# 500/503 (Azure's "server busy" throttling), 408 and dropped connections are retried by the SDK's
-# ExponentialRetry, waiting 1 + 2**n s (3, 5, 9, 17, 33 s, +-1 s jitter): about a minute in all.
-RETRY_TOTAL = 5
+# 500/503 (Azure's "server busy" throttling), 408, timeouts and dropped connections are retried by
+# the SDK's ExponentialRetry, waiting 1 + 2**n s (3, 5, 9, 17, 33 s for the default 5 retries,
+# +-1 s jitter): about a minute in all, plus the tries' own timeouts.
 _RETRY_INITIAL_BACKOFF = 1
 _RETRY_INCREMENT_BASE = 2
 _RETRY_JITTER = 1
@@ -104,8 +108,18 @@ class _TransientRetry(ExponentialRetry):
     """The SDK's exponential retry, except for authentication failures: no retry cures those.
 
     The storage SDK retries every ``AzureError``, so a missing Azure AD credential was tried six
-    times over about a minute, its dozen-line message logged each time.
+    times over about a minute, its dozen-line message logged each time. Each call, its retries
+    included, is watched by :func:`~etl.core.storage.waiting.waiting_on` (``place``).
     """
+
+    def __init__(self, place: str, notice: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._place = place
+        self._notice = notice
+
+    def send(self, request: Any) -> Any:
+        with waiting_on(self._place, notice=self._notice):
+            return super().send(request)  # type: ignore[no-untyped-call]
 
     def increment(
         self,
@@ -119,42 +133,65 @@ class _TransientRetry(ExponentialRetry):
         return bool(super().increment(settings, request, response, error))
 
 
-_clients: dict[tuple[str, str, BlobCredentials], ContainerClient] = {}
+_clients: dict[tuple[str, str, BlobCredentials, StorageTimeouts], ContainerClient] = {}
 _clients_lock = threading.Lock()
 
 
-def container_client(location: BlobLocation, credentials: BlobCredentials) -> ContainerClient:
-    """The process-wide client for one container with these credentials (created once)."""
-    cache_key = (location.account, location.container, credentials)
+def container_client(
+    location: BlobLocation,
+    credentials: BlobCredentials,
+    timeouts: StorageTimeouts | None = None,
+) -> ContainerClient:
+    """The process-wide client for one container with these credentials and timeouts (default:
+    :class:`~etl.core.profiles.model.StorageTimeouts`'), created once."""
+    timeouts = timeouts if timeouts is not None else StorageTimeouts()
+    cache_key = (location.account, location.container, credentials, timeouts)
     with _clients_lock:
         client = _clients.get(cache_key)
         if client is None:
-            client = _new_container_client(location, credentials)
+            client = _new_container_client(location, credentials, timeouts)
             _clients[cache_key] = client
         return client
 
 
-def _new_container_client(location: BlobLocation, credentials: BlobCredentials) -> ContainerClient:
+def service_client(
+    account: str, credentials: BlobCredentials, timeouts: StorageTimeouts
+) -> BlobServiceClient:
+    """A new client of the whole account (not cached): for checks that name no container."""
+    return _new_client(account, f"blob://{account}", credentials, timeouts)
+
+
+def _new_container_client(
+    location: BlobLocation, credentials: BlobCredentials, timeouts: StorageTimeouts
+) -> ContainerClient:
+    service = _new_client(location.account, location.container_uri, credentials, timeouts)
+    return service.get_container_client(location.container)
+
+
+def _new_client(
+    account: str, place: str, credentials: BlobCredentials, timeouts: StorageTimeouts
+) -> BlobServiceClient:
     options: dict[str, Any] = {
         "retry_policy": _TransientRetry(
+            place,
+            timeouts.notice,
             initial_backoff=_RETRY_INITIAL_BACKOFF,
             increment_base=_RETRY_INCREMENT_BASE,
-            retry_total=RETRY_TOTAL,
+            retry_total=timeouts.retries,
             random_jitter_range=_RETRY_JITTER,
-        )
+        ),
+        "connection_timeout": timeouts.connect,
+        "read_timeout": timeouts.read,
     }
     if credentials.connection_string:
-        return ContainerClient.from_connection_string(
-            credentials.connection_string,
-            location.container,
-            credential=credentials.sas,
-            **options,
+        return BlobServiceClient.from_connection_string(
+            credentials.connection_string, credential=credentials.sas, **options
         )
     credential: str | AzureNamedKeyCredential | TokenCredential
     if credentials.sas:
         credential = credentials.sas
     elif credentials.key:
-        credential = AzureNamedKeyCredential(location.account, credentials.key)
+        credential = AzureNamedKeyCredential(account, credentials.key)
     else:
         credential = default_credential()
-    return ContainerClient(credentials.account_url, location.container, credential, **options)
+    return BlobServiceClient(credentials.account_url, credential, **options)

@@ -33,7 +33,9 @@ def open_storage(
 
         location = parse_blob_uri(uri)
         credentials = resolve_credentials(location.account, profile=profile, sas_token=sas_token)
-        return BlobStorage(location, container_client(location, credentials), credentials)
+        timeouts = profile.storage_timeouts if profile is not None else None
+        client = container_client(location, credentials, timeouts)
+        return BlobStorage(location, client, credentials)
     return FileStorage(local_path_of(uri))
 
 

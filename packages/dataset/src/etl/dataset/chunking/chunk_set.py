@@ -84,6 +84,7 @@ def create_chunk_set(
     concurrency: int | None = None,
     progress: ChunkingProgress | None = None,
     recorded_options: Mapping[str, Any] | None = None,
+    owed: Sequence[str] = (),
 ) -> ChunkManifest:
     """List ``sources`` into ``layout``'s chunk set in ``chunk_storage``, manifest last.
 
@@ -98,6 +99,8 @@ def create_chunk_set(
             or 8).
         progress: Told about listed assets and written chunks.
         recorded_options: Extra options recorded in the manifest (e.g. ``since``).
+        owed: Asset URIs to take besides the listing (earlier runs' outstanding failures), each
+            once, after the listed ones (within ``limit``); the manifest records how many.
 
     Raises:
         StorageError: when listing or writing fails; no manifest is left behind.
@@ -120,8 +123,12 @@ def create_chunk_set(
             on_listed=on_listed,
             listings=listings,
         )
+        pending = dict.fromkeys(owed)
         with closing(assets):  # on failure, stop the listings at once
-            writer.extend(assets)
+            writer.extend(_taking_off(assets, pending))
+        room = len(pending) if limit is None else max(0, limit - writer.asset_count)
+        taken = list(pending)[:room]
+        writer.extend(taken)
         stats = writer.finish()
     _delete_stale_chunks(chunk_storage, layout, stats.chunk_count)
     manifest = ChunkManifest(
@@ -136,6 +143,7 @@ def create_chunk_set(
         options={
             "limit": limit,
             **(recorded_options or {}),
+            **({"owed": len(taken)} if owed else {}),
             "sources": {source.storage.uri: dict(source.options) for source in sources},
         },
         sources=listings,
@@ -189,6 +197,13 @@ def stream_assets(
             listings.append(SourceListing(uri=source.storage.uri, assets=count, parts=len(parts)))
         if remaining is not None:
             remaining -= count
+
+
+def _taking_off(uris: Iterable[str], pending: dict[str, None]) -> Iterator[str]:
+    """``uris``, each taken off ``pending`` as it passes."""
+    for uri in uris:
+        pending.pop(uri, None)
+        yield uri
 
 
 def _bounded_map(

@@ -5,7 +5,7 @@ This is what ``etl-task create-chunks`` (in a pod) and the local runner call.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -48,6 +48,7 @@ def create_chunks(
     since: datetime | None = None,
     concurrency: int | None = None,
     progress: ChunkingProgress | None = None,
+    owed: Sequence[str] = (),
 ) -> ChunkManifest:
     """List the assets of every ``asset_storage`` entry of ``collection`` into its chunk set.
 
@@ -60,6 +61,8 @@ def create_chunks(
         since: Only assets modified since (``--since``); wins over each entry's ``since``.
         concurrency: Most listings at once per storage account.
         progress: Told about listed assets and written chunks.
+        owed: Assets to take besides the listing, each once (earlier runs' outstanding
+            failures, for ``--since last-success``).
 
     Returns:
         The manifest, as written after the last chunk.
@@ -83,6 +86,7 @@ def create_chunks(
         concurrency=concurrency,
         progress=progress,
         recorded_options={"since": since.astimezone(UTC).isoformat() if since else None},
+        owed=owed,
     )
 
 
@@ -114,25 +118,41 @@ def partial_listing(
     *,
     limit: int | None = None,
     since: datetime | str | None = None,
+    complete_after: datetime | None = None,
 ) -> str | None:
     """Why a listing is not of every asset, or ``None`` when it is complete.
 
     A run's ``--limit`` or ``--since`` (given as ``limit``/``since``) or a ``limit`` or ``since``
     option of one of ``collection``'s ``asset_storage`` entries lists part of the assets. Only a
     complete listing can tell which assets are gone: removals and ``etl dataset plan``'s
-    ``removed`` both ask this one function.
+    ``removed`` both ask this one function. The last-success marker asks it with
+    ``complete_after`` (the marker's time): a ``since`` at or before it still lists every asset
+    modified after it (a run's ``since`` overrides the entries' own).
     """
     if limit is not None:
         return f"--limit {limit}"
-    if since is not None:
+    if since is not None and _after(since, complete_after):
         return f"--since {since.isoformat() if isinstance(since, datetime) else since}"
     for entry in collection.asset_storage if collection is not None else ():
         options = entry.chunks.options
         if options.limit is not None:
             return f"asset_storage {entry.uri} has limit {options.limit}"
-        if options.since is not None:
+        if since is None and options.since is not None and _after(options.since, complete_after):
             return f"asset_storage {entry.uri} has since {options.since.isoformat()}"
     return None
+
+
+def _after(since: datetime | str, complete_after: datetime | None) -> bool:
+    """Whether a listing since ``since`` can miss assets modified after ``complete_after``
+    (``None``: any asset at all)."""
+    if complete_after is None:
+        return True
+    try:
+        value = since if isinstance(since, datetime) else datetime.fromisoformat(since)
+    except ValueError:  # a word such as last-success: not a time known here
+        return True
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware > complete_after
 
 
 def chunk_storage_of(
