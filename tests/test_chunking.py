@@ -17,6 +17,7 @@ from etl.dataset.chunking import (
     SplitSpec,
     create_chunk_set,
     plan_parts,
+    read_chunk_uris,
     read_manifest,
 )
 from etl.dataset.layout import RunLayout
@@ -53,12 +54,11 @@ def chunks(tmp_path: Path) -> Storage:
 
 
 def chunk_lines(storage: Storage, run_id: str) -> list[str]:
-    layout = RunLayout(run_id)
-    manifest = read_manifest(storage, layout)
+    manifest = read_manifest(storage, RunLayout(run_id))
     assert manifest is not None
     lines: list[str] = []
     for index in range(manifest.chunk_count):
-        lines.extend(storage.read_text(layout.chunk_path(index)).splitlines())
+        lines.extend(read_chunk_uris(storage, manifest, index))
     assert len(lines) == manifest.asset_count
     return lines
 
@@ -247,7 +247,10 @@ def test_empty_listing_writes_a_manifest_with_no_chunks(assets: Storage, chunks:
     )
     assert (manifest.chunk_count, manifest.asset_count) == (0, 0)
     assert read_manifest(chunks, RunLayout("e")) == manifest
-    assert [i.path for i in chunks.list_objects("e/")] == ["e/chunks/manifest.json"]
+    assert [i.path for i in chunks.list_objects("e/")] == [
+        "e/chunks/digests.sha256",
+        "e/chunks/manifest.json",
+    ]
 
 
 def test_chunks_hold_chunk_length_lines_and_are_deterministic(
@@ -264,7 +267,7 @@ def test_chunks_hold_chunk_length_lines_and_are_deterministic(
         chunk_length=5,
     )
     assert (first.chunk_count, first.asset_count) == (3, len(TREE))
-    sizes = [len(chunks.read_text(RunLayout("a").chunk_path(i)).splitlines()) for i in range(3)]
+    sizes = [len(read_chunk_uris(chunks, again, i)) for i in range(3)]  # "a" is now again's
     assert sizes == [5, 5, 3]
     assert first.digest != again.digest  # split order differs from the plain listing's order...
     rerun = create_chunk_set(
@@ -282,7 +285,7 @@ def test_rerun_replaces_a_larger_chunk_set_and_leaves_no_stale_chunks(
 ) -> None:
     layout = RunLayout("r")
     create_chunk_set([ChunkSource(assets)], chunks, layout, collection="c", chunk_length=2)
-    assert len(list(chunks.list_objects(layout.chunks_prefix))) == 8  # 7 chunks + manifest
+    assert len(list(chunks.list_objects(layout.chunks_prefix))) == 9  # 7 chunks, digests, manifest
     manifest = create_chunk_set(
         [ChunkSource(assets, AssetFilter(name_starts_with="2021"))],
         chunks,
@@ -294,6 +297,7 @@ def test_rerun_replaces_a_larger_chunk_set_and_leaves_no_stale_chunks(
     assert sorted(i.path for i in chunks.list_objects(layout.chunks_prefix)) == [
         "r/chunks/00000.txt",
         "r/chunks/00001.txt",
+        "r/chunks/digests.sha256",
         "r/chunks/manifest.json",
     ]
 
@@ -338,7 +342,7 @@ def test_writer_memory_holds_one_chunk(chunks: Storage) -> None:
         writer.extend(f"file:///x/{i}.tif" for i in range(2500))
         stats = writer.finish()
     assert (stats.chunk_count, stats.asset_count) == (3, 2500)
-    assert chunks.read_text("w/chunks/00002.txt").splitlines()[-1] == "file:///x/2499.tif"
+    assert chunks.read_text("w/chunks/00002.txt").splitlines()[-1] == '"file:///x/2499.tif"'
 
 
 def test_model_default_chunk_length_is_the_chunking_default() -> None:

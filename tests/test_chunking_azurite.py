@@ -28,6 +28,7 @@ from etl.dataset.chunking import (
     ChunkSource,
     SplitSpec,
     create_chunk_set,
+    read_chunk_uris,
     read_manifest,
 )
 from etl.dataset.layout import RunLayout
@@ -82,9 +83,9 @@ def all_lines(storage: Storage, layout: RunLayout) -> list[str]:
     manifest = read_manifest(storage, layout)
     assert manifest is not None
     lines = [
-        line
+        uri
         for index in range(manifest.chunk_count)
-        for line in storage.read_text(layout.chunk_path(index)).splitlines()
+        for uri in read_chunk_uris(storage, manifest, index)
     ]
     assert len(lines) == manifest.asset_count
     return lines

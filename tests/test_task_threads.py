@@ -38,7 +38,7 @@ SCRIPT = textwrap.dedent(
     root = Path(sys.argv[1]).as_uri()
     environment = TaskEnvironment()
     checker = ItemChecker("points")
-    maker = ItemMaker(Points, [(root, environment.storage(root))], environment, checker, None)
+    maker = ItemMaker(Points, [environment.storage(root)], checker, None)
     with ThreadPoolExecutor(16) as pool:
         outcomes = list(pool.map(maker.make, [f"{root}/{n}" for n in range(4000)]))
     failures = [o for o in outcomes if isinstance(o, AssetFailure)]

@@ -4,7 +4,8 @@ A run of a command has a ``run_id`` (the workflow name). Every name below is rel
 collection's ``chunk_storage`` root; nothing else in etl builds these names by hand::
 
     {run_id}/chunks/manifest.json   written last; readers trust only chunk sets with a manifest
-    {run_id}/chunks/00000.txt       one asset URI a line
+    {run_id}/chunks/00000.txt       one asset URI a line, as a JSON string
+    {run_id}/chunks/digests.sha256  each chunk file's SHA-256, one a line
     {run_id}/items/00000.ndjson     items of chunk 00000
     {run_id}/results/00000.json     per-chunk result record
     {run_id}/errors/00000.ndjson    per-asset failures
@@ -60,6 +61,12 @@ class RunLayout:
     def manifest_path(self) -> str:
         """The chunk set's manifest, written after every chunk file."""
         return f"{self.chunks_prefix}manifest.json"
+
+    @property
+    def digests_path(self) -> str:
+        """Each chunk file's SHA-256 (hex), one a line in chunk order (the manifest records this
+        file's own)."""
+        return f"{self.chunks_prefix}digests.sha256"
 
     def chunk_path(self, index: int) -> str:
         """Chunk ``index`` (0-based): ``{run_id}/chunks/00042.txt``."""

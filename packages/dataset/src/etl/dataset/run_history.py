@@ -20,6 +20,7 @@ from typing import Any
 
 from etl.core.errors import ConfigError
 from etl.core.storage import Storage
+from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.manifest import ChunkManifest, read_manifest
 from etl.dataset.dropped_failures import read_dropped_failures
 from etl.dataset.last_success import LastSuccess, read_last_success_marker
@@ -148,7 +149,7 @@ def _run_failures(
                 f"chunk {index:05d} never finished: its pod failed past its retries or the "
                 "run was stopped"
             )
-            failed.extend((asset, error) for asset in _chunk_assets(storage, manifest, index))
+            failed.extend((asset, error) for asset in read_chunk_uris(storage, manifest, index))
     return failed
 
 
@@ -157,11 +158,5 @@ def _processed_assets(storage: Storage, manifest: ChunkManifest) -> set[str]:
     layout = RunLayout(manifest.run_id)
     assets: set[str] = set()
     for index in chunks_with_results(storage, layout):
-        assets.update(_chunk_assets(storage, manifest, index))
+        assets.update(read_chunk_uris(storage, manifest, index))
     return assets
-
-
-def _chunk_assets(storage: Storage, manifest: ChunkManifest, index: int) -> list[str]:
-    """The asset URIs of chunk ``index`` of the run's chunk set."""
-    path = RunLayout(manifest.run_id).chunk_path(index)
-    return [line for line in storage.read_text(path).splitlines() if line]

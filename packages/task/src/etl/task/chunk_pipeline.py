@@ -13,12 +13,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from etl.core.storage import Storage
+from etl.dataset.chunking.chunk_files import read_chunk_uris
+from etl.dataset.chunking.manifest import ChunkManifest
 from etl.dataset.layout import RunLayout
 from etl.dataset.run_results import AssetFailure
 from etl.task.item_maker import MakeItems, make_all
@@ -39,12 +41,19 @@ class MadeChunk:
 
 @dataclass(frozen=True)
 class ChunkSource:
-    """Where the pod's chunks are and how their items are made."""
+    """Where the pod's chunks are, the asset storages their entries must lie in, and how their
+    items are made."""
 
     storage: Storage
-    layout: RunLayout
+    manifest: ChunkManifest
+    asset_storages: Sequence[Storage]
     make: MakeItems
     workers: int
+
+    @property
+    def layout(self) -> RunLayout:
+        """The run's layout."""
+        return RunLayout(self.manifest.run_id)
 
 
 def load_chunks(
@@ -138,8 +147,9 @@ def _produce(source: ChunkSource, chunks: list[int], made: _Backlog) -> None:
         with ThreadPoolExecutor(source.workers, thread_name_prefix="create-item") as pool:
             for index in chunks:
                 started = time.perf_counter()
-                text = source.storage.read_text(source.layout.chunk_path(index))
-                uris = [uri for uri in text.splitlines() if uri]
+                uris = read_chunk_uris(
+                    source.storage, source.manifest, index, asset_storages=source.asset_storages
+                )
                 items, failures = _collect(make_all(pool, source.make, uris, source.workers))
                 source.storage.write_bytes(source.layout.items_path(index), _ndjson(items))
                 if not made.put(MadeChunk(index, len(uris), items, failures, started)):

@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the ``create-chunks`` subcommand."""
     parser = subparsers.add_parser(
         CREATE_CHUNKS.name,
-        help="list a collection's assets into chunk files (one asset URI a line)",
+        help="list a collection's assets into chunk files (one asset URI a line, as JSON)",
         description="List the assets of every asset_storage entry of a collection and write them "
         "as chunk files plus a manifest to its chunk storage, under the run's prefix.",
     )

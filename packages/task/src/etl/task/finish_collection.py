@@ -123,7 +123,7 @@ def _handle_missing(
     if partial is not None:
         print(f"missing items of {collection.id}: not looked for, the run listed part ({partial})")
         return Removal(RemovalAction.NOT_LOOKED_FOR, reason=partial)
-    listed = listed_assets(storage, layout, manifest)
+    listed = listed_assets(storage, manifest)
     missing, tracked, refusal = find_missing(
         item_sources_of(conn, collection.id), listed, max_removals
     )

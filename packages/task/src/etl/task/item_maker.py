@@ -12,11 +12,10 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from etl.core.errors import EtlError
+from etl.core.errors import EtlError, StorageError
 from etl.core.storage import Storage
 from etl.dataset.collection import Collection
 from etl.dataset.run_results import AssetFailure
-from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
 from etl.task.item_hrefs import rewrite_blob_hrefs
 
@@ -50,14 +49,12 @@ class ItemMaker:
     def __init__(
         self,
         collection_class: type[Collection],
-        asset_storages: list[tuple[str, Storage]],
-        environment: TaskEnvironment,
+        asset_storages: list[Storage],
         checker: ItemChecker,
         blob_urls: Callable[[str], str] | None,
     ) -> None:
         self.collection_class = collection_class
-        self.asset_storages = sorted(asset_storages, key=lambda pair: -len(pair[0]))
-        self.environment = environment
+        self.asset_storages = sorted(asset_storages, key=lambda storage: -len(storage.uri))
         self.checker = checker
         self.blob_urls = blob_urls
         _warm_up_pystac()
@@ -85,10 +82,12 @@ class ItemMaker:
             )
 
     def _storage_for(self, uri: str) -> Storage:
-        for root, storage in self.asset_storages:
-            if uri.startswith(root.rstrip("/") + "/") or uri == root:
+        """The asset storage holding ``uri`` (the innermost one): ``create_item`` reads through it,
+        so it can read nothing outside the collection's asset storage."""
+        for storage in self.asset_storages:
+            if storage.contains(uri):
                 return storage
-        return self.environment.storage_for(uri)
+        raise StorageError(f"{uri} is outside the collection's asset storage")
 
 
 def _is_transient(exc: Exception) -> bool:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from etl.core.errors import InputError, TaskError
 from etl.core.storage import Storage
+from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.manifest import ChunkManifest
-from etl.dataset.layout import RunLayout
 from etl.pgstac.item_sources import ItemSource
 
 __all__ = [
@@ -70,13 +70,11 @@ class MissingItem:
     asset: str
 
 
-def listed_assets(storage: Storage, layout: RunLayout, manifest: ChunkManifest) -> set[str]:
+def listed_assets(storage: Storage, manifest: ChunkManifest) -> set[str]:
     """Every asset URI of the run's chunk files."""
     assets: set[str] = set()
     for index in range(manifest.chunk_count):
-        assets.update(
-            uri for uri in storage.read_text(layout.chunk_path(index)).splitlines() if uri
-        )
+        assets.update(read_chunk_uris(storage, manifest, index))
     return assets
 
 

@@ -68,8 +68,7 @@ def plan_collection(
     started = time.perf_counter()
     maker = ItemMaker(
         load_collection_class(collection.collection_class, search_path=settings.search_path),
-        [(a.uri, environment.storage(a.uri, a.token)) for a in collection.asset_storage],
-        environment,
+        [environment.storage(a.uri, a.token) for a in collection.asset_storage],
         ItemChecker(collection.id),
         BlobUrls(environment.profile) if settings.blob_hrefs is BlobHrefs.HTTPS else None,
     )

@@ -96,10 +96,10 @@ def process_batch(
         raise TaskError(
             f"no chunk set at {chunk_storage.uri_of(layout.chunks_prefix)}: run create-chunks first"
         )
+    asset_storages = [environment.storage(a.uri, a.token) for a in collection.asset_storage]
     maker = ItemMaker(
         load_collection_class(collection.collection_class, search_path=bundle.search_path),
-        [(a.uri, environment.storage(a.uri, a.token)) for a in collection.asset_storage],
-        environment,
+        asset_storages,
         ItemChecker(collection_id, options.validation),
         BlobUrls(environment.profile) if bundle.dataset.blob_hrefs is BlobHrefs.HTTPS else None,
     )
@@ -155,7 +155,11 @@ def process_batch(
             )
 
         source = ChunkSource(
-            chunk_storage, layout, provenance.tracking(maker.make), options.workers
+            chunk_storage,
+            manifest,
+            asset_storages,
+            provenance.tracking(maker.make),
+            options.workers,
         )
         load_chunks(source, todo, load, done, backlog=2 * LOAD_BATCH)
     _check_failures(totals, options, chunk_storage, layout)

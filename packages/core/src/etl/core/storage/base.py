@@ -71,6 +71,17 @@ class Storage(ABC):
             raise StorageError(f"path {path!r} has '.' or '..' segments (storage {self.uri})")
         return relative
 
+    def contains(self, uri: str) -> bool:
+        """Whether ``uri`` is the full URI of an object under the root (no ``.``/``..`` segments).
+
+        Only a name is checked: a local file reached through a symbolic link out of the root is
+        still refused when it is read (:class:`~etl.core.storage.filesystem.FileStorage`).
+        """
+        try:
+            return "://" in uri and bool(self.relative_path(uri))
+        except StorageError:
+            return False
+
     def read_text(self, path: str, encoding: str = "utf-8") -> str:
         """The object at ``path`` decoded as text."""
         data = self.read_bytes(path)

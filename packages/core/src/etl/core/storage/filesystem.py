@@ -1,4 +1,9 @@
-"""The local-filesystem backend of :class:`~etl.core.storage.base.Storage`."""
+"""The local-filesystem backend of :class:`~etl.core.storage.base.Storage`.
+
+Symbolic links never lead out of the root: a listing leaves out a symlinked file whose target lies
+outside the root (and never enters a symlinked folder), and reading, writing or deleting refuses a
+path that links resolve to outside the root. Links whose targets stay inside the root are followed.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +26,8 @@ _TEMP_PREFIX = ".etl-tmp-"
 class FileStorage(Storage):
     """Objects are files under a local folder; writes are atomic (temporary file, then rename).
 
-    Listings follow symlinked files but not symlinked folders below the root (as ``find`` does).
+    Listings follow symlinked files whose targets lie inside the root, and never symlinked folders
+    below it (as ``find`` does); a file whose links resolve outside the root is never read.
     """
 
     def __init__(self, root: Path) -> None:
@@ -38,8 +44,29 @@ class FileStorage(Storage):
         """The ``file://`` URI of ``path``."""
         return self.uri_of(path)
 
-    def _local(self, path: str) -> Path:
-        return self.root / self.relative_path(path)
+    def _local(self, path: str, *, follow: bool = True) -> Path:
+        """The local file of ``path``.
+
+        Args:
+            path: Relative to the root, or a full URI under it.
+            follow: Whether a link at ``path`` itself is followed (reading), or only the links of
+                the folders above it are (writing and deleting replace or remove the link).
+
+        Raises:
+            StorageError: when symbolic links resolve ``path`` to a file outside the root.
+        """
+        target = self.root / self.relative_path(path)
+        real = (
+            os.path.realpath(target)
+            if follow
+            else os.path.join(os.path.realpath(target.parent), target.name)
+        )
+        if not _within(real, os.path.realpath(self.root)):
+            raise StorageError(
+                f"{self.uri_of(path)} leads out of the storage root {self.uri} through a "
+                "symbolic link: refused"
+            )
+        return target
 
     def list_objects(
         self, prefix: str = "", *, with_properties: bool = False, recursive: bool = True
@@ -50,7 +77,10 @@ class FileStorage(Storage):
         start = folder + "/" if folder else ""
         by_name = prefix != start  # a partial last segment filters names
         uri_prefix = self._uri_prefix
-        for relative in self._walk(self.root / folder, start, recursive=recursive):
+        real_root = os.path.realpath(self.root)
+        if not _unlinked(self.root, folder, real_root):
+            return
+        for relative in self._walk(self.root / folder, start, real_root, recursive=recursive):
             if by_name and not relative.startswith(prefix):
                 continue
             if not with_properties:
@@ -67,18 +97,23 @@ class FileStorage(Storage):
                 datetime.fromtimestamp(stat.st_mtime, tz=UTC),
             )
 
-    def _walk(self, folder: Path, relative: str, *, recursive: bool) -> Iterator[str]:
+    def _walk(
+        self, folder: Path, relative: str, real_root: str, *, recursive: bool
+    ) -> Iterator[str]:
         """Relative paths of the files under ``folder``, depth first, in lexicographic order.
 
         Each folder's entries are sorted with folders keyed as ``name/``, which makes the walk's
         order the lexicographic order of whole relative paths: a folder's contents all start with
         ``name/`` and no sibling name contains ``/``. Only the names of one folder are held (a
         flat folder of 300,000 files costs ~30 MB to sort, not the ~100 MB of its ``DirEntry``s).
+        A symlinked file is listed when its target lies inside ``real_root`` (the resolved root).
         """
         try:
             with os.scandir(folder) as scan:
                 names = [
-                    _sort_key(entry) for entry in scan if not entry.name.startswith(_TEMP_PREFIX)
+                    _sort_key(entry, real_root)
+                    for entry in scan
+                    if not entry.name.startswith(_TEMP_PREFIX)
                 ]
         except (FileNotFoundError, NotADirectoryError):
             return
@@ -88,7 +123,7 @@ class FileStorage(Storage):
         for name in names:
             if name[-1] == "/":
                 if recursive:
-                    yield from self._walk(folder / name, relative + name, recursive=True)
+                    yield from self._walk(folder / name, relative + name, real_root, recursive=True)
             elif name[-1] != "\0":
                 yield relative + name
 
@@ -97,6 +132,8 @@ class FileStorage(Storage):
         prefix = self.relative_path(prefix)
         folder, _, partial = prefix.rpartition("/")
         start = folder + "/" if folder else ""
+        if not _unlinked(self.root, folder, os.path.realpath(self.root)):
+            return
         try:
             with os.scandir(self.root / folder) as scan:
                 folders = sorted(
@@ -123,22 +160,24 @@ class FileStorage(Storage):
 
     def write_bytes(self, path: str, data: bytes) -> None:
         """Write through a temporary file in the same folder, then rename it into place."""
-        relative = self.relative_path(path)
-        if not relative:
+        if not self.relative_path(path):
             raise StorageError(f"cannot write to the storage root itself: {self.uri}")
-        target = self.root / relative
+        target = self._local(path, follow=False)
         try:
             write_atomically(target, data, temp_prefix=_TEMP_PREFIX)
         except OSError as exc:
             raise StorageError(f"cannot write {self.uri_of(path)}: {exc.strerror}") from None
 
     def exists(self, path: str) -> bool:
-        """Whether a file exists at ``path``."""
-        return self._local(path).is_file()
+        """Whether a file exists at ``path`` (not one that links resolve to outside the root)."""
+        try:
+            return self._local(path).is_file()
+        except StorageError:
+            return False
 
     def delete(self, path: str) -> None:
         """Delete the file, then any folders it leaves empty up to the root (as blob "folders" vanish)."""
-        target = self._local(path)
+        target = self._local(path, follow=False)
         try:
             target.unlink(missing_ok=True)
         except OSError as exc:
@@ -156,8 +195,24 @@ def _is_folder(entry: os.DirEntry[str]) -> bool:
     return entry.is_dir(follow_symlinks=False)
 
 
-def _sort_key(entry: os.DirEntry[str]) -> str:
-    """``name/`` for a folder, ``name`` for a file, ``name`` + NUL for anything else (skipped)."""
+def _sort_key(entry: os.DirEntry[str], real_root: str) -> str:
+    """``name/`` for a folder, ``name`` for a file, ``name`` + NUL for anything else (skipped):
+    a symlinked folder, and a symlinked file whose target is outside ``real_root``."""
     if _is_folder(entry):
         return entry.name + "/"
-    return entry.name if entry.is_file() else entry.name + "\0"
+    if entry.is_file() and (
+        not entry.is_symlink() or _within(os.path.realpath(entry.path), real_root)
+    ):
+        return entry.name
+    return entry.name + "\0"
+
+
+def _within(real: str, real_root: str) -> bool:
+    """Whether the resolved path ``real`` is ``real_root`` or below it."""
+    return real == real_root or real.startswith(real_root.rstrip("/") + "/")
+
+
+def _unlinked(root: Path, folder: str, real_root: str) -> bool:
+    """Whether ``folder`` (relative, no trailing ``/``) is reached from the root through no
+    symbolic link: a listing enters no symlinked folder, as a walk from the root does not."""
+    return not folder or os.path.realpath(root / folder) == os.path.join(real_root, folder)

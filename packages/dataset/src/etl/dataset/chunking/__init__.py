@@ -2,9 +2,11 @@
 
 ``create_chunks(collection, run_id=...)`` lists every ``asset_storage`` entry (filters, splits,
 limits, ``since``), streams the URIs into ``{run_id}/chunks/00000.txt ...`` in the chunk storage
-and writes ``manifest.json`` last. See ``docs/chunking.md``.
+and writes ``manifest.json`` last; ``read_chunk_uris`` is how anything reads a chunk back. See
+``docs/chunking.md``.
 """
 
+from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.chunk_set import (
     DEFAULT_CHUNK_LENGTH,
     ChunkingProgress,
@@ -56,6 +58,7 @@ __all__ = [
     "listing_concurrency",
     "partial_listing",
     "plan_parts",
+    "read_chunk_uris",
     "read_manifest",
     "write_manifest",
 ]

@@ -3,9 +3,11 @@
 The order of work makes a chunk set trustworthy:
 
 1. delete the run's old manifest, so nobody trusts the old chunk set while it is being replaced;
-2. stream each source's listing into chunk files ``00000.txt, 00001.txt, ...`` (overwriting);
-3. delete chunk files left over from an earlier, larger chunk set of the same run;
-4. write the manifest, last.
+2. stream each source's listing into chunk files ``00000.txt, 00001.txt, ...`` (overwriting;
+   their format: :mod:`etl.dataset.chunking.chunk_files`);
+3. delete chunk files left over from an earlier, larger chunk set of the same run, and write
+   ``digests.sha256``, each chunk's SHA-256;
+4. write the manifest (which records the SHA-256 of ``digests.sha256``), last.
 
 A listing that fails raises :class:`~etl.core.errors.StorageError` before step 4: no manifest.
 """
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from etl.core.storage import Storage
+from etl.dataset.chunking.chunk_files import write_chunk_digests
 from etl.dataset.chunking.concurrency import account_slots, listing_concurrency
 from etl.dataset.chunking.filters import AssetFilter
 from etl.dataset.chunking.manifest import ChunkManifest, SourceListing, write_manifest
@@ -135,6 +138,7 @@ def create_chunk_set(
         asset_count=stats.asset_count,
         chunk_length=chunk_length,
         digest=stats.digest,
+        digests_sha256=write_chunk_digests(chunk_storage, layout, stats.chunk_digests),
         listing_seconds=round(time.monotonic() - started, 3),
         options={
             "limit": limit,

@@ -16,9 +16,22 @@ from etl.core.input_limits import parse_bounded_json
 from etl.core.storage import Storage
 from etl.dataset.layout import RunLayout
 
-__all__ = ["MANIFEST_VERSION", "ChunkManifest", "SourceListing", "read_manifest", "write_manifest"]
+__all__ = [
+    "MANIFEST_VERSION",
+    "PLAIN_LINES_VERSION",
+    "ChunkManifest",
+    "SourceListing",
+    "read_manifest",
+    "write_manifest",
+]
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+"""The version written: chunk files hold one JSON string a line, each chunk's digest is recorded."""
+
+PLAIN_LINES_VERSION = 1
+"""The version before: chunk files hold one plain URI a line, no digest per chunk. Still read."""
+
+_READABLE_VERSIONS = (PLAIN_LINES_VERSION, MANIFEST_VERSION)
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,9 @@ class ChunkManifest:
         asset_count: Number of asset URIs over all chunks.
         chunk_length: Most URIs a chunk holds; every chunk but the last holds exactly this many.
         digest: SHA-256 of every chunk's content in order: equal digests mean equal chunk sets.
+        digests_sha256: SHA-256 of the chunk set's ``digests.sha256`` (each chunk file's SHA-256, one
+            a line), so a chunk is checked whenever it is read however many chunks there are
+            (empty in a version 1 manifest).
         listing_seconds: Wall time of the listing and the chunk writing.
         options: The chunk options used, per asset storage URI, plus ``limit`` and ``since``.
         sources: What each asset storage contributed.
@@ -62,6 +78,7 @@ class ChunkManifest:
     digest: str
     listing_seconds: float
     options: dict[str, Any] = field(default_factory=dict)
+    digests_sha256: str = ""
     sources: list[SourceListing] = field(default_factory=list)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     version: int = MANIFEST_VERSION
@@ -80,7 +97,7 @@ class ChunkManifest:
         """
         try:
             data = parse_bounded_json(text, where)
-            if data.get("version") != MANIFEST_VERSION:
+            if data.get("version") not in _READABLE_VERSIONS:
                 raise StorageError(
                     f"{where}: unknown chunk manifest version {data.get('version')!r}"
                 )

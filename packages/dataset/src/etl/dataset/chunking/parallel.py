@@ -3,11 +3,13 @@
 Each part streams into its own spool file on local disk while up to ``concurrency`` parts of one
 storage account list at once; the merge then reads the spools in part order. Memory stays flat
 (a spool costs disk, about 100 bytes an asset, deleted as soon as it is merged) and the merged
-stream is the same whatever order the parts finish in, so chunk sets are deterministic.
+stream is the same whatever order the parts finish in, so chunk sets are deterministic. A spool
+holds one JSON string a line, like a chunk file, so names with newlines survive it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import threading
@@ -16,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from etl.core.storage import Storage
+from etl.dataset.chunking.chunk_files import chunk_line
 from etl.dataset.chunking.concurrency import account_slots
 from etl.dataset.chunking.filters import AssetFilter
 from etl.dataset.chunking.listing import list_part, shared_folder_uris
@@ -57,11 +60,11 @@ def list_parts(
 
         def spool(index: int, part: ListingPart) -> Path:
             path = Path(spool_dir) / f"{index:06d}"
-            with slots, path.open("w", encoding="utf-8") as out:
+            with slots, path.open("w", encoding="ascii") as out:
                 if stop.is_set():
                     return path
                 for uri in _counted(list_part(storage, part, asset_filter), cap, on_listed):
-                    out.write(uri + "\n")
+                    out.write(chunk_line(uri))
                     if stop.is_set():
                         break
             return path
@@ -93,9 +96,9 @@ def _merge(
     for part, future in zip(parts, futures, strict=True):
         path = future.result()
         shared = shared_folder_uris(storage, part) if list_folders else frozenset()
-        with path.open(encoding="utf-8") as spooled:
+        with path.open(encoding="ascii") as spooled:
             for line in spooled:
-                uri = line[:-1]
+                uri = json.loads(line)
                 if uri in shared:
                     if uri in seen_shared:
                         continue

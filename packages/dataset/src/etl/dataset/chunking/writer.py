@@ -1,5 +1,8 @@
 """The chunk writer: cuts a stream of asset URIs into chunk files as it arrives.
 
+Each file is written in the format of :mod:`etl.dataset.chunking.chunk_files` (one JSON string a
+line), and its digest is kept for the chunk set's ``digests.sha256``.
+
 Memory holds one chunk being filled plus at most ``max_pending`` chunks being uploaded, so it does
 not grow with the number of assets. Uploads run on a background thread so the listing never waits
 for storage unless uploads fall ``max_pending`` chunks behind.
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from etl.core.storage import Storage
+from etl.dataset.chunking.chunk_files import chunk_digest, chunk_text
 from etl.dataset.layout import RunLayout
 
 __all__ = ["ChunkSetStats", "ChunkWriter"]
@@ -28,11 +32,13 @@ class ChunkSetStats:
         chunk_count: Number of chunk files.
         asset_count: Number of URIs over all chunks.
         digest: SHA-256 of every chunk's content, in chunk order.
+        chunk_digests: SHA-256 of each chunk's content, in chunk order.
     """
 
     chunk_count: int
     asset_count: int
     digest: str
+    chunk_digests: tuple[str, ...] = ()
 
 
 class ChunkWriter:
@@ -69,6 +75,7 @@ class ChunkWriter:
         self._chunk_count = 0
         self._asset_count = 0
         self._digest = hashlib.sha256()
+        self._chunk_digests: list[str] = []
         self._pending: deque[Future[None]] = deque()
         self._uploader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunk-upload")
 
@@ -89,7 +96,7 @@ class ChunkWriter:
         return self._asset_count + len(self._lines)
 
     def add(self, uri: str) -> None:
-        """Append one asset URI (no newline in it)."""
+        """Append one asset URI (any characters)."""
         self._lines.append(uri)
         if len(self._lines) >= self._chunk_length:
             self._flush()
@@ -109,11 +116,17 @@ class ChunkWriter:
             self._flush()
         while self._pending:
             self._pending.popleft().result()
-        return ChunkSetStats(self._chunk_count, self._asset_count, self._digest.hexdigest())
+        return ChunkSetStats(
+            self._chunk_count,
+            self._asset_count,
+            self._digest.hexdigest(),
+            tuple(self._chunk_digests),
+        )
 
     def _flush(self) -> None:
-        text = "\n".join(self._lines) + "\n"
-        self._digest.update(text.encode())
+        data = chunk_text(self._lines).encode()
+        self._digest.update(data)
+        self._chunk_digests.append(chunk_digest(data))
         self._asset_count += len(self._lines)
         self._lines = []
         index = self._chunk_count
@@ -122,9 +135,9 @@ class ChunkWriter:
             self._pending[0].done() or len(self._pending) >= self._max_pending
         ):
             self._pending.popleft().result()
-        self._pending.append(self._uploader.submit(self._upload, index, text))
+        self._pending.append(self._uploader.submit(self._upload, index, data))
 
-    def _upload(self, index: int, text: str) -> None:
-        self._storage.write_text(self._layout.chunk_path(index), text)
+    def _upload(self, index: int, data: bytes) -> None:
+        self._storage.write_bytes(self._layout.chunk_path(index), data)
         if self._on_chunk is not None:
             self._on_chunk(index)
