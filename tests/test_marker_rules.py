@@ -21,6 +21,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from etl.dataset.run_history import RECENT_RUNS
+
 ROOT = Path(__file__).resolve().parents[1]
 ETL = ROOT / ".venv" / "bin" / "etl"
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
@@ -334,3 +336,30 @@ def test_a_retry_of_an_older_run_does_not_move_the_marker_back(
     assert marker_of(root)["run_id"] == newer
     assert f"last-success marker kept at {newer}" in retried.stderr
     assert f"{newer}, started later" in retried.stderr
+
+
+def test_a_failure_stays_owed_however_many_partial_runs_follow(
+    env: dict[str, str], pgstac_dsn: str, tmp_path: Path
+) -> None:
+    root = tmp_path / "root"
+    dataset = tolerant_copy(tmp_path)
+    files = sidecars(root, 4, env)
+    broken = files["sample-scene-0000002"]
+    original = broken.read_text()
+    broken.write_text("not json{")
+    code, _, said = run(root, env, dataset=dataset)
+    assert code == 0, said
+    partial_runs = RECENT_RUNS + 1  # more runs than status lists, none of them taking it again
+    for _ in range(partial_runs):
+        code, _, said = run(root, env, "--since", "2030-01-01", dataset=dataset)
+        assert code == 0, said
+
+    owed = status(root, env, dataset)
+
+    assert len(owed["recent_runs"]) == RECENT_RUNS
+    assert [f["asset"] for f in owed["failed_assets"]] == [broken.as_uri()]
+    restore(broken, original)
+    code, _, said = run(root, env, "--since", "last-success", dataset=dataset)
+    assert code == 0, said
+    assert "sample-scene-0000002" in item_ids(pgstac_dsn)
+    assert status(root, env, dataset)["outstanding_failures"] == 0

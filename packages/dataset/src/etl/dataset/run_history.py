@@ -9,6 +9,12 @@ failed too. An asset that failed in a run is *outstanding* unless a later run pr
 (its chunk has a result record; then that later run's errors say whether it still fails) or a
 user dropped it (:mod:`etl.dataset.dropped_failures`) after that run. An asset a later run did not
 list (``--since``) stays outstanding.
+
+Failures are looked for in every run back to the newest ended run that *settled* all earlier ones
+(:func:`_settles_earlier_failures`): a listing of every asset, or a ``--since last-success`` run
+that took every outstanding failure again. Before that run nothing is owed any more (it made each
+asset again, and recorded its own failures), so however many partial runs came since, a failure
+is never forgotten by age.
 """
 
 from __future__ import annotations
@@ -27,10 +33,15 @@ from etl.dataset.last_success import LastSuccess, read_last_success_marker
 from etl.dataset.layout import RunLayout
 from etl.dataset.run_results import chunks_with_results, read_run_failures
 
-__all__ = ["RECENT_RUNS", "CollectionHistory", "OutstandingFailure", "collection_history"]
+__all__ = [
+    "RECENT_RUNS",
+    "CollectionHistory",
+    "OutstandingFailure",
+    "collection_history",
+]
 
 RECENT_RUNS = 10
-"""Runs (newest first) whose failures are looked at."""
+"""Runs (newest first) that ``etl dataset status`` lists."""
 
 
 @dataclass(frozen=True)
@@ -81,8 +92,8 @@ class CollectionHistory:
 def collection_history(
     storage: Storage, *, running: Collection[str] = (), recent: int = RECENT_RUNS
 ) -> CollectionHistory:
-    """The last success and the outstanding failures of the ``recent`` newest runs in the chunk
-    storage ``storage``; the runs named in ``running`` have not ended (their chunks without a
+    """The last success, the ``recent`` newest runs and the outstanding failures (of every run
+    back to the newest that settled earlier failures) in the chunk storage ``storage``; the runs named in ``running`` have not ended (their chunks without a
     result are not failures yet).
 
     An unreadable marker is reported in :attr:`CollectionHistory.marker_error`, not raised.
@@ -97,7 +108,8 @@ def collection_history(
         if (layout := _layout(prefix)) is not None
         and (manifest := read_manifest(storage, layout)) is not None
     ]
-    runs = sorted(manifests, key=lambda m: m.created, reverse=True)[:recent]
+    newest_first = sorted(manifests, key=lambda m: m.created, reverse=True)
+    runs = _back_to_settled(newest_first, running)
     failures = [_run_failures(storage, m, ended=m.run_id not in running) for m in runs]
     dropped = read_dropped_failures(storage)
     outstanding: list[OutstandingFailure] = []
@@ -121,7 +133,34 @@ def collection_history(
         manifest = read_manifest(storage, layout)
         value = manifest.options.get("since") if manifest is not None else None
         since = value if isinstance(value, str) else None
-    return CollectionHistory(success, since, tuple(runs), tuple(outstanding), marker_error)
+    return CollectionHistory(
+        success, since, tuple(newest_first[:recent]), tuple(outstanding), marker_error
+    )
+
+
+def _settles_earlier_failures(manifest: ChunkManifest) -> bool:
+    """Whether the run made again every asset an earlier run failed on: no ``--limit`` and no
+    storage entry ``limit``, and either a listing of every asset (no ``since``, the run's or an
+    entry's) or a ``--since last-success`` run that took the outstanding failures (``owed``)."""
+    options = manifest.options
+    sources = options.get("sources")
+    entries = list(sources.values()) if isinstance(sources, dict) else []
+    if options.get("limit") is not None or any("limit" in entry for entry in entries):
+        return False
+    if "owed" in options:
+        return True
+    return options.get("since") is None and not any("since" in entry for entry in entries)
+
+
+def _back_to_settled(
+    newest_first: list[ChunkManifest], running: Collection[str]
+) -> list[ChunkManifest]:
+    """The runs whose failures may still be owed: newest first, up to and including the newest
+    ended run that settled every earlier failure."""
+    for position, manifest in enumerate(newest_first):
+        if manifest.run_id not in running and _settles_earlier_failures(manifest):
+            return newest_first[: position + 1]
+    return newest_first
 
 
 def _layout(prefix: str) -> RunLayout | None:

@@ -79,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
     since = read_last_success(collection, environment) if args.since == LAST_SUCCESS else args.since
     # a listing since the marker takes the earlier failures again; a full listing has them
     owed = (
-        _owed(collection, environment, args.run_id) if since and args.since == LAST_SUCCESS else []
+        _owed(collection, environment, args.run_id)
+        if since and args.since == LAST_SUCCESS
+        else None
     )
     with report_progress("assets listed") as bar:
         manifest = create_chunks(

@@ -84,7 +84,7 @@ def create_chunk_set(
     concurrency: int | None = None,
     progress: ChunkingProgress | None = None,
     recorded_options: Mapping[str, Any] | None = None,
-    owed: Sequence[str] = (),
+    owed: Sequence[str] | None = None,
 ) -> ChunkManifest:
     """List ``sources`` into ``layout``'s chunk set in ``chunk_storage``, manifest last.
 
@@ -123,7 +123,7 @@ def create_chunk_set(
             on_listed=on_listed,
             listings=listings,
         )
-        pending = dict.fromkeys(owed)
+        pending = dict.fromkeys(owed or ())
         with closing(assets):  # on failure, stop the listings at once
             writer.extend(_taking_off(assets, pending))
         room = len(pending) if limit is None else max(0, limit - writer.asset_count)
@@ -143,7 +143,7 @@ def create_chunk_set(
         options={
             "limit": limit,
             **(recorded_options or {}),
-            **({"owed": len(taken)} if owed else {}),
+            **({"owed": len(taken)} if owed is not None else {}),
             "sources": {source.storage.uri: dict(source.options) for source in sources},
         },
         sources=listings,

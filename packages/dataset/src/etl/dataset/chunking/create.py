@@ -48,7 +48,7 @@ def create_chunks(
     since: datetime | None = None,
     concurrency: int | None = None,
     progress: ChunkingProgress | None = None,
-    owed: Sequence[str] = (),
+    owed: Sequence[str] | None = None,
 ) -> ChunkManifest:
     """List the assets of every ``asset_storage`` entry of ``collection`` into its chunk set.
 
@@ -62,7 +62,8 @@ def create_chunks(
         concurrency: Most listings at once per storage account.
         progress: Told about listed assets and written chunks.
         owed: Assets to take besides the listing, each once (earlier runs' outstanding
-            failures, for ``--since last-success``).
+            failures, for ``--since last-success``); ``None`` when the run takes none (the
+            manifest records ``owed`` only for a run that took them all it could).
 
     Returns:
         The manifest, as written after the last chunk.
