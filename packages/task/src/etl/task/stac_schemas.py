@@ -30,6 +30,7 @@ __all__ = [
     "CACHE_DIR",
     "SCHEMAS_ENV",
     "SchemaNotCachedError",
+    "SchemaUnusableError",
     "StacSchemas",
     "cache_path",
     "core_item_schema",
@@ -52,6 +53,15 @@ class SchemaNotCachedError(LookupError):
         needing = f" (needed by {needed_by})" if needed_by is not None else ""
         super().__init__(not_cached_message(uri) + needing)
         self.uri = uri
+
+
+class SchemaUnusableError(ValueError):
+    """A cached schema is not a JSON schema the validator can compile (e.g. a regular expression
+    that is not ECMA 262, as JSON Schema requires)."""
+
+    def __init__(self, uri: str, reason: str) -> None:
+        first = reason.splitlines()[0] if reason else "invalid"
+        super().__init__(f"schema {uri} cannot be used: {first}")
 
 
 def not_cached_message(uri: str) -> str:
@@ -110,6 +120,7 @@ class StacSchemas:
 
         Raises:
             SchemaNotCachedError: ``uri``, or a schema it refers to, is not cached.
+            SchemaUnusableError: The schema does not compile.
         """
         found = self._validators.get(uri)
         if found is not None:
@@ -150,10 +161,10 @@ class StacSchemas:
             return jsonschema_rs.validator_for(
                 schemas[uri], retriever=retrieve, validate_formats=False, base_uri=uri
             )
-        except ValueError:
+        except ValueError as exc:
             if missing:
                 raise SchemaNotCachedError(missing[0], needed_by=uri) from None
-            raise
+            raise SchemaUnusableError(uri, str(exc)) from None
 
     def _load(self) -> dict[str, Any]:
         from pystac.validation.local_validator import get_local_schema_cache

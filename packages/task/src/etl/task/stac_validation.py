@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING, Any
 from etl.core.pod_contract import StacValidationMode
 from etl.dataset.model import StacValidation
 from etl.task.item_checks import ItemCheckError
-from etl.task.stac_schemas import SchemaNotCachedError, StacSchemas, core_item_schema
+from etl.task.stac_schemas import (
+    SchemaNotCachedError,
+    SchemaUnusableError,
+    StacSchemas,
+    core_item_schema,
+)
 
 if TYPE_CHECKING:
     import jsonschema_rs
@@ -69,7 +74,7 @@ class ItemValidation:
         where = f"item {item_id!r}"
         try:
             validator = self.schemas.validator(uri)
-        except SchemaNotCachedError as exc:
+        except (SchemaNotCachedError, SchemaUnusableError) as exc:
             raise StacValidationError(f"{where}: {exc}") from None
         if not validator.is_valid(item):
             path, message = self._explain(item, uri, validator)
