@@ -58,7 +58,9 @@ def test_a_mirror_has_its_hera_models_names_types_and_order(mirror: type) -> Non
     hera_fields = model.model_fields
     mine = dataclasses.fields(mirror)
 
-    assert [f.name for f in mine] == [name for name in hera_fields if name in {f.name for f in mine}]
+    assert [f.name for f in mine] == [
+        name for name in hera_fields if name in {f.name for f in mine}
+    ]
     for field in mine:
         hera_field = hera_fields[field.name]
         assert models.argo_name(field.name) == (hera_field.alias or field.name), field.name
