@@ -3,7 +3,7 @@
 The cheap structural checks always run: right collection id, a geometry with a matching bbox, a
 datetime (or a start/end range), at least one asset with an href. Full STAC JSON-Schema validation
 (:mod:`etl.task.stac_validation`) runs only when the collection's ``stac_validation`` asks for it:
-it costs far more than loading (docs/performance.md).
+every schema an item names must be cached in the image (docs/writing-a-dataset.md).
 """
 
 from __future__ import annotations

@@ -5,8 +5,11 @@ GeoJSON), then the files under :data:`CACHE_DIR` (package data of ``etl-task``, 
 image) and under each folder of ``$ETL_STAC_SCHEMAS`` (``os.pathsep``-separated, for a derived
 image's own schemas). A schema ``https://HOST/PATH`` is the file ``HOST/PATH`` of a folder, known
 by its ``$id``;
-``scripts/stac-schemas add URI`` puts one there. One compiled validator per schema URI is built on
-first use and shared by every item and thread of the pod.
+``scripts/stac-schemas add URI`` puts one there. Each schema URI gets one compiled validator
+(``jsonschema-rs``, its ``$ref``s resolved from the cache while it is built), built on first use
+and shared by every item and thread of the pod; pure-Python ``jsonschema`` on a ``referencing``
+registry of the same cache explains an item the compiled one refuses (its messages, and its
+choice of the most telling error, are the ones users see).
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import jsonschema_rs
     from jsonschema.protocols import Validator
     from referencing import Registry
 
@@ -26,6 +30,7 @@ __all__ = [
     "CACHE_DIR",
     "SCHEMAS_ENV",
     "SchemaNotCachedError",
+    "SchemaUnusableError",
     "StacSchemas",
     "cache_path",
     "core_item_schema",
@@ -44,9 +49,19 @@ SCHEMAS_ENV = "ETL_STAC_SCHEMAS"
 class SchemaNotCachedError(LookupError):
     """A schema an item names (or a schema refers to) is not in the local cache."""
 
-    def __init__(self, uri: str) -> None:
-        super().__init__(not_cached_message(uri))
+    def __init__(self, uri: str, needed_by: str | None = None) -> None:
+        needing = f" (needed by {needed_by})" if needed_by is not None else ""
+        super().__init__(not_cached_message(uri) + needing)
         self.uri = uri
+
+
+class SchemaUnusableError(ValueError):
+    """A cached schema is not a JSON schema the validator can compile (e.g. a regular expression
+    that is not ECMA 262, as JSON Schema requires)."""
+
+    def __init__(self, uri: str, reason: str) -> None:
+        first = reason.splitlines()[0] if reason else "invalid"
+        super().__init__(f"schema {uri} cannot be used: {first}")
 
 
 def not_cached_message(uri: str) -> str:
@@ -90,58 +105,86 @@ def folder_schemas(folder: Path) -> Iterable[tuple[str, Any]]:
 
 
 class StacSchemas:
-    """Every cached schema in one ``referencing`` registry, and a validator per schema URI."""
+    """Every cached schema by URI; a compiled validator and an explaining one per schema URI."""
 
     def __init__(self, folders: Iterable[Path] | None = None) -> None:
         self.folders = list(folders) if folders is not None else default_folders()
+        self._schemas: dict[str, Any] | None = None
+        self._validators: dict[str, jsonschema_rs.Validator] = {}
         self._registry: Registry[Any] | None = None
-        self._validators: dict[str, Validator] = {}
+        self._explainers: dict[str, Validator] = {}
         self._lock = threading.Lock()
 
-    def validator(self, uri: str) -> Validator:
-        """The compiled validator of schema ``uri``, built once.
+    def validator(self, uri: str) -> jsonschema_rs.Validator:
+        """The compiled validator of schema ``uri``, built once (formats are not checked).
 
         Raises:
-            SchemaNotCachedError: ``uri`` is not cached.
+            SchemaNotCachedError: ``uri``, or a schema it refers to, is not cached.
+            SchemaUnusableError: The schema does not compile.
         """
         found = self._validators.get(uri)
         if found is not None:
             return found
         with self._lock:
             if uri not in self._validators:
-                self._validators[uri] = self._build(uri)
+                self._validators[uri] = self._compile(uri)
             return self._validators[uri]
 
-    def _build(self, uri: str) -> Validator:
-        from jsonschema.validators import validator_for
-        from referencing.exceptions import NoSuchResource
+    def explainer(self, uri: str) -> Validator:
+        """The pure-Python ``jsonschema`` validator of schema ``uri`` (slow; it says why an item
+        is invalid). Call :meth:`validator` first: it finds the schemas that are not cached."""
+        with self._lock:
+            if uri not in self._explainers:
+                from jsonschema.validators import validator_for
 
-        registry = self._registry or self._load()
-        try:
-            schema = registry.contents(uri)
-        except NoSuchResource:
-            raise SchemaNotCachedError(uri) from None
-        cls: Any = validator_for(schema)
-        validator: Validator = cls(schema, registry=registry)
-        return validator
+                registry = self._registry or self._load_registry()
+                schema = registry.contents(uri)
+                cls: Any = validator_for(schema)
+                self._explainers[uri] = cls(schema, registry=registry)
+            return self._explainers[uri]
 
-    def _load(self) -> Registry[Any]:
-        from pystac.validation.local_validator import get_local_schema_cache
-        from referencing import Registry, Resource
-        from referencing.jsonschema import DRAFT7
+    def _compile(self, uri: str) -> jsonschema_rs.Validator:
+        import jsonschema_rs
 
-        def refuse(uri: str) -> Resource[Any]:
+        schemas = self._schemas if self._schemas is not None else self._load()
+        if uri not in schemas:
             raise SchemaNotCachedError(uri)
+        missing: list[str] = []
 
-        schemas: dict[str, Mapping[str, Any]] = dict(get_local_schema_cache())
+        def retrieve(ref: str) -> Any:
+            if ref in schemas:
+                return schemas[ref]
+            missing.append(ref)
+            raise SchemaNotCachedError(ref)
+
+        try:
+            return jsonschema_rs.validator_for(
+                schemas[uri], retriever=retrieve, validate_formats=False, base_uri=uri
+            )
+        except ValueError as exc:
+            if missing:
+                raise SchemaNotCachedError(missing[0], needed_by=uri) from None
+            raise SchemaUnusableError(uri, str(exc)) from None
+
+    def _load(self) -> dict[str, Any]:
+        from pystac.validation.local_validator import get_local_schema_cache
+
+        schemas: dict[str, Any] = dict(get_local_schema_cache())
         for folder in self.folders:
             if folder.is_dir():
                 schemas.update(folder_schemas(folder))
-        resources = [
+        self._schemas = schemas
+        return schemas
+
+    def _load_registry(self) -> Registry[Any]:
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT7
+
+        schemas = self._schemas if self._schemas is not None else self._load()
+        self._registry = Registry().with_resources(
             (uri, Resource.from_contents(schema, default_specification=DRAFT7))
             for uri, schema in schemas.items()
-        ]
-        self._registry = Registry(retrieve=refuse).with_resources(resources)  # type: ignore[call-arg]
+        )
         return self._registry
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hera.workflows.models import (
+from etl.argo.compiling.models import (
     Backoff,
     ConfigMapKeySelector,
     Container,
@@ -26,7 +26,6 @@ from hera.workflows.models import (
     Toleration,
     ValueFrom,
 )
-
 from etl.core.pod_contract import (
     EXIT_PERMANENT,
     OUTPUTS_DIR,

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hera.workflows.models import Inputs, Parameter, Sequence, Template
-
 from etl.argo.bundle import CodeBundle
 from etl.argo.compiling.containers import ContainerTemplates
+from etl.argo.compiling.models import Inputs, Parameter, Sequence, Template
 from etl.argo.compiling.names import template_prefixes
 from etl.argo.compiling.pod_environment import document_secret_names, pod_env
 from etl.argo.compiling.spec import ENTRYPOINT, dag_task, dag_template, task_image

@@ -35,8 +35,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hera.workflows.models import EnvVar, EnvVarSource, SecretKeySelector
-
+from etl.argo.compiling.models import EnvVar, EnvVarSource, SecretKeySelector
 from etl.argo.pod_secrets import document_secret_names
 from etl.core.errors import ProfileError
 from etl.core.pod_contract import SECRET_ENV

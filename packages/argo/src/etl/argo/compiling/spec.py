@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from hera.workflows.models import (
+from etl.argo.compiling.models import (
     Arguments,
     CronWorkflow,
     DAGTask,
@@ -23,8 +23,8 @@ from hera.workflows.models import (
     TTLStrategy,
     Workflow,
     WorkflowSpec,
+    argo_dict,
 )
-
 from etl.argo.compiling.names import label_value
 from etl.argo.compiling.pod_environment import pod_labels
 from etl.core.profiles.model import Profile, RunnerKind
@@ -136,5 +136,5 @@ def workflow_manifest(
 
 def manifest_dict(manifest: Workflow | CronWorkflow) -> dict[str, Any]:
     """The manifest as Argo reads it: camelCase keys, no unset fields (the one model → dict step)."""
-    data: dict[str, Any] = manifest.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data: dict[str, Any] = argo_dict(manifest)
     return data

@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from hera.workflows.models import CronWorkflow, CronWorkflowSpec, ObjectMeta, WorkflowMetadata
-
 from etl.argo.bundle import CodeBundle, plan_bundle
 from etl.argo.compiling.cluster_storage import check_cluster_storage
 from etl.argo.compiling.dataset_dags import DatasetTemplates
+from etl.argo.compiling.models import CronWorkflow, CronWorkflowSpec, ObjectMeta, WorkflowMetadata
 from etl.argo.compiling.names import cron_workflow_name, generate_name, label_value
 from etl.argo.compiling.spec import (
     API_VERSION,
