@@ -87,6 +87,7 @@ def test_libpq_variables_name_the_database_when_no_dsn_is_given(
 
 def test_an_argo_profile_still_refuses_a_password_dsn(tmp_path: Path) -> None:
     data = e2e.make_dataset(tmp_path, "unused", assets=1, broken=set())
+    data.on_blob_storage()
     data.env["ETL_PGSTAC_DSN"] = f"postgresql://u:{PASSWORD}@db.example.com/pgstac"
     made = data.run(
         "profile",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -91,12 +90,7 @@ def test_on_key_vault_the_reference_stays_and_the_pod_resolves_it() -> None:
 
 def test_text_around_a_reference_is_resolved_by_the_pod(tmp_path: Path) -> None:
     data = _secret_dataset(tmp_path, "postgresql://unused@127.0.0.1/x")
-    # An Argo profile's pods read blob storage, never this machine's folders.
-    yaml_path = data.folder / "dataset.yaml"
-    text = yaml_path.read_text()
-    for index, local in enumerate(sorted(set(re.findall(r"file://\S+", text)))):
-        text = text.replace(local, f"blob://acct/c{index}")
-    yaml_path.write_text(text)
+    data.on_blob_storage()
     manifest = compile_workflow(
         load_dataset(data.folder / "dataset.yaml"), WorkflowCommand.PROCESS_ITEMS, argo_profile()
     )
