@@ -24,6 +24,7 @@ from etl.core.profiles import LocalExecutor, Profile
 from etl.core.runners import (
     LogLine,
     NodeFailure,
+    RunnerKind,
     SubmittedWorkflow,
     WorkflowPhase,
     WorkflowRunner,
@@ -59,7 +60,7 @@ LOCAL_SEMAPHORES = {PGSTAC_SEMAPHORE: 4}
 class LocalRunner(WorkflowRunner):
     """Runs workflows on this machine and records them under ``state_root/runs``."""
 
-    kind = "local"
+    kind = RunnerKind.LOCAL.value
     runs_to_completion = True
 
     def __init__(
@@ -116,7 +117,7 @@ class LocalRunner(WorkflowRunner):
             self._execute(record, dict(manifest), executor)
         return SubmittedWorkflow(
             name=name,
-            namespace=record.namespace,
+            namespace=self.kind,
             runner=self.kind,
             status=record.phase.value,
             url=self.store.run_dir(name).as_uri(),
@@ -301,7 +302,7 @@ def _status(record: RunRecord) -> WorkflowStatus:
         progress = " ".join(f"{k}={v}" for k, v in sorted(record.progress.items()))
     return WorkflowStatus(
         name=record.name,
-        namespace=record.namespace,
+        namespace=RunnerKind.LOCAL.value,
         phase=record.phase,
         message=record.message,
         started_at=record.started_at,
@@ -311,6 +312,7 @@ def _status(record: RunRecord) -> WorkflowStatus:
             NodeFailure(node=n.display_name, phase=n.phase.value, message=n.message)
             for n in record.failed_nodes()
         ),
+        labels=dict(record.labels),
     )
 
 
