@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +193,48 @@ def test_completion_offers_profile_names_not_files(config_dir: Path) -> None:
     assert complete(env, "workflow", "list", "-p", "st") == {"staging"}
     assert complete(env, "profile", "create", "x", "--from", "") == {"local", "staging"}
     assert complete(env, "workflow", "get", "") == set()  # no runs yet, and no file names
+
+
+# -- gap 6: Ctrl-C while following a run ----------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_ctrl_c_stops_the_run_says_how_to_resume_and_exits_130(
+    faulty: Path, env: dict[str, str]
+) -> None:
+    (faulty.parent / "control" / "slow").write_text("3")
+    root = str(faulty.parent)
+    with (faulty.parent / "etl.out").open("w+") as out:
+        running = subprocess.Popen(
+            [str(ETL), "dataset", "process-items", "-d", str(faulty), "-a", f"root={root}",
+             "--submit"],
+            env=env, stdout=out, stderr=out, text=True,
+        )  # fmt: skip
+        try:
+            for _ in range(300):
+                runs = listed(env)
+                if runs and runs[0]["phase"] == "Running":
+                    break
+                time.sleep(0.1)
+            assert runs and runs[0]["phase"] == "Running", runs
+            running.send_signal(signal.SIGINT)
+            code = running.wait(timeout=120)
+        finally:
+            if running.poll() is None:
+                running.kill()
+                running.wait()
+        out.seek(0)
+        said = out.read()
+    [run] = listed(env)
+    name = run["name"]
+
+    assert code == 130, said
+    assert f"stopped; resume with `etl workflow retry {name}`" in said
+    assert run["phase"] in {"Failed", "Error"}
+    got = etl("workflow", "get", name, env=env)
+    assert "Stopped" in got.stdout or "stopped" in got.stdout, got.stdout
+    (faulty.parent / "control" / "slow").unlink()
+    assert etl("workflow", "retry", name, env=env).returncode == 0
 
 
 # -- gap 3: -o json everywhere, errors as JSON -----------------------------------------------

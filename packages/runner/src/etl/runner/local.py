@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from etl.core.errors import InputError, RunError
+from etl.core.errors import InputError, RunError, RunInterruptedError
 from etl.core.pod_contract import ETL_TASK, PGSTAC_SEMAPHORE
 from etl.core.profiles import LocalExecutor, Profile
 from etl.core.runners import (
@@ -216,8 +216,10 @@ class LocalRunner(WorkflowRunner):
                 env=self.env if self.env is not None else passed_on(os.environ),
                 executor=executor,
             )
-            with _stop_on_sigterm(engine):
+            with _stop_on_signals(engine) as received:
                 engine.run()
+        if signal.SIGINT in received:
+            raise RunInterruptedError(record.name)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -317,18 +319,21 @@ def _status(record: RunRecord) -> WorkflowStatus:
 
 
 @contextlib.contextmanager
-def _stop_on_sigterm(engine: Engine) -> Iterator[None]:
-    """In the main thread, SIGTERM and SIGINT stop the run cleanly (recorded as Stopped)."""
+def _stop_on_signals(engine: Engine) -> Iterator[set[int]]:
+    """In the main thread, SIGTERM and SIGINT stop the run cleanly (recorded as Stopped); the
+    set given holds the signals received."""
+    received: set[int] = set()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        received.add(signum)
         engine.stop()
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        yield
+        yield received
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
