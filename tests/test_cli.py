@@ -197,7 +197,7 @@ def test_dataset_validate_ok_with_warnings_on_stderr(config_dir: Path, dataset: 
     assert result.stdout == "ok: demo (2 collections)\n"
     assert "collections[1].token: warning: ignored" in result.stderr
     one = runner.invoke(app, [*args, "-c", "c1"])
-    assert one.stdout == "ok: demo (1 collections)\n"
+    assert one.stdout == "ok: demo (1 collection)\n"
 
 
 def test_dataset_validate_errors_are_located(config_dir: Path, dataset: Path) -> None:

@@ -85,7 +85,7 @@ def test_a_misspelt_key_is_one_located_line_with_a_suggestion(dev: Path) -> None
     assert "did you mean 'storage.acct.key'?" in secret
     assert "SECRET-ux-9" not in secret
     assert dev.read_text() == before
-    assert "nothing to change" in one_error(etl("profile", "edit", "dev"))
+    assert "no editor for profile 'dev'" in one_error(etl("profile", "edit", "dev"))
     assert "unknown profile 'deb' (did you mean 'dev'?)" in one_error(
         etl("profile", "edit", "deb", "--set", "argo.namespace=x")
     )

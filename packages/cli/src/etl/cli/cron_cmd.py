@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from etl.cli.options import OptionalOutputOption, command_group
-from etl.cli.output import ManifestOutput, OutputFormat, print_result
+from etl.cli.output import ManifestOutput, OutputFormat, print_outcome, print_result
 from etl.cli.state import active_runner
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ def get(ctx: typer.Context, name: NameArgument, output: OptionalOutputOption = N
 
 
 @app.command()
-def delete(ctx: typer.Context, name: NameArgument) -> None:
+def delete(ctx: typer.Context, name: NameArgument, output: OptionalOutputOption = None) -> None:
     """Delete a cron workflow; the workflows it already started stay."""
     _client(ctx).delete_cron(name)
-    print(f"CronWorkflow {name!r} deleted")
+    print_outcome(f"CronWorkflow {name!r} deleted", {"name": name, "deleted": True}, output)

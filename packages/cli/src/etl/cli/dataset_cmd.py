@@ -15,7 +15,14 @@ from typing import Annotated
 import typer
 
 from etl.cli import dataset_plan_cmd, dataset_secrets_cmd, dataset_work_cmd
-from etl.cli.options import ArgOption, CollectionOption, DatasetOption, command_group
+from etl.cli.options import (
+    ArgOption,
+    CollectionOption,
+    DatasetOption,
+    OptionalOutputOption,
+    command_group,
+)
+from etl.cli.output import print_outcome
 from etl.cli.selection import load_selection
 from etl.dataset.class_check import DEFAULT_IMPORT_TIMEOUT
 
@@ -39,10 +46,12 @@ ImportTimeoutOption = Annotated[
 @app.command()
 def validate(
     ctx: typer.Context,
+    *,
     dataset: DatasetOption = Path("."),
     collection: CollectionOption = None,
     arg: ArgOption = None,
     import_timeout: ImportTimeoutOption = DEFAULT_IMPORT_TIMEOUT,
+    output: OptionalOutputOption = None,
 ) -> None:
     """Parse, template and check the dataset and its collection templates, and import its
     collection classes, without touching any remote service."""
@@ -51,9 +60,16 @@ def validate(
 
     loaded, selected = load_selection(ctx, dataset, collection, arg)
     check_templates(loaded, selected)
-    for warning in check_collection_classes(loaded, selected, timeout=import_timeout):
+    warnings = check_collection_classes(loaded, selected, timeout=import_timeout)
+    for warning in warnings:
         print(warning, file=sys.stderr)
-    print(f"ok: {loaded.config.id} ({len(selected)} collections)")
+    count = f"{len(selected)} collection{'' if len(selected) == 1 else 's'}"
+    data = {
+        "dataset": loaded.config.id,
+        "collections": [c.id for c in selected],
+        "warnings": [str(w) for w in (*loaded.warnings, *warnings)],
+    }
+    print_outcome(f"ok: {loaded.config.id} ({count})", data, output)
 
 
 @app.command()

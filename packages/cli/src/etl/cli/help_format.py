@@ -53,8 +53,18 @@ class EtlCommand(TyperCommand):
         return pieces
 
     def format_options(self, ctx: Any, formatter: Any) -> None:
-        """The Arguments and Options sections, from :func:`help_records`."""
-        for title, rows in zip(("Arguments", "Options"), help_records(self, ctx), strict=True):
+        """The Arguments and Options sections, from :func:`help_records`, then the root's
+        global options (``-p``, ``-v``), which every command takes too."""
+        root = ctx.find_root()
+        names = getattr(root.command, "global_options", ())
+        inherited = [
+            record
+            for param in root.command.get_params(root)
+            if param.name in names and (record := param.get_help_record(root)) is not None
+        ]
+        sections = (*help_records(self, ctx), inherited)
+        titles = ("Arguments", "Options", "Global options")
+        for title, rows in zip(titles, sections, strict=True):
             if rows:
                 with formatter.section(title):
                     formatter.write_dl(rows)

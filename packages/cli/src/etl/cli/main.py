@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from typer._completion_shared import Shells, get_completion_script
 
+from etl.cli.completion import complete_profiles
 from etl.cli.help_format import EtlTyper
 from etl.cli.options import choices_metavar
 from etl.cli.root_group import EtlGroup, LazyCommand, LazyGroup
@@ -63,6 +64,7 @@ def _root(
             help="Profile to use (default: $ETL_PROFILE, then `etl profile set`, then local).",
             metavar="NAME",
             show_default=False,
+            autocompletion=complete_profiles,
         ),
     ] = None,
     verbose: Annotated[

@@ -7,7 +7,15 @@ import sys
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["ManifestOutput", "OutputFormat", "print_manifest", "print_result", "warn"]
+__all__ = [
+    "ManifestOutput",
+    "OutputFormat",
+    "machine_format",
+    "print_manifest",
+    "print_outcome",
+    "print_result",
+    "warn",
+]
 
 
 class OutputFormat(StrEnum):
@@ -51,6 +59,26 @@ def print_result(data: Any, output: OutputFormat) -> None:
     else:
         text = str(data)
     sys.stdout.write(text + "\n")
+
+
+def machine_format(output: OutputFormat | None) -> OutputFormat | None:
+    """``output`` when it is for programs (json, yaml); ``None`` for a person's text."""
+    return output if output is not None and output is not OutputFormat.TABLE else None
+
+
+def print_outcome(
+    message: str, data: Any, output: OutputFormat | None, *, to_stderr: bool = False
+) -> None:
+    """Say what a command did: ``message`` for a person (on stderr with ``to_stderr``, where it
+    stays whatever the format), and, when ``-o json|yaml`` asked for it, ``data`` on stdout in
+    its place."""
+    machine = machine_format(output)
+    if machine is None:
+        print(message, file=sys.stderr if to_stderr else sys.stdout, flush=True)
+        return
+    if to_stderr:
+        print(message, file=sys.stderr, flush=True)
+    print_result(data, machine)
 
 
 def _flatten(data: dict[str, Any], prefix: str) -> list[tuple[str, Any]]:

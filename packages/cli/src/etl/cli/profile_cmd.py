@@ -8,15 +8,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from etl.cli.completion import complete_profiles
 from etl.cli.options import (
     ArgOption,
     CollectionOption,
+    OptionalOutputOption,
     OutputOption,
     choices_metavar,
     command_group,
     parse_key_values,
 )
-from etl.cli.output import OutputFormat, print_result, warn
+from etl.cli.output import OutputFormat, print_outcome, print_result, warn
 from etl.cli.state import cli_state
 from etl.core.runners import RunnerKind
 
@@ -28,7 +30,13 @@ __all__ = ["app"]
 app = command_group("Create, select and inspect profiles: where and how etl runs.")
 
 NameArgument = Annotated[
-    str, typer.Argument(help="The profile's name.", metavar="NAME", show_default=False)
+    str,
+    typer.Argument(
+        help="The profile's name.",
+        metavar="NAME",
+        show_default=False,
+        autocompletion=complete_profiles,
+    ),
 ]
 
 
@@ -74,6 +82,7 @@ def create(
         str | None,
         typer.Option(
             "--from",
+            autocompletion=complete_profiles,
             help="Start from this profile's settings (default: the built-in local settings for "
             "a local-runner profile, else none).",
             metavar="PROFILE",
@@ -83,6 +92,7 @@ def create(
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing profile, saying what is dropped.")
     ] = False,
+    output: OptionalOutputOption = None,
 ) -> None:
     """Create profile NAME (a file under $ETL_CONFIG_DIR/profiles)."""
     from etl.core.profiles import ProfileStore, apply_settings, parse_setting
@@ -95,7 +105,8 @@ def create(
     path = store.save(profile, overwrite=force)
     if replacing:
         print(replacing, file=sys.stderr)
-    print(f"created profile {name!r} ({path})", file=sys.stderr)
+    data = {"name": name, "path": str(path), "runner": profile.runner.value}
+    print_outcome(f"created profile {name!r} ({path})", data, output, to_stderr=True)
     _warn_about_storage(profile)
 
 
@@ -113,21 +124,37 @@ def edit(
             show_default=False,
         ),
     ] = None,
+    output: OptionalOutputOption = None,
 ) -> None:
-    """Change some keys of profile NAME; every other key stays as it is."""
-    from etl.core.errors import ProfileError
+    """Change some keys of profile NAME; every other key stays as it is.
+
+    Without --set or --unset, open the profile's file in $VISUAL or $EDITOR (as kubectl edit
+    does); an edit that is not a valid profile is refused, located, and the file kept as it was.
+    """
     from etl.core.profiles import ProfileStore, parse_setting
 
-    if not settings and not unset:
-        raise ProfileError(
-            f"nothing to change in profile {name!r}: give --set KEY=VALUE or --unset KEY"
-        )
     store = ProfileStore()
+    if not settings and not unset:
+        from etl.cli.profile_editor import edit_in_editor
+
+        saved = edit_in_editor(store, name)
+        message = f"edited profile {name!r} ({saved})" if saved else "edit cancelled: no changes"
+        data = {"name": name, "path": str(store.path_of(name)), "changed": saved is not None}
+        print_outcome(message, data, output, to_stderr=True)
+        _warn_about_storage(store.load(name))
+        return
     changes = [parse_setting(text) for text in settings or []]
     profile = store.edit(name, changes, unset or [])
     done = [f"set {', '.join(key for key, _ in changes)}"] if changes else []
     done += [f"unset {', '.join(unset)}"] if unset else []
-    print(f"edited profile {name!r} ({store.path_of(name)}): {'; '.join(done)}", file=sys.stderr)
+    message = f"edited profile {name!r} ({store.path_of(name)}): {'; '.join(done)}"
+    data = {
+        "name": name,
+        "path": str(store.path_of(name)),
+        "set": [key for key, _ in changes],
+        "unset": unset or [],
+    }
+    print_outcome(message, data, output, to_stderr=True)
     _warn_about_storage(profile)
 
 
@@ -167,12 +194,12 @@ def _warn_about_storage(profile: Profile) -> None:
 
 
 @app.command("set")
-def set_default(name: NameArgument) -> None:
+def set_default(name: NameArgument, output: OptionalOutputOption = None) -> None:
     """Make NAME the default profile (ETL_PROFILE and -p still win)."""
     from etl.core.profiles import ProfileStore
 
     ProfileStore().set_default(name)
-    print(f"default profile: {name}", file=sys.stderr)
+    print_outcome(f"default profile: {name}", {"default": name}, output, to_stderr=True)
 
 
 @app.command("list")
@@ -205,7 +232,12 @@ def show(
     ctx: typer.Context,
     name: Annotated[
         str | None,
-        typer.Argument(help="Default: the active profile.", metavar="NAME", show_default=False),
+        typer.Argument(
+            help="Default: the active profile.",
+            metavar="NAME",
+            show_default=False,
+            autocompletion=complete_profiles,
+        ),
     ] = None,
     output: OutputOption = OutputFormat.YAML,
 ) -> None:
@@ -221,7 +253,12 @@ def check(
     ctx: typer.Context,
     name: Annotated[
         str | None,
-        typer.Argument(help="Default: the active profile.", metavar="NAME", show_default=False),
+        typer.Argument(
+            help="Default: the active profile.",
+            metavar="NAME",
+            show_default=False,
+            autocompletion=complete_profiles,
+        ),
     ] = None,
     *,
     dataset: Annotated[
@@ -261,9 +298,10 @@ def check(
 
 
 @app.command()
-def delete(name: NameArgument) -> None:
+def delete(name: NameArgument, output: OptionalOutputOption = None) -> None:
     """Delete profile NAME's file (the built-in local profile stays)."""
     from etl.core.profiles import ProfileStore
 
     path = ProfileStore().delete(name)
-    print(f"deleted profile {name!r} ({path})", file=sys.stderr)
+    data = {"name": name, "path": str(path), "deleted": True}
+    print_outcome(f"deleted profile {name!r} ({path})", data, output, to_stderr=True)

@@ -1,5 +1,11 @@
 """The root ``etl`` group: loads command groups on first use and maps errors in one place.
 
+The global options (``-p/--profile``, ``-v/--verbose``, declared once on the root callback in
+:mod:`etl.cli.main`) may come anywhere on the line, as gh and kubectl take them:
+``etl workflow list -p staging`` is ``etl -p staging workflow list`` (:meth:`EtlGroup.parse_args`
+moves them to the front). A line that asks for ``-o json`` gets its error as JSON
+(:mod:`etl.cli.error_mapping`).
+
 ``etl --help`` lists the groups from a registry (name, module, one-line help) without importing
 them, so start-up costs typer and nothing else; ``etl profile ...`` imports only
 ``etl.cli.profile_cmd``. (Typer vendors click privately, so click's ``Context`` and ``Command``
@@ -17,11 +23,25 @@ from typing import Any, ClassVar
 import typer
 from typer.core import TyperGroup
 
-from etl.cli.error_mapping import exit_code_for
+from etl.cli.error_mapping import INTERRUPTED, exit_code_for
 
-__all__ = ["EtlGroup", "LazyCommand", "LazyGroup"]
+__all__ = ["EtlGroup", "LazyCommand", "LazyGroup", "asks_for_json"]
 
-_INTERRUPTED = 130
+_END_OF_OPTIONS = "--"
+
+
+def asks_for_json(args: Sequence[str]) -> bool:
+    """Whether the command line asks for JSON output: ``-o json``, ``-ojson``, ``--output json``
+    or ``--output=json`` (before any ``--``)."""
+    tokens = list(args)
+    for i, token in enumerate(tokens):
+        if token == _END_OF_OPTIONS:
+            return False
+        if token in ("-o", "--output") and tokens[i + 1 : i + 2] == ["json"]:
+            return True
+        if token in ("-ojson", "--output=json"):
+            return True
+    return False
 
 
 class LazyGroup:
@@ -68,7 +88,38 @@ class EtlGroup(TyperGroup):
     """
 
     lazy_groups: ClassVar[dict[str, LazyGroup]] = {}
+    global_options: ClassVar[tuple[str, ...]] = ("profile", "verbose")
+    """The root's parameters (by name) that every command takes, wherever they are written."""
     verbose = False
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Parse the root options, after moving every global option (and its value) found
+        after the command's name to the front."""
+        return super().parse_args(ctx, self._globals_first(args))
+
+    def _globals_first(self, args: list[str]) -> list[str]:
+        takes_value: dict[str, bool] = {}
+        for param in self.params:
+            if param.name in self.global_options:
+                for flag in (*param.opts, *param.secondary_opts):
+                    takes_value[flag] = not getattr(param, "is_flag", False)
+        hoisted: list[str] = []
+        rest: list[str] = []
+        i = 0
+        while i < len(args):
+            token = args[i]
+            if token == _END_OF_OPTIONS:
+                rest += args[i:]
+                break
+            flag = token.partition("=")[0]
+            if flag in takes_value:
+                width = 2 if takes_value[flag] and "=" not in token else 1
+                hoisted += args[i : i + width]
+                i += width
+                continue
+            rest.append(token)
+            i += 1
+        return [*hoisted, *rest]
 
     def list_commands(self, ctx: Any) -> list[str]:
         """Every command and group name, loaded or not: the registered groups first."""
@@ -114,19 +165,21 @@ class EtlGroup(TyperGroup):
         windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
-        """Run the command line; exit (or, not standalone, return) 0, 1 or 2."""
+        """Run the command line; exit (or, not standalone, return) 0, 1, 2 or 130 (Ctrl-C)."""
         self.verbose = False
+        if args is None:
+            args = sys.argv[1:]
         try:
             result = super().main(
                 args, prog_name, complete_var, False, windows_expand_args, **extra
             )
             code = result if isinstance(result, int) else 0
+            if code == INTERRUPTED:  # typer's answer to a KeyboardInterrupt
+                code = exit_code_for(KeyboardInterrupt(), as_json=asks_for_json(args))
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
         except BaseException as exc:
-            code = exit_code_for(exc, verbose=self.verbose)
-        if code == _INTERRUPTED:
-            code = exit_code_for(KeyboardInterrupt())
+            code = exit_code_for(exc, verbose=self.verbose, as_json=asks_for_json(args))
         if standalone_mode:
             sys.exit(code)
         return code

@@ -10,11 +10,13 @@ stderr. ``get`` and ``errors`` also read the run's per-asset failures from its c
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from etl.cli.completion import complete_workflows
 from etl.cli.follow import (
     SHOWN_ERRORS,
     print_run_page,
@@ -23,17 +25,21 @@ from etl.cli.follow import (
     wait_and_report,
 )
 from etl.cli.options import OptionalOutputOption, command_group
-from etl.cli.output import OutputFormat, print_result, warn
+from etl.cli.output import OutputFormat, machine_format, print_outcome, print_result, warn
+from etl.cli.run_views import matches, parse_age, parse_phases, print_get_table, summary_row
 from etl.cli.state import active_profile, active_runner
 
 if TYPE_CHECKING:
-    from etl.core.runners import SubmittedWorkflow, WorkflowRunner, WorkflowStatus
+    from etl.core.runners import SubmittedWorkflow, WorkflowRunner
 
 __all__ = ["app"]
 
 app = command_group("Submit workflows and follow them on the active profile's runner.")
 
-NameArgument = Annotated[str, typer.Argument(help="The workflow's name.", metavar="NAME")]
+NameArgument = Annotated[
+    str,
+    typer.Argument(help="The workflow's name.", metavar="NAME", autocompletion=complete_workflows),
+]
 ListLimitOption = Annotated[
     int | None,
     typer.Option("--limit", min=1, help="At most N workflows, the newest.", metavar="N"),
@@ -59,16 +65,6 @@ def _submit_file(runner: WorkflowRunner, path: Path) -> SubmittedWorkflow:
         raise doc.error(exc.field_path, exc.reason, key=True) from None
 
 
-def _summary(status: WorkflowStatus) -> dict[str, object]:
-    return {
-        "name": status.name,
-        "phase": status.phase.value,
-        "progress": status.progress,
-        "started": status.started_at,
-        "finished": status.finished_at,
-    }
-
-
 @app.command()
 def submit(
     ctx: typer.Context,
@@ -86,32 +82,21 @@ def submit(
 
 @app.command()
 def get(ctx: typer.Context, name: NameArgument, output: OptionalOutputOption = None) -> None:
-    """Show a workflow's phase, progress, failed steps, first failed assets and what
-    finish-collection did (extent, removals)."""
+    """Show a workflow's phase, start, end and duration, then its failed steps, what
+    finish-collection did (extent, removals) and its first failed assets."""
     runner = active_runner(ctx)
     status = runner.get(name)
     report = read_run_report(runner, active_profile(ctx), name, limit=SHOWN_ERRORS)
     if output is None or output is OutputFormat.TABLE:
-        data = _summary(status)
-        data["message"] = status.message or None
-        data["failed"] = status.failure_messages() or None
-        if report is not None:
-            data["assets"] = "; ".join(c.summary() for c in report.collections) or None
-            finished = [line for c in report.collections for line in c.lines()[1:]]
-            data["finished"] = "; ".join(finished) or None
-            data["failed_assets"] = report.failed
-        print_result(data, OutputFormat.TABLE)
-        if report is not None and report.errors:
-            print()
-            print_result(report.to_json()["errors"], OutputFormat.TABLE)
+        print_get_table(status, report)
         print_run_page(active_profile(ctx), name)
-    else:
-        data = status.to_json()
-        if report is not None:
-            report_json = report.to_json()
-            data |= {k: report_json[k] for k in ("collections", "failed")}
-            data["asset_errors"] = report_json["errors"]
-        print_result(data, output)
+        return
+    data = status.to_json() | {"duration_seconds": status.duration_seconds()}
+    if report is not None:
+        report_json = report.to_json()
+        data |= {k: report_json[k] for k in ("collections", "failed")}
+        data["asset_errors"] = report_json["errors"]
+    print_result(data, output)
 
 
 @app.command()
@@ -137,47 +122,120 @@ def errors(
 
 @app.command("list")
 def list_(
-    ctx: typer.Context, limit: ListLimitOption = None, output: OptionalOutputOption = None
+    ctx: typer.Context,
+    *,
+    limit: ListLimitOption = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            help="Only workflows in this phase (repeatable, or a comma list): Pending, Running, "
+            "Succeeded, Failed, Error.",
+            metavar="PHASE",
+            show_default=False,
+        ),
+    ] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset", help="Only the runs of this dataset id.", metavar="ID", show_default=False
+        ),
+    ] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            "--since",
+            parser=parse_age,
+            help="Only workflows started since: a duration back from now (30m, 2h, 1d) or an "
+            "ISO-8601 date or time.",
+            metavar="DURATION|ISO-8601",
+            show_default=False,
+        ),
+    ] = None,
+    output: OptionalOutputOption = None,
 ) -> None:
-    """List workflows, newest first; a local run whose record cannot be read is listed Error,
-    with a warning naming its file."""
+    """List workflows, newest submitted first, with their duration; a local run whose record
+    cannot be read is listed Error, with a warning naming its file."""
     from etl.runner.records import UNREADABLE_RECORD
 
-    statuses = active_runner(ctx).list(limit=limit)
-    for status in statuses:
-        if UNREADABLE_RECORD in status.message:
-            warn(f"{status.name}: {status.message}")
+    phases = parse_phases(status)
+    filtered = bool(phases) or dataset is not None or since is not None
+    statuses = [
+        found
+        for found in active_runner(ctx).list(limit=None if filtered else limit)
+        if matches(found, phases=phases, dataset=dataset, since=since)
+    ][:limit]
+    for found in statuses:
+        if UNREADABLE_RECORD in found.message:
+            warn(f"{found.name}: {found.message}")
     if output is None or output is OutputFormat.TABLE:
-        print_result([_summary(status) for status in statuses], OutputFormat.TABLE)
+        print_result([summary_row(found) for found in statuses], OutputFormat.TABLE)
     else:
-        print_result([status.to_json() for status in statuses], output)
+        print_result([found.to_json() for found in statuses], output)
 
 
 @app.command()
-def watch(ctx: typer.Context, name: NameArgument) -> None:
-    """Follow a workflow to its end: exit 0 if it Succeeded, 1 otherwise."""
-    wait_and_report(active_runner(ctx), active_profile(ctx), name)
+def watch(ctx: typer.Context, name: NameArgument, output: OptionalOutputOption = None) -> None:
+    """Follow a workflow to its end: exit 0 if it Succeeded, 1 otherwise (with -o, its final
+    status as `get -o` prints it)."""
+    runner = active_runner(ctx)
+    try:
+        wait_and_report(runner, active_profile(ctx), name)
+    finally:
+        if (machine := machine_format(output)) is not None:
+            print_result(runner.get(name).to_json(), machine)
 
 
 @app.command()
 def logs(
     ctx: typer.Context,
     name: NameArgument,
+    pod: Annotated[
+        str | None,
+        typer.Argument(
+            help="Only this pod (a name `etl workflow logs NAME` prefixes lines with).",
+            metavar="POD",
+            show_default=False,
+        ),
+    ] = None,
+    *,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing until the workflow ends.")
     ] = False,
+    step: Annotated[
+        str | None,
+        typer.Option(
+            "--step",
+            help="Only the pods of this step (e.g. process-chunks, finish-collection).",
+            metavar="NAME",
+            show_default=False,
+        ),
+    ] = None,
+    tail: Annotated[
+        int | None,
+        typer.Option(
+            "--tail",
+            min=0,
+            help="Only the last N lines of each pod.",
+            metavar="N",
+            show_default=False,
+        ),
+    ] = None,
+    output: OptionalOutputOption = None,
 ) -> None:
     """Print the workflow's pods' output, each line prefixed by its pod; a pod that is gone
-    (on Argo, every pod that succeeded) is read from the log etl-task kept in the run's storage."""
+    (on Argo, every pod that succeeded) is read from the log etl-task kept in the run's storage.
+    The pods' progress reports (counts etl reads) are left out; with -o json, one
+    {"pod", "content"} object a line."""
+    from etl.cli.log_view import print_log_lines
     from etl.runner.pod_logs import workflow_logs
 
     lines = workflow_logs(active_runner(ctx), active_profile(ctx), name, follow=follow, warn=warn)
-    for line in lines:
-        print(f"{line.pod}: {line.content}", flush=follow)
+    print_log_lines(lines, pod=pod, step=step, tail=tail, follow=follow, output=output)
 
 
 @app.command()
-def stop(ctx: typer.Context, name: NameArgument) -> None:
+def stop(ctx: typer.Context, name: NameArgument, output: OptionalOutputOption = None) -> None:
     """Stop a running workflow (its exit handlers still run).
 
     Prints the phase once the stop has taken effect (with why, if it ended Error: a local
@@ -187,22 +245,32 @@ def stop(ctx: typer.Context, name: NameArgument) -> None:
     from etl.core.runners import WorkflowPhase
 
     status = active_runner(ctx).stop(name)
-    if not status.finished:
-        print(f"{status.name}: stopping")
-        return
     reason = f": {status.message}" if status.phase is WorkflowPhase.ERROR else ""
-    print(f"{status.name}: {status.phase.value}{reason}")
+    said = f"{status.name}: {status.phase.value}{reason}" if status.finished else None
+    print_outcome(said or f"{status.name}: stopping", status.to_json(), output)
 
 
 @app.command()
-def retry(ctx: typer.Context, name: NameArgument, wait: WaitOption = False) -> None:
+def retry(
+    ctx: typer.Context,
+    name: NameArgument,
+    wait: WaitOption = False,
+    output: OptionalOutputOption = None,
+) -> None:
     """Run a Failed or Error workflow again from its failed steps.
 
     With --wait (always on the local runner, which retries in the foreground) the retried
-    workflow's end decides the exit code: 0 if it Succeeded, 1 otherwise.
+    workflow's end decides the exit code: 0 if it Succeeded, 1 otherwise. With -o, the
+    workflow's status (once it ended, when followed) as `get -o` prints it.
     """
     runner = active_runner(ctx)
     status = runner.retry(name)
-    print(f"{status.name}: {status.phase.value}", flush=True)
-    if wait or runner.runs_to_completion:
-        wait_and_report(runner, active_profile(ctx), name)
+    machine = machine_format(output)
+    if machine is None:
+        print(f"{status.name}: {status.phase.value}", flush=True)
+    try:
+        if wait or runner.runs_to_completion:
+            wait_and_report(runner, active_profile(ctx), name)
+    finally:
+        if machine is not None:
+            print_result(runner.get(name).to_json(), machine)

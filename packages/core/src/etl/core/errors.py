@@ -16,6 +16,7 @@ exit code in one place (``etl.cli``), so library code only ever raises::
         │   └── MissingSecretError  the backend has no such secret (not: it cannot be read)
         ├── RemoteError           a remote service (Argo Server, PgSTAC) refused or is unreachable
         ├── WorkflowFailedError   a workflow ended Failed or Error
+        ├── RunInterruptedError   Ctrl-C stopped the run this command was running (exit 130)
         └── TaskError             a task inside a workflow failed
 
 Every error is *permanent* (trying again cannot help: not found, forbidden, authentication, invalid
@@ -39,6 +40,7 @@ __all__ = [
     "ProfileError",
     "RemoteError",
     "RunError",
+    "RunInterruptedError",
     "SecretError",
     "SourceLocation",
     "StorageAuthenticationError",
@@ -181,6 +183,17 @@ class RemoteError(RunError):
 
 class WorkflowFailedError(RunError):
     """A workflow ended in the Failed or Error phase."""
+
+
+class RunInterruptedError(RunError):
+    """Ctrl-C (SIGINT) stopped the run this command was running: it is recorded stopped and can
+    be resumed; the command exits 130, as a shell reports an interrupted command."""
+
+    exit_code = 130
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"stopped; resume with `etl workflow retry {name}`")
 
 
 class TaskError(RunError):

@@ -18,12 +18,13 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from etl.core.errors import InputError, RunError
+from etl.core.errors import InputError, RunError, RunInterruptedError
 from etl.core.pod_contract import ETL_TASK, PGSTAC_SEMAPHORE
 from etl.core.profiles import LocalExecutor, Profile
 from etl.core.runners import (
     LogLine,
     NodeFailure,
+    RunnerKind,
     SubmittedWorkflow,
     WorkflowPhase,
     WorkflowRunner,
@@ -59,7 +60,7 @@ LOCAL_SEMAPHORES = {PGSTAC_SEMAPHORE: 4}
 class LocalRunner(WorkflowRunner):
     """Runs workflows on this machine and records them under ``state_root/runs``."""
 
-    kind = "local"
+    kind = RunnerKind.LOCAL.value
     runs_to_completion = True
 
     def __init__(
@@ -116,7 +117,7 @@ class LocalRunner(WorkflowRunner):
             self._execute(record, dict(manifest), executor)
         return SubmittedWorkflow(
             name=name,
-            namespace=record.namespace,
+            namespace=self.kind,
             runner=self.kind,
             status=record.phase.value,
             url=self.store.run_dir(name).as_uri(),
@@ -215,8 +216,10 @@ class LocalRunner(WorkflowRunner):
                 env=self.env if self.env is not None else passed_on(os.environ),
                 executor=executor,
             )
-            with _stop_on_sigterm(engine):
+            with _stop_on_signals(engine) as received:
                 engine.run()
+        if signal.SIGINT in received:
+            raise RunInterruptedError(record.name)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -301,7 +304,7 @@ def _status(record: RunRecord) -> WorkflowStatus:
         progress = " ".join(f"{k}={v}" for k, v in sorted(record.progress.items()))
     return WorkflowStatus(
         name=record.name,
-        namespace=record.namespace,
+        namespace=RunnerKind.LOCAL.value,
         phase=record.phase,
         message=record.message,
         started_at=record.started_at,
@@ -311,22 +314,26 @@ def _status(record: RunRecord) -> WorkflowStatus:
             NodeFailure(node=n.display_name, phase=n.phase.value, message=n.message)
             for n in record.failed_nodes()
         ),
+        labels=dict(record.labels),
     )
 
 
 @contextlib.contextmanager
-def _stop_on_sigterm(engine: Engine) -> Iterator[None]:
-    """In the main thread, SIGTERM and SIGINT stop the run cleanly (recorded as Stopped)."""
+def _stop_on_signals(engine: Engine) -> Iterator[set[int]]:
+    """In the main thread, SIGTERM and SIGINT stop the run cleanly (recorded as Stopped); the
+    set given holds the signals received."""
+    received: set[int] = set()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        received.add(signum)
         engine.stop()
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        yield
+        yield received
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)

@@ -221,12 +221,15 @@ class PodRunner:
                 timer.start()
             try:
                 assert process.stdout is not None
+                line = b"\n"
                 for line in process.stdout:
                     log.write(line)
                     log.flush()
                     report = parse_progress_line(line.decode(errors="replace"))
                     if report is not None:
                         self.state.add_progress(node, report)
+                if not line.endswith(b"\n"):  # its last line unended: the next try's starts anew
+                    log.write(b"\n")
                 code = process.wait()
             finally:
                 if process.stdout is not None:

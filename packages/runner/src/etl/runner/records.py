@@ -47,6 +47,8 @@ class UnreadableRunRecordError(InputError):
 
 
 RECORD = "run.json"
+MANIFEST = "manifest.json"
+"""The manifest as submitted, written once when the run is created."""
 
 
 def now_iso() -> str:
@@ -166,7 +168,7 @@ class RunStore:
         """Create the run's folder with its manifest and first record."""
         folder = self.run_dir(record.name)
         (folder / "logs").mkdir(parents=True, exist_ok=True)
-        _write_json(folder / "manifest.json", manifest)
+        _write_json(folder / MANIFEST, manifest)
         self.save(record)
 
     def save(self, record: RunRecord) -> None:
@@ -189,7 +191,7 @@ class RunStore:
 
     def manifest(self, name: str) -> dict[str, Any]:
         """The manifest run ``name`` was submitted with (raises as :meth:`load` does)."""
-        path = self.run_dir(name) / "manifest.json"
+        path = self.run_dir(name) / MANIFEST
         data = self._read(name, path)
         if not isinstance(data, dict):
             raise UnreadableRunRecordError(path, "not a JSON object")
@@ -216,17 +218,24 @@ class RunStore:
             raise UnreadableRunRecordError(path, f"not JSON: {exc}") from None
 
     def names(self) -> list[str]:
-        """Names of all recorded runs, newest first."""
+        """Names of all recorded runs, newest first by when each was submitted (its manifest,
+        written once: a retry does not make an old run new)."""
         if not self.root.exists():
             return []
         runs = [p for p in self.root.iterdir() if (p / RECORD).exists()]
-        runs.sort(key=lambda p: (p / RECORD).stat().st_mtime_ns, reverse=True)
+        runs.sort(key=_submitted_ns, reverse=True)
         return [p.name for p in runs]
 
     def log_path(self, name: str, node_id: str) -> Path:
         """Where a node's output is written."""
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", node_id)
         return self.run_dir(name) / "logs" / f"{safe}.log"
+
+
+def _submitted_ns(folder: Path) -> int:
+    """When the run in ``folder`` was submitted: its manifest's time (its record's without one)."""
+    manifest = folder / MANIFEST
+    return (manifest if manifest.exists() else folder / RECORD).stat().st_mtime_ns
 
 
 def _phase_read(data: dict[str, Any]) -> dict[str, Any]:

@@ -36,6 +36,7 @@ def status_from_workflow(workflow: Mapping[str, Any], *, namespace: str = "") ->
         finished_at=status.get("finishedAt"),
         progress=status.get("progress"),
         failed_nodes=_failed_nodes(status.get("nodes") or {}),
+        labels={str(k): str(v) for k, v in (metadata.get("labels") or {}).items()},
     )
 
 

@@ -78,15 +78,7 @@ class ProfileStore:
             if name == BUILTIN_PROFILE:
                 return _base(name)
             raise self._unknown(name)
-        doc = _read_profile_file(path)
-        if doc.data.get("name", name) != name:
-            raise doc.error(("name",), f"the file of profile {name!r} names another profile")
-        try:
-            return _validated(name, doc.data)
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            where = tuple(error["loc"])
-            raise doc.error(where, error["msg"], key=error["type"] == "extra_forbidden") from None
+        return _from_document(name, _read_profile_file(path))
 
     def edit(self, name: str, settings: Sequence[tuple[str, str]], unset: Sequence[str]) -> Profile:
         """Change only the keys named in profile ``name``'s file; every other key stays as it is.
@@ -106,6 +98,20 @@ class ProfileStore:
         profile = _validated(name, data)
         self._write_profile(path, data)
         return profile
+
+    def replace_text(self, name: str, edited: Path) -> Path:
+        """Make the file at ``edited`` (checked as :meth:`load` checks a saved one) profile
+        ``name``'s file, text and comments as written; mode 0600 when it holds a credential.
+
+        Raises:
+            ConfigError: The edited file is invalid (located in it); the profile is unchanged.
+        """
+        doc = _read_profile_file(edited)
+        _from_document(name, doc)
+        path = self.path_of(name)
+        mode = 0o600 if _holds_secret(doc.data, ()) else 0o644
+        write_atomically(path, read_bounded_text(edited).encode(), mode=mode)
+        return path
 
     def save(self, profile: Profile, *, overwrite: bool = False) -> Path:
         """Write ``profile`` to its file; mode 0600 when it holds a credential.
@@ -202,6 +208,22 @@ def _read_profile_file(path: Path) -> LocatedDocument:
     if not isinstance(doc.data, dict):
         raise ConfigError("a profile file must be a mapping", location=doc.locate(()))
     return doc
+
+
+def _from_document(name: str, doc: LocatedDocument) -> Profile:
+    """Profile ``name`` from its file's document.
+
+    Raises:
+        ConfigError: The document names another profile or is not a valid profile (located).
+    """
+    if doc.data.get("name", name) != name:
+        raise doc.error(("name",), f"the file of profile {name!r} names another profile")
+    try:
+        return _validated(name, doc.data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = tuple(error["loc"])
+        raise doc.error(where, error["msg"], key=error["type"] == "extra_forbidden") from None
 
 
 def _base(name: str) -> Profile:

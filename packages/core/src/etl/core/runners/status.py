@@ -3,7 +3,9 @@ and the kinds of runner a profile chooses from."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -82,6 +84,8 @@ class WorkflowStatus:
     finished_at: str | None = None
     progress: str | None = None
     failed_nodes: tuple[NodeFailure, ...] = field(default_factory=tuple)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """The workflow's labels (``etl.dev/dataset``, ``etl.dev/command``, ...)."""
 
     @property
     def finished(self) -> bool:
@@ -105,7 +109,17 @@ class WorkflowStatus:
         data = asdict(self)
         data["phase"] = self.phase.value
         data["failed_nodes"] = [asdict(node) for node in self.failed_nodes]
+        data["labels"] = dict(self.labels)
         return data
+
+    def duration_seconds(self, now: datetime | None = None) -> float | None:
+        """How long it ran: from its start to its end, or to ``now`` while it runs; ``None``
+        before it started."""
+        start = _moment(self.started_at)
+        if start is None:
+            return None
+        end = _moment(self.finished_at) or (now or datetime.now(UTC))
+        return max(0.0, (end - start).total_seconds())
 
 
 @dataclass(frozen=True)
@@ -129,3 +143,14 @@ class LogLine:
 
     pod: str
     content: str
+
+
+def _moment(text: str | None) -> datetime | None:
+    """An Argo time (``2024-05-01T12:00:00Z``) as an aware datetime; ``None`` if absent or unreadable."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
