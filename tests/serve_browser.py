@@ -3,6 +3,7 @@ tests/test_serve.py."""
 
 from __future__ import annotations
 
+import json
 import queue
 import re
 import shutil
@@ -70,7 +71,7 @@ def served(env: dict[str, str], *args: str) -> Iterator[Served]:
     threading.Thread(target=read, daemon=True).start()
     first: list[str] = []
     try:
-        wanted = 1 if "--no-api" in args else 2
+        wanted = 1 if "--no-api" in args or "json" in args else 2
         while len(first) < wanted:
             try:
                 line = lines.get(timeout=START_SECONDS)
@@ -80,6 +81,10 @@ def served(env: dict[str, str], *args: str) -> Iterator[Served]:
                 stderr = process.stderr.read() if process.stderr else ""
                 pytest.fail(f"etl serve ended: {stderr}")
             first.append(line.rstrip("\n"))
+        if first[0].startswith("{"):  # -o json: one object
+            announced = json.loads(first[0])
+            yield Served(announced["page"], announced["stac"], process, first)
+            return
         urls = [_URL.search(line) for line in first]
         page = urls[0].group(1) if urls[0] else ""
         stac = next(

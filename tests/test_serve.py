@@ -207,7 +207,8 @@ def test_workflow_get_and_the_end_of_a_run_name_the_runs_page(
         assert record.exists()
         assert get_page_lines(name, env) == []
 
-    with served(env, "--no-api") as again:
+    with served(env, "--no-api", "-o", "json") as again:
+        assert json.loads(again.first_lines[0]) == {"page": again.page, "stac": None}
         assert get_page_lines(name, env) == [f"page: {again.page}runs/{name}"]
         again.process.terminate()
         again.process.wait(timeout=30)

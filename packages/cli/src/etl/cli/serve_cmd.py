@@ -3,12 +3,15 @@ profile (:mod:`etl.serve`; FastAPI, stac-fastapi-pgstac and uvicorn load only he
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from etl.cli.options import ArgOption, command_group
+from etl.cli.options import ArgOption, OptionalOutputOption, command_group
+from etl.cli.output import OutputFormat, print_result
 from etl.cli.selection import load_selection
 from etl.cli.state import active_profile, active_runner
 
@@ -44,6 +47,7 @@ def serve(
         ),
     ] = None,
     arg: ArgOption = None,
+    output: OptionalOutputOption = None,
 ) -> None:
     """Serve the active profile's catalog and runs until stopped (Ctrl-C).
 
@@ -51,7 +55,7 @@ def serve(
     PgSTAC: pystac-client, QGIS and STAC Browser can use it). The page lists the runner's runs
     (steps, failed assets, logs) and PgSTAC's collections (items, extent, a map of the items'
     footprints, items per day). Read-only; no secret is shown. While it runs, `etl workflow get`
-    and the end of a run print the run's page.
+    and the end of a run print the run's page. With -o json: one object, {"page", "stac"}.
     """
     from etl.serve.app import ServeContext
     from etl.serve.server import serve as run_server
@@ -67,4 +71,16 @@ def serve(
     for path in dataset or []:
         loaded, selected = load_selection(ctx, path, None, arg)
         context.datasets.update({chosen.id: (loaded, chosen) for chosen in selected})
-    run_server(context, host, port)
+
+    def announce(page: str, stac: str | None) -> None:
+        if output is None or output is OutputFormat.TABLE:
+            print(f"page of runs and the catalog: {page}")
+            if stac is not None:
+                print(f"STAC API: {stac}")
+        elif output is OutputFormat.JSON:  # one line: a script reads it while the server runs
+            print(json.dumps({"page": page, "stac": stac}))
+        else:
+            print_result({"page": page, "stac": stac}, output)
+        sys.stdout.flush()
+
+    run_server(context, host, port, announce)

@@ -8,7 +8,7 @@ import logging
 import signal
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 from etl.core.errors import InputError, RemoteError
@@ -16,12 +16,10 @@ from etl.pgstac import connect_pgstac
 from etl.serve.address import record_server
 from etl.serve.app import ServeContext, serve_app
 
-__all__ = ["PAGE_LINE", "STAC_LINE", "serve"]
+__all__ = ["Announce", "serve"]
 
-PAGE_LINE = "page of runs and the catalog: {url}"
-"""The first line ``etl serve`` prints (the page's URL)."""
-STAC_LINE = "STAC API: {url}"
-"""The second line, when the STAC API is served."""
+Announce = Callable[[str, str | None], None]
+"""Told the page's URL and the STAC API's (``None`` without it) once the port is bound."""
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -47,9 +45,9 @@ def _check_pgstac(dsn: str) -> None:
         raise RemoteError("the profile's database has no PgSTAC schema (pypgstac migrate)")
 
 
-def serve(context: ServeContext, host: str, port: int) -> None:
+def serve(context: ServeContext, host: str, port: int, announce: Announce) -> None:
     """Serve ``context``'s pages (and STAC API) on ``host:port`` (``0``: any free port) until
-    stopped; the URLs go to stdout first.
+    stopped; ``announce`` is told the URLs first.
 
     Raises:
         RemoteError: PgSTAC cannot be reached or is not migrated.
@@ -66,10 +64,9 @@ def serve(context: ServeContext, host: str, port: int) -> None:
     bound = sock.getsockname()[1]
     base = f"http://[{host}]:{bound}" if ":" in host else f"http://{host}:{bound}"
     url = f"{base}/"
-    print(PAGE_LINE.format(url=url), flush=True)
     if context.api:
         context.stac_url = f"{base}{STAC_PATH}"
-        print(STAC_LINE.format(url=context.stac_url), flush=True)
+    announce(url, context.stac_url if context.api else None)
     print("read-only; Ctrl-C stops it", file=sys.stderr, flush=True)
     config = uvicorn.Config(serve_app(context), log_level="warning", access_log=False)
     with record_server(context.profile.name, url), _stopped_by_signals():
