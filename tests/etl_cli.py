@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,3 +25,25 @@ def run_etl(
         env={**os.environ, **(env or {})},
         timeout=timeout,
     )
+
+
+def one_pod_workflow(generate_name: str, python_code: str) -> dict[str, Any]:
+    """A Workflow of one pod that runs ``python -c PYTHON_CODE`` (for ``etl workflow submit``)."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"generateName": generate_name},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [
+                {
+                    "name": "main",
+                    "container": {
+                        "image": "x:1",
+                        "command": [sys.executable],
+                        "args": ["-c", python_code],
+                    },
+                }
+            ],
+        },
+    }

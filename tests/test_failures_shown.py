@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from argo_server import TOKEN, ArgoServerStandIn
+from etl_cli import one_pod_workflow
 
 from etl.core.profiles import resolve_profile
 from etl.core.storage import open_storage
@@ -217,24 +218,7 @@ def test_a_pod_tried_twice_is_counted_once(config_dir: Path, tmp_path: Path) -> 
 
 
 def test_waiting_commands_exit_1_when_the_workflow_fails(config_dir: Path, tmp_path: Path) -> None:
-    manifest = {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "Workflow",
-        "metadata": {"generateName": "fails-"},
-        "spec": {
-            "entrypoint": "main",
-            "templates": [
-                {
-                    "name": "main",
-                    "container": {
-                        "image": "x:1",
-                        "command": [sys.executable],
-                        "args": ["-c", "print('error: it broke'); raise SystemExit(2)"],
-                    },
-                }
-            ],
-        },
-    }
+    manifest = one_pod_workflow("fails-", "print('error: it broke'); raise SystemExit(2)")
     path = tmp_path / "workflow.json"
     path.write_text(json.dumps(manifest))
     env = dict(os.environ, CI="true")

@@ -21,6 +21,7 @@ from typing import IO, Any
 
 import psycopg
 import pytest
+from etl_cli import one_pod_workflow
 
 ROOT = Path(__file__).resolve().parents[1]
 ETL = ROOT / ".venv" / "bin" / "etl"
@@ -241,24 +242,7 @@ def test_a_corrupt_run_record_is_listed_unreadable_and_breaks_no_other(
     config_dir: Path, tmp_path: Path
 ) -> None:
     env = dict(os.environ, CI="true")
-    manifest = {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "Workflow",
-        "metadata": {"generateName": "fine-"},
-        "spec": {
-            "entrypoint": "main",
-            "templates": [
-                {
-                    "name": "main",
-                    "container": {
-                        "image": "x:1",
-                        "command": [sys.executable],
-                        "args": ["-c", "pass"],
-                    },
-                }
-            ],
-        },
-    }
+    manifest = one_pod_workflow("fine-", "pass")
     path = tmp_path / "wf.json"
     path.write_text(json.dumps(manifest))
     names = [etl("workflow", "submit", str(path), env=env).stdout.strip() for _ in range(3)]

@@ -40,6 +40,16 @@ NameArgument = Annotated[
 ]
 
 
+ActiveNameArgument = Annotated[
+    str | None,
+    typer.Argument(
+        help="Default: the active profile.",
+        metavar="NAME",
+        show_default=False,
+        autocompletion=complete_profiles,
+    ),
+]
+"""A profile's name, or none for the active profile."""
 SettingsOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -230,15 +240,7 @@ def list_profiles(ctx: typer.Context, output: OutputOption = OutputFormat.TABLE)
 @app.command()
 def show(
     ctx: typer.Context,
-    name: Annotated[
-        str | None,
-        typer.Argument(
-            help="Default: the active profile.",
-            metavar="NAME",
-            show_default=False,
-            autocompletion=complete_profiles,
-        ),
-    ] = None,
+    name: ActiveNameArgument = None,
     output: OutputOption = OutputFormat.YAML,
 ) -> None:
     """Show a profile's effective settings (file + environment), credentials redacted."""
@@ -251,15 +253,7 @@ def show(
 @app.command()
 def check(
     ctx: typer.Context,
-    name: Annotated[
-        str | None,
-        typer.Argument(
-            help="Default: the active profile.",
-            metavar="NAME",
-            show_default=False,
-            autocompletion=complete_profiles,
-        ),
-    ] = None,
+    name: ActiveNameArgument = None,
     *,
     dataset: Annotated[
         Path | None,

@@ -7,14 +7,13 @@ and ``etl workflow get`` read it back (:mod:`etl.runner.run_report`), as they re
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
-from etl.core.errors import StorageError
 from etl.core.storage import Storage
 from etl.dataset.layout import RunLayout
+from etl.dataset.step_records import read_step_record, write_step_record
 
 __all__ = [
     "SHOWN_IDS",
@@ -165,7 +164,7 @@ def _removal(data: dict[str, Any]) -> Removal:
 
 def write_finish_summary(storage: Storage, layout: RunLayout, summary: FinishSummary) -> None:
     """Write ``summary`` as the run's record (a retried step overwrites it)."""
-    storage.write_text(layout.finish_path, json.dumps(summary.to_json(), sort_keys=True) + "\n")
+    write_step_record(storage, layout.finish_path, summary.to_json())
 
 
 def read_finish_summary(storage: Storage, layout: RunLayout) -> FinishSummary | None:
@@ -174,10 +173,6 @@ def read_finish_summary(storage: Storage, layout: RunLayout) -> FinishSummary | 
     Raises:
         StorageError: it cannot be read or is not a summary.
     """
-    if not storage.exists(layout.finish_path):
-        return None
-    where = storage.uri_of(layout.finish_path)
-    try:
-        return FinishSummary.from_json(json.loads(storage.read_text(layout.finish_path)))
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise StorageError(f"{where}: not a finish-collection summary ({exc})") from None
+    return read_step_record(
+        storage, layout.finish_path, FinishSummary.from_json, "finish-collection summary"
+    )

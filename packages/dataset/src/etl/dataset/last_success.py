@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from etl.core.errors import ConfigError, SourceLocation, StorageError
+from etl.core.errors import ConfigError, SourceLocation
 from etl.core.storage import Storage
 from etl.dataset.chunking.create import partial_listing
 from etl.dataset.chunking.manifest import ChunkManifest
 from etl.dataset.layout import RunLayout
 from etl.dataset.model import CollectionConfig
+from etl.dataset.step_records import read_step_record, write_step_record
 
 __all__ = [
     "LAST_SUCCESS_FILE",
@@ -194,7 +195,7 @@ class MarkerOutcome:
 
 def write_marker_outcome(storage: Storage, layout: RunLayout, outcome: MarkerOutcome) -> None:
     """Write ``outcome`` as the run's record (a retried step overwrites it)."""
-    storage.write_text(layout.marker_path, json.dumps(outcome.to_json(), sort_keys=True) + "\n")
+    write_step_record(storage, layout.marker_path, outcome.to_json())
 
 
 def read_marker_outcome(storage: Storage, layout: RunLayout) -> MarkerOutcome | None:
@@ -203,13 +204,9 @@ def read_marker_outcome(storage: Storage, layout: RunLayout) -> MarkerOutcome | 
     Raises:
         StorageError: it cannot be read or is not a record.
     """
-    if not storage.exists(layout.marker_path):
-        return None
-    where = storage.uri_of(layout.marker_path)
-    try:
-        return MarkerOutcome.from_json(json.loads(storage.read_text(layout.marker_path)))
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise StorageError(f"{where}: not a mark-success record ({exc})") from None
+    return read_step_record(
+        storage, layout.marker_path, MarkerOutcome.from_json, "mark-success record"
+    )
 
 
 def _marker_error(where: str, field: str | None, problem: str) -> ConfigError:
