@@ -172,6 +172,7 @@ def test_logs_read_a_multi_line_stream_in_order(argo_server: ArgoServerStandIn) 
 
 
 def test_logs_follow_reads_until_the_workflow_ends(argo_server: ArgoServerStandIn) -> None:
+    argo_server.workflows.step_seconds = 1.0  # Pending for a whole second, even under load
     client = client_for(argo_server)
     name = client.submit(MANIFEST).name
     unfollowed = list(client.logs(name))
