@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
-from etl_cli import run_etl
+from etl_cli import ROOT, run_etl
+
+SAMPLE = ROOT / "datasets" / "sample-sidecars"
 
 
 def test_gap7_local_profiles_follow_the_service_ports(config_dir: Path) -> None:
@@ -29,3 +32,33 @@ def test_gap7_local_profiles_follow_the_service_ports(config_dir: Path) -> None:
     assert bad.returncode == 2
     assert "ETL_PG_PORT='fivefive' is not a port number" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def _sample_copy(tmp_path: Path) -> Path:
+    dataset = tmp_path / "dataset"
+    shutil.copytree(SAMPLE, dataset, ignore=shutil.ignore_patterns("__pycache__"))
+    return dataset
+
+
+def test_gap8_validate_reads_the_collection_template(tmp_path: Path, config_dir: Path) -> None:
+    """A template whose id is not the collection's, or with a placeholder the pod would publish
+    literally, fails ``etl dataset validate`` at its line, exit 2."""
+    dataset = _sample_copy(tmp_path)
+    template = dataset / "collection" / "template.json"
+    original = template.read_text()
+    validate = ("dataset", "validate", "-d", str(dataset), "-a", f"root={tmp_path}")
+    assert run_etl(*validate).returncode == 0
+
+    template.write_text(original.replace('"id": "sample-sidecars"', '"id": "sample-sidecar"'))
+    wrong_id = run_etl(*validate)
+    assert wrong_id.returncode == 2, wrong_id.stderr
+    assert f"{template}:4:" in wrong_id.stderr
+    assert "id 'sample-sidecar' is not the collection's id 'sample-sidecars'" in wrong_id.stderr
+
+    template.write_text(original.replace("collection.description", "collection.descripton"))
+    typo = run_etl(*validate)
+    assert typo.returncode == 2, typo.stderr
+    assert f"{template}:6:" in typo.stderr
+    assert "unknown placeholder {{ collection.descripton }}" in typo.stderr
+    assert "did you mean {{ collection.description }}?" in typo.stderr
+    assert "Traceback" not in typo.stderr

@@ -51,7 +51,7 @@ def tree(folder: Path) -> dict[str, bytes]:
 def test_sample_dataset_validates(config_dir: Path, tmp_path: Path) -> None:
     result = etl("dataset", "validate", "-d", "datasets/sample-sidecars", "-a", f"root={tmp_path}")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "ok: sample-sidecars (1 collections)\n"
+    assert result.stdout == "ok: sample-sidecars (1 collection)\n"
 
 
 def test_sample_dataset_without_root_is_a_located_error(config_dir: Path) -> None:
@@ -68,7 +68,7 @@ def test_sample_dataset_without_root_is_a_located_error(config_dir: Path) -> Non
 def test_sentinel_dataset_validates(config_dir: Path) -> None:
     result = etl("dataset", "validate", "-d", "datasets/sentinel-2-l2a")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "ok: sentinel-2-l2a (1 collections)\n"
+    assert result.stdout == "ok: sentinel-2-l2a (1 collection)\n"
 
 
 def _containers(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
