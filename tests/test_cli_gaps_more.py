@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from etl_cli import ROOT, run_etl
 
@@ -62,3 +66,41 @@ def test_gap8_validate_reads_the_collection_template(tmp_path: Path, config_dir:
     assert "unknown placeholder {{ collection.descripton }}" in typo.stderr
     assert "did you mean {{ collection.description }}?" in typo.stderr
     assert "Traceback" not in typo.stderr
+
+
+@pytest.mark.postgres
+def test_gap9_the_end_of_a_run_says_what_happened(
+    tmp_path: Path, config_dir: Path, pgstac_dsn: str
+) -> None:
+    """A run whose ingest-collection failed says so, not ``N failed``; ``create-chunks --submit``
+    says how many chunks and where; counts of one are singular."""
+    dataset = _sample_copy(tmp_path)
+    text = (dataset / "dataset.yaml").read_text().replace("chunk_length: 500", "chunk_length: 5")
+    (dataset / "dataset.yaml").write_text(text)
+    template = dataset / "collection" / "template.json"
+    right = template.read_text()
+    # An operator who skipped validate: the id is wrong, so ingest-collection fails in the run.
+    template.write_text(right.replace('"id": "sample-sidecars"', '"id": "wrong"'))
+    subprocess.run(
+        [sys.executable, str(SAMPLE / "generate.py"), "--count", "10", str(tmp_path / "assets")],
+        check=True,
+        capture_output=True,
+    )
+    env = {"ETL_PGSTAC_DSN": pgstac_dsn, "CI": "true"}
+    args = ("-d", str(dataset), "-a", f"root={tmp_path}", "--submit")
+
+    failed = run_etl("dataset", "process-items", *args, env=env, timeout=300)
+    assert failed.returncode == 1, failed.stderr
+    assert "sample-sidecars: 10 assets in 2 chunks, none processed: ingest-collection failed\n" in (
+        failed.stderr
+    )
+    assert " failed;" not in failed.stderr and "0 failed" not in failed.stderr
+
+    template.write_text(right)
+    chunks = run_etl("dataset", "create-chunks", *args, "--limit", "5", env=env, timeout=300)
+    assert chunks.returncode == 0, chunks.stderr
+    run = chunks.stdout.strip()
+    where = (tmp_path / "runs" / run / "chunks").as_uri()
+    assert f"sample-sidecars: 5 assets in 1 chunk, written to {where}/\n" in chunks.stderr
+    assert (tmp_path / "runs" / run / "chunks" / "00000.txt").is_file()
+    assert "1 pods" not in chunks.stderr and "1 chunks" not in chunks.stderr

@@ -21,7 +21,7 @@ def test_target_environment_warns_and_validates(config_dir: Path, tmp_path: Path
     path.write_text(DATASET, encoding="utf-8")
     result = run_etl("dataset", "validate", "-d", str(path))
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "ok: demo (1 collections)\n"
+    assert result.stdout == "ok: demo (1 collection)\n"
     (warning,) = result.stderr.splitlines()
     assert warning.startswith(f"{path}:2:1: target_environment: warning: ignored: ")
     assert "-p NAME or ETL_PROFILE" in warning

@@ -125,7 +125,7 @@ def test_a_usable_class_validates_and_its_output_stays_out(
     result = run_etl("dataset", "validate", "-d", str(path))
     assert (result.returncode, result.stdout, result.stderr) == (
         0,
-        "ok: demo (1 collections)\n",
+        "ok: demo (1 collection)\n",
         "",
     )
     assert not (tmp_path / "__pycache__").exists()
@@ -151,7 +151,7 @@ def test_the_first_broken_class_in_the_file_is_reported(config_dir: Path, tmp_pa
         "etl.dataset.Collection"
     )
     only_first = run_etl("dataset", "validate", "-d", str(path), "-c", "demo")
-    assert (only_first.returncode, only_first.stdout) == (0, "ok: demo (1 collections)\n")
+    assert (only_first.returncode, only_first.stdout) == (0, "ok: demo (1 collection)\n")
 
 
 def test_a_missing_requirement_is_a_warning_naming_it(config_dir: Path, tmp_path: Path) -> None:
@@ -164,7 +164,7 @@ def test_a_missing_requirement_is_a_warning_naming_it(config_dir: Path, tmp_path
         encoding="utf-8",
     )
     result = run_etl("dataset", "validate", "-d", str(path))
-    assert (result.returncode, result.stdout) == (0, "ok: demo (1 collections)\n"), result.stderr
+    assert (result.returncode, result.stdout) == (0, "ok: demo (1 collection)\n"), result.stderr
     assert result.stderr.splitlines() == [
         f"{path}:7:12: collections[0].class: warning: not checked: 'demo_code' imports "
         "'not_installed_dep_xyz', which is not installed on this machine; the pods install "
@@ -191,7 +191,7 @@ def test_without_code_a_module_not_installed_here_comes_from_the_image(
     result = run_etl("dataset", "validate", "-d", str(path))
     assert (result.returncode, result.stdout, result.stderr) == (
         0,
-        "ok: demo (1 collections)\n",
+        "ok: demo (1 collection)\n",
         "",
     )
     path.write_text(

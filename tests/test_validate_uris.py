@@ -82,7 +82,7 @@ def test_a_templated_uri_is_checked_after_substitution(config_dir: Path, tmp_pat
     ]
     assert _validate(path, "-a", "root=blob://acct/container")[:2] == (
         0,
-        "ok: demo (1 collections)\n",
+        "ok: demo (1 collection)\n",
     )
     assert _validate(path, "-a", "root=/data")[0] == 0
 
@@ -99,7 +99,7 @@ def test_supported_uris_and_secret_references_pass(
     config_dir: Path, tmp_path: Path, asset: str, chunks: str
 ) -> None:
     path = _write(tmp_path, DATASET.format(asset=asset, chunks=chunks))
-    assert _validate(path) == (0, "ok: demo (1 collections)\n", "")
+    assert _validate(path) == (0, "ok: demo (1 collection)\n", "")
 
 
 def test_code_and_templates_must_be_on_this_machine(config_dir: Path, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+from etl.core.counts import counted
 from etl.core.errors import StorageError
 from etl.core.storage import Storage
 from etl.dataset.layout import RunLayout
@@ -103,7 +104,7 @@ class Removal:
             return f"removal refused, nothing removed: {self.reason}"
         if not self.missing:
             return f"no item lost its asset ({self.tracked} tracked)"
-        items = "1 item" if self.missing == 1 else f"{self.missing} items"
+        items = counted(self.missing, "item")
         ids = ", ".join(self.examples) + (", ..." if self.missing > len(self.examples) else "")
         if self.action is RemovalAction.REMOVED:
             return f"{items} removed (assets no longer listed): {ids}"
