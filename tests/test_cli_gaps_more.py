@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from etl_cli import ROOT, run_etl
 
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
