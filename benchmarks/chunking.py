@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.blob import ContainerClient
 
-from etl.core.profiles.model import AZURITE_BLOB_ENDPOINT, AZURITE_KEY, Profile, StorageAccount
+from etl.core.profiles import AZURITE_KEY, Profile, StorageAccount, azurite_blob_endpoint
 from etl.core.storage import file_uri, open_storage
 from etl.dataset.chunking import AssetFilter, ChunkSource, create_chunk_set
 from etl.dataset.layout import RunLayout
@@ -129,7 +129,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--blob-endpoint",
-        default=AZURITE_BLOB_ENDPOINT,
+        default=azurite_blob_endpoint(),
         help="Azurite's account endpoint (default: the one scripts/services runs)",
     )
     args = parser.parse_args()

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from etl.core.profiles import AZURITE_ACCOUNT, AZURITE_BLOB_ENDPOINT, AZURITE_KEY, Profile
+from etl.core.profiles import AZURITE_ACCOUNT, AZURITE_KEY, Profile, azurite_blob_endpoint
 from etl.dataset import load_dataset
 from etl.runner.preflight import preflight
 
@@ -70,7 +70,7 @@ def main() -> None:
     os.environ["ETL_SECRET_API_TOKEN"] = "bench"
     connection = (
         f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
-        f"BlobEndpoint={AZURITE_BLOB_ENDPOINT};"
+        f"BlobEndpoint={azurite_blob_endpoint()};"
     )
     container = f"bench-preflight-{uuid.uuid4().hex[:8]}"
     service = BlobServiceClient.from_connection_string(connection)

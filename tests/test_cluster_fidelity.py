@@ -88,7 +88,7 @@ def test_every_batch_pod_of_a_run_with_long_pod_names_keeps_its_own_log(
 
     assert logs.returncode == 0, logs.stderr
     for i, batch in enumerate(batches):
-        assert f"\n{batch}: batch {i}/2: 1 chunks processed, " in logs.stdout
+        assert f"\n{batch}: batch {i}/2: 1 chunk processed, " in logs.stdout
 
 
 def test_workflow_logs_on_argo_shows_a_gone_pods_kept_log_under_its_pod_name(

@@ -51,5 +51,5 @@ def test_logs_of_gone_pods_are_read_from_the_runs_storage(
     # ingest-collection has no run id, so it keeps no log; every other pod's lines are back
     kept_lines = [line for line in live.stdout.splitlines() if ".ingest-collection: " not in line]
     assert sorted(gone.stdout.splitlines()) == sorted(kept_lines)
-    assert any("process-chunks.batch(0): batch 0/1: 1 chunks processed" in line
+    assert any("process-chunks.batch(0): batch 0/1: 1 chunk processed" in line
                for line in gone.stdout.splitlines())  # fmt: skip

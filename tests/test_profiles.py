@@ -10,11 +10,11 @@ import pytest
 
 from etl.core.errors import ConfigError, ProfileError
 from etl.core.profiles import (
-    LOCAL_PGSTAC_DSN,
     Profile,
     ProfileStore,
     RunnerKind,
     apply_settings,
+    local_pgstac_dsn,
     redact_dsn,
     redacted_profile,
     resolve_profile,
@@ -41,7 +41,7 @@ def test_builtin_local_always_exists(config_dir: Path) -> None:
     profile = resolve_profile(None, {}, root=config_dir)
     assert profile.name == "local"
     assert profile.runner is RunnerKind.LOCAL
-    assert profile.pgstac.dsn == LOCAL_PGSTAC_DSN
+    assert profile.pgstac.dsn == local_pgstac_dsn()
     assert ProfileStore(config_dir).names() == ["local"]
 
 
@@ -157,7 +157,7 @@ def test_local_file_overrides_builtin_key_by_key(config_dir: Path) -> None:
     (store.profiles_dir / "local.yaml").write_text("argo:\n  namespace: mine\n")
     profile = store.load("local")
     assert profile.argo.namespace == "mine"
-    assert profile.pgstac.dsn == LOCAL_PGSTAC_DSN
+    assert profile.pgstac.dsn == local_pgstac_dsn()
     store.delete("local")
     assert store.load("local").argo.namespace == "argo"
     with pytest.raises(ProfileError, match="built-in profile 'local' cannot be deleted"):

@@ -18,10 +18,10 @@ import pytest
 from etl.core.errors import StorageError
 from etl.core.profiles.model import (
     AZURITE_ACCOUNT,
-    AZURITE_BLOB_ENDPOINT,
     AZURITE_KEY,
     Profile,
     StorageAccount,
+    azurite_blob_endpoint,
 )
 from etl.core.storage import Storage, open_storage, open_storage_for
 
@@ -227,7 +227,7 @@ def test_sas_token_from_the_dataset_is_used(azurite_container: str) -> None:
     open_storage(uri, profile=Profile.builtin_local()).write_text("a.txt", "shared")
     endpoint_only = Profile(
         name="sas-only",
-        storage={AZURITE_ACCOUNT: StorageAccount(account_url=AZURITE_BLOB_ENDPOINT)},
+        storage={AZURITE_ACCOUNT: StorageAccount(account_url=azurite_blob_endpoint())},
     )
     read_only = _container_sas(azurite_container, read=True, list=True)
     storage = open_storage(uri, profile=endpoint_only, sas_token="?" + read_only)
@@ -238,7 +238,7 @@ def test_sas_token_from_the_dataset_is_used(azurite_container: str) -> None:
 def test_an_http_endpoint_without_key_or_sas_is_refused_at_once() -> None:
     endpoint_only = Profile(
         name="no-creds",
-        storage={AZURITE_ACCOUNT: StorageAccount(account_url=AZURITE_BLOB_ENDPOINT)},
+        storage={AZURITE_ACCOUNT: StorageAccount(account_url=azurite_blob_endpoint())},
     )
     with pytest.raises(StorageError, match=r"no credential for storage account 'devstoreaccount1'"):
         open_storage(f"blob://{AZURITE_ACCOUNT}/c", profile=endpoint_only)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from etl.core.errors import StorageError
-from etl.core.profiles.model import AZURITE_BLOB_ENDPOINT, AZURITE_KEY, Profile, StorageAccount
+from etl.core.profiles import AZURITE_KEY, Profile, StorageAccount, azurite_blob_endpoint
 from etl.core.storage import BlobUrls, blob_url, file_uri, open_storage
 from etl.task.environment import TaskEnvironment
 from etl.task.item_hrefs import rewrite_blob_hrefs
@@ -41,7 +41,7 @@ def profile_with(**account: str) -> Profile:
             profile_with(connection_string=f"DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={KEY}"),
             "https://acct.blob.core.windows.net/c/a/b.tif",
         ),
-        (profile_with(connection_string="UseDevelopmentStorage=true"), f"{AZURITE_BLOB_ENDPOINT}/c/a/b.tif"),
+        (profile_with(connection_string="UseDevelopmentStorage=true"), f"{azurite_blob_endpoint()}/c/a/b.tif"),
         (
             profile_with(
                 account_url="https://cdn.example.org",
@@ -84,7 +84,7 @@ def test_href_of_a_blob_is_its_url_and_opens_with_a_key(azurite_container: str) 
     )
     storage.write_text("2024/a b.csv", "band,mean\n")
     href = storage.href_of("2024/a b.csv")
-    assert href == f"{AZURITE_BLOB_ENDPOINT}/{azurite_container}/assets/2024/a%20b.csv"
+    assert href == f"{azurite_blob_endpoint()}/{azurite_container}/assets/2024/a%20b.csv"
     assert storage.href_of(f"{storage.uri}/2024/a b.csv") == href
     assert "sig=" not in href and AZURITE_KEY not in href
     assert _get_with_sas(href, azurite_container) == b"band,mean\n"

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from etl.core.profiles.model import AZURITE_BLOB_ENDPOINT, Profile
+from etl.core.profiles import Profile, azurite_blob_endpoint
 from etl.core.storage import open_storage
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,7 +97,7 @@ def test_sample_items_from_azurite_link_urls_that_open(
     assert result.returncode == 0, result.stderr
     item = stored_item(pgstac_dsn, "sample-sidecars", "sample-scene-0000002")
     assert "blob://" not in json.dumps(item)
-    assets = f"{AZURITE_BLOB_ENDPOINT}/{public_container}/assets"
+    assets = f"{azurite_blob_endpoint()}/{public_container}/assets"
     assert item["assets"]["data"]["href"] == f"{assets}/{data_path(2)}"
     assert http_get(item["assets"]["data"]["href"]).startswith(b"band,mean,std\n")
     sidecar = json.loads(http_get(item["assets"]["metadata"]["href"]))
@@ -141,7 +141,7 @@ def test_blob_hrefs_left_in_items_become_urls_unless_the_dataset_keeps_them(
 
     assert made_urls.returncode == 0, made_urls.stderr
     item = stored_item(pgstac_dsn, "premade", "scene-1")
-    container_url = f"{AZURITE_BLOB_ENDPOINT}/{public_container}"
+    container_url = f"{azurite_blob_endpoint()}/{public_container}"
     assert item["assets"]["data"]["href"] == f"{container_url}/data/scene%201.csv"
     assert http_get(item["assets"]["data"]["href"]) == b"band,mean\nB01,0.5\n"
     via = [link["href"] for link in item["links"] if link["rel"] == "via"]

@@ -55,6 +55,7 @@ def validate(
 ) -> None:
     """Parse, template and check the dataset and its collection templates, and import its
     collection classes, without touching any remote service."""
+    from etl.core.counts import counted
     from etl.dataset.class_check import check_collection_classes
     from etl.dataset.templates import check_templates
 
@@ -63,7 +64,7 @@ def validate(
     warnings = check_collection_classes(loaded, selected, timeout=import_timeout)
     for warning in warnings:
         print(warning, file=sys.stderr)
-    count = f"{len(selected)} collection{'' if len(selected) == 1 else 's'}"
+    count = counted(len(selected), "collection")
     data = {
         "dataset": loaded.config.id,
         "collections": [c.id for c in selected],

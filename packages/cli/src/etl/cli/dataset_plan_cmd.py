@@ -129,6 +129,7 @@ def forget_failures(
 ) -> None:
     """Stop owing failed assets: etl dataset status no longer lists them and --since
     last-success runs no longer take them again (until they fail again)."""
+    from etl.core.counts import counted
     from etl.core.errors import InputError, OptionError
     from etl.dataset.chunking import chunk_storage_of
     from etl.dataset.dropped_failures import drop_failures
@@ -164,6 +165,6 @@ def forget_failures(
         return
     for entry in entries:
         count = len(entry["forgotten"])
-        print(f"{entry['collection']}: {count} failed asset{'' if count == 1 else 's'} forgotten")
+        print(f"{entry['collection']}: {counted(count, 'failed asset')} forgotten")
         for uri in entry["forgotten"]:
             print(f"  {uri}")

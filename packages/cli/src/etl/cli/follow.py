@@ -128,6 +128,8 @@ def read_run_report(
 def print_run_report(report: RunReport) -> None:
     """Each collection's counts and what finish-collection did (extent, removals), then the
     failed assets the report holds, on stderr."""
+    from etl.core.counts import counted
+
     for collection in report.collections:
         for line in collection.lines():
             print(line, file=sys.stderr)
@@ -136,8 +138,7 @@ def print_run_report(report: RunReport) -> None:
         return
     shown = len(report.errors)
     first = "" if shown == failed else f"; the first {shown}"
-    assets = "1 asset" if failed == 1 else f"{failed} assets"
-    print(f"{assets} failed{first}:", file=sys.stderr)
+    print(f"{counted(failed, 'asset')} failed{first}:", file=sys.stderr)
     for error in report.errors:
         print(f"  {error}", file=sys.stderr)
     if shown < failed:

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+from etl.core.counts import counted
 from etl.core.storage import Storage
 from etl.dataset.layout import RunLayout
 from etl.dataset.step_records import read_step_record, write_step_record
@@ -102,7 +103,7 @@ class Removal:
             return f"removal refused, nothing removed: {self.reason}"
         if not self.missing:
             return f"no item lost its asset ({self.tracked} tracked)"
-        items = "1 item" if self.missing == 1 else f"{self.missing} items"
+        items = counted(self.missing, "item")
         ids = ", ".join(self.examples) + (", ..." if self.missing > len(self.examples) else "")
         if self.action is RemovalAction.REMOVED:
             return f"{items} removed (assets no longer listed): {ids}"

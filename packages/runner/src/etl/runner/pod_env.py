@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from etl.core.local_pods import LOCAL_STORAGE_CREDENTIALS, emulator_credentials
-from etl.core.profiles import LOCAL_PGSTAC_DSN, Profile
+from etl.core.profiles import Profile, local_pgstac_dsn
 from etl.core.profiles.local_dsn import with_libpq_env
 
 __all__ = [
@@ -99,6 +99,6 @@ def _pgstac_dsn(profile: Profile, env: Mapping[str, str]) -> str | None:
     """The DSN a pod of ``profile`` is given; the built-in one takes libpq's ``PG*`` variables."""
     if profile.pgstac.dsn_secret or not profile.pgstac.dsn:
         return None
-    if profile.pgstac.dsn != LOCAL_PGSTAC_DSN:
+    if profile.pgstac.dsn != local_pgstac_dsn():
         return profile.pgstac.dsn
-    return with_libpq_env(LOCAL_PGSTAC_DSN, env)
+    return with_libpq_env(local_pgstac_dsn(), env)

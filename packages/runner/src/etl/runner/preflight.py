@@ -27,7 +27,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from etl.core.errors import EtlError, InputError, RemoteError
-from etl.core.profiles import LOCAL_PGSTAC_DSN, Profile, RunnerKind, SecretsBackend
+from etl.core.profiles import Profile, RunnerKind, SecretsBackend, local_pgstac_dsn
 from etl.runner.preflight_checks import (
     CHECK_TIMEOUT,
     Check,
@@ -175,7 +175,7 @@ class _Plan:
                 return
         elif settings.dsn:
             dsn = settings.dsn
-            if dsn == LOCAL_PGSTAC_DSN:
+            if dsn == local_pgstac_dsn():
                 from etl.core.profiles.local_dsn import with_libpq_env
 
                 dsn = with_libpq_env(dsn, self.env)

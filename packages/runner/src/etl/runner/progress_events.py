@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
+from etl.core.counts import counted
 from etl.core.progress import ProgressReporter
 from etl.core.runners import WorkflowPhase
 from etl.runner.records import NodeRecord
@@ -54,4 +55,5 @@ class ProgressEvents:
     def _note(self, chunks: int | None) -> None:
         if chunks is not None:
             self._chunks = chunks
-        self.reporter.note(f"{getattr(self, '_chunks', 0)} chunks, {self._pods} pods done")
+        done = counted(getattr(self, "_chunks", 0), "chunk")
+        self.reporter.note(f"{done}, {counted(self._pods, 'pod')} done")

@@ -17,9 +17,17 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from etl.core.pod_contract import CREATE_CHUNKS, DATASET_FILE, ETL_TASK, PROCESS_CHUNKS, Flag
+from etl.core.counts import counted
+from etl.core.pod_contract import (
+    CREATE_CHUNKS,
+    DATASET_FILE,
+    ETL_TASK,
+    INGEST_COLLECTION,
+    PROCESS_CHUNKS,
+    Flag,
+)
 from etl.core.profiles import Profile
-from etl.core.runners import WorkflowRunner
+from etl.core.runners import WorkflowRunner, WorkflowStatus
 from etl.core.storage import Storage, open_storage_for
 from etl.dataset.layout import RunLayout
 
@@ -63,6 +71,10 @@ class CollectionReport:
         assets_without_result: The assets of those chunks.
         finish: What ``finish-collection`` did (extent, removals), if it ran.
         marker: What ``mark-success`` did to the last-success marker, if it ran.
+        chunks_only: Where the chunk files are, when the workflow only cuts chunks
+            (``create-chunks --submit``): then no chunk is processed and none failed.
+        stopped_by: The failed steps that ran before chunk processing (``ingest-collection``)
+            when the ended run processed none of the collection's chunks.
     """
 
     collection: str
@@ -76,6 +88,8 @@ class CollectionReport:
     chunks_without_result: int = 0
     assets_without_result: int = 0
     marker: MarkerOutcome | None = None
+    stopped_by: tuple[str, ...] = ()
+    chunks_only: str | None = None
 
     def summary(self) -> str:
         """One line for people: ``ID: 7 assets in 1 chunk, 2 failed`` (then ``; 1 chunk failed
@@ -85,12 +99,17 @@ class CollectionReport:
         if not self.assets:
             found = f"since {self.since}" if self.since else "listed"
             return f"{self.collection}: 0 assets {found}: nothing to do"
-        assets, chunks = _count(self.assets, "asset"), _count(self.chunks, "chunk")
+        assets, chunks = counted(self.assets, "asset"), counted(self.chunks, "chunk")
+        if self.chunks_only is not None:
+            return f"{self.collection}: {assets} in {chunks}, written to {self.chunks_only}"
+        if self.stopped_by and self.chunks_without_result == self.chunks:
+            steps = ", ".join(self.stopped_by)
+            return f"{self.collection}: {assets} in {chunks}, none processed: {steps} failed"
         line = f"{self.collection}: {assets} in {chunks}, {self.failed} failed"
         if self.chunks_without_result:
-            lost = _count(self.chunks_without_result, "chunk")
+            lost = counted(self.chunks_without_result, "chunk")
             line += (
-                f"; {lost} failed without a result ({_count(self.assets_without_result, 'asset')})"
+                f"; {lost} failed without a result ({counted(self.assets_without_result, 'asset')})"
             )
         return line
 
@@ -153,34 +172,44 @@ def run_report(
 
     collections: list[CollectionReport] = []
     errors: list[AssetError] = []
-    ended: bool | None = None
-    for collection_id, storage, layout in run_storages(runner.manifest(name), name, profile):
+    status: WorkflowStatus | None = None
+    workflow = runner.manifest(name)
+    processes = any(True for _ in _task_steps(workflow, PROCESS_CHUNKS.name))
+    for collection_id, storage, layout in run_storages(workflow, name, profile):
         failed = 0
         for chunk, failure in read_run_failures(storage, layout):
             failed += 1
             if limit is None or len(errors) < limit:
                 errors.append(AssetError(collection_id, chunk, failure.asset, failure.error))
-        if ended is None:
-            ended = runner.get(name).finished
-        collections.append(_collection_report(collection_id, storage, layout, failed, ended))
+        status = status or runner.get(name)
+        report = _collection_report(
+            collection_id, storage, layout, failed, status=status, processes=processes
+        )
+        collections.append(report)
     return RunReport(name, tuple(collections), tuple(errors))
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
 def _collection_report(
-    collection_id: str, storage: Storage, layout: RunLayout, failed: int, ended: bool
+    collection_id: str,
+    storage: Storage,
+    layout: RunLayout,
+    failed: int,
+    *,
+    status: WorkflowStatus,
+    processes: bool,
 ) -> CollectionReport:
-    """The collection's counts; once the run has ``ended``, its chunks without a result failed."""
+    """The collection's counts; once the run has ended, its chunks without a result failed (and
+    when none has one, the failed steps that came before processing stopped it); a workflow that
+    does not ``process`` chunks only says where it wrote them."""
     from etl.dataset.chunking.manifest import read_manifest
     from etl.dataset.finish_summary import read_finish_summary
     from etl.dataset.last_success import read_marker_outcome
 
     manifest = read_manifest(storage, layout)
     since = manifest.options.get("since") if manifest is not None else None
+    ended = status.finished and processes
     lost = _chunks_without_result(storage, layout, manifest) if ended else []
+    none_processed = manifest is not None and len(lost) == manifest.chunk_count
     lost_assets = sum(assets for _, assets in lost)
     return CollectionReport(
         collection=collection_id,
@@ -194,7 +223,14 @@ def _collection_report(
         chunks_without_result=len(lost),
         assets_without_result=lost_assets,
         marker=read_marker_outcome(storage, layout),
+        stopped_by=_steps_before_processing(status) if none_processed else (),
+        chunks_only=None if processes else storage.uri_of(layout.chunks_prefix),
     )
+
+
+def _steps_before_processing(status: WorkflowStatus) -> tuple[str, ...]:
+    """The failed steps of ``status`` that write the collection before chunks are processed."""
+    return tuple(n.node for n in status.failed_nodes if INGEST_COLLECTION.name in n.node)
 
 
 def _chunks_without_result(
@@ -224,7 +260,7 @@ def run_storages(
 
     seen: set[tuple[str, str]] = set()
     secrets = None
-    for args in _chunking_steps(manifest):
+    for args in _task_steps(manifest, CREATE_CHUNKS.name, PROCESS_CHUNKS.name):
         dataset_uri, collection_id = args.get(Flag.DATASET), args.get(Flag.COLLECTION)
         run_id = (args.get(Flag.RUN_ID) or "").replace(_WORKFLOW_NAME, name)
         if not dataset_uri or not collection_id or not run_id or "{{" in run_id:
@@ -240,13 +276,14 @@ def run_storages(
                 yield collection_id, storage, RunLayout(run_id)
 
 
-def _chunking_steps(manifest: Mapping[str, Any]) -> Iterator[dict[str, str]]:
-    """The ``--flag value`` arguments of every ``create-chunks`` / ``process-chunks`` container."""
+def _task_steps(manifest: Mapping[str, Any], *commands: str) -> Iterator[dict[str, str]]:
+    """The ``--flag value`` arguments of every ``etl-task`` container running one of ``commands``
+    (``create-chunks``, ``process-chunks``, ...)."""
     spec = manifest.get("spec") or {}
     stored = (manifest.get("status") or {}).get("storedWorkflowTemplateSpec") or {}
     for template in [*(spec.get("templates") or []), *(stored.get("templates") or [])]:
         container = template.get("container") or {}
         argv = [*(container.get("command") or []), *(container.get("args") or [])]
-        if argv[:1] == [ETL_TASK] and argv[1:2] in ([CREATE_CHUNKS.name], [PROCESS_CHUNKS.name]):
+        if argv[:1] == [ETL_TASK] and len(argv) > 1 and argv[1] in commands:
             flags = argv[2:]
             yield {flag: value for flag, value in zip(flags[::2], flags[1::2], strict=False)}

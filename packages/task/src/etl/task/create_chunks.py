@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from etl.core.counts import counted
 from etl.core.pod_contract import (
     BATCH_COUNT_OUTPUT,
     CHUNK_COUNT_OUTPUT,
@@ -103,8 +104,9 @@ def run(args: argparse.Namespace) -> int:
     taken = manifest.options.get("owed")
     again = f" (with {taken} that failed in earlier runs)" if taken else ""
     print(
-        f"{manifest.asset_count} assets{again} in {manifest.chunk_count} chunks "
-        f"({batches} batches) in {manifest.listing_seconds:.1f}s"
+        f"{counted(manifest.asset_count, 'asset')}{again} in "
+        f"{counted(manifest.chunk_count, 'chunk')} ({counted(batches, 'batch', 'batches')}) "
+        f"in {manifest.listing_seconds:.1f}s"
     )
     return 0
 
@@ -184,4 +186,4 @@ class _BarProgress:
     def chunk_written(self, index: int) -> None:
         with self._lock:
             self._chunks += 1
-            self._bar.note(f"{self._chunks} chunks written")
+            self._bar.note(f"{counted(self._chunks, 'chunk')} written")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from etl.core.errors import ProfileError, TaskError
 from etl.core.local_pods import with_injected_credentials
-from etl.core.profiles import LOCAL_PGSTAC_DSN, Profile, resolve_profile
+from etl.core.profiles import Profile, local_pgstac_dsn, resolve_profile
 from etl.core.profiles.local_dsn import with_libpq_env
 from etl.core.storage import Storage, open_storage, open_storage_for
 from etl.core.templating import find_secret_refs, resolve_secret_refs
@@ -73,8 +73,8 @@ class TaskEnvironment:
         secret_name = self.env.get("ETL_PGSTAC_DSN_SECRET") or self.profile.pgstac.dsn_secret
         if secret_name:
             return self.secrets.get(secret_name)
-        if self.profile.pgstac.dsn == LOCAL_PGSTAC_DSN:
-            return with_libpq_env(LOCAL_PGSTAC_DSN, self.env)
+        if self.profile.pgstac.dsn == local_pgstac_dsn():
+            return with_libpq_env(local_pgstac_dsn(), self.env)
         if self.profile.pgstac.dsn:
             return self.profile.pgstac.dsn
         raise ProfileError(

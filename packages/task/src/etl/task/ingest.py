@@ -12,7 +12,6 @@ file is loaded as it is, without templating.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,12 @@ from etl.core.input_limits import parse_bounded_json
 from etl.core.progress import progress_line
 from etl.core.templating import TemplateContext, render_string
 from etl.dataset.model import ExtentSource
-from etl.dataset.templates import DESCRIPTION_FILE, template_json_path
+from etl.dataset.templates import (
+    DESCRIPTION_FILE,
+    DESCRIPTION_PLACEHOLDER,
+    PLACEHOLDER,
+    template_json_path,
+)
 from etl.task.bundle_fetch import FetchedBundle
 from etl.task.environment import TaskEnvironment
 
@@ -36,8 +40,6 @@ __all__ = [
     "read_source_text",
     "upsert_collection",
 ]
-
-_DESCRIPTION_TAG = re.compile(r"\{\{\s*collection\.description\s*\}\}")
 
 
 def collection_document(
@@ -55,7 +57,10 @@ def collection_document(
         description_path = f"{template}/{DESCRIPTION_FILE}"
         if storage.exists(description_path):
             description = json.dumps(storage.read_text(description_path).strip())[1:-1]
-            text = _DESCRIPTION_TAG.sub(lambda _: description, text)
+            text = PLACEHOLDER.sub(
+                lambda m: description if m.group(1) == DESCRIPTION_PLACEHOLDER else m.group(0),
+                text,
+            )
     try:
         document: dict[str, Any] = parse_bounded_json(text, storage.uri_of(json_path))
     except json.JSONDecodeError as exc:

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from etl.core.counts import counted
 from etl.core.errors import InputError
 from etl.core.pod_contract import INGEST_COLLECTION, INGEST_ITEMS, MARK_SUCCESS, Flag, LoadMethod
 from etl.task.bundle_fetch import add_bundle_arguments, fetch_bundle
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     if args.command == INGEST_ITEMS.name:
         sources = _item_sources(args, environment)
         count = ingest_items(sources, args.collection, args.method, environment)
-        print(f"{count} items loaded into {args.collection} ({args.method})")
+        print(f"{counted(count, 'item')} loaded into {args.collection} ({args.method})")
         return 0
     if args.command == INGEST_COLLECTION.name:
         document = _ingest_collection(args, environment)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from etl.core.counts import counted
 from etl.core.errors import TaskError
 from etl.core.pod_contract import PROCESS_CHUNKS, Flag, LoadMethod, StacValidationMode
 from etl.core.progress import progress_line
@@ -128,7 +129,8 @@ def process_batch(
         totals.failed_assets += failed
         totals.transient_failures += sum(failure.transient for failure in chunk.failures)
         log(
-            f"chunk {chunk.index:05d}: {chunk.assets} assets, {items} items, {failed} failed; "
+            f"chunk {chunk.index:05d}: {counted(chunk.assets, 'asset')}, {counted(items, 'item')}, "
+            f"{failed} failed; "
             f"loaded ({options.method}) {seconds:.2f} s after it was started"
         )
         for failure in chunk.failures[:_LOGGED_FAILURES]:
@@ -247,7 +249,8 @@ def run(args: argparse.Namespace) -> int:
         log=lambda line: print(line, file=sys.stderr, flush=True),
     )
     print(
-        f"batch {args.batch_index}/{args.batch_count}: {totals.chunks} chunks processed, "
-        f"{totals.skipped} already done, {totals.items} items, {totals.failed_assets} failed assets"
+        f"batch {args.batch_index}/{args.batch_count}: {counted(totals.chunks, 'chunk')} "
+        f"processed, {totals.skipped} already done, {counted(totals.items, 'item')}, "
+        f"{counted(totals.failed_assets, 'failed asset')}"
     )
     return 0

@@ -5,11 +5,10 @@ commands, never at start-up.
 """
 
 from etl.core.profiles.environment import apply_environment, environment_settings
+from etl.core.profiles.local_services import azurite_blob_endpoint, local_pgstac_dsn
 from etl.core.profiles.model import (
     AZURITE_ACCOUNT,
-    AZURITE_BLOB_ENDPOINT,
     AZURITE_KEY,
-    LOCAL_PGSTAC_DSN,
     SECRET_FIELDS,
     ArgoSettings,
     LocalExecutor,
@@ -36,10 +35,8 @@ from etl.core.profiles.store import BUILTIN_PROFILE, ProfileStore
 
 __all__ = [
     "AZURITE_ACCOUNT",
-    "AZURITE_BLOB_ENDPOINT",
     "AZURITE_KEY",
     "BUILTIN_PROFILE",
-    "LOCAL_PGSTAC_DSN",
     "REDACTED",
     "SECRET_FIELDS",
     "ArgoSettings",
@@ -57,9 +54,11 @@ __all__ = [
     "active_profile_name",
     "apply_environment",
     "apply_settings",
+    "azurite_blob_endpoint",
     "check_storage_uris",
     "environment_settings",
     "is_secret_field",
+    "local_pgstac_dsn",
     "lost_settings",
     "parse_setting",
     "redact_dsn",

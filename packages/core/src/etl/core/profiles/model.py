@@ -14,14 +14,18 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from etl.core.profiles.local_services import (
+    AZURITE_ACCOUNT,
+    AZURITE_KEY,
+    azurite_blob_endpoint,
+    local_pgstac_dsn,
+)
 from etl.core.runners.status import RunnerKind
 
 __all__ = [
     "AZURITE_ACCOUNT",
-    "AZURITE_BLOB_ENDPOINT",
     "AZURITE_KEY",
     "DEFAULT_ACTIVE_DEADLINE_SECONDS",
-    "LOCAL_PGSTAC_DSN",
     "SECRET_FIELDS",
     "ArgoSettings",
     "LocalExecutor",
@@ -37,13 +41,6 @@ __all__ = [
     "is_secret_field",
 ]
 
-AZURITE_ACCOUNT = "devstoreaccount1"
-AZURITE_BLOB_ENDPOINT = "http://127.0.0.1:10000/devstoreaccount1"
-# Microsoft's published, well-known development key for Azurite: not a secret.
-AZURITE_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
-LOCAL_PGSTAC_DSN = "postgresql://postgres@127.0.0.1:55432/pgstac"
 DEFAULT_ACTIVE_DEADLINE_SECONDS = 86400
 """One day: then Argo stops a workflow and marks it Failed, releasing its CronWorkflow's turn."""
 LOCAL_MAX_PODS = max(2, os.cpu_count() or 2)
@@ -231,9 +228,11 @@ class Profile(_Model):
         return cls(
             name=name,
             runner=RunnerKind.LOCAL,
-            pgstac=PgstacSettings(dsn=LOCAL_PGSTAC_DSN),
+            pgstac=PgstacSettings(dsn=local_pgstac_dsn()),
             storage={
-                AZURITE_ACCOUNT: StorageAccount(account_url=AZURITE_BLOB_ENDPOINT, key=AZURITE_KEY)
+                AZURITE_ACCOUNT: StorageAccount(
+                    account_url=azurite_blob_endpoint(), key=AZURITE_KEY
+                )
             },
             workflow=WorkflowDefaults(max_pods=LOCAL_MAX_PODS),
         )

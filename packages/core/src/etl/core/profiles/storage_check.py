@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from etl.core.errors import ProfileError
-from etl.core.profiles.model import AZURITE_ACCOUNT, AZURITE_BLOB_ENDPOINT, Profile
+from etl.core.profiles.local_services import AZURITE_ACCOUNT, azurite_blob_endpoint
+from etl.core.profiles.model import Profile
 
 __all__ = ["check_storage_uris", "storage_credential_problem", "storage_warnings"]
 
@@ -44,7 +45,7 @@ def storage_credential_problem(
         return (
             f"profile {profile.name!r} has no storage.{account}, so Azurite's account {account!r}"
             f" would be looked for in Azure: etl profile edit {profile.name} --set"
-            f" storage.{account}.account_url={AZURITE_BLOB_ENDPOINT} --set storage.{account}.key=..."
+            f" storage.{account}.account_url={azurite_blob_endpoint()} --set storage.{account}.key=..."
             f" (Azurite's well-known key), or etl profile create {profile.name} --from local --force"
         )
     return None

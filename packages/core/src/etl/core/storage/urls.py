@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from etl.core.profiles.model import AZURITE_BLOB_ENDPOINT, Profile
+from etl.core.profiles.local_services import azurite_blob_endpoint
+from etl.core.profiles.model import Profile
 from etl.core.storage.uris import BlobLocation, parse_blob_uri
 
 __all__ = ["BlobUrls", "blob_endpoint", "blob_url", "url_at_endpoint"]
@@ -83,7 +84,7 @@ def _connection_string_endpoint(account: str, connection_string: str) -> str | N
         for key, _, value in (part.partition("=") for part in connection_string.split(";"))
     }
     if settings.get("usedevelopmentstorage", "").lower() == "true":
-        return AZURITE_BLOB_ENDPOINT
+        return azurite_blob_endpoint()
     if settings.get("blobendpoint"):
         return settings["blobendpoint"]
     if settings.get("endpointsuffix") or settings.get("accountname"):

@@ -1,0 +1,52 @@
+"""Where the local services of ``scripts/services`` listen: the one place that knows their ports.
+
+``scripts/services`` starts PostgreSQL + pgstac on ``127.0.0.1:${ETL_PG_PORT:-55432}`` and Azurite on
+``127.0.0.1:${ETL_AZURITE_PORT:-10000}``; the built-in ``local`` profile, a new ``local``-runner
+profile and ``scripts/demo`` reach them at the same ports, so two people on one machine each use
+their own services.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from etl.core.errors import ProfileError
+
+__all__ = [
+    "AZURITE_ACCOUNT",
+    "AZURITE_KEY",
+    "AZURITE_PORT_VARIABLE",
+    "PG_PORT_VARIABLE",
+    "azurite_blob_endpoint",
+    "local_pgstac_dsn",
+]
+
+PG_PORT_VARIABLE = "ETL_PG_PORT"
+AZURITE_PORT_VARIABLE = "ETL_AZURITE_PORT"
+_DEFAULT_PORTS = {PG_PORT_VARIABLE: 55432, AZURITE_PORT_VARIABLE: 10000}
+AZURITE_ACCOUNT = "devstoreaccount1"
+# Microsoft's published, well-known development key for Azurite: not a secret.
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+
+def _port(variable: str, env: Mapping[str, str] | None) -> int:
+    """The port ``variable`` names in ``env`` (default: this process's), or its default."""
+    value = (os.environ if env is None else env).get(variable, "").strip()
+    if not value:
+        return _DEFAULT_PORTS[variable]
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ProfileError(f"{variable}={value!r} is not a port number (1-65535)")
+    return int(value)
+
+
+def local_pgstac_dsn(env: Mapping[str, str] | None = None) -> str:
+    """The DSN of the PgSTAC ``scripts/services`` runs (port from ``ETL_PG_PORT``)."""
+    return f"postgresql://postgres@127.0.0.1:{_port(PG_PORT_VARIABLE, env)}/pgstac"
+
+
+def azurite_blob_endpoint(env: Mapping[str, str] | None = None) -> str:
+    """The blob endpoint of the Azurite ``scripts/services`` runs (port from ``ETL_AZURITE_PORT``)."""
+    return f"http://127.0.0.1:{_port(AZURITE_PORT_VARIABLE, env)}/{AZURITE_ACCOUNT}"
