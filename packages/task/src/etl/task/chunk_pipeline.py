@@ -1,9 +1,10 @@
 """The pipeline inside one ``process-chunks`` pod: make items ahead, load them in big batches.
 
-A producer thread works through the pod's chunks: it calls ``create_item`` for every asset (on a
-thread pool, each item serialised, hashed and formatted for pypgstac as it is made:
-:mod:`etl.task.item_provenance`), writes the chunk's items as ndjson beside the chunks (the bytes
-already serialised), and queues them, a bounded number of items ahead (memory stays bounded). The pod's thread feeds everything queued into one
+A producer thread works through the pod's chunks: it calls ``create_item`` for every asset (on
+threads or in worker processes: :mod:`etl.task.item_making`; each item serialised, hashed and
+formatted for pypgstac as it is made: :mod:`etl.task.item_provenance`), writes the chunk's items
+as ndjson beside the chunks (the bytes already serialised), and queues them, a bounded number of
+items ahead (memory stays bounded). The pod's thread feeds everything queued into one
 PgSTAC load, so items are made while earlier ones load, over one connection, in large batches
 (``process_chunks.LOAD_BATCH``). A chunk is done (its result record written) once the batch
 holding its last item has committed.
@@ -15,17 +16,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
 from etl.core.storage import Storage
 from etl.dataset.layout import RunLayout
 from etl.dataset.run_results import AssetFailure
-from etl.task.item_maker import make_all
+from etl.task.item_making import ItemMaking
 from etl.task.item_provenance import MadeItem, PrepareItems
 
-__all__ = ["ChunkSource", "MadeChunk", "load_chunks"]
+__all__ = ["ChunkSource", "MadeChunk", "chunk_uris", "load_chunks"]
 
 
 @dataclass
@@ -51,7 +52,7 @@ class ChunkSource:
     storage: Storage
     layout: RunLayout
     make: PrepareItems
-    workers: int
+    making: ItemMaking
 
 
 def load_chunks(
@@ -76,7 +77,6 @@ def load_chunks(
         taken: Told about each chunk's items as they enter the load, on the loader's thread.
     """
     made = _Backlog(backlog)
-    producer = threading.Thread(target=_produce, args=(source, chunks, made), daemon=True)
     waiting: deque[tuple[MadeChunk, int]] = deque()
 
     def committed(count: int) -> None:
@@ -94,14 +94,16 @@ def load_chunks(
                 taken(chunk.made)
             yield from chunk.items
 
-    producer.start()
-    try:
-        load(items(), committed)
-        while waiting:
-            on_done(waiting.popleft()[0])
-    finally:
-        made.close()
-        producer.join()
+    with source.making.executor(source.make) as pool:  # before any thread starts
+        producer = threading.Thread(target=_produce, args=(source, pool, chunks, made), daemon=True)
+        producer.start()
+        try:
+            load(items(), committed)
+            while waiting:
+                on_done(waiting.popleft()[0])
+        finally:
+            made.close()
+            producer.join()
 
 
 class _Backlog:
@@ -144,21 +146,25 @@ class _Backlog:
             self._changed.notify_all()
 
 
-def _produce(source: ChunkSource, chunks: list[int], made: _Backlog) -> None:
+def _produce(source: ChunkSource, pool: Executor, chunks: list[int], made: _Backlog) -> None:
     try:
-        with ThreadPoolExecutor(source.workers, thread_name_prefix="create-item") as pool:
-            for index in chunks:
-                started = time.perf_counter()
-                text = source.storage.read_text(source.layout.chunk_path(index))
-                uris = [uri for uri in text.splitlines() if uri]
-                items, lines, failures = _collect(make_all(pool, source.make, uris, source.workers))
-                source.storage.write_bytes(source.layout.items_path(index), b"".join(lines))
-                del lines
-                if not made.put(MadeChunk(index, len(uris), items, failures, started)):
-                    return
+        for index in chunks:
+            started = time.perf_counter()
+            uris = chunk_uris(source.storage, source.layout, index)
+            items, lines, failures = _collect(source.making.make_all(pool, source.make, uris))
+            source.storage.write_bytes(source.layout.items_path(index), b"".join(lines))
+            del lines
+            if not made.put(MadeChunk(index, len(uris), items, failures, started)):
+                return
         made.put(None)
     except BaseException as exc:
         made.put(exc)
+
+
+def chunk_uris(storage: Storage, layout: RunLayout, index: int) -> list[str]:
+    """The asset URIs of chunk ``index``."""
+    text = storage.read_text(layout.chunk_path(index))
+    return [uri for uri in text.splitlines() if uri]
 
 
 def _collect(

@@ -32,10 +32,11 @@ from etl.dataset.layout import RunLayout
 from etl.dataset.model import BlobHrefs
 from etl.dataset.run_results import ChunkResult, read_chunk_result, write_chunk_result
 from etl.task.bundle_fetch import FetchedBundle, add_bundle_arguments, fetch_bundle
-from etl.task.chunk_pipeline import ChunkSource, MadeChunk, load_chunks
+from etl.task.chunk_pipeline import ChunkSource, MadeChunk, chunk_uris, load_chunks
 from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
 from etl.task.item_maker import ItemMaker
+from etl.task.item_making import choose_making
 from etl.task.item_provenance import LoadLedger, preparing
 from etl.task.stac_validation import ItemValidation, item_validation
 
@@ -156,7 +157,11 @@ def process_batch(
                 rows=ledger.rows,
             )
 
-        source = ChunkSource(chunk_storage, layout, preparing(maker.make, row_of), options.workers)
+        prepare = preparing(maker.make, row_of)
+        sample = chunk_uris(chunk_storage, layout, todo[0]) if todo else []
+        making = choose_making(prepare, sample, options.workers)
+        log(making.describe())
+        source = ChunkSource(chunk_storage, layout, prepare, making)
         load_chunks(source, todo, load, done, backlog=2 * LOAD_BATCH, taken=ledger.take)
     _check_failures(totals, options, chunk_storage, layout)
     return totals
