@@ -131,3 +131,9 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ETL_CONFIG_DIR", str(path))
     monkeypatch.setenv("ETL_STATE_DIR", str(tmp_path / "state"))
     return path
+
+
+@pytest.fixture
+def env(config_dir: Path, pgstac_dsn: str) -> dict[str, str]:
+    """The environment a user's ``etl`` runs with: this test's config folder and PgSTAC, CI mode."""
+    return dict(os.environ, ETL_PGSTAC_DSN=pgstac_dsn, CI="true")

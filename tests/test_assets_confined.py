@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -64,11 +63,6 @@ class Run(NamedTuple):
     code: int
     name: str
     stderr: str
-
-
-@pytest.fixture
-def env(config_dir: Path, pgstac_dsn: str) -> dict[str, str]:
-    return dict(os.environ, ETL_PGSTAC_DSN=pgstac_dsn, CI="true")
 
 
 def etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,6 @@ local files: the sample-sidecars dataset (one item per asset) and a dataset writ
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -25,11 +24,6 @@ SIDECARS = "sample-sidecars"
 MULTI = "multi-scenes"
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def env(config_dir: Path, pgstac_dsn: str) -> dict[str, str]:
-    return dict(os.environ, ETL_PGSTAC_DSN=pgstac_dsn, CI="true")
 
 
 def etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

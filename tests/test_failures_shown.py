@@ -63,11 +63,6 @@ def get_json(name: str, env: dict[str, str]) -> dict[str, object]:
     return data
 
 
-@pytest.fixture
-def env(config_dir: Path, pgstac_dsn: str) -> dict[str, str]:
-    return dict(os.environ, ETL_PGSTAC_DSN=pgstac_dsn, CI="true")
-
-
 @pytest.mark.postgres
 def test_a_failed_run_names_its_failed_assets_and_retry_exits_1(
     env: dict[str, str], tmp_path: Path

@@ -90,12 +90,6 @@ def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
 
 
 @pytest.fixture
-def env(config_dir: Path, pgstac_dsn: str) -> dict[str, str]:
-    """The built-in local profile, writing to this test's PgSTAC database."""
-    return dict(os.environ, ETL_PGSTAC_DSN=pgstac_dsn, CI="true")
-
-
-@pytest.fixture
 def collection_file(tmp_path: Path) -> Path:
     path = tmp_path / "collection.json"
     path.write_text(json.dumps(COLLECTION, indent=2))

@@ -32,11 +32,6 @@ OLD = 1_600_000_000  # 2020-09-13: a timestamp from before every run
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def env(config_dir: Path, pgstac_dsn: str) -> dict[str, str]:
-    return dict(os.environ, ETL_PGSTAC_DSN=pgstac_dsn, CI="true")
-
-
 def etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [str(ETL), *args], env=env, capture_output=True, text=True, timeout=300, check=False

@@ -40,11 +40,6 @@ def attempts(run_name: str, env: dict[str, str]) -> dict[str, int]:
     return {node["template"]: node["attempts"] for node in nodes if node["type"] == "Pod"}
 
 
-@pytest.fixture
-def env(config_dir: Path, pgstac_dsn: str) -> dict[str, str]:
-    return dict(os.environ, ETL_PGSTAC_DSN=pgstac_dsn, CI="true")
-
-
 @pytest.mark.postgres
 def test_a_missing_container_fails_in_seconds_without_retries(
     env: dict[str, str], azurite_connection_string: str

@@ -8,7 +8,6 @@ dataset on Azurite and on this machine's files, loaded into a PgSTAC database of
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -59,11 +58,6 @@ def item_ids(dsn: str) -> set[str]:
     with psycopg.connect(dsn) as conn:
         rows = conn.execute("SELECT id FROM pgstac.items WHERE collection = 'sample-sidecars'")
         return {row[0] for row in rows}
-
-
-@pytest.fixture
-def env(config_dir: Path, pgstac_dsn: str) -> dict[str, str]:
-    return dict(os.environ, ETL_PGSTAC_DSN=pgstac_dsn, CI="true")
 
 
 @pytest.mark.postgres

@@ -65,11 +65,6 @@ def etl(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.Com
 
 
 @pytest.fixture
-def env(config_dir: Path, pgstac_dsn: str) -> dict[str, str]:
-    return dict(os.environ, ETL_PGSTAC_DSN=pgstac_dsn, CI="true")
-
-
-@pytest.fixture
 def faulty(tmp_path: Path, env: dict[str, str]) -> Path:
     """A copy of sample-sidecars with 10 assets in chunks of 5; its control folder is
     ``tmp_path / "control"``."""

@@ -40,11 +40,6 @@ def etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def env(config_dir: Path, pgstac_dsn: str) -> dict[str, str]:
-    return dict(os.environ, ETL_PGSTAC_DSN=pgstac_dsn, CI="true")
-
-
 def failed_run(root: Path, env: dict[str, str], count: int = 9) -> subprocess.CompletedProcess[str]:
     """A process-items run of ``count`` scenes whose sidecars 2 (not JSON) and 4 (no footprint)
     are broken: it ends Failed with ``count - 2`` items."""

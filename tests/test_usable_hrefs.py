@@ -53,11 +53,6 @@ def run_etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 
 @pytest.fixture
-def env(config_dir: Path, pgstac_dsn: str) -> dict[str, str]:
-    return dict(os.environ, ETL_PGSTAC_DSN=pgstac_dsn, CI="true")
-
-
-@pytest.fixture
 def public_container(azurite_container: str, azurite_connection_string: str) -> str:
     """An Azurite container whose blobs anyone may read, as a public container in Azure."""
     from azure.storage.blob import ContainerClient
