@@ -236,8 +236,11 @@ def test_the_profile_names_the_kubernetes_secret() -> None:
 def test_keyvault_profile_reads_secrets_in_the_pod_with_workload_identity() -> None:
     manifest = compile_workflow(dataset("goes-glm"), PI, keyvault_profile())
     env = _env(manifest)
-    assert env["ETL_SECRETS_BACKEND"] == "keyvault"
-    assert env["ETL_KEYVAULT_URL"] == "https://etl-kv.vault.azure.net"
+    # the pod profile names the backend and the vault: no variable of their own
+    secrets = json.loads(env["ETL_PROFILE_JSON"])["secrets"]
+    assert secrets == {"backend": "keyvault", "vault_url": "https://etl-kv.vault.azure.net",
+                       "kubernetes_secret": "etl-secrets"}  # fmt: skip
+    assert not any(name.startswith("ETL_SECRET") for name in env)
     assert not any(isinstance(value, dict) for value in env.values())
     assert manifest["spec"]["podMetadata"]["labels"]["azure.workload.identity/use"] == "true"
     # Kubernetes secrets, but the chunk storage has no SAS token: the identity is still needed.

@@ -24,6 +24,7 @@ from etl.cli.options import (
 )
 from etl.cli.output import print_outcome
 from etl.cli.selection import load_selection
+from etl.core.env_names import IMPORT_TIMEOUT_ENV
 from etl.dataset.class_check import DEFAULT_IMPORT_TIMEOUT
 
 __all__ = ["app"]
@@ -34,7 +35,7 @@ ImportTimeoutOption = Annotated[
     float,
     typer.Option(
         "--import-timeout",
-        envvar="ETL_IMPORT_TIMEOUT",
+        envvar=IMPORT_TIMEOUT_ENV,
         show_envvar=True,
         min=0.1,
         metavar="SECONDS",

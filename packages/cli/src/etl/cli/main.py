@@ -18,6 +18,7 @@ from etl.cli.help_format import EtlTyper
 from etl.cli.options import choices_metavar
 from etl.cli.root_group import EtlGroup, LazyCommand, LazyGroup
 from etl.cli.state import CliState
+from etl.core.env_names import PROFILE_ENV
 from etl.core.log_setup import configure_logging
 
 __all__ = ["app", "main"]
@@ -61,7 +62,7 @@ def _root(
         typer.Option(
             "--profile",
             "-p",
-            help="Profile to use (default: $ETL_PROFILE, then `etl profile set`, then local).",
+            help=f"Profile to use (default: ${PROFILE_ENV}, then `etl profile set`, then local).",
             metavar="NAME",
             show_default=False,
             autocompletion=complete_profiles,

@@ -75,15 +75,12 @@ def matches(
     since: datetime | None,
 ) -> bool:
     """Whether ``status`` passes the ``list`` filters (each unset filter passes all)."""
-    from etl.runner.active_runs import DATASET_LABEL
+    from etl.core.pod_contract import DATASET_LABEL, label_value
 
     if phases and status.phase not in phases:
         return False
-    if dataset is not None:
-        from etl.argo.compiling.names import label_value
-
-        if status.labels.get(DATASET_LABEL) != label_value(dataset):
-            return False
+    if dataset is not None and status.labels.get(DATASET_LABEL) != label_value(dataset):
+        return False
     if since is not None:
         started = status.started_at
         if started is None or datetime.fromisoformat(started.replace("Z", "+00:00")) < since:

@@ -13,12 +13,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from etl.core.pod_contract import LOCAL_STORAGE_CREDENTIALS_ENV
 from etl.core.profiles.model import Profile, is_secret_field
 from etl.core.storage.urls import blob_endpoint
 
-__all__ = ["LOCAL_STORAGE_CREDENTIALS", "emulator_credentials", "with_injected_credentials"]
-
-LOCAL_STORAGE_CREDENTIALS = "ETL_LOCAL_STORAGE_CREDENTIALS"
+__all__ = ["emulator_credentials", "with_injected_credentials"]
 
 
 def emulator_credentials(profile: Profile) -> dict[str, dict[str, str]]:
@@ -36,7 +35,7 @@ def emulator_credentials(profile: Profile) -> dict[str, dict[str, str]]:
 
 def with_injected_credentials(profile: Profile, env: Mapping[str, str]) -> Profile:
     """``profile`` with the credentials ``env``'s ``ETL_LOCAL_STORAGE_CREDENTIALS`` gives."""
-    raw = env.get(LOCAL_STORAGE_CREDENTIALS)
+    raw = env.get(LOCAL_STORAGE_CREDENTIALS_ENV)
     if not raw:
         return profile
     data = profile.model_dump(mode="json", exclude_none=True)

@@ -6,13 +6,15 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from etl.core.pod_contract import CONFIG_DIR_ENV, STATE_DIR_ENV
+
 __all__ = ["config_dir", "state_dir"]
 
 
 def config_dir(env: Mapping[str, str] = os.environ) -> Path:
     """``$ETL_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/etl``, else ``~/.config/etl``."""
-    if env.get("ETL_CONFIG_DIR"):
-        return Path(env["ETL_CONFIG_DIR"])
+    if env.get(CONFIG_DIR_ENV):
+        return Path(env[CONFIG_DIR_ENV])
     if env.get("XDG_CONFIG_HOME"):
         return Path(env["XDG_CONFIG_HOME"]) / "etl"
     return Path.home() / ".config" / "etl"
@@ -23,8 +25,8 @@ def state_dir(env: Mapping[str, str] = os.environ) -> Path:
 
     ``$ETL_STATE_DIR``, else ``$XDG_STATE_HOME/etl``, else ``~/.local/state/etl``.
     """
-    if env.get("ETL_STATE_DIR"):
-        return Path(env["ETL_STATE_DIR"])
+    if env.get(STATE_DIR_ENV):
+        return Path(env[STATE_DIR_ENV])
     if env.get("XDG_STATE_HOME"):
         return Path(env["XDG_STATE_HOME"]) / "etl"
     return Path.home() / ".local" / "state" / "etl"

@@ -1,14 +1,17 @@
 """The contract between the workflow compiler (``etl.argo``) and the pod runtime (``etl.task``).
 
 Both sides import their shared names from here, and only from here: the ``etl-task`` entry point,
-its subcommands and their flags, the load methods, the code bundle's layout, the PgSTAC semaphore
-and the files ``create-chunks`` leaves for Argo. The compiler writes command lines with
+its subcommands and their flags, the load methods, the code bundle's layout, the PgSTAC semaphore,
+the files ``create-chunks`` leaves for Argo, every variable of the pod's environment
+(:data:`POD_ENVIRONMENT`), the label keys and how an id becomes a label value (:func:`label_value`). The compiler writes command lines with
 :meth:`Subcommand.command_line`; ``etl-task``'s argparse parsers are built from the same
 :class:`Subcommand` and :class:`Flag` names. Nothing here imports Hera: the task image has none.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,8 +21,12 @@ __all__ = [
     "BATCH_COUNT_OUTPUT",
     "CHUNK_COUNT_OUTPUT",
     "CODE_DIR",
+    "COLLECTION_LABEL",
+    "COMMAND_LABEL",
+    "CONFIG_DIR_ENV",
     "CREATE_CHUNKS",
     "DATASET_FILE",
+    "DATASET_LABEL",
     "ETL_TASK",
     "EXIT_PERMANENT",
     "EXIT_TRANSIENT",
@@ -27,22 +34,40 @@ __all__ = [
     "INGEST_COLLECTION",
     "INGEST_ITEMS",
     "LAST_SUCCESS",
+    "LISTING_CONCURRENCY_ENV",
+    "LOCAL_STORAGE_CREDENTIALS_ENV",
     "MARK_SUCCESS",
+    "MAX_LABEL_VALUE",
     "NODE_ID_ENV",
+    "NODE_LABEL",
     "OUTPUTS_DIR",
+    "PGSTAC_DSN_ENV",
+    "PGSTAC_DSN_SECRET_ENV",
     "PGSTAC_SEMAPHORE",
     "PGSTAC_SEMAPHORE_CONFIGMAP",
     "PGSTAC_SEMAPHORE_KEY",
+    "POD_ENVIRONMENT",
     "PROCESS_CHUNKS",
+    "PROFILE_JSON_ENV",
     "REQUIREMENTS_FILE",
+    "RESOLVE_ENV",
+    "RUN_LABEL",
     "SECRET_ENV",
+    "SECRET_ENV_PREFIX",
+    "STAC_SCHEMAS_ENV",
+    "STATE_DIR_ENV",
     "SUBCOMMANDS",
     "TEMPLATES_DIR",
+    "VERSION_LABEL",
+    "WORKLOAD_IDENTITY_LABEL",
     "Flag",
     "LoadMethod",
+    "PodVariable",
     "StacValidationMode",
     "Subcommand",
+    "label_value",
     "semaphore_name",
+    "shortened",
 ]
 
 ETL_TASK: Final = "etl-task"
@@ -225,3 +250,146 @@ def semaphore_name(configmap: str, key: str) -> str:
 
 PGSTAC_SEMAPHORE: Final = semaphore_name(PGSTAC_SEMAPHORE_CONFIGMAP, PGSTAC_SEMAPHORE_KEY)
 """The PgSTAC semaphore as the local runner names it."""
+
+
+# The pod's environment: every variable of it that etl sets or reads (docs/internals.md's table is
+# generated from POD_ENVIRONMENT by scripts/gen_docs).
+
+PROFILE_JSON_ENV: Final = "ETL_PROFILE_JSON"
+PGSTAC_DSN_ENV: Final = "ETL_PGSTAC_DSN"
+PGSTAC_DSN_SECRET_ENV: Final = "ETL_PGSTAC_DSN_SECRET"
+SECRET_ENV_PREFIX: Final = "ETL_SECRET_"
+"""``ETL_SECRET_<NAME>``: secret NAME upper-cased, ``-`` and ``.`` made ``_``
+(:func:`etl.core.secrets.secret_env_var`)."""
+RESOLVE_ENV: Final = "ETL_RESOLVE_ENV"
+CONFIG_DIR_ENV: Final = "ETL_CONFIG_DIR"
+STATE_DIR_ENV: Final = "ETL_STATE_DIR"
+LOCAL_STORAGE_CREDENTIALS_ENV: Final = "ETL_LOCAL_STORAGE_CREDENTIALS"
+STAC_SCHEMAS_ENV: Final = "ETL_STAC_SCHEMAS"
+LISTING_CONCURRENCY_ENV: Final = "ETL_LISTING_CONCURRENCY"
+
+
+@dataclass(frozen=True)
+class PodVariable:
+    """One variable of a pod's environment: who sets it and what it holds (Markdown)."""
+
+    name: str
+    set_by: str
+    value: str
+
+
+POD_ENVIRONMENT: Final = (
+    PodVariable(
+        PROFILE_JSON_ENV,
+        "compiler",
+        "the profile without credentials (`argo.token`, `pgstac.dsn`, "
+        "`storage.*.{connection_string,key,sas}` removed; every `storage.ACCOUNT` keeps its blob "
+        "endpoint as `account_url`, for item hrefs). Its `secrets` section is how `etl-task` "
+        "finds its secrets: the `local` backend's variables below, or Key Vault "
+        "(`secrets.vault_url`) read with the pod's workload identity",
+    ),
+    PodVariable(
+        PGSTAC_DSN_ENV,
+        "compiler, local runner",
+        "the profile's `pgstac.dsn`, only when it holds no password (the built-in `local` "
+        "profile's); a DSN with a password makes compiling fail. The local runner gives its pods "
+        "the DSN the caller's profile resolves to (libpq's `PG*` variables folded in)",
+    ),
+    PodVariable(
+        PGSTAC_DSN_SECRET_ENV,
+        "compiler",
+        "the profile's `pgstac.dsn_secret`: the name of the secret holding the DSN",
+    ),
+    PodVariable(
+        f"{SECRET_ENV_PREFIX}<NAME>",
+        "compiler",
+        "`local` secrets backend: one per secret the dataset (or `pgstac.dsn_secret`) refers to, "
+        "from `secretKeyRef {name: <secrets.kubernetes_secret>, key: NAME}` (optional: a missing "
+        f"key is named by `{SECRET_ENV}`); the local runner fills these from the local backend",
+    ),
+    PodVariable(
+        SECRET_ENV,
+        "compiler",
+        "`VAR=SECRET/KEY,...`: the variables that come from secret keys; `etl-task` fails at once "
+        "(exit 2) naming an unset one",
+    ),
+    PodVariable(
+        RESOLVE_ENV,
+        "compiler",
+        "comma-separated names of the dataset's `environment` variables whose "
+        "`$<< secrets.NAME >>` references `etl-task` resolves before user code runs",
+    ),
+    PodVariable(
+        CONFIG_DIR_ENV,
+        "local runner",
+        "an empty folder: a pod has no profile files, it knows its profile from "
+        f"`{PROFILE_JSON_ENV}` only",
+    ),
+    PodVariable(
+        STATE_DIR_ENV,
+        "local runner",
+        "the runner's state folder, where a pod caches the bundles it fetches",
+    ),
+    PodVariable(
+        LOCAL_STORAGE_CREDENTIALS_ENV,
+        "local runner",
+        "JSON, account → credential fields: the keys of storage emulators (Azurite), which no "
+        f"workload identity reaches; laid over the profile of `{PROFILE_JSON_ENV}`",
+    ),
+    PodVariable(
+        NODE_ID_ENV,
+        "Argo's controller, local runner",
+        "the pod's workflow node, one id per try: `etl-task` names its kept log after it",
+    ),
+    PodVariable(
+        STAC_SCHEMAS_ENV,
+        "image or dataset `environment`",
+        "further STAC schema folders (`os.pathsep`-separated) for `--stac-validation`",
+    ),
+    PodVariable(
+        LISTING_CONCURRENCY_ENV,
+        "dataset `environment`",
+        "most listings at once per storage account in `create-chunks` (default 8)",
+    ),
+)
+"""Every variable of the pod contract, in the order docs/internals.md lists them."""
+
+
+# Labels: what the compiler labels workflows and pods with, and the local runner its containers.
+
+DATASET_LABEL: Final = "etl.dev/dataset"
+"""On every dataset workflow: its dataset id (:func:`label_value`)."""
+COLLECTION_LABEL: Final = "etl.dev/collection"
+"""On a workflow of one collection only: its collection id (:func:`label_value`)."""
+COMMAND_LABEL: Final = "etl.dev/command"
+"""On every workflow: the command it runs (``process-items``, ``ingest-items``, ...)."""
+VERSION_LABEL: Final = "etl.dev/version"
+"""On every workflow: the etl version that compiled it."""
+RUN_LABEL: Final = "etl.dev/run"
+"""On each Docker container of the local runner's container executor: its run."""
+NODE_LABEL: Final = "etl.dev/node"
+"""On each Docker container of the local runner's container executor: its workflow node."""
+WORKLOAD_IDENTITY_LABEL: Final = "azure.workload.identity/use"
+"""On pods that authenticate with Azure AD: without it the AKS webhook gives them no identity."""
+
+MAX_LABEL_VALUE: Final = 63
+"""Kubernetes' longest label value."""
+_DIGEST_LENGTH = 8
+_NOT_LABEL = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def shortened(slug: str, text: str, max_length: int, ends: str) -> str:
+    """``slug``, or when longer than ``max_length`` its head (``ends`` stripped from its end),
+    ``-`` and the first 8 hex digits of the SHA-256 of ``text``: unique when cut to fit."""
+    if len(slug) <= max_length:
+        return slug
+    digest = hashlib.sha256(text.encode()).hexdigest()[:_DIGEST_LENGTH]
+    head = slug[: max_length - _DIGEST_LENGTH - 1].rstrip(ends)
+    return f"{head}-{digest}" if head else digest
+
+
+def label_value(text: str) -> str:
+    """A valid Kubernetes label value for ``text`` (at most 63 characters, alphanumeric ends):
+    how a dataset or collection id is written in, and looked up by, its label."""
+    value = _NOT_LABEL.sub("-", text).strip("._-")
+    return shortened(value, text, MAX_LABEL_VALUE, "._-")

@@ -13,6 +13,7 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
+from etl.core.env_names import PROFILE_ENV
 from etl.core.located_yaml import FieldPath, LocatedDocument, format_field_path
 from etl.dataset.config_warnings import ConfigWarning
 
@@ -31,7 +32,7 @@ IGNORED_KEYS: tuple[tuple[KeyPattern, str], ...] = (
     (
         ("target_environment",),
         "ignored: etl runs where the active profile points, not where the dataset says; "
-        "pick the profile with -p NAME or ETL_PROFILE",
+        f"pick the profile with -p NAME or {PROFILE_ENV}",
     ),
     (
         ("task_config", ANY, ANY, "tags"),

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from etl.core.pod_contract import COLLECTION_LABEL, DATASET_LABEL, label_value
 from etl.core.runners import WorkflowNotFoundError, WorkflowRunner, WorkflowStatus
 
-__all__ = ["COLLECTION_LABEL", "DATASET_LABEL", "ActiveRun", "active_runs"]
-
-DATASET_LABEL = "etl.dev/dataset"
-COLLECTION_LABEL = "etl.dev/collection"
+__all__ = ["ActiveRun", "active_runs"]
 
 
 @dataclass(frozen=True)
@@ -26,8 +24,6 @@ class ActiveRun:
 
     def covers(self, collection_id: str) -> bool:
         """Whether the run may be working on ``collection_id``."""
-        from etl.argo.compiling.names import label_value
-
         return self.collection_label in (None, label_value(collection_id))
 
 
@@ -37,8 +33,6 @@ def active_runs(runner: WorkflowRunner, dataset_id: str) -> list[ActiveRun]:
     Raises:
         RemoteError: the runner cannot be reached.
     """
-    from etl.argo.compiling.names import label_value
-
     wanted = label_value(dataset_id)
     found = []
     for status in runner.list():

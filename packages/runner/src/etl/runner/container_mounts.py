@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from etl.core.errors import StorageError
+from etl.core.pod_contract import CONFIG_DIR_ENV, DATASET_FILE, PROFILE_JSON_ENV, STATE_DIR_ENV
 from etl.core.storage.uris import BLOB_SCHEME, FILE_SCHEME, local_path_of
 from etl.runner.executors import PodLaunch
 from etl.runner.manifest import UnsupportedManifestError
 
 __all__ = ["Mount", "chown_writable", "pod_mounts"]
 
-DATASET_FILE = "dataset.json"
 CA_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 
@@ -73,10 +73,10 @@ def _candidates(launch: PodLaunch, env: Mapping[str, str]) -> Iterator[Mount]:
     for output in launch.output_paths:
         folder = str(Path(output).parent)
         yield Mount(launch.work / "outputs" / folder.lstrip("/"), folder, read_only=False)
-    state = Path(env["ETL_STATE_DIR"])
+    state = Path(env[STATE_DIR_ENV])
     state.mkdir(parents=True, exist_ok=True)
     yield Mount(state, str(state), read_only=False)
-    for name in ("ETL_CONFIG_DIR", *CA_VARIABLES):
+    for name in (CONFIG_DIR_ENV, *CA_VARIABLES):
         if env.get(name) and Path(env[name]).exists():
             yield _same_path(Path(env[name]), read_only=True)
     for arg in launch.argv[1:]:
@@ -92,7 +92,7 @@ def _candidates(launch: PodLaunch, env: Mapping[str, str]) -> Iterator[Mount]:
 
 def _dataset_storage(document: dict[str, Any], env: Mapping[str, str]) -> Iterator[Mount]:
     """The local folders the bundle's collections read (assets) and write (chunks)."""
-    profile = json.loads(env.get("ETL_PROFILE_JSON") or "{}")
+    profile = json.loads(env.get(PROFILE_JSON_ENV) or "{}")
     state_storage = (profile.get("workflow") or {}).get("state_storage")
     for collection in document.get("collections") or []:
         for storage in collection.get("asset_storage") or []:

@@ -43,17 +43,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
+from etl.core.env_names import IMAGE_TAG_ENV
 from etl.core.errors import RemoteError
+from etl.core.pod_contract import NODE_LABEL, RUN_LABEL, STATE_DIR_ENV
 from etl.runner.container_limits import limit_options
 from etl.runner.container_mounts import chown_writable, pod_mounts
 from etl.runner.executors import PodLaunch
 from etl.runner.manifest import UnsupportedManifestError
 from etl.runner.warm_start import TaskProcess
 
-__all__ = ["RUN_LABEL", "ContainerExecutor"]
+__all__ = ["ContainerExecutor"]
 
-RUN_LABEL = "etl.dev/run"
-NODE_LABEL = "etl.dev/node"
 IMAGE_OWN = ("PATH", "HOME", "TMPDIR")
 """The caller's variables a container does not get: the image sets its own."""
 DOCKER_TIMEOUT = 60
@@ -104,7 +104,7 @@ class ContainerExecutor:
         if not image or image not in self.users:
             raise UnsupportedManifestError(f"{launch.name}: container has no image")
         env = {k: v for k, v in launch.env.items() if k not in IMAGE_OWN}
-        env["ETL_STATE_DIR"] = str(self.pod_state)
+        env[STATE_DIR_ENV] = str(self.pod_state)
         owner = self.users[image]
         user = [] if owner is not None else ["--user", f"{os.getuid()}:{os.getgid()}"]
         if owner is None:
@@ -155,7 +155,7 @@ class ContainerExecutor:
         if found.returncode != 0:
             raise RemoteError(
                 f"image {image!r} is not in this machine's Docker engine: build it "
-                f"(ETL_IMAGE_TAG={image} scripts/image build; a dataset's own image: "
+                f"({IMAGE_TAG_ENV}={image} scripts/image build; a dataset's own image: "
                 "scripts/image dataset -d DATASET; docs/image.md)"
             )
         uid, _, gid = found.stdout.strip().partition(":")

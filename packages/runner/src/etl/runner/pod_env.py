@@ -24,7 +24,13 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from etl.core.local_pods import LOCAL_STORAGE_CREDENTIALS, emulator_credentials
+from etl.core.local_pods import emulator_credentials
+from etl.core.pod_contract import (
+    CONFIG_DIR_ENV,
+    LOCAL_STORAGE_CREDENTIALS_ENV,
+    PGSTAC_DSN_ENV,
+    STATE_DIR_ENV,
+)
 from etl.core.profiles import Profile, local_pgstac_dsn
 from etl.core.profiles.local_dsn import with_libpq_env
 
@@ -80,13 +86,13 @@ def injected(profile: Profile, env: Mapping[str, str], state_root: Path) -> dict
     """The variables the local runner gives every pod of ``profile`` on purpose."""
     pod_config = state_root / "pod-config"
     pod_config.mkdir(parents=True, exist_ok=True)
-    out = {"ETL_CONFIG_DIR": str(pod_config), "ETL_STATE_DIR": str(state_root)}
+    out = {CONFIG_DIR_ENV: str(pod_config), STATE_DIR_ENV: str(state_root)}
     dsn = _pgstac_dsn(profile, env)
     if dsn:
-        out["ETL_PGSTAC_DSN"] = dsn
+        out[PGSTAC_DSN_ENV] = dsn
     credentials = emulator_credentials(profile)
     if credentials:
-        out[LOCAL_STORAGE_CREDENTIALS] = json.dumps(credentials, sort_keys=True)
+        out[LOCAL_STORAGE_CREDENTIALS_ENV] = json.dumps(credentials, sort_keys=True)
     return out
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from etl.argo.server.client import ArgoClient
 from etl.core.errors import EtlError
+from etl.core.pod_contract import DATASET_LABEL
 from etl.core.profiles import Profile
 from etl.core.runners import LogLine, WorkflowNotFoundError, WorkflowRunner, WorkflowStatus
-from etl.runner.active_runs import DATASET_LABEL
 from etl.runner.local import LocalRunner
 from etl.runner.pod_logs import workflow_logs
 from etl.runner.run_report import RunReport, run_report

@@ -20,6 +20,7 @@ from etl.core.pod_contract import (
     CHUNK_COUNT_OUTPUT,
     CREATE_CHUNKS,
     LAST_SUCCESS,
+    LISTING_CONCURRENCY_ENV,
     Flag,
 )
 from etl.task.bundle_fetch import add_bundle_arguments
@@ -58,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         Flag.CONCURRENCY,
         type=_positive,
-        help="most listings at once per storage account (default: $ETL_LISTING_CONCURRENCY or 8)",
+        help=f"most listings at once per storage account (default: ${LISTING_CONCURRENCY_ENV} or 8)",
     )
     parser.add_argument(
         Flag.OUTPUTS,

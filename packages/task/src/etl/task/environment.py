@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from etl.core.errors import ProfileError, TaskError
 from etl.core.local_pods import with_injected_credentials
+from etl.core.pod_contract import PGSTAC_DSN_ENV, PGSTAC_DSN_SECRET_ENV, PROFILE_JSON_ENV
 from etl.core.profiles import Profile, local_pgstac_dsn, resolve_profile
 from etl.core.profiles.local_dsn import with_libpq_env
 from etl.core.storage import Storage, open_storage, open_storage_for
@@ -49,7 +50,7 @@ class TaskEnvironment:
         """The profile the workflow was compiled with: in a pod ``ETL_PROFILE_JSON`` alone (plus the
         emulator keys the local runner injects), never this machine's profile files; by hand
         (no ``ETL_PROFILE_JSON``), the profile ``etl`` would use."""
-        raw = self.env.get("ETL_PROFILE_JSON")
+        raw = self.env.get(PROFILE_JSON_ENV)
         if not raw:
             return resolve_profile(None, self.env)
         return with_injected_credentials(Profile.model_validate_json(raw), self.env)
@@ -68,9 +69,9 @@ class TaskEnvironment:
     def pgstac_dsn(self) -> str:
         """The PgSTAC DSN: ``ETL_PGSTAC_DSN``, or the secret ``ETL_PGSTAC_DSN_SECRET`` names, or
         the profile's ``pgstac.dsn``; the built-in default gives way to libpq's ``PG*`` variables."""
-        if self.env.get("ETL_PGSTAC_DSN"):
-            return self.env["ETL_PGSTAC_DSN"]
-        secret_name = self.env.get("ETL_PGSTAC_DSN_SECRET") or self.profile.pgstac.dsn_secret
+        if self.env.get(PGSTAC_DSN_ENV):
+            return self.env[PGSTAC_DSN_ENV]
+        secret_name = self.env.get(PGSTAC_DSN_SECRET_ENV) or self.profile.pgstac.dsn_secret
         if secret_name:
             return self.secrets.get(secret_name)
         if self.profile.pgstac.dsn == local_pgstac_dsn():
@@ -79,7 +80,7 @@ class TaskEnvironment:
             return self.profile.pgstac.dsn
         raise ProfileError(
             f"profile {self.profile.name!r} names no PgSTAC database: set pgstac.dsn or "
-            "pgstac.dsn_secret, or ETL_PGSTAC_DSN"
+            f"pgstac.dsn_secret, or {PGSTAC_DSN_ENV}"
         )
 
     def storage(self, uri: str, token: str | None = None) -> Storage:

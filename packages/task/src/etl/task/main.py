@@ -15,9 +15,17 @@ import traceback
 from collections.abc import Sequence
 from typing import Protocol, cast
 
+from etl.core.env_names import PROFILE_ENV
 from etl.core.errors import EtlError
 from etl.core.log_setup import configure_logging
-from etl.core.pod_contract import ETL_TASK, EXIT_PERMANENT, EXIT_TRANSIENT
+from etl.core.pod_contract import (
+    ETL_TASK,
+    EXIT_PERMANENT,
+    EXIT_TRANSIENT,
+    PGSTAC_DSN_ENV,
+    RESOLVE_ENV,
+    SECRET_ENV_PREFIX,
+)
 from etl.task.pod_log import kept_log
 from etl.task.secret_env import check_secret_env
 
@@ -45,14 +53,14 @@ LIBRARIES: tuple[str, ...] = (
 )
 """What the subcommands import when they run (not at module level); :func:`warm_up` loads it."""
 
-_DESCRIPTION = """\
+_DESCRIPTION = f"""\
 The task runtime of etl workflows: the command every workflow pod runs.
 
 Internal: its arguments are written by the workflow compiler (`etl dataset render` shows them in
 each template's `args`), not by users, and may change between etl versions. It is runnable by
 hand for debugging: copy a step's arguments from the rendered manifest and run it on your machine
-with the same profile (ETL_PROFILE / -p of etl) and environment (ETL_PGSTAC_DSN, ETL_SECRET_*),
-e.g.
+with the same profile ({PROFILE_ENV} / -p of etl) and environment ({PGSTAC_DSN_ENV},
+{SECRET_ENV_PREFIX}*), e.g.
 
   etl-task create-chunks --dataset ./dataset.yaml --collection my-coll --run-id debug-1 --limit 10
 
@@ -122,7 +130,7 @@ def resolve_environment() -> None:
     """
     import os
 
-    names = [n for n in os.environ.get("ETL_RESOLVE_ENV", "").split(",") if n]
+    names = [n for n in os.environ.get(RESOLVE_ENV, "").split(",") if n]
     if not names:
         return
     from etl.task.environment import TaskEnvironment

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO, cast
 
-from etl.core.pod_contract import NODE_ID_ENV
+from etl.core.pod_contract import NODE_ID_ENV, PROFILE_JSON_ENV
 
 __all__ = ["HEAD_BYTES", "TAIL_BYTES", "kept_log"]
 
@@ -91,7 +91,7 @@ def kept_log(args: argparse.Namespace) -> Iterator[None]:
     run_id, dataset, collection = (
         getattr(args, k, None) for k in ("run_id", "dataset", "collection")
     )
-    if not (run_id and dataset and collection and os.environ.get("ETL_PROFILE_JSON")):
+    if not (run_id and dataset and collection and os.environ.get(PROFILE_JSON_ENV)):
         yield
         return
     buffer = _Buffer()

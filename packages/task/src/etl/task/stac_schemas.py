@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from etl.core.pod_contract import STAC_SCHEMAS_ENV
+
 if TYPE_CHECKING:
     import jsonschema_rs
     from jsonschema.protocols import Validator
@@ -28,7 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CACHE_DIR",
-    "SCHEMAS_ENV",
     "SchemaNotCachedError",
     "SchemaUnusableError",
     "StacSchemas",
@@ -41,9 +42,6 @@ __all__ = [
 
 CACHE_DIR = Path(__file__).with_name("stac_schemas")
 """The schemas shipped with ``etl-task`` (``HOST/PATH`` per schema URI)."""
-
-SCHEMAS_ENV = "ETL_STAC_SCHEMAS"
-"""Further schema folders, ``os.pathsep``-separated (a derived image's, a test's)."""
 
 
 class SchemaNotCachedError(LookupError):
@@ -69,7 +67,7 @@ def not_cached_message(uri: str) -> str:
     return (
         f"schema {uri} is not in etl's schema cache (schemas are never fetched at run time); "
         f"add it with `scripts/stac-schemas add {uri}` and rebuild the image, or put it in a "
-        f"folder of ${SCHEMAS_ENV}"
+        f"folder of ${STAC_SCHEMAS_ENV}"
     )
 
 
@@ -190,5 +188,5 @@ class StacSchemas:
 
 def default_folders() -> list[Path]:
     """:data:`CACHE_DIR`, then the folders of ``$ETL_STAC_SCHEMAS``."""
-    extra = [Path(p) for p in os.environ.get(SCHEMAS_ENV, "").split(os.pathsep) if p]
+    extra = [Path(p) for p in os.environ.get(STAC_SCHEMAS_ENV, "").split(os.pathsep) if p]
     return [CACHE_DIR, *extra]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from etl.argo.compiling.containers import ContainerTemplates
-from etl.argo.compiling.names import generate_name, label_value
+from etl.argo.compiling.names import generate_name
 from etl.argo.compiling.pod_environment import pod_env
 from etl.argo.compiling.spec import (
     ENTRYPOINT,
@@ -29,7 +29,13 @@ from etl.argo.compiling.spec import (
 from etl.argo.compiling.task_command import ingest_collection_file_command, ingest_items_command
 from etl.argo.ingest_sources import IngestSource, SourceList
 from etl.core.errors import InputError, OptionError, ProfileError
-from etl.core.pod_contract import INGEST_COLLECTION, INGEST_ITEMS, LoadMethod
+from etl.core.pod_contract import (
+    COLLECTION_LABEL,
+    INGEST_COLLECTION,
+    INGEST_ITEMS,
+    LoadMethod,
+    label_value,
+)
 from etl.core.profiles.model import Profile
 from etl.core.profiles.storage_check import check_storage_uris
 from etl.dataset.model import TaskConfig
@@ -66,7 +72,7 @@ def _workflow(
     ]
     labels = version_labels(command)
     if collection_id is not None:
-        labels["etl.dev/collection"] = label_value(collection_id)
+        labels[COLLECTION_LABEL] = label_value(collection_id)
     name = generate_name(command, collection_id, subject_first=False)
     storage_uris = [(uri, False) for uri in sources]
     return manifest_dict(workflow_manifest(profile, name, labels, templates, storage_uris))

@@ -1,4 +1,5 @@
-"""Kubernetes-safe names and label values made from dataset and collection ids.
+"""Kubernetes-safe names (and, from the pod contract, label values) made from dataset and
+collection ids.
 
 Every name fits the limit of where it goes, and stays unique when shortened: a name cut to fit
 ends with ``-`` and the first 8 hex digits of the SHA-256 of the full id.
@@ -7,53 +8,35 @@ ends with ``-`` and the first 8 hex digits of the SHA-256 of the full id.
   suffix makes a name of at most 63 (Argo's limit) without cutting the prefix.
 - ``CronWorkflow`` name: at most 52 characters, since Argo names each workflow it starts
   ``NAME-<unix time>`` and refuses a cron workflow name longer than 52.
-- Label values: at most 63 characters, alphanumeric at both ends.
+- Label values: at most 63 characters, alphanumeric at both ends
+  (:func:`etl.core.pod_contract.label_value`: the runners look workflows up by them too).
 - Template and DAG task names: DNS-1123 labels (Argo allows 128 characters).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
+
+from etl.core.pod_contract import shortened
 
 __all__ = [
     "MAX_CRON_WORKFLOW_NAME",
     "MAX_GENERATE_NAME",
-    "MAX_LABEL_VALUE",
     "cron_workflow_name",
     "dns_label",
     "generate_name",
-    "label_value",
     "template_prefixes",
 ]
 
-MAX_LABEL_VALUE = 63
 MAX_GENERATE_NAME = 58
 MAX_CRON_WORKFLOW_NAME = 52
-_DIGEST_LENGTH = 8
 _NOT_DNS = re.compile(r"[^a-z0-9]+")
-_NOT_LABEL = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def _shortened(slug: str, text: str, max_length: int, ends: str) -> str:
-    """``slug``, or when longer than ``max_length`` its head and a digest of ``text``."""
-    if len(slug) <= max_length:
-        return slug
-    digest = hashlib.sha256(text.encode()).hexdigest()[:_DIGEST_LENGTH]
-    head = slug[: max_length - _DIGEST_LENGTH - 1].rstrip(ends)
-    return f"{head}-{digest}" if head else digest
 
 
 def dns_label(text: str, max_length: int = 40) -> str:
     """``text`` lower-cased, runs of other characters turned into ``-``, at most ``max_length``."""
     slug = _NOT_DNS.sub("-", text.lower()).strip("-") or "x"
-    return _shortened(slug, text, max_length, "-")
-
-
-def label_value(text: str) -> str:
-    """A valid Kubernetes label value for ``text`` (at most 63 characters, alphanumeric ends)."""
-    value = _NOT_LABEL.sub("-", text).strip("._-")
-    return _shortened(value, text, MAX_LABEL_VALUE, "._-")
+    return shortened(slug, text, max_length, "-")
 
 
 def generate_name(command: str, subject: str | None = None, *, subject_first: bool = True) -> str:

@@ -4,10 +4,14 @@ Secrets reach pods only as references, never as values:
 
 - ``local`` secrets backend: each secret NAME the dataset refers to becomes an env var
   ``ETL_SECRET_<NAME>`` (upper-cased, ``-``/``.`` → ``_``) whose value comes from a Kubernetes
-  ``secretKeyRef`` (the profile's ``secrets.kubernetes_secret``, default ``etl-secrets``, key NAME). ``etl-task``'s local backend reads
-  exactly those variables, so the pod resolves ``$<< secrets.NAME >>`` with no code of its own.
-- ``keyvault`` backend: ``ETL_SECRETS_BACKEND=keyvault`` and ``ETL_KEYVAULT_URL``; the pod reads Key
-  Vault itself with its workload identity.
+  ``secretKeyRef`` (the profile's ``secrets.kubernetes_secret``, default ``etl-secrets``, key
+  NAME). ``etl-task``'s local backend reads exactly those variables, so the pod resolves
+  ``$<< secrets.NAME >>`` with no code of its own.
+- ``keyvault`` backend: no variable; the pod profile of ``ETL_PROFILE_JSON`` names the backend and
+  ``secrets.vault_url``, and the pod reads Key Vault itself with its workload identity.
+
+Every variable's name is :mod:`etl.core.pod_contract`'s (its ``POD_ENVIRONMENT`` is the table of
+``docs/internals.md``).
 
 Pods that authenticate with Azure AD get the ``azure.workload.identity/use`` label, without which
 the AKS webhook gives them no identity (:func:`pod_labels`): on Key Vault, and whenever they reach a
@@ -38,7 +42,14 @@ from typing import Any
 from etl.argo.compiling.models import EnvVar, EnvVarSource, SecretKeySelector
 from etl.argo.pod_secrets import document_secret_names
 from etl.core.errors import ProfileError
-from etl.core.pod_contract import SECRET_ENV
+from etl.core.pod_contract import (
+    PGSTAC_DSN_ENV,
+    PGSTAC_DSN_SECRET_ENV,
+    PROFILE_JSON_ENV,
+    RESOLVE_ENV,
+    SECRET_ENV,
+    WORKLOAD_IDENTITY_LABEL,
+)
 from etl.core.profiles.model import (
     Profile,
     RunnerKind,
@@ -52,19 +63,14 @@ from etl.core.storage.urls import blob_endpoint
 from etl.core.templating import find_secret_refs
 
 __all__ = [
-    "RESOLVE_ENV_VAR",
-    "WORKLOAD_IDENTITY_LABEL",
     "document_secret_names",
     "pod_env",
     "pod_labels",
     "uses_azure_ad",
 ]
 
-WORKLOAD_IDENTITY_LABEL = "azure.workload.identity/use"
 _BLOB_SCHEME = "blob://"
 _WHOLE_SECRET_REF = re.compile(r"\$<<\s*secrets\.(?P<name>[A-Za-z0-9_][A-Za-z0-9_.-]*?)\s*>>")
-RESOLVE_ENV_VAR = "ETL_RESOLVE_ENV"
-"""Comma-separated names of variables whose ``$<< secrets.NAME >>`` references ``etl-task`` resolves."""
 
 
 def _uses_keyvault(profile: Profile) -> bool:
@@ -119,7 +125,7 @@ def _pgstac_env(profile: Profile) -> tuple[list[EnvVar], list[str]]:
     """Env vars for the PgSTAC DSN, and the secret names they need wired."""
     if profile.pgstac.dsn_secret:
         name = profile.pgstac.dsn_secret
-        return [EnvVar(name="ETL_PGSTAC_DSN_SECRET", value=name)], [name]
+        return [EnvVar(name=PGSTAC_DSN_SECRET_ENV, value=name)], [name]
     dsn = profile.pgstac.dsn
     if not dsn or profile.runner is RunnerKind.LOCAL:
         return [], []
@@ -129,7 +135,7 @@ def _pgstac_env(profile: Profile) -> tuple[list[EnvVar], list[str]]:
             "workflow manifest; store the DSN as a secret and set pgstac.dsn_secret to its name "
             f"(etl profile edit {profile.name} --set pgstac.dsn_secret=NAME)"
         )
-    return [EnvVar(name="ETL_PGSTAC_DSN", value=dsn)], []
+    return [EnvVar(name=PGSTAC_DSN_ENV, value=dsn)], []
 
 
 def pod_env(
@@ -145,7 +151,7 @@ def pod_env(
     Raises:
         ProfileError: ``pgstac.dsn`` holds a password, or Key Vault is chosen without a vault URL.
     """
-    env = [EnvVar(name="ETL_PROFILE_JSON", value=_pod_profile_json(profile))]
+    env = [EnvVar(name=PROFILE_JSON_ENV, value=_pod_profile_json(profile))]
     pgstac_env, pgstac_secrets = _pgstac_env(profile)
     env += pgstac_env
     names = list(dict.fromkeys([*secret_names, *pgstac_secrets]))
@@ -154,10 +160,6 @@ def pod_env(
             raise ProfileError(
                 f"profile {profile.name!r}: secrets.backend is keyvault but secrets.vault_url is unset"
             )
-        env += [
-            EnvVar(name="ETL_SECRETS_BACKEND", value="keyvault"),
-            EnvVar(name="ETL_KEYVAULT_URL", value=profile.secrets.vault_url),
-        ]
     else:
         env += [_secret_key_ref(profile, secret_env_var(name), name) for name in sorted(names)]
     env += _dataset_env(profile, environment or {})
@@ -203,5 +205,5 @@ def _dataset_env(profile: Profile, environment: Mapping[str, str]) -> list[EnvVa
         if refs:
             to_resolve.append(name)
     if to_resolve:
-        env.append(EnvVar(name=RESOLVE_ENV_VAR, value=",".join(to_resolve)))
+        env.append(EnvVar(name=RESOLVE_ENV, value=",".join(to_resolve)))
     return env

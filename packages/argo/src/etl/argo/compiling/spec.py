@@ -25,8 +25,8 @@ from etl.argo.compiling.models import (
     WorkflowSpec,
     argo_dict,
 )
-from etl.argo.compiling.names import label_value
 from etl.argo.compiling.pod_environment import pod_labels
+from etl.core.pod_contract import COMMAND_LABEL, VERSION_LABEL, label_value
 from etl.core.profiles.model import Profile, RunnerKind
 
 __all__ = [
@@ -57,7 +57,7 @@ def etl_version() -> str:
 
 def version_labels(command: str) -> dict[str, str]:
     """The labels of every workflow: the command it runs and the etl version that compiled it."""
-    return {"etl.dev/command": command, "etl.dev/version": label_value(etl_version())}
+    return {COMMAND_LABEL: command, VERSION_LABEL: label_value(etl_version())}
 
 
 def task_image(profile: Profile) -> str | None:

@@ -15,7 +15,7 @@ from etl.argo.bundle import CodeBundle, plan_bundle
 from etl.argo.compiling.cluster_storage import check_cluster_storage
 from etl.argo.compiling.dataset_dags import DatasetTemplates
 from etl.argo.compiling.models import CronWorkflow, CronWorkflowSpec, ObjectMeta, WorkflowMetadata
-from etl.argo.compiling.names import cron_workflow_name, generate_name, label_value
+from etl.argo.compiling.names import cron_workflow_name, generate_name
 from etl.argo.compiling.spec import (
     API_VERSION,
     manifest_dict,
@@ -24,6 +24,7 @@ from etl.argo.compiling.spec import (
     workflow_spec,
 )
 from etl.argo.options import CompileOptions, WorkflowCommand
+from etl.core.pod_contract import COLLECTION_LABEL, DATASET_LABEL, label_value
 from etl.core.profiles.model import Profile
 from etl.core.profiles.storage_check import check_storage_uris
 from etl.dataset.loader import LoadedDataset
@@ -97,11 +98,11 @@ def compile_workflow(
         collections=selected,
     ).templates()
     labels = {
-        "etl.dev/dataset": label_value(dataset.config.id),
+        DATASET_LABEL: label_value(dataset.config.id),
         **version_labels(options.command.value),
     }
     if len(selected) == 1:
-        labels["etl.dev/collection"] = label_value(selected[0].id)
+        labels[COLLECTION_LABEL] = label_value(selected[0].id)
     if options.schedule is None:
         name = generate_name(options.command.value, dataset.config.id)
         return manifest_dict(workflow_manifest(profile, name, labels, templates, storage_uris))

@@ -32,6 +32,7 @@ from etl.argo.server.manifest_models import manifest_model, model_dict
 from etl.argo.server.status import status_from_workflow
 from etl.argo.server.streams import iter_workflow_events, iter_workflow_logs
 from etl.argo.server.transport import ArgoHttpError, ArgoSession, ArgoStreamError, argo_errors
+from etl.core.env_names import ARGO_SERVER_ENV
 from etl.core.errors import InputError, ProfileError
 from etl.core.profiles.model import ArgoSettings, Profile
 from etl.core.runners import (
@@ -57,7 +58,7 @@ def argo_base_url(settings: ArgoSettings) -> str:
     """
     if not settings.server:
         raise ProfileError(
-            "no Argo Server configured: set argo.server in the profile, or ETL_ARGO_SERVER "
+            f"no Argo Server configured: set argo.server in the profile, or {ARGO_SERVER_ENV} "
             "(a URL) or ARGO_SERVER (host:port)"
         )
     base = settings.server.rstrip("/") + "/"

@@ -8,6 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from etl.core.env_names import (
+    ARGO_NAMESPACE_ENV,
+    ARGO_SERVER_ENV,
+    ARGO_TOKEN_ENV,
+    LOCAL_EXECUTOR_ENV,
+    STORAGE_CONNECT_TIMEOUT_ENV,
+    STORAGE_READ_TIMEOUT_ENV,
+    STORAGE_RETRIES_ENV,
+)
+from etl.core.pod_contract import PGSTAC_DSN_ENV
 from etl.core.profiles.model import Profile
 from etl.core.profiles.settings import apply_settings
 
@@ -21,16 +31,16 @@ def environment_settings(env: Mapping[str, str]) -> list[tuple[str, str | None]]
         return next((env[name] for name in names if env.get(name)), None)
 
     return [
-        ("argo.server", env.get("ETL_ARGO_SERVER") or _argo_cli_server(env)),
-        ("argo.token", first("ETL_ARGO_TOKEN", "ARGO_TOKEN")),
-        ("argo.namespace", first("ETL_ARGO_NAMESPACE", "ARGO_NAMESPACE")),
+        ("argo.server", env.get(ARGO_SERVER_ENV) or _argo_cli_server(env)),
+        ("argo.token", first(ARGO_TOKEN_ENV, "ARGO_TOKEN")),
+        ("argo.namespace", first(ARGO_NAMESPACE_ENV, "ARGO_NAMESPACE")),
         ("argo.base_href", first("ARGO_BASE_HREF")),
         ("argo.verify_tls", _skip_verify(env.get("ARGO_INSECURE_SKIP_VERIFY"))),
-        ("pgstac.dsn", first("ETL_PGSTAC_DSN")),
-        ("local.executor", first("ETL_LOCAL_EXECUTOR")),
-        ("storage_timeouts.connect", first("ETL_STORAGE_CONNECT_TIMEOUT")),
-        ("storage_timeouts.read", first("ETL_STORAGE_READ_TIMEOUT")),
-        ("storage_timeouts.retries", first("ETL_STORAGE_RETRIES")),
+        ("pgstac.dsn", first(PGSTAC_DSN_ENV)),
+        ("local.executor", first(LOCAL_EXECUTOR_ENV)),
+        ("storage_timeouts.connect", first(STORAGE_CONNECT_TIMEOUT_ENV)),
+        ("storage_timeouts.read", first(STORAGE_READ_TIMEOUT_ENV)),
+        ("storage_timeouts.retries", first(STORAGE_RETRIES_ENV)),
     ]
 
 

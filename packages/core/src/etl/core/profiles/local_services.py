@@ -11,20 +11,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from etl.core.env_names import AZURITE_PORT_ENV, PG_PORT_ENV
 from etl.core.errors import ProfileError
 
 __all__ = [
     "AZURITE_ACCOUNT",
     "AZURITE_KEY",
-    "AZURITE_PORT_VARIABLE",
-    "PG_PORT_VARIABLE",
     "azurite_blob_endpoint",
     "local_pgstac_dsn",
 ]
 
-PG_PORT_VARIABLE = "ETL_PG_PORT"
-AZURITE_PORT_VARIABLE = "ETL_AZURITE_PORT"
-_DEFAULT_PORTS = {PG_PORT_VARIABLE: 55432, AZURITE_PORT_VARIABLE: 10000}
+_DEFAULT_PORTS = {PG_PORT_ENV: 55432, AZURITE_PORT_ENV: 10000}
 AZURITE_ACCOUNT = "devstoreaccount1"
 # Microsoft's published, well-known development key for Azurite: not a secret.
 AZURITE_KEY = (
@@ -44,9 +41,9 @@ def _port(variable: str, env: Mapping[str, str] | None) -> int:
 
 def local_pgstac_dsn(env: Mapping[str, str] | None = None) -> str:
     """The DSN of the PgSTAC ``scripts/services`` runs (port from ``ETL_PG_PORT``)."""
-    return f"postgresql://postgres@127.0.0.1:{_port(PG_PORT_VARIABLE, env)}/pgstac"
+    return f"postgresql://postgres@127.0.0.1:{_port(PG_PORT_ENV, env)}/pgstac"
 
 
 def azurite_blob_endpoint(env: Mapping[str, str] | None = None) -> str:
     """The blob endpoint of the Azurite ``scripts/services`` runs (port from ``ETL_AZURITE_PORT``)."""
-    return f"http://127.0.0.1:{_port(AZURITE_PORT_VARIABLE, env)}/{AZURITE_ACCOUNT}"
+    return f"http://127.0.0.1:{_port(AZURITE_PORT_ENV, env)}/{AZURITE_ACCOUNT}"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from etl.core.pod_contract import SECRET_ENV_PREFIX
 from etl.core.profiles.local_services import (
     AZURITE_ACCOUNT,
     AZURITE_KEY,
@@ -163,7 +164,7 @@ class SecretsSettings(_Model):
     kubernetes_secret: str = Field(
         "etl-secrets",
         description="On Argo with the local backend: the Kubernetes Secret whose keys (the secret "
-        "names) pods read as ETL_SECRET_* variables",
+        f"names) pods read as {SECRET_ENV_PREFIX}* variables",
     )
 
 

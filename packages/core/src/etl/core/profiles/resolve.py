@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from etl.core.env_names import PROFILE_ENV
 from etl.core.paths import config_dir
 from etl.core.profiles.environment import apply_environment
 from etl.core.profiles.model import Profile
@@ -26,8 +27,8 @@ def active_profile_name(
     default chosen with ``etl profile set``, else ``local``."""
     if name:
         return name
-    if env.get("ETL_PROFILE"):
-        return env["ETL_PROFILE"]
+    if env.get(PROFILE_ENV):
+        return env[PROFILE_ENV]
     store = store if store is not None else ProfileStore(config_dir(env))
     return store.default_name() or BUILTIN_PROFILE
 

@@ -18,6 +18,7 @@ import yaml
 from etl.core.atomic_files import write_atomically
 from etl.core.errors import MissingSecretError, SecretError
 from etl.core.paths import config_dir
+from etl.core.pod_contract import SECRET_ENV_PREFIX
 
 __all__ = [
     "LocalSecrets",
@@ -27,14 +28,13 @@ __all__ = [
     "set_local_secret",
 ]
 
-ENV_PREFIX = "ETL_SECRET_"
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 def secret_env_var(name: str) -> str:
     """The environment variable for secret ``name``: ``pgstac-dsn`` → ``ETL_SECRET_PGSTAC_DSN``."""
     _check_name(name)
-    return ENV_PREFIX + name.replace("-", "_").replace(".", "_").upper()
+    return SECRET_ENV_PREFIX + name.replace("-", "_").replace(".", "_").upper()
 
 
 def default_secrets_file(profile_name: str, env: Mapping[str, str] | None = None) -> Path:

@@ -14,7 +14,6 @@ from etl.dataset.chunking.chunk_set import (
     create_chunk_set,
 )
 from etl.dataset.chunking.concurrency import (
-    CONCURRENCY_ENV,
     DEFAULT_CONCURRENCY,
     listing_concurrency,
 )
@@ -37,7 +36,6 @@ from etl.dataset.chunking.splits import ListingPart, SplitSpec, plan_parts
 from etl.dataset.chunking.writer import ChunkSetStats, ChunkWriter
 
 __all__ = [
-    "CONCURRENCY_ENV",
     "DEFAULT_CHUNK_LENGTH",
     "DEFAULT_CONCURRENCY",
     "AssetFilter",

@@ -11,10 +11,10 @@ import os
 import threading
 
 from etl.core.errors import InputError
+from etl.core.pod_contract import LISTING_CONCURRENCY_ENV
 from etl.core.storage import parse_blob_uri
 
 __all__ = [
-    "CONCURRENCY_ENV",
     "DEFAULT_CONCURRENCY",
     "account_of",
     "account_slots",
@@ -23,8 +23,6 @@ __all__ = [
 
 DEFAULT_CONCURRENCY = 8
 """Listings at once per account: enough to hide request latency, far below Azure's request limits."""
-
-CONCURRENCY_ENV = "ETL_LISTING_CONCURRENCY"
 
 _slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}
 _lock = threading.Lock()
@@ -48,7 +46,7 @@ def listing_concurrency(value: int | None = None) -> int:
     Raises:
         InputError: when the value is not a positive integer.
     """
-    raw: object = value if value is not None else os.environ.get(CONCURRENCY_ENV)
+    raw: object = value if value is not None else os.environ.get(LISTING_CONCURRENCY_ENV)
     if raw is None or raw == "":
         return DEFAULT_CONCURRENCY
     try:
@@ -57,6 +55,6 @@ def listing_concurrency(value: int | None = None) -> int:
         number = 0
     if number < 1:
         raise InputError(
-            f"listing concurrency must be a positive integer, not {raw!r} ({CONCURRENCY_ENV})"
+            f"listing concurrency must be a positive integer, not {raw!r} ({LISTING_CONCURRENCY_ENV})"
         )
     return number
