@@ -1,5 +1,5 @@
-"""The storage event types etl acts on and the schemas they come in (no imports: the CLI's options
-name them)."""
+"""The storage event types etl acts on and the schemas they come in: a light module, since the
+CLI's options name them at start-up."""
 
 from __future__ import annotations
 
