@@ -56,6 +56,7 @@ def test_azurites_urls_and_the_profiles_endpoints_map_back_to_blob_uris() -> Non
     assert blob_uri_of_url(azurite, local) == "blob://devstoreaccount1/c/2024/a b%.tif"
     # Azurite on another port than the profile's: the account is the path's first segment.
     assert blob_uri_of_url("http://127.0.0.1:19999/acct/c/x.tif") == "blob://acct/c/x.tif"
+    assert blob_uri_of_url("http://localhost/acct/c/x.tif") == "blob://acct/c/x.tif"
     # An account behind a custom endpoint (a CDN, a private link) is found by its account_url.
     custom = Profile(storage={"goes": StorageAccount(account_url="https://data.example.org/goes")})
     assert blob_uri_of_url("https://data.example.org/goes/c/x.nc", custom) == "blob://goes/c/x.nc"

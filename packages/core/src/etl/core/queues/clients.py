@@ -3,7 +3,8 @@
 Imported only when a queue is opened, so ``azure`` stays out of ``etl --help``. The credential is
 the one :func:`~etl.core.storage.blob_clients.resolve_credentials` picks for the account's blobs
 (the profile's connection string, key or SAS, else ``DefaultAzureCredential``); the endpoint is
-:func:`~etl.core.storage.urls.queue_endpoint`'s. Timeouts and retries are the profile's
+:func:`~etl.core.storage.urls.queue_endpoint`'s (a client made from a connection string connects
+to the string's own, as blob clients do). Timeouts and retries are the profile's
 ``storage_timeouts``, as for blobs.
 
 Messages travel as the text the queue holds: no encode or decode policy, so a message that is not

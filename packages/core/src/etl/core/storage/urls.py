@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 _Service = Literal["blob", "queue"]
-_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 """Hosts whose URLs name the account in the path (Azurite's ``http://127.0.0.1:PORT/ACCOUNT/...``)."""
 
 
@@ -89,7 +89,7 @@ def blob_uri_of_url(url: str, profile: Profile | None = None) -> str:
     host = (parts.hostname or "").lower()
     if parts.scheme in ("http", "https") and (".blob." in host or ".dfs." in host):
         return _blob_uri(url, host.partition(".")[0], parts.path.lstrip("/"))
-    if parts.scheme in ("http", "https") and parts.netloc.rpartition(":")[0] in _LOCAL_HOSTS:
+    if parts.scheme in ("http", "https") and host in _LOCAL_HOSTS:
         account, _, rest = parts.path.lstrip("/").partition("/")
         return _blob_uri(url, account, rest)
     raise StorageError(
