@@ -75,8 +75,9 @@ def blob_uri_of_url(url: str, profile: Profile | None = None) -> str:
     """The ``blob://ACCOUNT/CONTAINER/PATH`` URI of a blob's URL: the inverse of :func:`blob_url`.
 
     The account is the one of ``profile`` whose endpoint the URL starts with, else the first label
-    of an ``ACCOUNT.blob.SUFFIX`` host (or ``ACCOUNT.dfs.SUFFIX``, Data Lake's), else (Azurite, ``http://127.0.0.1:PORT/ACCOUNT/...``) the
-    first segment of the path. The path is percent-decoded.
+    of an ``ACCOUNT.blob.SUFFIX`` host (or ``ACCOUNT.dfs.SUFFIX``, Data Lake's), else (Azurite,
+    ``http://127.0.0.1:PORT/ACCOUNT/...``) the first segment of the path. The path is
+    percent-decoded.
 
     Raises:
         StorageError: ``url`` names no account, container and blob.
