@@ -1,8 +1,9 @@
 """``etl dataset``: commands on a ``dataset.yaml`` (see docs/cli.md).
 
 The checks (``validate``, ``schema``) are declared here; the work commands (``render``,
-``process-items``, ...) in :mod:`etl.cli.dataset_work_cmd` and ``secrets`` in
-:mod:`etl.cli.dataset_secrets_cmd`, whose groups are merged into this one.
+``process-items``, ...) in :mod:`etl.cli.dataset_work_cmd`, ``secrets`` in
+:mod:`etl.cli.dataset_secrets_cmd` and ``send-events`` in :mod:`etl.cli.dataset_events_cmd`, whose
+groups are merged into this one.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from etl.cli import dataset_plan_cmd, dataset_secrets_cmd, dataset_work_cmd
+from etl.cli import dataset_events_cmd, dataset_plan_cmd, dataset_secrets_cmd, dataset_work_cmd
 from etl.cli.options import (
     ArgOption,
     CollectionOption,
@@ -85,3 +86,4 @@ def schema() -> None:
 app.add_typer(dataset_work_cmd.app)
 app.add_typer(dataset_secrets_cmd.app)
 app.add_typer(dataset_plan_cmd.app)
+app.add_typer(dataset_events_cmd.app)

@@ -14,6 +14,7 @@ __all__ = [
     "ARGO_SERVER_ENV",
     "ARGO_TOKEN_ENV",
     "AZURITE_PORT_ENV",
+    "AZURITE_QUEUE_PORT_ENV",
     "IMAGE_TAG_ENV",
     "IMPORT_TIMEOUT_ENV",
     "LOCAL_EXECUTOR_ENV",
@@ -38,6 +39,7 @@ STORAGE_RETRIES_ENV: Final = "ETL_STORAGE_RETRIES"
 
 PG_PORT_ENV: Final = "ETL_PG_PORT"
 AZURITE_PORT_ENV: Final = "ETL_AZURITE_PORT"
+AZURITE_QUEUE_PORT_ENV: Final = "ETL_AZURITE_QUEUE_PORT"
 """The ports of the local services (``scripts/services``) the built-in ``local`` profile uses."""
 
 IMPORT_TIMEOUT_ENV: Final = "ETL_IMPORT_TIMEOUT"

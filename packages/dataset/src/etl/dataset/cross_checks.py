@@ -5,7 +5,8 @@ from __future__ import annotations
 from difflib import get_close_matches
 
 from etl.core.located_yaml import FieldPath, LocatedDocument, format_field_path
-from etl.dataset.model import ChunksConfig, DatasetConfig
+from etl.core.storage.uris import BLOB_SCHEME
+from etl.dataset.model import ChunksConfig, CollectionConfig, DatasetConfig, EventsConfig
 
 __all__ = ["check_dataset"]
 
@@ -32,6 +33,26 @@ def check_dataset(config: DatasetConfig, doc: LocatedDocument) -> None:
         for s_index, storage in enumerate(collection.asset_storage):
             _check_chunks(
                 storage.chunks, doc, ("collections", c_index, "asset_storage", s_index, "chunks")
+            )
+        if collection.events is not None:
+            _check_events(collection, collection.events, doc, ("collections", c_index))
+
+
+def _check_events(
+    collection: CollectionConfig, events: EventsConfig, doc: LocatedDocument, at: FieldPath
+) -> None:
+    """Events name blobs: the collection needs a ``blob://`` asset storage listing files."""
+    if not any(storage.uri.startswith(BLOB_SCHEME) for storage in collection.asset_storage):
+        raise doc.error(
+            (*at, "events"),
+            "storage events name blobs, but no asset_storage of the collection is a blob:// URI",
+        )
+    _unique(doc, (*at, "events", "types"), [str(kind) for kind in events.types], "type")
+    for s_index, storage in enumerate(collection.asset_storage):
+        if storage.chunks.options.list_folders:
+            raise doc.error(
+                (*at, "asset_storage", s_index, "chunks", "options", "list_folders"),
+                "a collection with events lists files: storage events name blobs, not folders",
             )
 
 

@@ -14,6 +14,13 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from etl.core.errors import InputError
+from etl.core.queues.uris import (
+    MAX_QUEUE_NAME,
+    POISON_SUFFIX,
+    parse_queue_uri,
+    queue_name_problem,
+)
 from etl.core.storage.uris import FILE_SCHEME, STORAGE_SCHEMES, unsupported_scheme
 
 __all__ = [
@@ -28,6 +35,7 @@ __all__ = [
     "EnvValue",
     "LocalFile",
     "Quantity",
+    "QueueUri",
     "Regex",
     "Since",
     "StorageUri",
@@ -85,6 +93,23 @@ def _storage_uri(value: str) -> str:
     return value
 
 
+def _queue_uri(value: str) -> str:
+    """A queue that dead-letters: ``queue://ACCOUNT/NAME``, ``NAME`` and ``NAME-poison`` both
+    Azure queue names."""
+    try:
+        location = parse_queue_uri(value)
+    except InputError as exc:
+        raise _fail("etl_queue", str(exc)) from None
+    if queue_name_problem(location.poison.name):
+        longest = MAX_QUEUE_NAME - len(POISON_SUFFIX)
+        raise _fail(
+            "etl_queue",
+            f"queue name {location.name!r} is too long for its dead-letter queue "
+            f"{location.poison.name!r}: at most {longest} characters",
+        )
+    return value
+
+
 def _local_file(value: str) -> str:
     """A file etl reads on this machine (code, templates): ``file://`` or a local path."""
     problem = unsupported_scheme(value, (FILE_SCHEME,))
@@ -129,6 +154,7 @@ def _utc(value: datetime) -> datetime:
 
 Regex = Annotated[str, AfterValidator(_regex)]
 StorageUri = Annotated[str, AfterValidator(_storage_uri)]
+QueueUri = Annotated[str, AfterValidator(_queue_uri)]
 LocalFile = Annotated[str, AfterValidator(_local_file)]
 Quantity = Annotated[str, BeforeValidator(_quantity)]
 EnvValue = Annotated[str, BeforeValidator(_env_value)]

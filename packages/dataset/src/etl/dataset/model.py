@@ -16,10 +16,12 @@ from pydantic import (
     BeforeValidator,
     Field,
     NonNegativeInt,
+    PositiveFloat,
     PositiveInt,
 )
 
 from etl.core.pod_contract import StacValidationMode
+from etl.core.queues.event_types import EventKind
 from etl.dataset.field_types import (
     ID_PATTERN,
     ArgName,
@@ -28,6 +30,7 @@ from etl.dataset.field_types import (
     EnvName,
     EnvValue,
     LocalFile,
+    QueueUri,
     Regex,
     Since,
     StorageUri,
@@ -50,6 +53,8 @@ __all__ = [
     "CodeConfig",
     "CollectionConfig",
     "DatasetConfig",
+    "EventKind",
+    "EventsConfig",
     "ExtentSource",
     "MissingItems",
     "ResourceQuantities",
@@ -218,6 +223,45 @@ class StacValidation(ConfigModel):
     )
 
 
+class EventsConfig(ConfigModel):
+    """etl only. Storage events that keep the collection current as blobs are written and deleted
+    ([streaming.md](streaming.md)): Event Grid puts each event into a Storage Queue, etl turns them
+    into items. The asset storage and its chunk options decide which blobs are the collection's
+    assets, as a batch listing does; other events are acknowledged and counted as skipped. (The
+    consumer, `etl dataset stream`, is not built yet: today `etl dataset send-events` reads this.)"""
+
+    queue: QueueUri = Field(
+        description="The Storage Queue that receives the collection's events, "
+        "`queue://ACCOUNT/NAME` (the profile's `storage.ACCOUNT` credentials, as for `blob://`); "
+        "messages that fail go to `NAME-poison`."
+    )
+    types: list[EventKind] = Field(
+        [EventKind.CREATED, EventKind.DELETED],
+        min_length=1,
+        description="The events acted on: `created` (`Microsoft.Storage.BlobCreated`: the item "
+        "is made or replaced) and `deleted` (`Microsoft.Storage.BlobDeleted`: the items the asset "
+        "made are removed); others are skipped.",
+    )
+    batch_size: PositiveInt = Field(
+        100,
+        le=10000,
+        description="Most events whose items are loaded into PgSTAC in one batch.",
+    )
+    max_wait: PositiveFloat = Field(
+        10.0,
+        le=3600,
+        description="Seconds the first event of a partial batch waits for more before the batch is "
+        "loaded anyway.",
+    )
+    max_deliveries: PositiveInt = Field(
+        5,
+        le=100,
+        description="Deliveries of a failing message before it moves to the dead-letter queue "
+        "`NAME-poison` with its error (a message that is no event, or that the dataset's code "
+        "refuses, moves at once).",
+    )
+
+
 MAX_REMOVALS_PATTERN = r"^(\d+|\d+(\.\d+)?%)$"
 """``--max-removals`` and ``max_removals``: a count of items, or a percentage such as ``10%``."""
 
@@ -273,6 +317,11 @@ class CollectionConfig(ConfigModel):
         description="etl only. Most items a run may remove, a count or a percentage of the items "
         "etl loaded into the collection; a run that would remove more removes nothing and fails "
         "(a failed or short listing). `--max-removals` overrides it.",
+    )
+    events: EventsConfig | None = Field(
+        None,
+        description="etl only. The storage events that keep the collection current "
+        "([streaming.md](streaming.md)); none: only batch runs.",
     )
 
 

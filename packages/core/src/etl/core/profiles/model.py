@@ -19,6 +19,7 @@ from etl.core.profiles.local_services import (
     AZURITE_ACCOUNT,
     AZURITE_KEY,
     azurite_blob_endpoint,
+    azurite_queue_endpoint,
     local_pgstac_dsn,
 )
 from etl.core.runners.status import RunnerKind
@@ -124,6 +125,11 @@ class StorageAccount(_Model):
     )
     key: str | None = Field(None, description="Account key, used with account_url (secret)")
     sas: str | None = Field(None, description="SAS token, used with account_url (secret)")
+    queue_url: str | None = Field(
+        None,
+        description="Queue endpoint, e.g. https://acct.queue.core.windows.net (queue:// URIs; "
+        "same credential as the blobs)",
+    )
 
 
 class StorageTimeouts(_Model):
@@ -232,7 +238,9 @@ class Profile(_Model):
             pgstac=PgstacSettings(dsn=local_pgstac_dsn()),
             storage={
                 AZURITE_ACCOUNT: StorageAccount(
-                    account_url=azurite_blob_endpoint(), key=AZURITE_KEY
+                    account_url=azurite_blob_endpoint(),
+                    key=AZURITE_KEY,
+                    queue_url=azurite_queue_endpoint(),
                 )
             },
             workflow=WorkflowDefaults(max_pods=LOCAL_MAX_PODS),

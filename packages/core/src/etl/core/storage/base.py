@@ -25,12 +25,17 @@ class ObjectInfo(NamedTuple):
         path: Its path relative to the storage root.
         size: Its size in bytes; ``None`` unless listed ``with_properties``.
         last_modified: When it last changed (UTC); ``None`` unless listed ``with_properties``.
+        etag: A blob's ETag (as the SDK gives it, unquoted); ``None`` for files or without
+            properties.
+        content_type: A blob's content type; ``None`` for files or without properties.
     """
 
     uri: str
     path: str
     size: int | None = None
     last_modified: datetime | None = None
+    etag: str | None = None
+    content_type: str | None = None
 
 
 class Storage(ABC):

@@ -88,7 +88,12 @@ class BlobStorage(Storage):
         if modified is not None and modified.tzinfo is None:
             modified = modified.replace(tzinfo=UTC)
         return ObjectInfo(
-            uri=self._uri_prefix + path, path=path, size=blob.size, last_modified=modified
+            uri=self._uri_prefix + path,
+            path=path,
+            size=blob.size,
+            last_modified=modified,
+            etag=blob.etag,
+            content_type=blob.content_settings.content_type,
         )
 
     def probe(self) -> None:

@@ -35,7 +35,13 @@ from etl.core.storage.uris import BlobLocation
 from etl.core.storage.urls import blob_endpoint
 from etl.core.storage.waiting import waiting_on
 
-__all__ = ["BlobCredentials", "container_client", "resolve_credentials", "service_client"]
+__all__ = [
+    "BlobCredentials",
+    "client_options",
+    "container_client",
+    "resolve_credentials",
+    "service_client",
+]
 
 # 500/503 (Azure's "server busy" throttling), 408, timeouts and dropped connections are retried by
 # the SDK's ExponentialRetry, waiting 1 + 2**n s (3, 5, 9, 17, 33 s for the default 5 retries,
@@ -168,10 +174,10 @@ def _new_container_client(
     return service.get_container_client(location.container)
 
 
-def _new_client(
-    account: str, place: str, credentials: BlobCredentials, timeouts: StorageTimeouts
-) -> BlobServiceClient:
-    options: dict[str, Any] = {
+def client_options(place: str, timeouts: StorageTimeouts) -> dict[str, Any]:
+    """The keyword arguments of a storage client (blob or queue): the profile's timeouts and etl's
+    retry policy, its waits reported as waiting on ``place``."""
+    return {
         "retry_policy": _TransientRetry(
             place,
             timeouts.notice,
@@ -183,6 +189,12 @@ def _new_client(
         "connection_timeout": timeouts.connect,
         "read_timeout": timeouts.read,
     }
+
+
+def _new_client(
+    account: str, place: str, credentials: BlobCredentials, timeouts: StorageTimeouts
+) -> BlobServiceClient:
+    options = client_options(place, timeouts)
     if credentials.connection_string:
         return BlobServiceClient.from_connection_string(
             credentials.connection_string, credential=credentials.sas, **options

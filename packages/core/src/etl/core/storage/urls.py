@@ -15,17 +15,34 @@ account it is, first match wins:
 The URL is the endpoint, the container and the blob name percent-encoded (as the Azure SDK writes
 blob URLs), so a name with spaces or ``%`` opens. It carries no SAS: the container must allow
 anonymous reads, or the client appends a SAS token.
+
+:func:`blob_uri_of_url` is the inverse (a storage event's ``data.url`` back to ``blob://``), and
+:func:`queue_endpoint` is an account's queue endpoint by the same rules (``queue_url``, the
+connection string's ``QueueEndpoint``, ``https://ACCOUNT.queue.core.windows.net``).
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from typing import Literal
+from urllib.parse import quote, unquote, urlsplit
 
-from etl.core.profiles.local_services import azurite_blob_endpoint
+from etl.core.errors import StorageError
+from etl.core.profiles.local_services import azurite_blob_endpoint, azurite_queue_endpoint
 from etl.core.profiles.model import Profile
-from etl.core.storage.uris import BlobLocation, parse_blob_uri
+from etl.core.storage.uris import BLOB_SCHEME, BlobLocation, parse_blob_uri
 
-__all__ = ["BlobUrls", "blob_endpoint", "blob_url", "url_at_endpoint"]
+__all__ = [
+    "BlobUrls",
+    "blob_endpoint",
+    "blob_uri_of_url",
+    "blob_url",
+    "queue_endpoint",
+    "url_at_endpoint",
+]
+
+_Service = Literal["blob", "queue"]
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+"""Hosts whose URLs name the account in the path (Azurite's ``http://127.0.0.1:PORT/ACCOUNT/...``)."""
 
 
 def blob_endpoint(account: str, profile: Profile | None = None) -> str:
@@ -33,11 +50,59 @@ def blob_endpoint(account: str, profile: Profile | None = None) -> str:
     settings = profile.storage.get(account) if profile is not None else None
     if settings is not None and settings.account_url:
         return settings.account_url.rstrip("/")
+    return _endpoint(account, profile, "blob")
+
+
+def queue_endpoint(account: str, profile: Profile | None = None) -> str:
+    """The queue endpoint of ``account`` in ``profile``, without a trailing ``/``."""
+    settings = profile.storage.get(account) if profile is not None else None
+    if settings is not None and settings.queue_url:
+        return settings.queue_url.rstrip("/")
+    return _endpoint(account, profile, "queue")
+
+
+def _endpoint(account: str, profile: Profile | None, service: _Service) -> str:
+    """The connection string's endpoint of ``service``, else Azure's public one."""
+    settings = profile.storage.get(account) if profile is not None else None
     if settings is not None and settings.connection_string:
-        endpoint = _connection_string_endpoint(account, settings.connection_string)
+        endpoint = _connection_string_endpoint(account, settings.connection_string, service)
         if endpoint:
             return endpoint.rstrip("/")
-    return f"https://{account}.blob.core.windows.net"
+    return f"https://{account}.{service}.core.windows.net"
+
+
+def blob_uri_of_url(url: str, profile: Profile | None = None) -> str:
+    """The ``blob://ACCOUNT/CONTAINER/PATH`` URI of a blob's URL: the inverse of :func:`blob_url`.
+
+    The account is the one of ``profile`` whose endpoint the URL starts with, else the first label
+    of an ``ACCOUNT.blob.SUFFIX`` host (or ``ACCOUNT.dfs.SUFFIX``, Data Lake's), else (Azurite,
+    ``http://127.0.0.1:PORT/ACCOUNT/...``) the first segment of the path. The path is
+    percent-decoded.
+
+    Raises:
+        StorageError: ``url`` names no account, container and blob.
+    """
+    for account in profile.storage if profile is not None else ():
+        endpoint = blob_endpoint(account, profile) + "/"
+        if url.startswith(endpoint):
+            return _blob_uri(url, account, url[len(endpoint) :])
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme in ("http", "https") and (".blob." in host or ".dfs." in host):
+        return _blob_uri(url, host.partition(".")[0], parts.path.lstrip("/"))
+    if parts.scheme in ("http", "https") and host in _LOCAL_HOSTS:
+        account, _, rest = parts.path.lstrip("/").partition("/")
+        return _blob_uri(url, account, rest)
+    raise StorageError(
+        f"not a blob URL: {url!r} (expected https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH)"
+    )
+
+
+def _blob_uri(url: str, account: str, encoded_path: str) -> str:
+    container, _, name = unquote(encoded_path.partition("?")[0]).partition("/")
+    if not account or not container or not name:
+        raise StorageError(f"not a blob URL: {url!r} (it names no account, container and blob)")
+    return f"{BLOB_SCHEME}{account}/{container}/{name}"
 
 
 def blob_url(uri: str, profile: Profile | None = None) -> str:
@@ -77,19 +142,21 @@ class BlobUrls:
         return url_at_endpoint(endpoint, location)
 
 
-def _connection_string_endpoint(account: str, connection_string: str) -> str | None:
-    """The blob endpoint a connection string names, or ``None`` when it names none."""
+def _connection_string_endpoint(
+    account: str, connection_string: str, service: _Service
+) -> str | None:
+    """The endpoint of ``service`` a connection string names, or ``None`` when it names none."""
     settings = {
         key.strip().lower(): value.strip()
         for key, _, value in (part.partition("=") for part in connection_string.split(";"))
     }
     if settings.get("usedevelopmentstorage", "").lower() == "true":
-        return azurite_blob_endpoint()
-    if settings.get("blobendpoint"):
-        return settings["blobendpoint"]
+        return azurite_blob_endpoint() if service == "blob" else azurite_queue_endpoint()
+    if settings.get(f"{service}endpoint"):
+        return settings[f"{service}endpoint"]
     if settings.get("endpointsuffix") or settings.get("accountname"):
         protocol = settings.get("defaultendpointsprotocol") or "https"
         name = settings.get("accountname") or account
         suffix = settings.get("endpointsuffix") or "core.windows.net"
-        return f"{protocol}://{name}.blob.{suffix}"
+        return f"{protocol}://{name}.{service}.{suffix}"
     return None

@@ -24,6 +24,7 @@ from etl.dataset.chunking.create import (
     create_chunks,
     list_assets,
     partial_listing,
+    split_specs_of,
 )
 from etl.dataset.chunking.filters import AssetFilter
 from etl.dataset.chunking.manifest import (
@@ -32,7 +33,7 @@ from etl.dataset.chunking.manifest import (
     read_manifest,
     write_manifest,
 )
-from etl.dataset.chunking.splits import ListingPart, SplitSpec, plan_parts
+from etl.dataset.chunking.splits import ListingPart, SplitSpec, plan_parts, splits_list
 from etl.dataset.chunking.writer import ChunkSetStats, ChunkWriter
 
 __all__ = [
@@ -58,5 +59,7 @@ __all__ = [
     "plan_parts",
     "read_chunk_uris",
     "read_manifest",
+    "split_specs_of",
+    "splits_list",
     "write_manifest",
 ]

@@ -26,7 +26,7 @@ from etl.dataset.chunking.filters import AssetFilter
 from etl.dataset.chunking.manifest import ChunkManifest
 from etl.dataset.chunking.splits import SplitSpec
 from etl.dataset.layout import RunLayout
-from etl.dataset.model import AssetStorageConfig, ChunkOptions, CollectionConfig
+from etl.dataset.model import AssetStorageConfig, ChunkOptions, ChunksConfig, CollectionConfig
 
 __all__ = [
     "asset_filter_of",
@@ -35,6 +35,7 @@ __all__ = [
     "create_chunks",
     "list_assets",
     "partial_listing",
+    "split_specs_of",
 ]
 
 
@@ -208,6 +209,14 @@ def asset_filter_of(options: ChunkOptions, *, since: datetime | None = None) -> 
     )
 
 
+def split_specs_of(chunks: ChunksConfig) -> list[SplitSpec]:
+    """The splits of one storage entry's chunks config."""
+    return [
+        SplitSpec(prefix=split.prefix, depth=split.depth, folder_matches=split.folder_matches)
+        for split in chunks.splits or ()
+    ]
+
+
 def _source(
     entry: AssetStorageConfig,
     *,
@@ -220,10 +229,7 @@ def _source(
     return ChunkSource(
         storage=open_storage(entry.uri, profile=profile, sas_token=_token(entry.token, secrets)),
         asset_filter=asset_filter_of(options, since=since),
-        splits=[
-            SplitSpec(prefix=split.prefix, depth=split.depth, folder_matches=split.folder_matches)
-            for split in entry.chunks.splits or ()
-        ],
+        splits=split_specs_of(entry.chunks),
         limit=options.limit,
         options=recorded,
     )

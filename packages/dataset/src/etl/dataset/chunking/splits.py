@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from etl.core.storage import Storage
 
-__all__ = ["ListingPart", "SplitSpec", "plan_parts"]
+__all__ = ["ListingPart", "SplitSpec", "plan_parts", "splits_list"]
 
 _MapCalls = Callable[[Callable[[str], list[str]], Iterable[str]], Iterable[list[str]]]
 
@@ -74,14 +74,47 @@ def plan_parts(
     if not splits:
         return [ListingPart()]
     run = map_calls or map
-    by_folder: dict[str, SplitSpec] = {}
-    for split in splits:
-        by_folder.setdefault(_folder(split.prefix), split)
+    by_folder = _by_folder(splits)
     parts: list[ListingPart] = []
     for folder, split in by_folder.items():
         inner = tuple(other for other in by_folder if other != folder and other.startswith(folder))
         parts.extend(_expand(storage, folder, split, inner, run))
     return parts
+
+
+def splits_list(splits: Sequence[SplitSpec] | None, path: str) -> bool:
+    """Whether the parts of ``splits`` list the file at relative ``path`` (no splits: every file).
+
+    The same rule as :func:`plan_parts`, for one path and without listing anything: the innermost
+    split folder holding ``path`` lists it when it lies above the split depth, or when the folder
+    at that depth passes the split's ``folder_matches``.
+    """
+    if not splits:
+        return True
+    holders = [folder for folder in _by_folder(splits).items() if path.startswith(folder[0])]
+    if not holders:
+        return False
+    folder, split = max(holders, key=lambda holder: len(holder[0]))
+    below = path[len(folder) :].split("/")[:-1]
+    if len(below) < split.depth:
+        return True
+    return _passes(split, folder + "".join(f"{name}/" for name in below[: split.depth]))
+
+
+def _by_folder(splits: Sequence[SplitSpec]) -> dict[str, SplitSpec]:
+    """Each split by its folder (the first split of a folder wins)."""
+    by_folder: dict[str, SplitSpec] = {}
+    for split in splits:
+        by_folder.setdefault(_folder(split.prefix), split)
+    return by_folder
+
+
+def _passes(split: SplitSpec, folder: str) -> bool:
+    """Whether the split folder ``folder`` (ending with ``/``) passes ``split.folder_matches``."""
+    return (
+        split.folder_matches is None
+        or re.search(split.folder_matches, folder.rstrip("/")) is not None
+    )
 
 
 def _expand(
@@ -99,10 +132,7 @@ def _expand(
         parts.extend(ListingPart(f, recursive=False) for f in frontier)
         children = run(lambda f: list(storage.list_prefixes(f)), frontier)
         frontier = [child for listed in children for child in listed if child not in inner]
-    if split.folder_matches is not None:
-        pattern = re.compile(split.folder_matches)
-        frontier = [f for f in frontier if pattern.search(f.rstrip("/"))]
-    for f in frontier:
+    for f in (f for f in frontier if _passes(split, f)):
         exclude = tuple(other for other in inner if other.startswith(f))
         parts.append(ListingPart(f, recursive=True, exclude=exclude))
     return parts

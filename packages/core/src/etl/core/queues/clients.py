@@ -1,0 +1,50 @@
+"""Azure Storage queue clients, reached with the credential of the account's blobs.
+
+Imported only when a queue is opened, so ``azure`` stays out of ``etl --help``. The credential is
+the one :func:`~etl.core.storage.blob_clients.resolve_credentials` picks for the account's blobs
+(the profile's connection string, key or SAS, else ``DefaultAzureCredential``); the endpoint is
+:func:`~etl.core.storage.urls.queue_endpoint`'s (a client made from a connection string connects
+to the string's own, as blob clients do). Timeouts and retries are the profile's
+``storage_timeouts``, as for blobs.
+
+Messages travel as the text the queue holds: no encode or decode policy, so a message that is not
+base64 reaches :func:`~etl.core.queues.events.parse_event` (and its typed error) instead of failing
+the whole page of messages it arrived with.
+"""
+
+from __future__ import annotations
+
+from azure.core.credentials import AzureNamedKeyCredential, TokenCredential
+from azure.storage.queue import QueueClient
+
+from etl.core.azure_identity import default_credential
+from etl.core.profiles.model import Profile, StorageTimeouts
+from etl.core.queues.uris import QueueLocation
+from etl.core.storage.blob_clients import client_options, resolve_credentials
+from etl.core.storage.urls import queue_endpoint
+
+__all__ = ["queue_client"]
+
+
+def queue_client(location: QueueLocation, profile: Profile | None = None) -> QueueClient:
+    """A new client of the queue at ``location``, with ``profile``'s credential for its account.
+
+    Raises:
+        StorageError: the account can certainly not be reached (see ``resolve_credentials``).
+    """
+    credentials = resolve_credentials(location.account, profile=profile)
+    timeouts = profile.storage_timeouts if profile is not None else StorageTimeouts()
+    options = client_options(location.uri, timeouts)
+    if credentials.connection_string:
+        return QueueClient.from_connection_string(
+            credentials.connection_string, location.name, **options
+        )
+    credential: str | AzureNamedKeyCredential | TokenCredential
+    if credentials.sas:
+        credential = credentials.sas
+    elif credentials.key:
+        credential = AzureNamedKeyCredential(location.account, credentials.key)
+    else:
+        credential = default_credential()
+    endpoint = queue_endpoint(location.account, profile)
+    return QueueClient(endpoint, location.name, credential=credential, **options)
