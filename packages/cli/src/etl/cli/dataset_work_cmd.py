@@ -17,19 +17,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from etl.argo.options import WorkflowCommand
+from etl.argo.options import RunRequest, WorkflowCommand
 from etl.cli.follow import submit_and_report
-from etl.cli.missing_options import (
-    MaxRemovalsOption,
-    RemoveMissingOption,
-    ReportMissingOption,
-    missing_mode,
-)
 from etl.cli.options import (
     ArgOption,
     CollectionOption,
     DatasetOption,
-    LimitOption,
     SubmitOption,
     WaitOption,
     WorkOutput,
@@ -37,9 +30,9 @@ from etl.cli.options import (
     command_group,
 )
 from etl.cli.output import ManifestOutput, print_manifest
+from etl.cli.run_request_options import takes_run_request
 from etl.cli.selection import load_selection
 from etl.cli.state import active_profile, active_runner
-from etl.core.pod_contract import StacValidationMode
 
 if TYPE_CHECKING:
     from etl.runner.work import PreparedWork
@@ -67,42 +60,6 @@ RenderOutput = Annotated[
         show_default=True,
     ),
 ]
-WorkSinceOption = Annotated[
-    str | None,
-    typer.Option(
-        "--since",
-        help="Only assets modified since this ISO-8601 date or time, or 'last-success': since "
-        "the start of the collection's last successful process-items run.",
-        metavar="ISO-8601|last-success",
-    ),
-]
-ScheduleOption = Annotated[
-    str | None,
-    typer.Option(
-        "--schedule",
-        help="process-items only: a CronWorkflow running on this cron schedule (e.g. '0 3 * * *'); "
-        "with --submit it is created, or updated, on the Argo Server.",
-        metavar="CRON",
-    ),
-]
-TimezoneOption = Annotated[
-    str | None,
-    typer.Option(
-        "--timezone",
-        help="With --schedule: the IANA time zone it is read in (e.g. Europe/Paris; default UTC).",
-        metavar="ZONE",
-    ),
-]
-StacValidationOption = Annotated[
-    StacValidationMode | None,
-    typer.Option(
-        "--stac-validation",
-        help="Validate the items against the STAC schemas, core and extensions (default: each "
-        "collection's stac_validation, off): every item, a sample, or none; a failure fails its "
-        "asset.",
-        metavar=choices_metavar(StacValidationMode),
-    ),
-]
 UploadBundleOption = Annotated[
     bool,
     typer.Option(
@@ -114,36 +71,12 @@ UploadBundleOption = Annotated[
 
 
 def _prepare(
-    ctx: typer.Context,
-    command: WorkflowCommand,
-    dataset: Path,
-    collection: list[str] | None,
-    arg: list[str] | None,
-    *,
-    limit: int | None = None,
-    since: str | None = None,
-    schedule: str | None = None,
-    timezone: str | None = None,
-    missing: str | None = None,
-    max_removals: str | None = None,
-    stac_validation: str | None = None,
+    ctx: typer.Context, request: RunRequest, dataset: Path, arg: list[str] | None
 ) -> PreparedWork:
     from etl.runner.work import prepare_dataset_work
 
-    loaded, _ = load_selection(ctx, dataset, collection, arg)
-    return prepare_dataset_work(
-        loaded,
-        command,
-        active_profile(ctx),
-        collections=collection or None,
-        limit=limit,
-        since=since,
-        schedule=schedule,
-        timezone=timezone,
-        missing=missing,
-        max_removals=max_removals,
-        stac_validation=stac_validation,
-    )
+    loaded, _ = load_selection(ctx, dataset, list(request.collections or ()) or None, arg)
+    return prepare_dataset_work(loaded, request, active_profile(ctx))
 
 
 def _note_bundle_not_uploaded(work: PreparedWork) -> None:
@@ -161,26 +94,18 @@ def _note_bundle_not_uploaded(work: PreparedWork) -> None:
 
 def _work(
     ctx: typer.Context,
-    command: WorkflowCommand,
+    request: RunRequest,
     dataset: Path,
-    collection: list[str] | None,
     arg: list[str] | None,
     *,
     submit: bool,
     wait: bool,
     output: ManifestOutput | None,
-    limit: int | None = None,
-    since: str | None = None,
-    schedule: str | None = None,
-    timezone: str | None = None,
     upload_bundle: bool = False,
-    missing: str | None = None,
-    max_removals: str | None = None,
-    stac_validation: str | None = None,
 ) -> None:
     if wait and not submit:
         raise typer.BadParameter("--wait needs --submit", param_hint="--wait")
-    if wait and schedule is not None:
+    if wait and request.schedule is not None:
         raise typer.BadParameter(
             "--wait is for a Workflow; a CronWorkflow starts one at each scheduled time "
             "(follow those with `etl workflow list` and `etl workflow watch`)",
@@ -188,26 +113,13 @@ def _work(
         )
     runner = active_runner(ctx) if submit else None
     cron_client = None
-    if runner is not None and schedule is not None:
+    if runner is not None and request.schedule is not None:
         from etl.cli.cron_cmd import argo_client_for_cron
 
         cron_client = argo_client_for_cron(runner, "--schedule with --submit")
     elif runner is not None:
         runner.prepare()  # the local runner warms its task server while the dataset compiles
-    work = _prepare(
-        ctx,
-        command,
-        dataset,
-        collection,
-        arg,
-        limit=limit,
-        since=since,
-        schedule=schedule,
-        timezone=timezone,
-        missing=missing,
-        max_removals=max_removals,
-        stac_validation=stac_validation,
-    )
+    work = _prepare(ctx, request, dataset, arg)
     if runner is None:
         if upload_bundle and work.bundle is not None:
             from etl.argo import upload_bundle as upload
@@ -227,6 +139,7 @@ def _work(
 
 
 @app.command()
+@takes_run_request(None)
 def render(
     ctx: typer.Context,
     *,
@@ -234,46 +147,28 @@ def render(
     collection: CollectionOption = None,
     arg: ArgOption = None,
     command: CommandOption = WorkflowCommand.PROCESS_ITEMS,
-    limit: LimitOption = None,
-    since: WorkSinceOption = None,
-    schedule: ScheduleOption = None,
-    timezone: TimezoneOption = None,
+    request: RunRequest,
     output: RenderOutput = ManifestOutput.YAML,
 ) -> None:
     """Print the Argo Workflow manifest that would be submitted (nothing else on stdout).
 
-    With --limit, --since or --schedule it is what the work command submits with the same options.
+    With the work commands' options (--limit, --since, --schedule, --remove-missing, ...) it is
+    what the --command submits with the same options.
     """
-    work = _prepare(
-        ctx,
-        command,
-        dataset,
-        collection,
-        arg,
-        limit=limit,
-        since=since,
-        schedule=schedule,
-        timezone=timezone,
-    )
+    work = _prepare(ctx, request, dataset, arg)
     _note_bundle_not_uploaded(work)
     print_manifest(work.manifest, output)
 
 
 @app.command("process-items")
+@takes_run_request(WorkflowCommand.PROCESS_ITEMS)
 def process_items(
     ctx: typer.Context,
     *,
     dataset: DatasetOption = Path("."),
     collection: CollectionOption = None,
     arg: ArgOption = None,
-    limit: LimitOption = None,
-    since: WorkSinceOption = None,
-    schedule: ScheduleOption = None,
-    timezone: TimezoneOption = None,
-    remove_missing: RemoveMissingOption = False,
-    report_missing: ReportMissingOption = False,
-    max_removals: MaxRemovalsOption = None,
-    stac_validation: StacValidationOption = None,
+    request: RunRequest,
     submit: SubmitOption = False,
     wait: WaitOption = False,
     upload_bundle: UploadBundleOption = False,
@@ -286,33 +181,25 @@ def process_items(
     """
     _work(
         ctx,
-        WorkflowCommand.PROCESS_ITEMS,
+        request,
         dataset,
-        collection,
         arg,
         submit=submit,
         wait=wait,
         output=output,
-        limit=limit,
-        since=since,
-        schedule=schedule,
-        timezone=timezone,
         upload_bundle=upload_bundle,
-        missing=missing_mode(remove_missing, report_missing),
-        max_removals=max_removals,
-        stac_validation=stac_validation.value if stac_validation else None,
     )
 
 
 @app.command("create-chunks")
+@takes_run_request(WorkflowCommand.CREATE_CHUNKS)
 def create_chunks(
     ctx: typer.Context,
     *,
     dataset: DatasetOption = Path("."),
     collection: CollectionOption = None,
     arg: ArgOption = None,
-    limit: LimitOption = None,
-    since: WorkSinceOption = None,
+    request: RunRequest,
     submit: SubmitOption = False,
     wait: WaitOption = False,
     upload_bundle: UploadBundleOption = False,
@@ -321,15 +208,12 @@ def create_chunks(
     """List the assets into chunk files in each collection's chunk storage."""
     _work(
         ctx,
-        WorkflowCommand.CREATE_CHUNKS,
+        request,
         dataset,
-        collection,
         arg,
         submit=submit,
         wait=wait,
         output=output,
-        limit=limit,
-        since=since,
         upload_bundle=upload_bundle,
     )
 
@@ -347,11 +231,13 @@ def ingest_collection(
     output: WorkOutput = None,
 ) -> None:
     """Create or update each collection in PgSTAC from its template."""
+    request = RunRequest(
+        WorkflowCommand.INGEST_COLLECTION, tuple(collection) if collection else None
+    )
     _work(
         ctx,
-        WorkflowCommand.INGEST_COLLECTION,
+        request,
         dataset,
-        collection,
         arg,
         submit=submit,
         wait=wait,

@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from etl.core.pod_contract import StacValidationMode
+from etl.core.run_options import MAX_REMOVALS_PATTERN, MissingItems
 from etl.dataset.field_types import (
     ID_PATTERN,
     ArgName,
@@ -187,14 +188,6 @@ class ExtentSource(StrEnum):
     TEMPLATE = "template"
 
 
-class MissingItems(StrEnum):
-    """What a run that lists the whole collection does with items whose assets are gone."""
-
-    KEEP = "keep"
-    REPORT = "report"
-    REMOVE = "remove"
-
-
 def _yaml_off(value: Any) -> Any:
     """YAML reads a bare ``off`` as ``false``: take it as the mode ``off``."""
     return StacValidationMode.OFF.value if value is False else value
@@ -216,10 +209,6 @@ class StacValidation(ConfigModel):
         le=1.0,
         description="The share of items `sample` validates (`0.01`: one in a hundred).",
     )
-
-
-MAX_REMOVALS_PATTERN = r"^(\d+|\d+(\.\d+)?%)$"
-"""``--max-removals`` and ``max_removals``: a count of items, or a percentage such as ``10%``."""
 
 
 class CollectionConfig(ConfigModel):

@@ -17,7 +17,7 @@ from etl.core.profiles import Profile, RunnerKind
 from etl.core.runners import SubmittedWorkflow, WorkflowRunner
 
 if TYPE_CHECKING:
-    from etl.argo import CodeBundle, IngestSource, SourceList, WorkflowCommand
+    from etl.argo import CodeBundle, IngestSource, RunRequest, SourceList
     from etl.core.pod_contract import LoadMethod
     from etl.dataset import LoadedDataset
 
@@ -52,47 +52,21 @@ class PreparedWork:
 
 
 def prepare_dataset_work(
-    dataset: LoadedDataset,
-    command: WorkflowCommand,
-    profile: Profile,
-    *,
-    collections: Sequence[str] | None = None,
-    limit: int | None = None,
-    since: str | None = None,
-    schedule: str | None = None,
-    timezone: str | None = None,
-    missing: str | None = None,
-    max_removals: str | None = None,
-    stac_validation: str | None = None,
+    dataset: LoadedDataset, request: RunRequest, profile: Profile
 ) -> PreparedWork:
-    """Plan the dataset's code bundle and compile the workflow of ``command``.
-
-    The options are :func:`etl.argo.compile_workflow`'s.
+    """Plan the dataset's code bundle and compile the workflow ``request`` asks for
+    (:func:`etl.argo.compile_workflow`).
 
     Raises:
-        InputError: Bad options or an unknown collection.
+        InputError: An unknown collection.
         ConfigError: The dataset has no image, or its code files are missing (located).
         ProfileError: The profile cannot run the workflow (e.g. nowhere to put the bundle).
     """
     from etl.argo import compile_workflow, plan_bundle
 
     bundle = plan_bundle(dataset, profile)
-    manifest = compile_workflow(
-        dataset,
-        command,
-        profile,
-        collections=tuple(collections) if collections is not None else None,
-        limit=limit,
-        since=since,
-        schedule=schedule,
-        timezone=timezone,
-        bundle=bundle,
-        missing=missing,
-        max_removals=max_removals,
-        stac_validation=stac_validation,
-    )
-    selected = tuple(collections) if collections is not None else None
-    return PreparedWork(manifest, bundle=bundle, dataset=dataset, collections=selected)
+    manifest = compile_workflow(dataset, request, profile, bundle=bundle)
+    return PreparedWork(manifest, bundle=bundle, dataset=dataset, collections=request.collections)
 
 
 def prepare_collection_ingest(
