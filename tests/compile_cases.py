@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from etl.argo import RunRequest, WorkflowCommand, compile_workflow
-from etl.core.run_options import parse_since
 from etl.core.profiles.model import (
     ArgoSettings,
     PgstacSettings,
@@ -22,6 +21,7 @@ from etl.core.profiles.model import (
     SecretsSettings,
     WorkflowDefaults,
 )
+from etl.core.run_options import parse_since
 from etl.dataset import LoadedDataset, load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,6 @@ import pytest
 from compile_cases import argo_profile, dataset, keyvault_profile
 
 from etl.argo import RunRequest, WorkflowCommand, compile_workflow
-from etl.core.run_options import LastSuccess
 from etl.core.errors import (
     ConfigError,
     OptionError,
@@ -25,6 +24,7 @@ from etl.core.profiles.model import (
     StorageAccount,
     WorkflowDefaults,
 )
+from etl.core.run_options import LastSuccess
 from etl.dataset import load_dataset
 
 PI = WorkflowCommand.PROCESS_ITEMS

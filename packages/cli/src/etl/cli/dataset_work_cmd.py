@@ -1,11 +1,12 @@
 """``etl dataset render | create-chunks | process-items | ingest-collection``.
 
-Each compiles the dataset to an Argo manifest (:func:`etl.runner.work.prepare_dataset_work`).
-``render`` and the work commands without ``--submit`` print it on stdout and nothing else
-(``--upload-bundle`` uploads the code bundle first, for a manifest applied with ``kubectl``); with
-``--submit`` the code bundle is uploaded and the manifest goes to the active profile's runner
-(:func:`etl.runner.work.submit_work`), or, with ``--schedule``, the ``CronWorkflow`` is created
-or updated on the Argo Server (:func:`etl.cli.cron_cmd.schedule_work`). See ``docs/argo.md``.
+Each parses its options into one :class:`etl.argo.RunRequest` (:mod:`etl.cli.run_request_options`)
+and makes one call, :func:`etl.runner.app.run_dataset_work`, which compiles the dataset to an Argo
+manifest and, with ``--submit``, uploads the code bundle and submits it to the active profile's
+runner, or, with ``--schedule``, creates or updates the ``CronWorkflow`` on the Argo Server.
+``render`` and the work commands without ``--submit`` print the manifest on stdout and nothing
+else (``--upload-bundle`` uploads the code bundle first, for a manifest applied with ``kubectl``).
+See ``docs/argo.md``.
 The commands join the ``etl dataset`` group (:mod:`etl.cli.dataset_cmd`).
 """
 
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from etl.argo.options import RunRequest, WorkflowCommand
-from etl.cli.follow import submit_and_report
+from etl.cli.follow import print_progress_line, report_submission
 from etl.cli.options import (
     ArgOption,
     CollectionOption,
@@ -29,12 +30,15 @@ from etl.cli.options import (
     choices_metavar,
     command_group,
 )
-from etl.cli.output import ManifestOutput, print_manifest
+from etl.cli.output import ManifestOutput, OutputFormat, print_manifest, print_result
 from etl.cli.run_request_options import takes_run_request
 from etl.cli.selection import load_selection
 from etl.cli.state import active_profile, active_runner
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from etl.dataset import LoadedDataset
     from etl.runner.work import PreparedWork
 
 __all__ = ["app"]
@@ -70,13 +74,11 @@ UploadBundleOption = Annotated[
 ]
 
 
-def _prepare(
+def _loader(
     ctx: typer.Context, request: RunRequest, dataset: Path, arg: list[str] | None
-) -> PreparedWork:
-    from etl.runner.work import prepare_dataset_work
-
-    loaded, _ = load_selection(ctx, dataset, list(request.collections or ()) or None, arg)
-    return prepare_dataset_work(loaded, request, active_profile(ctx))
+) -> Callable[[], LoadedDataset]:
+    """Loads the dataset of the command line (its warnings printed on stderr)."""
+    return lambda: load_selection(ctx, dataset, list(request.collections or ()) or None, arg)[0]
 
 
 def _note_bundle_not_uploaded(work: PreparedWork) -> None:
@@ -103,6 +105,9 @@ def _work(
     output: ManifestOutput | None,
     upload_bundle: bool = False,
 ) -> None:
+    """Parse, call :func:`etl.runner.app.run_dataset_work` once, print."""
+    from etl.runner.app import run_dataset_work
+
     if wait and not submit:
         raise typer.BadParameter("--wait needs --submit", param_hint="--wait")
     if wait and request.schedule is not None:
@@ -112,30 +117,36 @@ def _work(
             param_hint="--wait",
         )
     runner = active_runner(ctx) if submit else None
-    cron_client = None
-    if runner is not None and request.schedule is not None:
-        from etl.cli.cron_cmd import argo_client_for_cron
-
-        cron_client = argo_client_for_cron(runner, "--schedule with --submit")
-    elif runner is not None:
-        runner.prepare()  # the local runner warms its task server while the dataset compiles
-    work = _prepare(ctx, request, dataset, arg)
-    if runner is None:
-        if upload_bundle and work.bundle is not None:
-            from etl.argo import upload_bundle as upload
-
-            print(f"uploading the code bundle to {work.bundle.uri}", file=sys.stderr, flush=True)
-            upload(work.bundle, active_profile(ctx))
-        elif not upload_bundle:
-            _note_bundle_not_uploaded(work)
-        print_manifest(work.manifest, output or ManifestOutput.YAML)
-        return
-    if cron_client is not None:
-        from etl.cli.cron_cmd import schedule_work
-
-        schedule_work(work, cron_client, active_profile(ctx), output=output)
-        return
-    submit_and_report(work, runner, active_profile(ctx), wait=wait, output=output)
+    done = run_dataset_work(
+        _loader(ctx, request, dataset, arg),
+        request,
+        active_profile(ctx),
+        runner=runner,
+        upload=upload_bundle,
+        report=print_progress_line,
+    )
+    if done.scheduled is not None:
+        applied = done.scheduled
+        action = "created" if applied.created else "updated"
+        print_progress_line(
+            f"{action} CronWorkflow {applied.name} in namespace {applied.namespace}: {applied.url}"
+        )
+        if output is None:
+            print(applied.name)
+        else:
+            print_result(applied.to_json(), OutputFormat(output.value))
+    elif runner is not None and done.submitted is not None:
+        report_submission(
+            runner,
+            active_profile(ctx),
+            done.submitted,
+            wait=wait,
+            output=OutputFormat(output.value) if output is not None else None,
+        )
+    else:
+        if not upload_bundle:
+            _note_bundle_not_uploaded(done.prepared)
+        print_manifest(done.prepared.manifest, output or ManifestOutput.YAML)
 
 
 @app.command()
@@ -155,9 +166,11 @@ def render(
     With the work commands' options (--limit, --since, --schedule, --remove-missing, ...) it is
     what the --command submits with the same options.
     """
-    work = _prepare(ctx, request, dataset, arg)
-    _note_bundle_not_uploaded(work)
-    print_manifest(work.manifest, output)
+    from etl.runner.app import run_dataset_work
+
+    work = run_dataset_work(_loader(ctx, request, dataset, arg), request, active_profile(ctx))
+    _note_bundle_not_uploaded(work.prepared)
+    print_manifest(work.prepared.manifest, output)
 
 
 @app.command("process-items")
