@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from etl.argo import WorkflowCommand, compile_workflow
+from etl.argo import RunRequest, WorkflowCommand, compile_workflow
 from etl.core.profiles.model import (
     ArgoSettings,
     PgstacSettings,
@@ -21,6 +21,7 @@ from etl.core.profiles.model import (
     SecretsSettings,
     WorkflowDefaults,
 )
+from etl.core.run_options import parse_since
 from etl.dataset import LoadedDataset, load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,7 +87,14 @@ class Case:
 
     def compile(self) -> dict[str, Any]:
         profile = argo_profile() if self.profile == "argo" else keyvault_profile()
-        return compile_workflow(dataset(self.dataset), self.command, profile, **self.options)
+        return compile_workflow(dataset(self.dataset), self.request(), profile)
+
+    def request(self) -> RunRequest:
+        """The case's run request (``since`` read as the CLI reads ``--since``)."""
+        options = dict(self.options)
+        if "since" in options:
+            options["since"] = parse_since(options["since"])
+        return RunRequest(self.command, **options)
 
 
 _OPTION_SETS: list[dict[str, Any]] = [

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from compile_cases import argo_profile, dataset, keyvault_profile
 
-from etl.argo import WorkflowCommand, compile_workflow
+from etl.argo import RunRequest, WorkflowCommand, compile_workflow
 from etl.core.errors import (
     ConfigError,
     OptionError,
@@ -24,6 +24,7 @@ from etl.core.profiles.model import (
     StorageAccount,
     WorkflowDefaults,
 )
+from etl.core.run_options import LastSuccess
 from etl.dataset import load_dataset
 
 PI = WorkflowCommand.PROCESS_ITEMS
@@ -120,13 +121,13 @@ def test_node_bound_splits_max_pods_over_collections() -> None:
     )
     templates = _templates(compile_workflow(dataset("landsat"), PI, profile))
     assert _option(_args(templates["landsat-8-create-chunks"]), "--max-batches") == "20"
-    one = _templates(compile_workflow(dataset("landsat"), PI, profile, collections=["landsat-9"]))
+    one = _templates(compile_workflow(dataset("landsat"), RunRequest(PI, ("landsat-9",)), profile))
     assert _option(_args(one["landsat-9-create-chunks"]), "--max-batches") == "40"
 
 
 def test_manifest_size_does_not_depend_on_the_number_of_assets() -> None:
-    small = compile_workflow(dataset("goes-glm"), PI, argo_profile(), limit=10)
-    huge = compile_workflow(dataset("goes-glm"), PI, argo_profile(), limit=10_000_000)
+    small = compile_workflow(dataset("goes-glm"), RunRequest(PI, limit=10), argo_profile())
+    huge = compile_workflow(dataset("goes-glm"), RunRequest(PI, limit=10_000_000), argo_profile())
     assert len(json.dumps(huge)) - len(json.dumps(small)) == len("10000000") - len("10")
 
 
@@ -311,7 +312,11 @@ def test_a_dsn_with_a_password_is_refused() -> None:
 
 def test_limit_and_since_reach_create_chunks_and_the_run_marks_its_success() -> None:
     templates = _templates(
-        compile_workflow(dataset("goes-glm"), PI, argo_profile(), limit=25, since="last-success")
+        compile_workflow(
+            dataset("goes-glm"),
+            RunRequest(PI, limit=25, since=LastSuccess.MARKER),
+            argo_profile(),
+        )
     )
     args = _args(templates["goes-glm-create-chunks"])
     assert _option(args, "--limit") == "25"
@@ -329,7 +334,9 @@ def test_limit_and_since_reach_create_chunks_and_the_run_marks_its_success() -> 
 
 
 def test_schedule_makes_a_cron_workflow() -> None:
-    manifest = compile_workflow(dataset("goes-glm"), PI, argo_profile(), schedule="0 3 * * *")
+    manifest = compile_workflow(
+        dataset("goes-glm"), RunRequest(PI, schedule="0 3 * * *"), argo_profile()
+    )
     assert manifest["kind"] == "CronWorkflow"
     assert manifest["metadata"]["name"] == "goes-glm-process-items"
     spec = manifest["spec"]
@@ -343,31 +350,28 @@ def test_schedule_makes_a_cron_workflow() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"since": "yesterday"}, "--since 'yesterday'"),
         ({"limit": 0}, "--limit 0"),
         ({"schedule": "every day"}, "--schedule 'every day'"),
     ],
 )
 def test_bad_options_are_input_errors(options: dict[str, Any], message: str) -> None:
     with pytest.raises(OptionError) as raised:
-        compile_workflow(dataset("goes-glm"), PI, argo_profile(), **options)
+        RunRequest(PI, **options)
     assert raised.value.flag_message.startswith(message)
     assert str(raised.value).startswith(message.removeprefix("--"))
 
 
 def test_schedule_is_only_for_process_items() -> None:
     with pytest.raises(OptionError, match=r"^schedule is for process-items"):
-        compile_workflow(
-            dataset("goes-glm"), WorkflowCommand.CREATE_CHUNKS, argo_profile(), schedule="@daily"
-        )
+        RunRequest(WorkflowCommand.CREATE_CHUNKS, schedule="@daily")
 
 
 def test_collection_selection() -> None:
-    manifest = compile_workflow(dataset("landsat"), PI, argo_profile(), collections=["landsat-9"])
+    manifest = compile_workflow(dataset("landsat"), RunRequest(PI, ("landsat-9",)), argo_profile())
     assert [t["name"] for t in _templates(manifest)["main"]["dag"]["tasks"]] == ["landsat-9"]
     assert manifest["metadata"]["labels"]["etl.dev/collection"] == "landsat-9"
     with pytest.raises(UnknownCollectionError, match="landsat-7"):
-        compile_workflow(dataset("landsat"), PI, argo_profile(), collections=["landsat-7"])
+        compile_workflow(dataset("landsat"), RunRequest(PI, ("landsat-7",)), argo_profile())
 
 
 @pytest.mark.parametrize(

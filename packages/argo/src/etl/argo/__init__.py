@@ -2,7 +2,7 @@
 
 Two concerns, two subpackages: :mod:`etl.argo.compiling` (manifests built from Hera's models) and
 :mod:`etl.argo.server` (the Argo Server client). Beside them, the light modules the CLI and the
-runners use without Hera: :mod:`~etl.argo.options` (what to compile), :mod:`~etl.argo.bundle` and
+runners use without Hera: :mod:`~etl.argo.options` (the run request), :mod:`~etl.argo.bundle` and
 :mod:`~etl.argo.ingest_sources` (the files the pods read), :mod:`~etl.argo.manifest_format`.
 
 Every name is imported on first use, so that hera and requests load only when a command needs them
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
         upload_sources,
     )
     from etl.argo.manifest_format import ManifestFormat, manifest_text
-    from etl.argo.options import CompileOptions, WorkflowCommand
+    from etl.argo.options import RunRequest, WorkflowCommand
     from etl.argo.server.client import ArgoClient, argo_base_url
     from etl.argo.server.status import status_from_workflow
 
@@ -42,9 +42,9 @@ __all__ = [
     "ArgoClient",
     "BundleFile",
     "CodeBundle",
-    "CompileOptions",
     "IngestSource",
     "ManifestFormat",
+    "RunRequest",
     "SourceList",
     "WorkflowCommand",
     "argo_base_url",
@@ -79,7 +79,7 @@ _LAZY = {
     "plan_sources": "etl.argo.ingest_sources",
     "upload_source_list": "etl.argo.ingest_sources",
     "upload_sources": "etl.argo.ingest_sources",
-    "CompileOptions": "etl.argo.options",
+    "RunRequest": "etl.argo.options",
     "WorkflowCommand": "etl.argo.options",
     "ManifestFormat": "etl.argo.manifest_format",
     "manifest_text": "etl.argo.manifest_format",

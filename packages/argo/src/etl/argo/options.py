@@ -1,16 +1,21 @@
-"""What to compile: the command, the collections, and the run options, checked before compiling."""
+"""A run request: the command, the collections and the run options, typed and checked once.
+
+The CLI builds one :class:`RunRequest` from a command line (``etl.cli.run_request_options``) and
+it travels whole to the compiler (:func:`etl.argo.compile_workflow`), which writes the options a
+pod takes with their pairs in :mod:`etl.core.run_options`.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 
 from etl.core.errors import OptionError
-from etl.core.pod_contract import LAST_SUCCESS, StacValidationMode
+from etl.core.pod_contract import StacValidationMode
+from etl.core.run_options import MaxRemovals, MissingItems, Since, format_since
 
-__all__ = ["CompileOptions", "WorkflowCommand"]
+__all__ = ["RunRequest", "WorkflowCommand"]
 
 _CRON_FIELD = re.compile(r"^[\w*/,?#LW-]+$")
 
@@ -21,19 +26,6 @@ class WorkflowCommand(StrEnum):
     PROCESS_ITEMS = "process-items"
     CREATE_CHUNKS = "create-chunks"
     INGEST_COLLECTION = "ingest-collection"
-
-
-def _check_since(since: str) -> None:
-    if since == LAST_SUCCESS:
-        return
-    try:
-        datetime.fromisoformat(since)
-    except ValueError:
-        raise OptionError(
-            "since",
-            f"{since!r}: give an ISO-8601 time (2024-05-01 or 2024-05-01T12:00:00Z)"
-            f" or {LAST_SUCCESS!r}",
-        ) from None
 
 
 def _check_timezone(timezone: str) -> None:
@@ -58,32 +50,32 @@ def _check_schedule(schedule: str) -> None:
 
 
 @dataclass(frozen=True)
-class CompileOptions:
-    """The options of one compile.
+class RunRequest:
+    """What one run of a work command asks for; checked when built (:class:`OptionError`, which
+    the CLI shows with the option's flag).
 
     Attributes:
         command: Which workflow to build.
         collections: Collection ids to include, in order; ``None`` means every collection.
         limit: At most this many assets per collection.
-        since: Only assets modified since this ISO-8601 time, or ``"last-success"``.
+        since: Only assets modified since this time, or since the last success.
         schedule: A cron expression: build a ``CronWorkflow`` (``process-items`` only).
         timezone: The IANA time zone the schedule is read in (default: the controller's, UTC).
         missing: ``report`` or ``remove`` the items whose assets are gone (default: each
             collection's ``missing_items``); needs a listing of every asset (no limit, no since).
-        max_removals: Most items a run may remove, ``250`` or ``10%`` (default: the collection's).
-        stac_validation: ``off``, ``sample`` or ``full``: overrides each collection's
-            ``stac_validation.mode`` (process-items).
+        max_removals: Most items a run may remove (default: the collection's).
+        stac_validation: Overrides each collection's ``stac_validation.mode`` (process-items).
     """
 
     command: WorkflowCommand
     collections: tuple[str, ...] | None = None
     limit: int | None = None
-    since: str | None = None
+    since: Since | None = None
     schedule: str | None = None
     timezone: str | None = None
-    missing: str | None = None
-    max_removals: str | None = None
-    stac_validation: str | None = None
+    missing: MissingItems | None = None
+    max_removals: MaxRemovals | None = None
+    stac_validation: StacValidationMode | None = None
 
     def __post_init__(self) -> None:
         if self.command is WorkflowCommand.INGEST_COLLECTION:
@@ -96,8 +88,6 @@ class CompileOptions:
                 )
         if self.limit is not None and self.limit < 1:
             raise OptionError("limit", f"{self.limit}: give a positive number of assets")
-        if self.since is not None:
-            _check_since(self.since)
         if self.schedule is not None:
             if self.command is not WorkflowCommand.PROCESS_ITEMS:
                 raise OptionError("schedule", f"is for process-items, not {self.command.value}")
@@ -107,34 +97,22 @@ class CompileOptions:
                 raise OptionError("timezone", "is for a --schedule")
             _check_timezone(self.timezone)
         self._check_missing()
-        self._check_stac_validation()
-
-    def _check_stac_validation(self) -> None:
-        if self.stac_validation is None:
-            return
-        if self.command is not WorkflowCommand.PROCESS_ITEMS:
+        if self.stac_validation is not None and self.command is not WorkflowCommand.PROCESS_ITEMS:
             raise OptionError("stac-validation", "is for process-items")
-        modes = [mode.value for mode in StacValidationMode]
-        if self.stac_validation not in modes:
-            raise OptionError(
-                "stac-validation", f"{self.stac_validation!r}: give one of {', '.join(modes)}"
-            )
 
     def _check_missing(self) -> None:
         from etl.dataset.chunking import partial_listing
-        from etl.dataset.model import MAX_REMOVALS_PATTERN
 
         if self.missing is not None:
             if self.command is not WorkflowCommand.PROCESS_ITEMS:
-                raise OptionError(f"{self.missing}-missing", "is for process-items")
-            partial = partial_listing(limit=self.limit, since=self.since)
+                raise OptionError(f"{self.missing.value}-missing", "is for process-items")
+            since = format_since(self.since) if self.since is not None else None
+            partial = partial_listing(limit=self.limit, since=since)
             if partial:
                 raise OptionError(
-                    f"{self.missing}-missing",
+                    f"{self.missing.value}-missing",
                     f"needs a listing of every asset: drop {partial} (only a full listing can say "
                     "which assets are gone)",
                 )
-        if self.max_removals is not None and not re.match(MAX_REMOVALS_PATTERN, self.max_removals):
-            raise OptionError(
-                "max-removals", f"{self.max_removals!r}: give a count (250) or a percentage (10%)"
-            )
+        if self.max_removals is not None and self.command is not WorkflowCommand.PROCESS_ITEMS:
+            raise OptionError("max-removals", "is for process-items")

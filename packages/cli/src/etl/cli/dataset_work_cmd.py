@@ -1,11 +1,12 @@
 """``etl dataset render | create-chunks | process-items | ingest-collection``.
 
-Each compiles the dataset to an Argo manifest (:func:`etl.runner.work.prepare_dataset_work`).
-``render`` and the work commands without ``--submit`` print it on stdout and nothing else
-(``--upload-bundle`` uploads the code bundle first, for a manifest applied with ``kubectl``); with
-``--submit`` the code bundle is uploaded and the manifest goes to the active profile's runner
-(:func:`etl.runner.work.submit_work`), or, with ``--schedule``, the ``CronWorkflow`` is created
-or updated on the Argo Server (:func:`etl.cli.cron_cmd.schedule_work`). See ``docs/argo.md``.
+Each parses its options into one :class:`etl.argo.RunRequest` (:mod:`etl.cli.run_request_options`)
+and makes one call, :func:`etl.runner.app.run_dataset_work`, which compiles the dataset to an Argo
+manifest and, with ``--submit``, uploads the code bundle and submits it to the active profile's
+runner, or, with ``--schedule``, creates or updates the ``CronWorkflow`` on the Argo Server.
+``render`` and the work commands without ``--submit`` print the manifest on stdout and nothing
+else (``--upload-bundle`` uploads the code bundle first, for a manifest applied with ``kubectl``).
+See ``docs/argo.md``.
 The commands join the ``etl dataset`` group (:mod:`etl.cli.dataset_cmd`).
 """
 
@@ -17,31 +18,27 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from etl.argo.options import WorkflowCommand
-from etl.cli.follow import submit_and_report
-from etl.cli.missing_options import (
-    MaxRemovalsOption,
-    RemoveMissingOption,
-    ReportMissingOption,
-    missing_mode,
-)
+from etl.argo.options import RunRequest, WorkflowCommand
+from etl.cli.follow import print_progress_line, report_submission
 from etl.cli.options import (
     ArgOption,
     CollectionOption,
     DatasetOption,
-    LimitOption,
     SubmitOption,
     WaitOption,
     WorkOutput,
     choices_metavar,
     command_group,
 )
-from etl.cli.output import ManifestOutput, print_manifest
+from etl.cli.output import ManifestOutput, OutputFormat, print_manifest, print_result
+from etl.cli.run_request_options import takes_run_request
 from etl.cli.selection import load_selection
 from etl.cli.state import active_profile, active_runner
-from etl.core.pod_contract import StacValidationMode
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from etl.dataset import LoadedDataset
     from etl.runner.work import PreparedWork
 
 __all__ = ["app"]
@@ -67,42 +64,6 @@ RenderOutput = Annotated[
         show_default=True,
     ),
 ]
-WorkSinceOption = Annotated[
-    str | None,
-    typer.Option(
-        "--since",
-        help="Only assets modified since this ISO-8601 date or time, or 'last-success': since "
-        "the start of the collection's last successful process-items run.",
-        metavar="ISO-8601|last-success",
-    ),
-]
-ScheduleOption = Annotated[
-    str | None,
-    typer.Option(
-        "--schedule",
-        help="process-items only: a CronWorkflow running on this cron schedule (e.g. '0 3 * * *'); "
-        "with --submit it is created, or updated, on the Argo Server.",
-        metavar="CRON",
-    ),
-]
-TimezoneOption = Annotated[
-    str | None,
-    typer.Option(
-        "--timezone",
-        help="With --schedule: the IANA time zone it is read in (e.g. Europe/Paris; default UTC).",
-        metavar="ZONE",
-    ),
-]
-StacValidationOption = Annotated[
-    StacValidationMode | None,
-    typer.Option(
-        "--stac-validation",
-        help="Validate the items against the STAC schemas, core and extensions (default: each "
-        "collection's stac_validation, off): every item, a sample, or none; a failure fails its "
-        "asset.",
-        metavar=choices_metavar(StacValidationMode),
-    ),
-]
 UploadBundleOption = Annotated[
     bool,
     typer.Option(
@@ -113,37 +74,11 @@ UploadBundleOption = Annotated[
 ]
 
 
-def _prepare(
-    ctx: typer.Context,
-    command: WorkflowCommand,
-    dataset: Path,
-    collection: list[str] | None,
-    arg: list[str] | None,
-    *,
-    limit: int | None = None,
-    since: str | None = None,
-    schedule: str | None = None,
-    timezone: str | None = None,
-    missing: str | None = None,
-    max_removals: str | None = None,
-    stac_validation: str | None = None,
-) -> PreparedWork:
-    from etl.runner.work import prepare_dataset_work
-
-    loaded, _ = load_selection(ctx, dataset, collection, arg)
-    return prepare_dataset_work(
-        loaded,
-        command,
-        active_profile(ctx),
-        collections=collection or None,
-        limit=limit,
-        since=since,
-        schedule=schedule,
-        timezone=timezone,
-        missing=missing,
-        max_removals=max_removals,
-        stac_validation=stac_validation,
-    )
+def _loader(
+    ctx: typer.Context, request: RunRequest, dataset: Path, arg: list[str] | None
+) -> Callable[[], LoadedDataset]:
+    """Loads the dataset of the command line (its warnings printed on stderr)."""
+    return lambda: load_selection(ctx, dataset, list(request.collections or ()) or None, arg)[0]
 
 
 def _note_bundle_not_uploaded(work: PreparedWork) -> None:
@@ -161,72 +96,61 @@ def _note_bundle_not_uploaded(work: PreparedWork) -> None:
 
 def _work(
     ctx: typer.Context,
-    command: WorkflowCommand,
+    request: RunRequest,
     dataset: Path,
-    collection: list[str] | None,
     arg: list[str] | None,
     *,
     submit: bool,
     wait: bool,
     output: ManifestOutput | None,
-    limit: int | None = None,
-    since: str | None = None,
-    schedule: str | None = None,
-    timezone: str | None = None,
     upload_bundle: bool = False,
-    missing: str | None = None,
-    max_removals: str | None = None,
-    stac_validation: str | None = None,
 ) -> None:
+    """Parse, call :func:`etl.runner.app.run_dataset_work` once, print."""
+    from etl.runner.app import run_dataset_work
+
     if wait and not submit:
         raise typer.BadParameter("--wait needs --submit", param_hint="--wait")
-    if wait and schedule is not None:
+    if wait and request.schedule is not None:
         raise typer.BadParameter(
             "--wait is for a Workflow; a CronWorkflow starts one at each scheduled time "
             "(follow those with `etl workflow list` and `etl workflow watch`)",
             param_hint="--wait",
         )
     runner = active_runner(ctx) if submit else None
-    cron_client = None
-    if runner is not None and schedule is not None:
-        from etl.cli.cron_cmd import argo_client_for_cron
-
-        cron_client = argo_client_for_cron(runner, "--schedule with --submit")
-    elif runner is not None:
-        runner.prepare()  # the local runner warms its task server while the dataset compiles
-    work = _prepare(
-        ctx,
-        command,
-        dataset,
-        collection,
-        arg,
-        limit=limit,
-        since=since,
-        schedule=schedule,
-        timezone=timezone,
-        missing=missing,
-        max_removals=max_removals,
-        stac_validation=stac_validation,
+    done = run_dataset_work(
+        _loader(ctx, request, dataset, arg),
+        request,
+        active_profile(ctx),
+        runner=runner,
+        upload=upload_bundle,
+        report=print_progress_line,
     )
-    if runner is None:
-        if upload_bundle and work.bundle is not None:
-            from etl.argo import upload_bundle as upload
-
-            print(f"uploading the code bundle to {work.bundle.uri}", file=sys.stderr, flush=True)
-            upload(work.bundle, active_profile(ctx))
-        elif not upload_bundle:
-            _note_bundle_not_uploaded(work)
-        print_manifest(work.manifest, output or ManifestOutput.YAML)
-        return
-    if cron_client is not None:
-        from etl.cli.cron_cmd import schedule_work
-
-        schedule_work(work, cron_client, active_profile(ctx), output=output)
-        return
-    submit_and_report(work, runner, active_profile(ctx), wait=wait, output=output)
+    if done.scheduled is not None:
+        applied = done.scheduled
+        action = "created" if applied.created else "updated"
+        print_progress_line(
+            f"{action} CronWorkflow {applied.name} in namespace {applied.namespace}: {applied.url}"
+        )
+        if output is None:
+            print(applied.name)
+        else:
+            print_result(applied.to_json(), OutputFormat(output.value))
+    elif runner is not None and done.submitted is not None:
+        report_submission(
+            runner,
+            active_profile(ctx),
+            done.submitted,
+            wait=wait,
+            output=OutputFormat(output.value) if output is not None else None,
+        )
+    else:
+        if not upload_bundle:
+            _note_bundle_not_uploaded(done.prepared)
+        print_manifest(done.prepared.manifest, output or ManifestOutput.YAML)
 
 
 @app.command()
+@takes_run_request(None)
 def render(
     ctx: typer.Context,
     *,
@@ -234,46 +158,30 @@ def render(
     collection: CollectionOption = None,
     arg: ArgOption = None,
     command: CommandOption = WorkflowCommand.PROCESS_ITEMS,
-    limit: LimitOption = None,
-    since: WorkSinceOption = None,
-    schedule: ScheduleOption = None,
-    timezone: TimezoneOption = None,
+    request: RunRequest,
     output: RenderOutput = ManifestOutput.YAML,
 ) -> None:
     """Print the Argo Workflow manifest that would be submitted (nothing else on stdout).
 
-    With --limit, --since or --schedule it is what the work command submits with the same options.
+    With the work commands' options (--limit, --since, --schedule, --remove-missing, ...) it is
+    what the --command submits with the same options.
     """
-    work = _prepare(
-        ctx,
-        command,
-        dataset,
-        collection,
-        arg,
-        limit=limit,
-        since=since,
-        schedule=schedule,
-        timezone=timezone,
-    )
-    _note_bundle_not_uploaded(work)
-    print_manifest(work.manifest, output)
+    from etl.runner.app import run_dataset_work
+
+    work = run_dataset_work(_loader(ctx, request, dataset, arg), request, active_profile(ctx))
+    _note_bundle_not_uploaded(work.prepared)
+    print_manifest(work.prepared.manifest, output)
 
 
 @app.command("process-items")
+@takes_run_request(WorkflowCommand.PROCESS_ITEMS)
 def process_items(
     ctx: typer.Context,
     *,
     dataset: DatasetOption = Path("."),
     collection: CollectionOption = None,
     arg: ArgOption = None,
-    limit: LimitOption = None,
-    since: WorkSinceOption = None,
-    schedule: ScheduleOption = None,
-    timezone: TimezoneOption = None,
-    remove_missing: RemoveMissingOption = False,
-    report_missing: ReportMissingOption = False,
-    max_removals: MaxRemovalsOption = None,
-    stac_validation: StacValidationOption = None,
+    request: RunRequest,
     submit: SubmitOption = False,
     wait: WaitOption = False,
     upload_bundle: UploadBundleOption = False,
@@ -286,33 +194,25 @@ def process_items(
     """
     _work(
         ctx,
-        WorkflowCommand.PROCESS_ITEMS,
+        request,
         dataset,
-        collection,
         arg,
         submit=submit,
         wait=wait,
         output=output,
-        limit=limit,
-        since=since,
-        schedule=schedule,
-        timezone=timezone,
         upload_bundle=upload_bundle,
-        missing=missing_mode(remove_missing, report_missing),
-        max_removals=max_removals,
-        stac_validation=stac_validation.value if stac_validation else None,
     )
 
 
 @app.command("create-chunks")
+@takes_run_request(WorkflowCommand.CREATE_CHUNKS)
 def create_chunks(
     ctx: typer.Context,
     *,
     dataset: DatasetOption = Path("."),
     collection: CollectionOption = None,
     arg: ArgOption = None,
-    limit: LimitOption = None,
-    since: WorkSinceOption = None,
+    request: RunRequest,
     submit: SubmitOption = False,
     wait: WaitOption = False,
     upload_bundle: UploadBundleOption = False,
@@ -321,15 +221,12 @@ def create_chunks(
     """List the assets into chunk files in each collection's chunk storage."""
     _work(
         ctx,
-        WorkflowCommand.CREATE_CHUNKS,
+        request,
         dataset,
-        collection,
         arg,
         submit=submit,
         wait=wait,
         output=output,
-        limit=limit,
-        since=since,
         upload_bundle=upload_bundle,
     )
 
@@ -347,11 +244,13 @@ def ingest_collection(
     output: WorkOutput = None,
 ) -> None:
     """Create or update each collection in PgSTAC from its template."""
+    request = RunRequest(
+        WorkflowCommand.INGEST_COLLECTION, tuple(collection) if collection else None
+    )
     _work(
         ctx,
-        WorkflowCommand.INGEST_COLLECTION,
+        request,
         dataset,
-        collection,
         arg,
         submit=submit,
         wait=wait,

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SHOWN_ERRORS",
+    "print_progress_line",
     "print_run_page",
     "print_run_report",
     "read_run_report",
@@ -45,7 +46,7 @@ def submit_and_report(
     reported on stderr, then :func:`report_submission` in the ``-o`` format asked for."""
     from etl.runner.work import submit_work
 
-    submitted = submit_work(work, runner, profile, report=_print_progress_line)
+    submitted = submit_work(work, runner, profile, report=print_progress_line)
     report_submission(
         runner,
         profile,
@@ -160,5 +161,6 @@ def _print_phase(status: WorkflowStatus) -> None:
     print(f"{status.name}: {status.phase.value}{progress}", file=sys.stderr, flush=True)
 
 
-def _print_progress_line(line: str) -> None:
+def print_progress_line(line: str) -> None:
+    """One line of what a command is doing (an upload, a phase change), on stderr."""
     print(line, file=sys.stderr, flush=True)

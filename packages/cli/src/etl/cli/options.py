@@ -1,5 +1,6 @@
-"""Options shared by many commands, defined once: ``-d``, ``-c``, ``-a``, ``--limit``, ``--since``,
-``-o``, ``--submit``/``--wait``, and the builder every command group starts from.
+"""Options shared by many commands, defined once: ``-d``, ``-c``, ``-a``, ``-o``,
+``--submit``/``--wait``, and the builder every command group starts from (a run request's
+options are :mod:`etl.cli.run_request_options`).
 
 Use them as parameter annotations::
 
@@ -9,7 +10,7 @@ Use them as parameter annotations::
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,15 +19,14 @@ import typer
 
 from etl.cli.help_format import EtlTyper
 from etl.cli.output import ManifestOutput, OutputFormat
+from etl.core.run_options import parse_time
 
 __all__ = [
     "ArgOption",
     "CollectionOption",
     "DatasetOption",
-    "LimitOption",
     "OptionalOutputOption",
     "OutputOption",
-    "SinceOption",
     "SubmitOption",
     "WaitOption",
     "WorkOutput",
@@ -50,14 +50,12 @@ def choices_metavar(choices: type[StrEnum]) -> str:
 
 
 def parse_since(value: str) -> datetime:
-    """``--since``: an ISO-8601 date or time; without a zone it is UTC."""
+    """A time ``--since``: an ISO-8601 date or time; without a zone it is UTC
+    (:func:`etl.core.run_options.parse_time`, the rule of a run's ``--since``)."""
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not an ISO-8601 date or time (e.g. 2024-05-01 or 2024-05-01T12:00:00Z)"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return parse_time(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def parse_key_values(values: list[str] | None, option: str = "--arg") -> dict[str, str]:
@@ -102,19 +100,6 @@ ArgOption = Annotated[
         help="A value for a declared dataset argument (repeatable).",
         metavar="KEY=VALUE",
         show_default=False,
-    ),
-]
-LimitOption = Annotated[
-    int | None,
-    typer.Option("--limit", min=1, help="At most N assets per collection.", metavar="N"),
-]
-SinceOption = Annotated[
-    datetime | None,
-    typer.Option(
-        "--since",
-        parser=parse_since,
-        help="Only assets modified since this ISO-8601 date or time (UTC unless a zone is given).",
-        metavar="ISO-8601",
     ),
 ]
 _OUTPUT = typer.Option(

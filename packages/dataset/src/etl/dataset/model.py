@@ -22,6 +22,7 @@ from pydantic import (
 
 from etl.core.pod_contract import StacValidationMode
 from etl.core.queues.event_types import EventKind
+from etl.core.run_options import MAX_REMOVALS_PATTERN, MissingItems
 from etl.dataset.field_types import (
     ID_PATTERN,
     ArgName,
@@ -192,14 +193,6 @@ class ExtentSource(StrEnum):
     TEMPLATE = "template"
 
 
-class MissingItems(StrEnum):
-    """What a run that lists the whole collection does with items whose assets are gone."""
-
-    KEEP = "keep"
-    REPORT = "report"
-    REMOVE = "remove"
-
-
 def _yaml_off(value: Any) -> Any:
     """YAML reads a bare ``off`` as ``false``: take it as the mode ``off``."""
     return StacValidationMode.OFF.value if value is False else value
@@ -260,10 +253,6 @@ class EventsConfig(ConfigModel):
         "`NAME-poison` with its error (a message that is no event, or that the dataset's code "
         "refuses, moves at once).",
     )
-
-
-MAX_REMOVALS_PATTERN = r"^(\d+|\d+(\.\d+)?%)$"
-"""``--max-removals`` and ``max_removals``: a count of items, or a percentage such as ``10%``."""
 
 
 class CollectionConfig(ConfigModel):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from etl.core.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
+    from etl.runner.app import DatasetWork, run_dataset_work
     from etl.runner.engine import Engine
     from etl.runner.local import LocalRunner, local_runner_for
     from etl.runner.manifest import UnsupportedManifestError, WorkflowManifest, parse_workflow
@@ -30,12 +31,15 @@ if TYPE_CHECKING:
         prepare_collection_ingest,
         prepare_dataset_work,
         prepare_items_ingest,
+        schedule_work,
         submit_work,
+        upload_work,
     )
 
 __all__ = [
     "AssetError",
     "CollectionReport",
+    "DatasetWork",
     "Engine",
     "LocalRunner",
     "NodeRecord",
@@ -52,13 +56,18 @@ __all__ = [
     "prepare_collection_ingest",
     "prepare_dataset_work",
     "prepare_items_ingest",
+    "run_dataset_work",
     "run_report",
     "runner_for",
     "runner_kind",
+    "schedule_work",
     "submit_work",
+    "upload_work",
 ]
 
 _LAZY = {
+    "DatasetWork": "etl.runner.app",
+    "run_dataset_work": "etl.runner.app",
     "Engine": "etl.runner.engine",
     "LocalRunner": "etl.runner.local",
     "local_runner_for": "etl.runner.local",
@@ -80,7 +89,9 @@ _LAZY = {
     "prepare_collection_ingest": "etl.runner.work",
     "prepare_dataset_work": "etl.runner.work",
     "prepare_items_ingest": "etl.runner.work",
+    "schedule_work": "etl.runner.work",
     "submit_work": "etl.runner.work",
+    "upload_work": "etl.runner.work",
 }
 
 __getattr__ = lazy_getattr(__name__, _LAZY)

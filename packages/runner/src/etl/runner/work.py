@@ -2,8 +2,9 @@
 
 :func:`prepare_dataset_work`, :func:`prepare_collection_ingest` and :func:`prepare_items_ingest`
 compile a manifest and plan what must be uploaded for it to run (the dataset's code bundle, local
-files to ingest); nothing is written. :func:`submit_work` uploads those, then hands the manifest to
-a runner. The CLI (``etl dataset process-items``, ``etl ingest items``, ...) is a thin shell over
+files to ingest); nothing is written. :func:`upload_work` uploads those (the one upload path);
+:func:`submit_work` then hands the manifest to a runner, :func:`schedule_work` creates or updates a
+``CronWorkflow`` on the Argo Server (:func:`cron_client`). The CLI (``etl dataset process-items``, ``etl ingest items``, ...) is a thin shell over
 these; waiting for the end is :meth:`etl.core.runners.WorkflowRunner.wait`.
 """
 
@@ -17,17 +18,27 @@ from etl.core.profiles import Profile, RunnerKind
 from etl.core.runners import SubmittedWorkflow, WorkflowRunner
 
 if TYPE_CHECKING:
-    from etl.argo import CodeBundle, IngestSource, SourceList, WorkflowCommand
+    from etl.argo import ArgoClient, CodeBundle, IngestSource, RunRequest, SourceList
+    from etl.argo.server.cron import CronApplied
     from etl.core.pod_contract import LoadMethod
     from etl.dataset import LoadedDataset
 
 __all__ = [
+    "LOCAL_HAS_NO_CRON",
     "PreparedWork",
+    "cron_client",
     "prepare_collection_ingest",
     "prepare_dataset_work",
     "prepare_items_ingest",
+    "schedule_work",
     "submit_work",
+    "upload_work",
 ]
+
+LOCAL_HAS_NO_CRON = (
+    "the local runner has no cron: run `etl dataset process-items --submit` from your own "
+    "scheduler, or use a profile with runner argo (a CronWorkflow on the Argo Server)"
+)
 
 
 @dataclass(frozen=True)
@@ -52,47 +63,21 @@ class PreparedWork:
 
 
 def prepare_dataset_work(
-    dataset: LoadedDataset,
-    command: WorkflowCommand,
-    profile: Profile,
-    *,
-    collections: Sequence[str] | None = None,
-    limit: int | None = None,
-    since: str | None = None,
-    schedule: str | None = None,
-    timezone: str | None = None,
-    missing: str | None = None,
-    max_removals: str | None = None,
-    stac_validation: str | None = None,
+    dataset: LoadedDataset, request: RunRequest, profile: Profile
 ) -> PreparedWork:
-    """Plan the dataset's code bundle and compile the workflow of ``command``.
-
-    The options are :func:`etl.argo.compile_workflow`'s.
+    """Plan the dataset's code bundle and compile the workflow ``request`` asks for
+    (:func:`etl.argo.compile_workflow`).
 
     Raises:
-        InputError: Bad options or an unknown collection.
+        InputError: An unknown collection.
         ConfigError: The dataset has no image, or its code files are missing (located).
         ProfileError: The profile cannot run the workflow (e.g. nowhere to put the bundle).
     """
     from etl.argo import compile_workflow, plan_bundle
 
     bundle = plan_bundle(dataset, profile)
-    manifest = compile_workflow(
-        dataset,
-        command,
-        profile,
-        collections=tuple(collections) if collections is not None else None,
-        limit=limit,
-        since=since,
-        schedule=schedule,
-        timezone=timezone,
-        bundle=bundle,
-        missing=missing,
-        max_removals=max_removals,
-        stac_validation=stac_validation,
-    )
-    selected = tuple(collections) if collections is not None else None
-    return PreparedWork(manifest, bundle=bundle, dataset=dataset, collections=selected)
+    manifest = compile_workflow(dataset, request, profile, bundle=bundle)
+    return PreparedWork(manifest, bundle=bundle, dataset=dataset, collections=request.collections)
 
 
 def prepare_collection_ingest(
@@ -133,6 +118,27 @@ def prepare_items_ingest(
     return PreparedWork(manifest, sources=sources, source_list=source_list)
 
 
+def upload_work(
+    work: PreparedWork, profile: Profile, *, report: Callable[[str], None] = lambda line: None
+) -> None:
+    """Upload what the pods of ``work`` read: the code bundle, local files to ingest and their
+    list; ``report`` gets one line per upload. The one upload path of a submit, a schedule and
+    ``--upload-bundle``.
+
+    Raises:
+        StorageError: An upload failed.
+    """
+    from etl.argo import upload_bundle, upload_source_list, upload_sources
+
+    if work.bundle is not None:
+        report(f"uploading the code bundle to {work.bundle.uri}")
+        upload_bundle(work.bundle, profile)
+    for source in upload_sources(work.sources, profile):
+        report(f"uploaded {source.given} to {source.uri}")
+    if work.source_list is not None and upload_source_list(work.source_list, profile):
+        report(f"uploaded the list of {len(work.sources)} sources to {work.source_list.uri}")
+
+
 def submit_work(
     work: PreparedWork,
     runner: WorkflowRunner,
@@ -140,7 +146,7 @@ def submit_work(
     *,
     report: Callable[[str], None] = lambda line: None,
 ) -> SubmittedWorkflow:
-    """Upload what ``work`` needs, then submit its manifest to ``runner``.
+    """Upload what ``work`` needs (:func:`upload_work`), then submit its manifest to ``runner``.
 
     ``report`` gets one line per upload. On a runner that runs to completion
     (:attr:`~etl.core.runners.WorkflowRunner.runs_to_completion`) this returns once the workflow
@@ -156,17 +162,42 @@ def submit_work(
         RemoteError: The runner refused the workflow or could not be reached, or the preflight
             found a service not reachable.
     """
-    from etl.argo import upload_bundle, upload_source_list, upload_sources
-
     if work.dataset is not None and runner.kind == RunnerKind.LOCAL:
         from etl.runner.preflight import preflight
 
         preflight(profile, dataset=work.dataset, collections=work.collections).raise_for_problems()
-    if work.bundle is not None:
-        report(f"uploading the code bundle to {work.bundle.uri}")
-        upload_bundle(work.bundle, profile)
-    for source in upload_sources(work.sources, profile):
-        report(f"uploaded {source.given} to {source.uri}")
-    if work.source_list is not None and upload_source_list(work.source_list, profile):
-        report(f"uploaded the list of {len(work.sources)} sources to {work.source_list.uri}")
+    upload_work(work, profile, report=report)
     return runner.submit(work.manifest)
+
+
+def cron_client(runner: WorkflowRunner, what: str) -> ArgoClient:
+    """``runner`` as the Argo client that holds cron workflows; the local runner is refused.
+
+    Raises:
+        InputError: The profile runs workflows locally (``what`` names what asked).
+    """
+    from etl.argo.server.client import ArgoClient
+    from etl.core.errors import InputError
+
+    if not isinstance(runner, ArgoClient):
+        raise InputError(f"{what}: {LOCAL_HAS_NO_CRON}")
+    return runner
+
+
+def schedule_work(
+    work: PreparedWork,
+    client: ArgoClient,
+    profile: Profile,
+    *,
+    report: Callable[[str], None] = lambda line: None,
+) -> CronApplied:
+    """Upload what the ``CronWorkflow`` of ``work`` needs (:func:`upload_work`), then create it,
+    or update the one of its name.
+
+    Raises:
+        RemoteError: The server is older than v3.6, or refused the request.
+        StorageError: An upload failed (nothing was created).
+    """
+    client.check_version()  # before uploading anything for a server that would be refused
+    upload_work(work, profile, report=report)
+    return client.apply_cron(work.manifest)

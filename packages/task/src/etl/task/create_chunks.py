@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,10 +18,10 @@ from etl.core.pod_contract import (
     BATCH_COUNT_OUTPUT,
     CHUNK_COUNT_OUTPUT,
     CREATE_CHUNKS,
-    LAST_SUCCESS,
     LISTING_CONCURRENCY_ENV,
     Flag,
 )
+from etl.core.run_options import CREATE_CHUNKS_OPTIONS, LastSuccess, add_pod_arguments
 from etl.task.bundle_fetch import add_bundle_arguments
 
 if TYPE_CHECKING:
@@ -31,7 +30,7 @@ if TYPE_CHECKING:
     from etl.dataset.model import CollectionConfig
     from etl.task.environment import TaskEnvironment
 
-__all__ = ["batch_count", "parse_since", "register", "run", "write_outputs"]
+__all__ = ["batch_count", "register", "run", "write_outputs"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,13 +43,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_bundle_arguments(parser)
     parser.add_argument(Flag.RUN_ID, required=True, help="the run (workflow) name")
-    parser.add_argument(Flag.LIMIT, type=_positive, help="at most N assets over the collection")
-    parser.add_argument(
-        Flag.SINCE,
-        type=parse_since,
-        help=f"only assets modified since (ISO 8601; no zone = UTC), or {LAST_SUCCESS!r}: since the "
-        "start of the collection's last successful run (everything when there was none)",
-    )
+    add_pod_arguments(parser, CREATE_CHUNKS_OPTIONS)
     parser.add_argument(
         Flag.MAX_BATCHES,
         type=_positive,
@@ -78,13 +71,10 @@ def run(args: argparse.Namespace) -> int:
 
     environment = TaskEnvironment()
     collection = _collection(args.dataset, args.collection, environment)
-    since = read_last_success(collection, environment) if args.since == LAST_SUCCESS else args.since
+    incremental = args.since is LastSuccess.MARKER
+    since = read_last_success(collection, environment) if incremental else args.since
     # a listing since the marker takes the earlier failures again; a full listing has them
-    owed = (
-        _owed(collection, environment, args.run_id)
-        if since and args.since == LAST_SUCCESS
-        else None
-    )
+    owed = _owed(collection, environment, args.run_id) if since and incremental else None
     with report_progress("assets listed") as bar:
         manifest = create_chunks(
             collection,
@@ -122,18 +112,6 @@ def write_outputs(folder: Path, manifest: ChunkManifest, batches: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / CHUNK_COUNT_OUTPUT).write_text(str(manifest.chunk_count))
     (folder / BATCH_COUNT_OUTPUT).write_text(str(batches))
-
-
-def parse_since(value: str) -> datetime | str:
-    """An ISO 8601 date or time, or ``last-success``; else ``ArgumentTypeError`` saying the format."""
-    if value == LAST_SUCCESS:
-        return value
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not an ISO 8601 date or time (e.g. 2024-05-01 or 2024-05-01T12:00:00Z)"
-        ) from None
 
 
 def _positive(value: str) -> int:

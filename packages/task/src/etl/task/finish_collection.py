@@ -16,6 +16,7 @@ import sys
 
 from etl.core.errors import TaskError
 from etl.core.pod_contract import FINISH_COLLECTION, Flag
+from etl.core.run_options import FINISH_COLLECTION_OPTIONS, MaxRemovals, add_pod_arguments
 from etl.core.storage import Storage
 from etl.dataset.chunking.manifest import read_manifest
 from etl.dataset.finish_summary import (
@@ -31,7 +32,7 @@ from etl.dataset.model import CollectionConfig, ExtentSource, MissingItems
 from etl.pgstac.item_sources import Connection
 from etl.task.bundle_fetch import add_bundle_arguments, fetch_bundle
 from etl.task.environment import TaskEnvironment
-from etl.task.missing_items import MaxRemovals, MissingItem, RemovalRefusedError
+from etl.task.missing_items import MissingItem, RemovalRefusedError
 
 __all__ = ["register", "run"]
 
@@ -49,17 +50,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_bundle_arguments(parser)
     parser.add_argument(Flag.RUN_ID, required=True, help="the run (workflow) name")
-    parser.add_argument(
-        Flag.MISSING,
-        choices=[mode.value for mode in MissingItems],
-        help="what to do with items whose assets are gone (default: the collection's "
-        "missing_items)",
-    )
-    parser.add_argument(
-        Flag.MAX_REMOVALS,
-        metavar="COUNT|PERCENT%",
-        help="most items to remove (default: the collection's max_removals)",
-    )
+    add_pod_arguments(parser, FINISH_COLLECTION_OPTIONS)
     parser.set_defaults(subcommand=sys.modules[__name__])
 
 
@@ -71,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
     environment = TaskEnvironment()
     collection = fetch_bundle(args.dataset, environment).collection(args.collection)
-    mode = MissingItems(args.missing or collection.missing_items)
-    max_removals = MaxRemovals.parse(args.max_removals or collection.max_removals)
+    mode = args.missing or collection.missing_items
+    max_removals = args.max_removals or MaxRemovals(collection.max_removals)
     storage = environment.chunk_storage(collection)
     layout = RunLayout(args.run_id)
     removal = None

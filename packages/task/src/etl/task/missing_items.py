@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from etl.core.errors import InputError, TaskError
+from etl.core.errors import TaskError
+from etl.core.run_options import MaxRemovals
 from etl.core.storage import Storage
 from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.manifest import ChunkManifest
 from etl.pgstac.item_sources import ItemSource
 
 __all__ = [
-    "MaxRemovals",
     "MissingItem",
     "RemovalRefusedError",
     "find_missing",
@@ -31,35 +31,6 @@ __all__ = [
 
 class RemovalRefusedError(TaskError):
     """More items would be removed than ``max_removals`` allows: nothing was removed."""
-
-
-@dataclass(frozen=True)
-class MaxRemovals:
-    """The most items one run may remove: a count, or a share of the items etl tracks."""
-
-    text: str
-
-    def allowed(self, tracked: int) -> int:
-        """How many of ``tracked`` items may go."""
-        if self.text.endswith("%"):
-            return int(tracked * float(self.text[:-1]) / 100)
-        return int(self.text)
-
-    @classmethod
-    def parse(cls, text: str) -> MaxRemovals:
-        """``10%`` or ``250``.
-
-        Raises:
-            InputError: anything else.
-        """
-        number = text[:-1] if text.endswith("%") else text
-        try:
-            valid = float(number) >= 0 and (text.endswith("%") or number.isdigit())
-        except ValueError:
-            valid = False
-        if not valid:
-            raise InputError(f"--max-removals {text!r}: give a count (250) or a percentage (10%)")
-        return cls(text)
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ from typing import Any
 
 from etl.core.counts import counted
 from etl.core.errors import TaskError
-from etl.core.pod_contract import PROCESS_CHUNKS, Flag, LoadMethod, StacValidationMode
+from etl.core.pod_contract import PROCESS_CHUNKS, Flag, LoadMethod
 from etl.core.progress import progress_line
+from etl.core.run_options import PROCESS_CHUNKS_OPTIONS, add_pod_arguments
 from etl.core.storage import BlobUrls, Storage
 from etl.dataset.chunking.manifest import read_manifest
 from etl.dataset.collection import load_collection_class
@@ -216,11 +217,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         Flag.WORKERS, type=int, default=8, help="create_item calls at once (threads)"
     )
-    parser.add_argument(
-        Flag.STAC_VALIDATION,
-        choices=[mode.value for mode in StacValidationMode],
-        help="validate items against the STAC schemas (default: the collection's stac_validation)",
-    )
+    add_pod_arguments(parser, PROCESS_CHUNKS_OPTIONS)
     parser.set_defaults(subcommand=sys.modules[__name__])
 
 
@@ -235,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
         max_failure_ratio=collection.max_failure_ratio,
         validation=item_validation(
             collection.stac_validation,
-            StacValidationMode(args.stac_validation) if args.stac_validation else None,
+            args.stac_validation,
         ),
     )
     totals = process_batch(

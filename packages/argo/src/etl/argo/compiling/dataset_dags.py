@@ -24,7 +24,7 @@ from etl.argo.compiling.names import template_prefixes
 from etl.argo.compiling.pod_environment import document_secret_names, pod_env
 from etl.argo.compiling.spec import ENTRYPOINT, dag_task, dag_template, task_image
 from etl.argo.compiling.task_command import TaskCommandLines
-from etl.argo.options import CompileOptions, WorkflowCommand
+from etl.argo.options import RunRequest, WorkflowCommand
 from etl.core.pod_contract import BATCH_COUNT_OUTPUT, CHUNK_COUNT_OUTPUT
 from etl.core.profiles.model import Profile
 from etl.dataset.loader import LoadedDataset
@@ -47,7 +47,7 @@ class DatasetTemplates:
     Args:
         dataset: The loaded, templated dataset.
         profile: The active profile (image fallback, pod environment, fan-out limit).
-        options: What to compile.
+        options: The run request.
         bundle: The code bundle whose ``dataset.json`` the pods read.
         collections: The selected collections, in order.
 
@@ -61,7 +61,7 @@ class DatasetTemplates:
         *,
         dataset: LoadedDataset,
         profile: Profile,
-        options: CompileOptions,
+        options: RunRequest,
         bundle: CodeBundle,
         collections: list[CollectionConfig],
     ) -> None:
@@ -75,7 +75,7 @@ class DatasetTemplates:
         self._options = options
         self._collections = collections
         self._batches = max_batches(profile, len(collections))
-        self._commands = TaskCommandLines(bundle.dataset_uri)
+        self._commands = TaskCommandLines(bundle.dataset_uri, options)
         secrets = document_secret_names(dataset.resolved_document())
         env = pod_env(profile, secrets, config.environment)
         self._containers = ContainerTemplates(image, tuple(env))
@@ -114,12 +114,7 @@ class DatasetTemplates:
         )
 
     def _create_chunks(self, prefix: str, collection: CollectionConfig) -> str:
-        args = self._commands.create_chunks(
-            collection.id,
-            max_batches=self._batches,
-            limit=self._options.limit,
-            since=self._options.since,
-        )
+        args = self._commands.create_chunks(collection.id, max_batches=self._batches)
         return self._add(
             self._containers.template(
                 f"{prefix}-create-chunks",
@@ -145,7 +140,6 @@ class DatasetTemplates:
             collection.id,
             batch_index="{{inputs.parameters.batch-index}}",
             batch_count="{{inputs.parameters.batch-count}}",
-            stac_validation=self._options.stac_validation,
         )
         pod = self._add(
             self._containers.template(
@@ -178,11 +172,7 @@ class DatasetTemplates:
         return self._add(
             self._containers.template(
                 f"{prefix}-finish-collection",
-                self._commands.finish_collection(
-                    collection.id,
-                    missing=self._options.missing,
-                    max_removals=self._options.max_removals,
-                ),
+                self._commands.finish_collection(collection.id),
                 None,
                 ingests_into_pgstac=True,
             )

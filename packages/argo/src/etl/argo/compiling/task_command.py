@@ -1,13 +1,15 @@
 """The ``etl-task`` command lines the compiler writes into containers.
 
 This module is the compiler's only writer of ``etl-task`` arguments; the subcommands, flags and
-values it uses are those of :mod:`etl.core.pod_contract`, which ``etl.task`` parses with.
+values it uses are those of :mod:`etl.core.pod_contract`, which ``etl.task`` parses with; the run
+options' values are written by their :mod:`etl.core.run_options` pairs, which ``etl.task`` reads with.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from etl.argo.options import RunRequest
 from etl.core.pod_contract import (
     CREATE_CHUNKS,
     FINISH_COLLECTION,
@@ -19,6 +21,12 @@ from etl.core.pod_contract import (
     Flag,
     LoadMethod,
 )
+from etl.core.run_options import (
+    CREATE_CHUNKS_OPTIONS,
+    FINISH_COLLECTION_OPTIONS,
+    PROCESS_CHUNKS_OPTIONS,
+    pod_values,
+)
 
 __all__ = ["TaskCommandLines", "ingest_collection_file_command", "ingest_items_command"]
 
@@ -29,10 +37,12 @@ class TaskCommandLines:
 
     Attributes:
         dataset_uri: URI of the resolved dataset document (``<bundle>/dataset.json``).
+        request: The run request whose options the pods take.
         run_id: the run id every task of a workflow shares (Argo's ``{{workflow.name}}``).
     """
 
     dataset_uri: str
+    request: RunRequest
     run_id: str = "{{workflow.name}}"
 
     def _bundle(self, collection: str) -> dict[str, str | None]:
@@ -45,45 +55,32 @@ class TaskCommandLines:
         """Create or update the collection in PgSTAC."""
         return INGEST_COLLECTION.command_line(self._bundle(collection))
 
-    def create_chunks(
-        self, collection: str, *, max_batches: int, limit: int | None, since: str | None
-    ) -> list[str]:
+    def create_chunks(self, collection: str, *, max_batches: int) -> list[str]:
         """List assets, write chunk files, and write the chunk and batch counts to ``OUTPUTS_DIR``."""
         return CREATE_CHUNKS.command_line(
             {
                 **self._run(collection),
-                Flag.LIMIT: None if limit is None else str(limit),
-                Flag.SINCE: since,
+                **pod_values(CREATE_CHUNKS_OPTIONS, self.request),
                 Flag.MAX_BATCHES: str(max_batches),
                 Flag.OUTPUTS: OUTPUTS_DIR,
             }
         )
 
-    def process_chunks(
-        self,
-        collection: str,
-        *,
-        batch_index: str,
-        batch_count: str,
-        stac_validation: str | None = None,
-    ) -> list[str]:
-        """Make and load the items of the chunks ``j`` with ``j % batch_count == batch_index``
-        (``stac_validation`` overrides the collection's ``stac_validation.mode``)."""
+    def process_chunks(self, collection: str, *, batch_index: str, batch_count: str) -> list[str]:
+        """Make and load the items of the chunks ``j`` with ``j % batch_count == batch_index``."""
         return PROCESS_CHUNKS.command_line(
             {
                 **self._run(collection),
                 Flag.BATCH_INDEX: batch_index,
                 Flag.BATCH_COUNT: batch_count,
-                Flag.STAC_VALIDATION: stac_validation,
+                **pod_values(PROCESS_CHUNKS_OPTIONS, self.request),
             }
         )
 
-    def finish_collection(
-        self, collection: str, *, missing: str | None, max_removals: str | None
-    ) -> list[str]:
+    def finish_collection(self, collection: str) -> list[str]:
         """Report or remove items whose assets are gone, then update the collection's extent."""
         return FINISH_COLLECTION.command_line(
-            {**self._run(collection), Flag.MISSING: missing, Flag.MAX_REMOVALS: max_removals}
+            {**self._run(collection), **pod_values(FINISH_COLLECTION_OPTIONS, self.request)}
         )
 
     def mark_success(self, collection: str, *, started_at: str) -> list[str]:

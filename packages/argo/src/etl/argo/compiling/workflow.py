@@ -23,7 +23,7 @@ from etl.argo.compiling.spec import (
     workflow_manifest,
     workflow_spec,
 )
-from etl.argo.options import CompileOptions, WorkflowCommand
+from etl.argo.options import RunRequest, WorkflowCommand
 from etl.core.pod_contract import COLLECTION_LABEL, DATASET_LABEL, label_value
 from etl.core.profiles.model import Profile
 from etl.core.profiles.storage_check import check_storage_uris
@@ -37,54 +37,28 @@ CRON_STARTING_DEADLINE_SECONDS = 600
 
 def compile_workflow(
     dataset: LoadedDataset,
-    command: WorkflowCommand | str,
+    request: RunRequest | WorkflowCommand,
     profile: Profile,
     *,
-    collections: list[str] | tuple[str, ...] | None = None,
-    limit: int | None = None,
-    since: str | None = None,
-    schedule: str | None = None,
-    timezone: str | None = None,
     bundle: CodeBundle | None = None,
-    missing: str | None = None,
-    max_removals: str | None = None,
-    stac_validation: str | None = None,
 ) -> dict[str, Any]:
-    """The Argo manifest (a ``Workflow``, or a ``CronWorkflow`` with ``schedule``) as a dict.
+    """The Argo manifest (a ``Workflow``, or a ``CronWorkflow`` with a schedule) as a dict.
 
     Args:
         dataset: The loaded, templated dataset (``etl.dataset.load_dataset``).
-        command: ``process-items``, ``create-chunks`` or ``ingest-collection``.
+        request: The command and its options (a bare command: no options, every collection).
         profile: The active profile (namespace, image fallback, service account, limits, secrets).
-        collections: Collection ids to include (default: all), in the order given.
-        limit: At most this many assets per collection.
-        since: Only assets modified since this ISO-8601 time, or ``"last-success"``.
-        schedule: Cron expression; makes a ``CronWorkflow`` (``process-items`` only).
-        timezone: IANA time zone of ``schedule`` (``spec.timezone``; default the controller's, UTC).
         bundle: The code bundle, when already planned (default: planned here, not uploaded).
-        missing: ``report`` or ``remove`` items whose assets are gone (process-items).
-        max_removals: Most items one run may remove (``250`` or ``10%``).
-        stac_validation: ``off``, ``sample`` or ``full`` for every collection (process-items).
 
     Raises:
-        InputError: Bad options or an unknown collection (exit 2).
+        InputError: An unknown collection (exit 2).
         ConfigError: The dataset has no image, or its code files are missing, or on Argo its
             asset or chunk storage is a local path (located).
         ProfileError: The profile cannot run the workflow safely (e.g. a DSN with a password),
             has no credential that can work for a storage account the workflow uses, or on Argo
             its ``workflow.state_storage`` is a local path a collection uses.
     """
-    options = CompileOptions(
-        WorkflowCommand(command),
-        tuple(collections) if collections is not None else None,
-        limit,
-        since,
-        schedule,
-        timezone=timezone,
-        missing=missing,
-        max_removals=max_removals,
-        stac_validation=stac_validation,
-    )
+    options = request if isinstance(request, RunRequest) else RunRequest(request)
     selected = dataset.select_collections(options.collections or ())
     if options.command is not WorkflowCommand.INGEST_COLLECTION:
         check_cluster_storage(dataset, selected, profile)
