@@ -34,7 +34,9 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 @pytest.fixture(scope="module")
 def base_image() -> str:
     """The Debian base image (made from Debian's packages when missing; no registry here)."""
-    made = subprocess.run([str(IMAGE), "base"], capture_output=True, text=True, timeout=900)
+    made = subprocess.run(
+        [str(IMAGE), "base"], capture_output=True, text=True, timeout=900, check=False
+    )
     if made.returncode != 0:
         pytest.fail(f"scripts/image base failed (is dockerd running?):\n{made.stderr[-3000:]}")
     return made.stdout.strip()
