@@ -72,6 +72,8 @@ class _Run:
     stopped: bool = False
     stopped_at: float = 0.0
     resource_version: int = 1
+    finished_at: str | None = None
+    """When it was first seen ended (Argo's ``finishedAt``, of the workflow and its pods)."""
 
 
 def _fnv(text: str) -> int:
@@ -158,6 +160,7 @@ class FakeWorkflows:
             run.plan = self.plans.pop(0) if self.plans else RunPlan()
             run.started = time.monotonic() - self.step_seconds
             run.stopped = False
+            run.finished_at = None
             run.resource_version += 1
             return self._snapshot(run)
 
@@ -252,12 +255,14 @@ class FakeWorkflows:
             "workflows.argoproj.io/completed": str(phase in _FINAL).lower(),
         }
         status: dict[str, Any] = {"phase": phase, "startedAt": metadata["creationTimestamp"]}
+        if phase in _FINAL and run.finished_at is None:
+            run.finished_at = _now()
         if phase != "Pending":
             status["nodes"] = self._nodes(run, phase)
         done = sum(1 for node in status.get("nodes", {}).values() if node["phase"] in _FINAL)
         status["progress"] = f"{min(done, len(run.steps))}/{len(run.steps)}"
         if phase in _FINAL:
-            status["finishedAt"] = _now()
+            status["finishedAt"] = run.finished_at
             message = _STOPPED if run.stopped else run.plan.message
             if message:
                 status["message"] = message
@@ -282,6 +287,8 @@ class FakeWorkflows:
                 node.update(phase="Failed", message="workflow shutdown with strategy:  Stop")
             elif phase != "Running" and step in run.plan.failures:
                 node.update(phase=phase, message=run.plan.failures[step])
+            if phase in _FINAL:
+                node["finishedAt"] = run.finished_at
             nodes[node_id] = node
         failed = [node for node in nodes.values() if node["phase"] in ("Failed", "Error")]
         root: dict[str, Any] = {
@@ -293,6 +300,8 @@ class FakeWorkflows:
             "startedAt": started,
             "children": list(nodes),
         }
+        if phase in _FINAL:
+            root["finishedAt"] = run.finished_at
         if run.root_type == "Pod":  # the entrypoint is itself the one pod
             (pod,) = nodes.values()
             return {name: {**pod, "id": name, "name": name, "displayName": name}}

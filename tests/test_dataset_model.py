@@ -56,7 +56,10 @@ def test_yaml_scalars_become_the_strings_pods_need() -> None:
         {
             **_dataset(
                 asset_storage=[
-                    {"uri": "blob://a/c", "chunks": {"splits": [{"prefix": 2024, "depth": 1}]}}
+                    {
+                        "uri": "blob://acct/data",
+                        "chunks": {"splits": [{"prefix": 2024, "depth": 1}]},
+                    }
                 ]
             ),
             "environment": {"DEBUG": True, "WORKERS": 4, "RATIO": 0.5},
@@ -110,11 +113,13 @@ def test_json_schema_is_valid_and_agrees_with_the_model() -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
     good = DatasetConfig.model_validate(
-        _dataset(asset_storage=[{"uri": "blob://a/c", "chunks": {"options": {"chunk_length": 10}}}])
+        _dataset(
+            asset_storage=[{"uri": "blob://acct/data", "chunks": {"options": {"chunk_length": 10}}}]
+        )
     ).model_dump(mode="json", by_alias=True, exclude_none=True)
     assert list(validator.iter_errors(good)) == []
     typo = _dataset(
-        asset_storage=[{"uri": "blob://a/c", "chunks": {"options": {"chunk_lenght": 10}}}]
+        asset_storage=[{"uri": "blob://acct/data", "chunks": {"options": {"chunk_lenght": 10}}}]
     )
     assert [e.message for e in validator.iter_errors(typo)] == [
         "Additional properties are not allowed ('chunk_lenght' was unexpected)"

@@ -104,8 +104,8 @@ def test_key_vault_gets_one_az_line_per_secret_and_a_warning_for_a_bad_name(
         "collections:\n"
         "  - id: c1\n"
         "    class: etl.dataset:Collection\n"
-        "    asset_storage: [{uri: 'blob://assets/x', chunks: {}}]\n"
-        "    chunk_storage: {uri: 'blob://state/c1'}\n"
+        "    asset_storage: [{uri: 'blob://assets/scenes', chunks: {}}]\n"
+        "    chunk_storage: {uri: 'blob://state/chunks'}\n"
     )
     result = run_etl("-p", "kv", "dataset", "secrets", "-d", str(folder), "-o", "json")
     assert result.returncode == 0, result.stderr

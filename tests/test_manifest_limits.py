@@ -49,7 +49,7 @@ def _write_dataset(folder: Path, dataset_id: str, collection_ids: list[str]) -> 
         {
             "id": collection_id,
             "class": "etl.dataset:Collection",
-            "asset_storage": [{"uri": f"blob://assets/{index}", "chunks": {}}],
+            "asset_storage": [{"uri": f"blob://assets/scenes{index}", "chunks": {}}],
             "chunk_storage": {"uri": f"blob://state/chunks/{index}"},
         }
         for index, collection_id in enumerate(collection_ids)

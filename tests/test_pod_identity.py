@@ -44,7 +44,7 @@ def _dataset(folder: Path, chunk_storage: str) -> str:
         "  - id: c1\n"
         "    class: etl.dataset:Collection\n"
         "    asset_storage:\n"
-        "      - {uri: 'blob://assets/x', token: '$<< secrets.assets-sas >>', chunks: {}}\n"
+        "      - {uri: 'blob://assets/scenes', token: '$<< secrets.assets-sas >>', chunks: {}}\n"
         f"    chunk_storage: {chunk_storage}\n"
     )
     return str(folder)
@@ -68,9 +68,9 @@ def test_a_profile_key_does_not_reach_the_pods_so_the_identity_is_still_needed(
     _create_argo("prod", "--set", f"workflow.code_storage=file://{tmp_path}/bundles",
                  "--set", "storage.state.account_url=https://state.blob.core.windows.net",
                  "--set", "storage.state.key=c2VjcmV0")  # fmt: skip
-    with_sas = _dataset(tmp_path / "a", "{uri: 'blob://state/c1', token: 'sv=1&sig=x'}")
+    with_sas = _dataset(tmp_path / "a", "{uri: 'blob://state/chunks', token: 'sv=1&sig=x'}")
     assert LABEL not in _pod_labels(_render("-p", "prod", "dataset", "render", "-d", with_sas))
-    keyed = _dataset(tmp_path / "b", "{uri: 'blob://state/c1'}")
+    keyed = _dataset(tmp_path / "b", "{uri: 'blob://state/chunks'}")
     manifest = _render("-p", "prod", "dataset", "render", "-d", keyed)
     assert _pod_labels(manifest)[LABEL] == "true"
     assert "c2VjcmV0" not in json.dumps(manifest)

@@ -74,7 +74,7 @@ class Dataset:
         yaml_path = self.folder / "dataset.yaml"
         text = yaml_path.read_text()
         for index, local in enumerate(sorted(set(re.findall(r"file://\S+", text)))):
-            text = text.replace(local, f"blob://acct/c{index}")
+            text = text.replace(local, f"blob://acct/data{index}")
         yaml_path.write_text(text)
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:

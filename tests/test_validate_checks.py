@@ -184,7 +184,7 @@ def test_without_code_a_module_not_installed_here_comes_from_the_image(
     config_dir: Path, tmp_path: Path
 ) -> None:
     path = tmp_path / "dataset.yaml"
-    text = WITH_URI.format(uri="blob://acct/c/").replace(
+    text = WITH_URI.format(uri="blob://acct/data/").replace(
         "etl.dataset:PremadeItemCollection", "image_only_module:Items"
     )
     path.write_text(text, encoding="utf-8")
@@ -262,7 +262,7 @@ def test_render_and_process_items_refuse_malformed_markers(
 
 def test_markers_in_ignored_keys_are_checked_too(config_dir: Path, tmp_path: Path) -> None:
     path = tmp_path / "dataset.yaml"
-    text = WITH_URI.format(uri="blob://acct/c/").replace(
+    text = WITH_URI.format(uri="blob://acct/data/").replace(
         "    asset_storage:\n", "    token: ${{ pc.get_token(acct, c) }}\n    asset_storage:\n"
     )
     path.write_text(text, encoding="utf-8")

@@ -103,7 +103,7 @@ def test_supported_uris_and_secret_references_pass(
 
 
 def test_code_and_templates_must_be_on_this_machine(config_dir: Path, tmp_path: Path) -> None:
-    text = DATASET.format(asset="blob://acct/a/", chunks="blob://acct/s/").replace(
+    text = DATASET.format(asset="blob://acct/assets/", chunks="blob://acct/state/").replace(
         "    class: demo:Demo\n",
         "    class: demo:Demo\n    template: blob://acct/templates/demo/\n",
     )

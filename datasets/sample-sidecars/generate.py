@@ -6,7 +6,8 @@
 
 TARGET is a folder, a ``file://`` URI or a ``blob://`` URI (Azurite through the built-in ``local``
 profile); the default is ``$ETL_STATE_DIR/sample-sidecars/assets``. Re-running writes only what
-changed. From Python: ``sample_sidecars.generate_sidecars(count, target)``.
+changed; scenes of an earlier, larger ``--count`` stay (the output line says how many). From
+Python: ``sample_sidecars.generate_sidecars(count, target)``.
 """
 
 from __future__ import annotations
@@ -33,9 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     except (EtlError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    others = ""
+    if result.others:
+        others = (
+            f"; {result.others} more scenes of an earlier, larger --count are there too and "
+            "the dataset lists them all (delete the folder to start over)"
+        )
     print(
         f"{result.scenes} scenes in {result.uri}: {result.written} objects written, "
-        f"{result.unchanged} unchanged ({result.seconds:.1f} s)"
+        f"{result.unchanged} unchanged ({result.seconds:.1f} s){others}"
     )
     return 0
 

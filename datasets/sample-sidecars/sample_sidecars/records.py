@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ class GeneratedAssets:
         written: Objects written because they were missing or different.
         unchanged: Objects that already held the same bytes and were left alone.
         seconds: Wall time of the run.
+        others: Scenes beyond ``scenes`` that the root holds too, left by an earlier run with a
+            larger count (never removed): the dataset lists them with the others.
     """
 
     uri: str
@@ -65,6 +68,7 @@ class GeneratedAssets:
     written: int
     unchanged: int
     seconds: float
+    others: int = 0
 
 
 def default_assets_uri() -> str:
@@ -79,6 +83,9 @@ def scene_id(index: int) -> str:
 
 def _acquired(index: int) -> datetime:
     return _START + _STEP * index
+
+
+_SIDECAR_NAME = re.compile(r"sample-scene-(\d{7})\.json")
 
 
 def sidecar_path(index: int) -> str:
@@ -181,7 +188,17 @@ def generate_sidecars(
         written=written,
         unchanged=len(outcomes) - written,
         seconds=time.perf_counter() - started,
+        others=_scenes_from(storage, count),
     )
+
+
+def _scenes_from(storage: Storage, first: int) -> int:
+    """How many scenes numbered ``first`` or more the storage holds (their sidecars)."""
+    found = 0
+    for info in storage.list_objects():
+        match = _SIDECAR_NAME.fullmatch(info.path.rsplit("/", 1)[-1])
+        found += bool(match and int(match[1]) >= first)
+    return found
 
 
 def _write_if_changed(storage: Storage, path: str, data: bytes) -> bool:

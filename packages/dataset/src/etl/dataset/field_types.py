@@ -1,8 +1,9 @@
 """The field types of the ``dataset.yaml`` model: patterns, and values validated or normalised.
 
 Each type is an ``Annotated`` alias whose validator raises a message written for the user (no
-pydantic prefix): a regular expression that compiles, a storage URI with a supported scheme, a
-Kubernetes quantity, an environment value written as text, a ``since`` that is a UTC time.
+pydantic prefix): a regular expression that compiles, a storage URI with a supported scheme (and,
+for ``blob://``, a container name Azure accepts), a Kubernetes quantity, an environment value
+written as text, a ``since`` that is a UTC time.
 """
 
 from __future__ import annotations
@@ -14,14 +15,23 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from etl.core.errors import InputError
+from etl.core.errors import InputError, StorageError
 from etl.core.queues.uris import (
     MAX_QUEUE_NAME,
     POISON_SUFFIX,
     parse_queue_uri,
     queue_name_problem,
 )
-from etl.core.storage.uris import FILE_SCHEME, STORAGE_SCHEMES, unsupported_scheme
+from etl.core.storage.container_names import container_name_problem
+from etl.core.storage.uris import (
+    BLOB_SCHEME,
+    FILE_SCHEME,
+    STORAGE_SCHEMES,
+    parse_blob_uri,
+    unsupported_scheme,
+    uri_scheme,
+)
+from etl.core.templating.secret_refs import find_secret_refs
 
 __all__ = [
     "ARG_NAME_PATTERN",
@@ -86,8 +96,9 @@ def _class_reference(value: str) -> str:
 
 
 def _storage_uri(value: str) -> str:
-    """A storage location: ``blob://``, ``file://`` or a local path (``ftp://`` is an error)."""
-    problem = unsupported_scheme(value, STORAGE_SCHEMES)
+    """A storage location: ``blob://``, ``file://`` or a local path (``ftp://`` is an error); a
+    ``blob://`` URI names an account and a container Azure accepts (``UX_Stations`` is an error)."""
+    problem = unsupported_scheme(value, STORAGE_SCHEMES) or _blob_problem(value)
     if problem:
         raise _fail("etl_uri", problem)
     return value
@@ -108,6 +119,18 @@ def _queue_uri(value: str) -> str:
             f"{location.poison.name!r}: at most {longest} characters",
         )
     return value
+
+
+def _blob_problem(value: str) -> str | None:
+    """What is wrong with a ``blob://`` URI's account or container; a container given by a
+    secret reference is known only at run time."""
+    if uri_scheme(value) != BLOB_SCHEME:
+        return None
+    try:
+        container = parse_blob_uri(value).container
+    except StorageError as exc:
+        return str(exc)
+    return None if find_secret_refs(container) else container_name_problem(container)
 
 
 def _local_file(value: str) -> str:

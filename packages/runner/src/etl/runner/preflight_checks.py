@@ -2,7 +2,8 @@
 
 Each check asks one service one short question with short timeouts (:data:`CHECK_TIMEOUT`): PgSTAC
 (connect, the ``pgstac`` schema and its version), a storage container (list one blob name: it
-answers and the credential may list), a storage account (list one container), a secret (read it
+answers, the container exists and the credential may list; a missing one's message names the
+account's containers with the closest names), a storage account (list one container), a secret (read it
 from the profile's backend), the Argo Server (its version). Nothing is written anywhere.
 """
 
@@ -34,8 +35,6 @@ __all__ = [
 
 CHECK_TIMEOUT = 2.0
 """Seconds a check waits to connect, and for an answer (one try, no retries)."""
-_NOT_FOUND = "not found:"
-"""How :class:`~etl.core.storage.blob.BlobStorage` starts the message of a missing container."""
 
 
 class Outcome(StrEnum):
@@ -52,7 +51,7 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Check:
-    """One thing checked: what (``PgSTAC``, ``storage blob://acct/c``, ``secret x``), how it
+    """One thing checked: what (``PgSTAC``, ``storage blob://acct/data``, ``secret x``), how it
     ended and what was found."""
 
     subject: str
@@ -140,9 +139,8 @@ def check_container(uri: str, profile: Profile, sas_token: str | None) -> Check:
         assert isinstance(storage, BlobStorage)
         storage.probe()
     except EtlError as exc:
-        if str(exc).startswith(_NOT_FOUND):
-            # Reachable and the credential accepted; the run itself fails on it at once.
-            return Check(subject, Outcome.OK, f"reachable; {exc}")
+        # A missing container (a misspelt name: the message says which of the account's names
+        # are close) is permanent, as in _storage_outcome; no retry creates it.
         return _storage_outcome(subject, exc)
     return Check(subject, Outcome.OK, f"reachable with {storage.credential_source}")
 

@@ -6,16 +6,15 @@ Server): the runs with their dataset, a run's steps with their timing, its faile
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from etl.argo.server.client import ArgoClient
 from etl.core.errors import EtlError
 from etl.core.pod_contract import DATASET_LABEL
 from etl.core.profiles import Profile
-from etl.core.runners import LogLine, WorkflowNotFoundError, WorkflowRunner, WorkflowStatus
+from etl.core.runners import LogLine, WorkflowRunner, WorkflowStatus
 from etl.runner.local import LocalRunner
 from etl.runner.pod_logs import workflow_logs
 from etl.runner.run_report import RunReport, run_report
@@ -92,17 +91,10 @@ def _argo_url(runner: WorkflowRunner, status: WorkflowStatus) -> str | None:
     return None
 
 
-def _labels(runner: WorkflowRunner, name: str) -> Mapping[str, Any]:
-    metadata = runner.manifest(name).get("metadata") or {}
-    return metadata.get("labels") or {}
-
-
 def _row(runner: WorkflowRunner, status: WorkflowStatus) -> RunRow:
-    try:
-        dataset = _labels(runner, status.name).get(DATASET_LABEL)
-    except WorkflowNotFoundError:  # deleted since it was listed
-        dataset = None
-    return RunRow(status, dataset, _argo_url(runner, status))
+    """The row of a listed run: its labels come with the listing (one request for the whole
+    list on the Argo Server, not one more per run)."""
+    return RunRow(status, status.labels.get(DATASET_LABEL), _argo_url(runner, status))
 
 
 def list_runs(runner: WorkflowRunner, *, phase: str | None = None) -> list[RunRow]:

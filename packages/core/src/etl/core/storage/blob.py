@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC
+from itertools import islice
 
 from azure.core.exceptions import (
     AzureError,
@@ -19,9 +20,11 @@ from azure.core.exceptions import (
 )
 from azure.storage.blob import BlobPrefix, BlobProperties, ContainerClient
 
-from etl.core.errors import StorageAuthenticationError, StorageError
+from etl.core.errors import EtlError, StorageAuthenticationError, StorageError
+from etl.core.profiles.model import StorageTimeouts
 from etl.core.storage.base import ObjectInfo, Storage
-from etl.core.storage.blob_clients import BlobCredentials
+from etl.core.storage.blob_clients import BlobCredentials, service_client
+from etl.core.storage.container_names import closest_names
 from etl.core.storage.uris import BlobLocation
 from etl.core.storage.urls import url_at_endpoint
 
@@ -166,6 +169,7 @@ class BlobStorage(Storage):
             if code == "ContainerNotFound":
                 return StorageError(
                     f"not found: container {self.location.container_uri} (for {uri})"
+                    + self._did_you_mean()
                 )
             return StorageError(f"not found: {uri}")
         status = getattr(exc, "status_code", None)
@@ -186,6 +190,26 @@ class BlobStorage(Storage):
             )
         return StorageError(f"storage {what} failed for {uri}: {detail}")
 
+    def _did_you_mean(self) -> str:
+        """``; did you mean blob://ACCOUNT/NAME?`` with the account's container names closest to
+        this one, asked once without retries; empty when none is close or the credential may not
+        list the account's containers (a container's SAS, a container-scoped role)."""
+        account = self.location.account
+        try:
+            client = service_client(account, self._credentials, _SUGGEST_TIMEOUTS)
+            names = [c.name for c in islice(client.list_containers(), _SUGGEST_FROM)]
+        except (AzureError, EtlError):
+            return ""
+        close = closest_names(self.location.container, names)
+        if not close:
+            return ""
+        return f"; did you mean {' or '.join(f'blob://{account}/{name}' for name in close)}?"
+
+
+_SUGGEST_TIMEOUTS = StorageTimeouts(connect=2, read=2, retries=0)
+"""Listing an account's containers for a did-you-mean: one try, a few seconds."""
+_SUGGEST_FROM = 5000
+"""At most this many of the account's container names are compared (a few listing pages)."""
 
 _BUSY = frozenset({408, 429, 500, 502, 503, 504})
 """HTTP statuses a retry may cure: timeout, throttling, server errors."""
