@@ -122,7 +122,7 @@ collections:
   - id: coll
     class: mymod:MyCollection
     asset_storage:
-      - uri: blob://devstoreaccount1/c/assets
+      - uri: blob://devstoreaccount1/data/assets
         chunks:
           options:
             extensions: [tif]
@@ -176,7 +176,7 @@ def test_events_defaults_and_templating(tmp_path: Path) -> None:
         ({"extensions: [tif]": "list_folders: true"}, "q11",
          "10:27: collections[0].asset_storage[0].chunks.options.list_folders",
          "a collection with events lists files: storage events name blobs, not folders"),
-        ({"blob://devstoreaccount1/c/assets": "/data/assets"}, "q11", "12:7: collections[0].events",
+        ({"blob://devstoreaccount1/data/assets": "/data/assets"}, "q11", "12:7: collections[0].events",
          "storage events name blobs, but no asset_storage of the collection is a blob:// URI"),
     ],
 )  # fmt: skip
