@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-import test_task_end_to_end as e2e
+import sidecar_dataset as e2e
 from conftest import PG_ADMIN_DSN
 
 PASSWORD = "secretpw"

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import test_task_end_to_end as e2e
+import sidecar_dataset as e2e
 
 AZURITE = ("127.0.0.1", 10000)
 ACCOUNT = "devstoreaccount1"

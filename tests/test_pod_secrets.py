@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import test_task_end_to_end as e2e
+import sidecar_dataset as e2e
 from compile_cases import argo_profile, dataset, keyvault_profile
 
 from etl.argo import WorkflowCommand, compile_workflow

@@ -15,7 +15,7 @@ import socket
 from pathlib import Path
 
 import pytest
-import test_task_end_to_end as e2e
+import sidecar_dataset as e2e
 from argo_server import TOKEN, ArgoServerStandIn
 
 ENVIRONMENT = "environment:\n  API_TOKEN: $<< secrets.api-token >>\n"
