@@ -3,8 +3,8 @@
 ``etl.argo.compiling.models`` holds light dataclasses with the names, fields, types and field order
 of Hera's generated models; Hera stays the manifests' schema. These tests check each mirror against
 its Hera model, and that ``etl dataset render`` prints the manifest without importing Hera (whose
-generated models cost more than the rest of a render). tests/test_manifest_schema.py and
-tests/test_compile_golden.py check what is compiled from them.
+generated models cost more than the rest of a render). tests/argo/test_manifest_schema.py and
+tests/argo/test_compile_golden.py check what is compiled from them.
 """
 
 from __future__ import annotations

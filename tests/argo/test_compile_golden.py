@@ -1,7 +1,7 @@
 """Golden files: the rendered manifests of the test datasets, committed under ``tests/golden/``.
 
 A change to the compiler that changes a manifest fails here until the golden files are regenerated
-with ``ETL_UPDATE_GOLDEN=1 uv run pytest tests/test_compile_golden.py`` and the diff is reviewed.
+with ``ETL_UPDATE_GOLDEN=1 uv run pytest tests/argo/test_compile_golden.py`` and the diff is reviewed.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The day-2 CLI gaps of issue 25 (part 2), each through ``etl`` as a user meets it.
 
 Runs use a copy of sample-sidecars on the built-in ``local`` profile whose ``create_item`` kills
-its own pod for the assets a control file names (as tests/test_runs_truthful.py does).
+its own pod for the assets a control file names (as tests/runner/test_runs_truthful.py does).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The container executor (profile ``local.executor: container``), through ``etl``, on a real
-Docker engine: each pod a container of the task image that tests/task_image.py builds.
+Docker engine: each pod a container of the task image that tests/support/task_image.py builds.
 
 The sample dataset gives the same items in PgSTAC as with the process executor and leaves no
 container behind; a pod over its memory limit fails ``OOMKilled`` with the limit; requirements

@@ -3,7 +3,7 @@ in headless Chromium, and the run's page named by ``etl workflow get`` and the e
 
 Everything runs through ``etl`` on the built-in ``local`` profile against a PgSTAC database of
 the test's own: the sample-sidecars dataset with two broken sidecars makes a run with failed
-assets (as in tests/test_failures_shown.py). Screenshots are kept under the test's tmp dir; with
+assets (as in tests/cli/test_failures_shown.py). Screenshots are kept under the test's tmp dir; with
 ``ETL_UPDATE_SCREENSHOTS=1`` they are also written to docs/images/ (docs/serve.md shows them).
 """
 

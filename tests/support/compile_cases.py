@@ -102,7 +102,7 @@ def _cases() -> list[Case]:
     for name in DATASETS:
         for profile in ("argo", "keyvault"):
             for command in WorkflowCommand:
-                # ingest-collection refuses --limit and --since (tests/test_render_options.py)
+                # ingest-collection refuses --limit and --since (tests/cli/test_render_options.py)
                 option_sets = (
                     _OPTION_SETS[:1]
                     if command is WorkflowCommand.INGEST_COLLECTION

@@ -1,5 +1,5 @@
 """``etl serve`` in a subprocess, and the system's headless Chromium driven by selenium, for
-tests/test_serve.py."""
+tests/serve/test_serve.py."""
 
 from __future__ import annotations
 

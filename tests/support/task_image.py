@@ -8,9 +8,9 @@ and the xdist workers of one run use the image the first of them chose, even if 
 changed meanwhile. After a build, other ``etl-task:test-*`` tags older than two hours are removed,
 so the images do not pile up.
 
-A test module wraps it in a session fixture (tests/test_image_build.py does); two modules doing so
+A test module wraps it in a session fixture (tests/task/test_image_build.py does); two modules doing so
 build once, as the second finds the tag. The helpers that read the Dockerfile and .dockerignore
-are shared with tests/test_image.py.
+are shared with tests/task/test_image.py.
 """
 
 from __future__ import annotations

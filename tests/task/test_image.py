@@ -6,7 +6,7 @@ fresh venv exactly as the build stage does, then remove the context, as the runt
 sources, and run the installed `etl-task`: seconds, where a real build takes a minute. The
 Dockerfile itself is checked for what a cluster would notice: its entry point, a non-root numeric
 user, a pinned base image and uv, and COPY sources that the build context really holds.
-tests/test_image_build.py builds and runs the real image with Docker.
+tests/task/test_image_build.py builds and runs the real image with Docker.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The task image, built by a real Docker engine from the repository's Dockerfile (scripts/image).
 
-The image is built once per content (tests/task_image.py: tag = digest of the Dockerfile, the
+The image is built once per content (tests/support/task_image.py: tag = digest of the Dockerfile, the
 build context and the base image), so a second session reuses it. The base image is made from
 Debian's packages (scripts/image base), as no registry is reachable here, and the build trusts the
 machine's CA bundle, handed over as a BuildKit secret, to get through this network's TLS

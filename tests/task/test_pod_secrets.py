@@ -145,7 +145,7 @@ def test_a_missing_secret_key_fails_the_pod_at_once_naming_the_key(
     """On Argo a missing key of a required secretKeyRef keeps the pod Pending until the deadline;
     the refs are optional and etl-task names the key and fails without retries (exit 2).
 
-    ``--submit`` on the local runner now stops at its preflight (tests/test_preflight.py); the
+    ``--submit`` on the local runner now stops at its preflight (tests/runner/test_preflight.py); the
     manifest submitted as a file, as a cluster gets it, reaches the pod."""
     data = _secret_dataset(tmp_path, pgstac_dsn)
     manifest = tmp_path / "workflow.yaml"
