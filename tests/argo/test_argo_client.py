@@ -10,7 +10,6 @@ import copy
 import json
 import os
 import socket
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 import yaml
 from argo_api import ArgoApi
 from argo_server import TOKEN, ArgoServerStandIn, RunPlan
+from etl_cli import run_etl
 
 from etl.argo import ArgoClient, argo_base_url
 from etl.core.errors import InputError, ProfileError, RemoteError
@@ -25,7 +25,6 @@ from etl.core.profiles import ArgoSettings
 from etl.core.runners import WorkflowNotFoundError, WorkflowPhase
 
 ROOT = Path(__file__).resolve().parents[2]
-ETL = ROOT / ".venv/bin/etl"
 
 MANIFEST: dict[str, Any] = {
     "apiVersion": "argoproj.io/v1alpha1",
@@ -293,12 +292,6 @@ def test_a_profile_without_a_server_says_how_to_set_one() -> None:
 
 
 # -- the `etl workflow` commands, run as a CI job would: real process, configuration from env ----
-
-
-def run_etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
 
 
 @pytest.fixture

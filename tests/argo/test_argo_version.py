@@ -10,8 +10,6 @@ refuses Argo Workflows older than v3.6 in one line: such a server drops ``spec.s
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ import pytest
 import yaml
 from argo_server import TOKEN, ArgoServerStandIn, RunPlan
 from compile_cases import DATASETS_DIR
+from etl_cli import run_etl
 
 from etl.argo import ArgoClient
 from etl.argo.server.cron import check_server_version, parse_version
@@ -26,7 +25,6 @@ from etl.core.errors import RemoteError
 from etl.core.profiles import ArgoSettings
 from etl.core.runners import WorkflowPhase
 
-ETL = Path(sys.executable).parent / "etl"
 GOES = str(DATASETS_DIR / "goes-glm")
 WORKFLOW: dict[str, Any] = {
     "apiVersion": "argoproj.io/v1alpha1",
@@ -37,12 +35,6 @@ WORKFLOW: dict[str, Any] = {
         "templates": [{"name": "main", "container": {"image": "busybox", "command": ["true"]}}],
     },
 }
-
-
-def run_etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 def client_for(server: ArgoServerStandIn, namespace: str = "argo") -> ArgoClient:

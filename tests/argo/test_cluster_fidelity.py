@@ -24,16 +24,10 @@ from typing import Any
 import pytest
 import yaml
 from argo_server import TOKEN, ArgoServerStandIn, RunPlan
+from etl_cli import run_etl
 
 ROOT = Path(__file__).resolve().parents[2]
-ETL = ROOT / ".venv" / "bin" / "etl"
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
-
-
-def run_etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 def sample_copy(tmp_path: Path, replacements: dict[str, str]) -> Path:
@@ -66,9 +60,8 @@ def line_of(text: str, needle: str) -> int:
 
 @pytest.mark.postgres
 def test_every_batch_pod_of_a_run_with_long_pod_names_keeps_its_own_log(
-    config_dir: Path, pgstac_dsn: str, tmp_path: Path
+    env: dict[str, str], tmp_path: Path
 ) -> None:
-    env = dict(os.environ, ETL_PGSTAC_DSN=pgstac_dsn, CI="true")
     root = tmp_path / "root"
     generate_assets(root, 4, env)
     dataset = sample_copy(tmp_path, {"chunk_length: 500": "chunk_length: 2"})

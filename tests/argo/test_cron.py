@@ -11,24 +11,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from argo_server import TOKEN, ArgoServerStandIn
 from compile_cases import DATASETS_DIR
+from etl_cli import run_etl
 
-ETL = Path(sys.executable).parent / "etl"
 GOES = str(DATASETS_DIR / "goes-glm")
 CRON_NAME = "goes-glm-process-items"
-
-
-def run_etl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 @pytest.fixture

@@ -18,11 +18,12 @@ from typing import Any
 
 import pytest
 import typer
+from etl_cli import ETL
+from etl_cli import run_etl as etl
 
 from etl.cli.reference_docs import command_tree
 
 ROOT = Path(__file__).resolve().parents[2]
-ETL = ROOT / ".venv" / "bin" / "etl"
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
 COLLECTION = "sample-sidecars"
 
@@ -48,20 +49,6 @@ class FaultySidecars(SampleSidecarsCollection):
             os.kill(os.getpid(), signal.SIGKILL)
         return super().create_item(asset_uri, storage)
 """
-
-
-def etl(
-    *args: str, env: dict[str, str], timeout: float = 300, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        input=stdin,
-    )
 
 
 @pytest.fixture

@@ -68,9 +68,7 @@ def test_gap8_validate_reads_the_collection_template(tmp_path: Path, config_dir:
 
 
 @pytest.mark.postgres
-def test_gap9_the_end_of_a_run_says_what_happened(
-    tmp_path: Path, config_dir: Path, pgstac_dsn: str
-) -> None:
+def test_gap9_the_end_of_a_run_says_what_happened(tmp_path: Path, env: dict[str, str]) -> None:
     """A run whose ingest-collection failed says so, not ``N failed``; ``create-chunks --submit``
     says how many chunks and where; counts of one are singular."""
     dataset = _sample_copy(tmp_path)
@@ -85,7 +83,6 @@ def test_gap9_the_end_of_a_run_says_what_happened(
         check=True,
         capture_output=True,
     )
-    env = {"ETL_PGSTAC_DSN": pgstac_dsn, "CI": "true"}
     args = ("-d", str(dataset), "-a", f"root={tmp_path}", "--submit")
 
     failed = run_etl("dataset", "process-items", *args, env=env, timeout=300)

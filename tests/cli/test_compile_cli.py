@@ -12,16 +12,10 @@ import pytest
 import yaml
 from argo_server import TOKEN, ArgoServerStandIn, RunPlan
 from compile_cases import DATASETS_DIR
+from etl_cli import run_etl
 
-ETL = Path(sys.executable).parent / "etl"
 GOES = str(DATASETS_DIR / "goes-glm")
 LANDSAT = str(DATASETS_DIR / "landsat")
-
-
-def run_etl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 @pytest.fixture

@@ -16,22 +16,15 @@ from pathlib import Path
 
 import pytest
 from argo_server import TOKEN, ArgoServerStandIn
-from etl_cli import one_pod_workflow
+from etl_cli import one_pod_workflow, run_etl
 
 from etl.core.profiles import resolve_profile
 from etl.core.storage import open_storage
 
 ROOT = Path(__file__).resolve().parents[2]
-ETL = ROOT / ".venv" / "bin" / "etl"
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
 NOT_JSON = "sample-scene-0000002.json"
 NO_FOOTPRINT = "sample-scene-0000004.json"
-
-
-def run_etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 def generate(count: int, target: str, env: dict[str, str]) -> None:

@@ -12,7 +12,6 @@ import copy
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,12 @@ import yaml
 from argo_schema import manifest_errors
 from argo_server import TOKEN, ArgoServerStandIn
 from compile_cases import argo_profile, keyvault_profile
+from etl_cli import run_etl
 
 from etl.argo import compile_ingest_collection, compile_ingest_items, plan_sources
 from etl.core.profiles.model import Profile
 from etl.pgstac import PgstacWriter
 
-ETL = Path(sys.executable).parent / "etl"
 COLLECTION_ID = "ingest-test"
 COLLECTION: dict[str, Any] = {
     "type": "Collection",
@@ -64,12 +63,6 @@ def ndjson(items: list[dict[str, Any]]) -> str:
 def write_items(path: Path, numbers: range, collection: str = COLLECTION_ID) -> Path:
     path.write_text(ndjson([item(n, collection) for n in numbers]))
     return path
-
-
-def run_etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 def count(dsn: str) -> int:

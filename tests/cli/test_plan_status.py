@@ -15,19 +15,13 @@ from typing import Any
 
 import psycopg
 import pytest
+from etl_cli import run_etl
 
 from etl.core.profiles import resolve_profile
 from etl.core.storage import Storage, open_storage
 
 ROOT = Path(__file__).resolve().parents[2]
-ETL = ROOT / ".venv" / "bin" / "etl"
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
-
-
-def run_etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 def on_sample(command: str, root: str, env: dict[str, str], *extra: str) -> Any:

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 import yaml
+from etl_cli import run_etl
 from typer.testing import CliRunner
 
 from etl.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[2]
-ETL = ROOT / ".venv" / "bin" / "etl"
 TOKEN = "TOKEN-ux-7"
 ARGO = ("--runner", "argo", "--argo-server", "https://argo.example.com:2746", "--namespace", "etl")
 AZURITE = "devstoreaccount1"
@@ -158,11 +158,6 @@ def test_an_azurite_endpoint_without_credential_is_flagged_at_edit(config_dir: P
     assert f"etl profile edit ux-dev --set storage.{AZURITE}.key=..." in warning
 
 
-def run_etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(ETL), *args], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, check=False)  # fmt: skip
-
-
 def process_items(
     profile: str, container: str, env: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
@@ -172,9 +167,8 @@ def process_items(
 
 @pytest.mark.postgres
 def test_a_run_with_a_new_local_profile_succeeds_in_seconds(
-    config_dir: Path, pgstac_dsn: str, azurite_container: str
+    env: dict[str, str], azurite_container: str
 ) -> None:
-    env = dict(os.environ, ETL_PGSTAC_DSN=pgstac_dsn, CI="true")
     generate = [str(ROOT / ".venv" / "bin" / "python"), "datasets/sample-sidecars/generate.py",
                 "--count", "20", f"blob://{AZURITE}/{azurite_container}/assets"]  # fmt: skip
     subprocess.run(generate, env=env, cwd=ROOT, check=True, capture_output=True)

@@ -18,27 +18,32 @@ from pathlib import Path
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
+from etl_cli import ETL, run_etl
 
 from etl.core.azure_identity import IdentityCredential
 from etl.core.log_setup import configure_logging
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = ROOT / ".venv" / "bin"
 SDK_BLOCK = "Attempted credentials"
 ONE_LINE = "no Azure AD credential worked (tried Environment, WorkloadIdentity, ManagedIdentity"
 ACCOUNT = "blob://nosuchaccountetl"
 ACCOUNT_WITHOUT_CREDENTIAL = f"{ACCOUNT}/container"
 
 
-def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=300, check=False)
+def run_etl_task(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ETL.with_name("etl-task")), *args], env=env, capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
 
 
 @pytest.fixture
-def env(config_dir: Path) -> dict[str, str]:
+def env(config_dir: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """No Azure AD credential can work here: nothing in the environment, no `az` login."""
-    azure = {name for name in os.environ if name.startswith(("AZURE_", "IDENTITY_", "MSI_"))}
-    return {k: v for k, v in os.environ.items() if k not in azure} | {"CI": "true"}
+    for name in list(os.environ):
+        if name.startswith(("AZURE_", "IDENTITY_", "MSI_")):
+            monkeypatch.delenv(name)
+    return dict(os.environ, CI="true")
 
 
 def submit_past_the_preflight(
@@ -47,12 +52,12 @@ def submit_past_the_preflight(
     """Run the sample dataset on the account as a cluster would: ``--submit``'s preflight would
     stop it before any pod (it names the identity's failure too, with exit 2), so the manifest
     goes in as a file, its bundle uploaded."""
-    rendered = run(str(BIN / "etl"), "dataset", "process-items", "-d", "datasets/sample-sidecars",
+    rendered = run_etl("dataset", "process-items", "-d", "datasets/sample-sidecars",
                    "-a", f"root={ACCOUNT_WITHOUT_CREDENTIAL}", "--upload-bundle", env=env)  # fmt: skip
     assert rendered.returncode == 0, rendered.stderr
     manifest = tmp_path / "workflow.yaml"
     manifest.write_text(rendered.stdout)
-    return run(str(BIN / "etl"), "workflow", "submit", str(manifest), "--wait", env=env)
+    return run_etl("workflow", "submit", str(manifest), "--wait", env=env)
 
 
 def test_a_missing_identity_is_one_line_in_output_logs_and_record(
@@ -68,7 +73,7 @@ def test_a_missing_identity_is_one_line_in_output_logs_and_record(
     assert SDK_BLOCK not in result.stderr
     assert took < 30, "an authentication failure is not retried"
     name = result.stdout.strip().splitlines()[0]
-    logs = run(str(BIN / "etl"), "workflow", "logs", name, env=env)
+    logs = run_etl("workflow", "logs", name, env=env)
     assert logs.returncode == 0, logs.stderr
     assert logs.stdout.count(f"create-chunks: error: authentication failed for {ACCOUNT}") == 1
     assert ONE_LINE in logs.stdout
@@ -84,8 +89,8 @@ def test_etl_task_verbose_shows_the_sdk_chain(env: dict[str, str], tmp_path: Pat
     args = ["create-chunks", "--dataset", bundle.as_uri(), "--collection", "sample-sidecars",
             "--run-id", "debug-1", "--outputs", str(tmp_path / "out")]  # fmt: skip
 
-    quiet = run(str(BIN / "etl-task"), *args, env=env)
-    verbose = run(str(BIN / "etl-task"), "-v", *args, env=env)
+    quiet = run_etl_task(*args, env=env)
+    verbose = run_etl_task("-v", *args, env=env)
 
     assert quiet.returncode == verbose.returncode == 2
     assert quiet.stderr.strip().splitlines() == [quiet.stderr.strip()]

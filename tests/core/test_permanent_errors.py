@@ -15,21 +15,20 @@ import time
 from pathlib import Path
 
 import pytest
+from etl_cli import run_etl
 
 from etl.core.errors import RemoteError, StorageError
 from etl.pgstac.errors import is_transient_database_error
 
 ROOT = Path(__file__).resolve().parents[2]
-ETL = ROOT / ".venv" / "bin" / "etl"
 PERMANENT_FAILS_WITHIN = 30.0
 """Seconds: the first retry alone would wait 15 s after a pod's start-up; three retries 105 s."""
 
 
-def run_etl(*args: str, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], float]:
+def timed_etl(*args: str, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], float]:
+    """``run_etl`` and the seconds it took."""
     started = time.monotonic()
-    result = subprocess.run(
-        [str(ETL), *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+    result = run_etl(*args, env=env)
     return result, time.monotonic() - started
 
 
@@ -45,7 +44,7 @@ def test_a_missing_container_fails_in_seconds_without_retries(
     env: dict[str, str], azurite_connection_string: str
 ) -> None:
     root = "blob://devstoreaccount1/no-such-container-ux"
-    result, took = run_etl("dataset", "process-items", "-d", "datasets/sample-sidecars",
+    result, took = timed_etl("dataset", "process-items", "-d", "datasets/sample-sidecars",
                            "-a", f"root={root}", "--submit", env=env)  # fmt: skip
 
     assert result.returncode == 1
@@ -63,7 +62,7 @@ def test_a_missing_collection_fails_in_seconds_without_retries(
     source = tmp_path / "items.ndjson"
     source.write_text(json.dumps({"type": "Feature", "id": "a", "collection": "nope"}) + "\n")
 
-    result, took = run_etl("ingest", "items", str(source), "-c", "nope", "--submit", env=env)
+    result, took = timed_etl("ingest", "items", str(source), "-c", "nope", "--submit", env=env)
 
     assert result.returncode == 1
     assert "collection 'nope' does not exist in PgSTAC" in result.stderr
@@ -80,7 +79,7 @@ def test_a_missing_database_fails_in_seconds_without_retries(
     dsn = "postgresql://postgres@127.0.0.1:55432/no_such_database_ux"
     env = dict(os.environ, ETL_PGSTAC_DSN=dsn, CI="true")
 
-    result, took = run_etl("ingest", "items", str(source), "-c", "c", "--submit", env=env)
+    result, took = timed_etl("ingest", "items", str(source), "-c", "c", "--submit", env=env)
 
     assert result.returncode == 1
     assert 'database "no_such_database_ux" does not exist' in result.stderr
@@ -94,7 +93,7 @@ def test_an_unreachable_pgstac_is_retried(config_dir: Path, tmp_path: Path) -> N
     source.write_text(json.dumps({"type": "Feature", "id": "a", "collection": "c"}) + "\n")
     env = dict(os.environ, ETL_PGSTAC_DSN="postgresql://postgres@127.0.0.1:1/pgstac", CI="true")
 
-    result, _ = run_etl("ingest", "items", str(source), "-c", "c", "--retries", "1", "--submit",
+    result, _ = timed_etl("ingest", "items", str(source), "-c", "c", "--retries", "1", "--submit",
                         env=env)  # fmt: skip
 
     assert result.returncode == 1

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from etl_cli import run_etl
 
 from etl.core.errors import ConfigError, TemplateError, UnknownCollectionError
 from etl.core.profiles.model import Profile
@@ -18,7 +17,6 @@ from etl.dataset import load_dataset
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = ROOT / "tests" / "broken"
 PCTASKS = ROOT / "tests" / "pctasks"
-ETL_VALIDATE = [str(ROOT / ".venv" / "bin" / "etl"), "dataset", "validate"]
 
 
 def _expectations() -> dict[str, str]:
@@ -75,12 +73,8 @@ def test_broken_dataset_fails_with_one_located_line(name: str) -> None:
 
 def test_cli_validate_prints_one_error_line_and_exits_2(tmp_path: Path) -> None:
     path = BROKEN / "misspelt-chunk-option.yaml"
-    result = subprocess.run(
-        [*ETL_VALIDATE, "-d", str(path)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "ETL_CONFIG_DIR": str(tmp_path / "config")},
-        check=False,
+    result = run_etl(
+        "dataset", "validate", "-d", str(path), env={"ETL_CONFIG_DIR": str(tmp_path / "config")}
     )
     assert result.returncode == 2
     assert result.stdout == ""
@@ -95,13 +89,10 @@ def test_cli_validate_prints_warnings_and_ok(tmp_path: Path) -> None:
             "  - id: other\n", "  - id: other\n    create_items:\n      timeout: 600\n"
         ),
     )
-    result = subprocess.run(
-        [*ETL_VALIDATE, "-d", str(tmp_path), "-a", "registry=r", "-a", "length=10"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "ETL_CONFIG_DIR": str(tmp_path / "config")},
-        check=False,
-    )
+    result = run_etl(
+        "dataset", "validate", "-d", str(tmp_path), "-a", "registry=r", "-a", "length=10",
+        env={"ETL_CONFIG_DIR": str(tmp_path / "config")},
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout == "ok: demo (2 collections)\n"
     assert result.stderr.splitlines() == [

@@ -15,21 +15,15 @@ from typing import Any, NamedTuple
 
 import psycopg
 import pytest
+from etl_cli import run_etl as etl
 
 from etl.pgstac import PgstacWriter
 
 ROOT = Path(__file__).resolve().parents[2]
-ETL = ROOT / ".venv" / "bin" / "etl"
 SIDECARS = "sample-sidecars"
 MULTI = "multi-scenes"
 
 pytestmark = pytest.mark.postgres
-
-
-def etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 class Run(NamedTuple):

@@ -30,11 +30,6 @@ SIDECARS = "sample-sidecars"
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def env(config_dir: Path, pgstac_dsn: str) -> dict[str, str]:
-    return {"ETL_PGSTAC_DSN": pgstac_dsn, "CI": "true"}
-
-
 def generate(count: int, root: Path) -> list[Path]:
     subprocess.run(
         [sys.executable, str(SAMPLE / "generate.py"), "--count", str(count), str(root / "assets")],

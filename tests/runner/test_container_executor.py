@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import shutil
 import subprocess
 import zipfile
@@ -20,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from etl_cli import ETL
+from etl_cli import run_etl as etl
 from task_image import TaskImage, ensure_task_image
 
 ROOT = Path(__file__).resolve().parents[2]
-ETL = ROOT / ".venv" / "bin" / "etl"
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
 ASSETS = 6
 
@@ -36,9 +36,9 @@ def task_image() -> TaskImage:
 
 
 @pytest.fixture
-def env(config_dir: Path, pgstac_dsn: str, task_image: TaskImage) -> dict[str, str]:
-    """A profile ``c``: the built-in local one, its pods containers of the test image."""
-    env = dict(os.environ, ETL_PGSTAC_DSN=pgstac_dsn, CI="true")
+def env(env: dict[str, str], task_image: TaskImage) -> dict[str, str]:
+    """The local environment with a profile ``c``: the built-in local one, its pods containers of
+    the test image."""
     made = etl("profile", "create", "c", "--from", "local", "--set", "local.executor=container",
                "--set", f"workflow.image={task_image.tag}", env=env)  # fmt: skip
     assert made.returncode == 0, made.stderr
@@ -63,12 +63,6 @@ def own_dataset(tmp_path: Path) -> Iterator[Path]:
     folder = tmp_path / "dataset"
     shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns("__pycache__"))
     yield folder
-
-
-def etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args], env=env, capture_output=True, text=True, timeout=600, check=False
-    )
 
 
 def process(dataset: Path, root: Path, env: dict[str, str], *profile: str) -> Any:

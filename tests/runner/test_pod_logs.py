@@ -4,30 +4,22 @@ once the pod's own log is gone (on Argo, ``podGC: OnPodSuccess`` deletes every p
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from etl_cli import run_etl
 
 ROOT = Path(__file__).resolve().parents[2]
-ETL = ROOT / ".venv" / "bin" / "etl"
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
-
-
-def run_etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 @pytest.mark.postgres
 def test_logs_of_gone_pods_are_read_from_the_runs_storage(
-    config_dir: Path, pgstac_dsn: str, tmp_path: Path
+    env: dict[str, str], tmp_path: Path
 ) -> None:
-    env = dict(os.environ, ETL_PGSTAC_DSN=pgstac_dsn, CI="true")
     root = tmp_path / "root"
     subprocess.run(
         [sys.executable, str(SAMPLE / "generate.py"), "--count", "3", str(root / "assets")],

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from etl_cli import ETL
+from etl_cli import run_etl as etl
 
 ROOT = Path(__file__).resolve().parents[2]
-ETL = ROOT / ".venv" / "bin" / "etl"
 SEMAPHORE = {"semaphore": {"configMapKeyRef": {"name": "etl-semaphores", "key": "pgstac-ingest"}}}
 LOCAL_PGSTAC_LIMIT = 4
 
@@ -25,12 +26,6 @@ LOCAL_PGSTAC_LIMIT = 4
 @pytest.fixture
 def env(config_dir: Path) -> dict[str, str]:
     return dict(os.environ, CI="true")
-
-
-def etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 def script(tmp_path: Path, name: str, body: str) -> str:

@@ -21,10 +21,10 @@ from typing import IO, Any
 
 import psycopg
 import pytest
-from etl_cli import one_pod_workflow
+from etl_cli import ETL, one_pod_workflow
+from etl_cli import run_etl as etl
 
 ROOT = Path(__file__).resolve().parents[2]
-ETL = ROOT / ".venv" / "bin" / "etl"
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
 COLLECTION = "sample-sidecars"
 
@@ -56,12 +56,6 @@ class FaultySidecars(SampleSidecarsCollection):
             os.kill(os.getpid(), signal.SIGKILL)
         return super().create_item(asset_uri, storage)
 '''
-
-
-def etl(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
 
 
 @pytest.fixture

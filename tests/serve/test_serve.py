@@ -19,7 +19,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from serve_browser import ETL, ROOT, chromium, served
+from etl_cli import run_etl as etl
+from serve_browser import ROOT, chromium, served
 
 from etl.core.profiles import resolve_profile
 from etl.core.storage import open_storage
@@ -32,12 +33,6 @@ SCREENSHOTS = ROOT / "docs" / "images"
 UPDATE_SCREENSHOTS = os.environ.get("ETL_UPDATE_SCREENSHOTS") == "1"
 """Read at import: the ``config_dir`` fixture clears every ``ETL_`` variable."""
 SERVER_MODULES = ("fastapi", "starlette", "uvicorn", "stac_fastapi", "asyncpg", "selenium")
-
-
-def etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 def failed_run(root: Path, env: dict[str, str], count: int = 9) -> subprocess.CompletedProcess[str]:

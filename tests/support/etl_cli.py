@@ -5,25 +5,36 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+ETL = Path(sys.executable).parent / "etl"
+"""The ``etl`` this test session's venv installs (``uv run pytest`` runs in that venv)."""
+TIMEOUT = 600.0
+"""How long ``run_etl`` waits by default: a hung ``etl`` fails its test instead of the session."""
 
 
 def run_etl(
-    *args: str, env: dict[str, str] | None = None, timeout: float | None = None
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = TIMEOUT,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``uv run etl ARGS`` from the repository root, with ``env`` added to this environment;
+    """``etl ARGS`` in a new process from the repository root, as a user runs it: ``env`` added to
+    this process's environment (the ``config_dir`` fixture has cleared its ``ETL_``/``ARGO_``
+    variables; to take another one away, ``monkeypatch.delenv`` it), ``stdin`` its input;
     ``subprocess.TimeoutExpired`` after ``timeout`` seconds."""
     return subprocess.run(
-        ["uv", "run", "--no-sync", "etl", *args],
+        [str(ETL), *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
         env={**os.environ, **(env or {})},
         timeout=timeout,
+        input=stdin,
     )
 
 

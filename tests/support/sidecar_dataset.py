@@ -14,9 +14,9 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl.pgstac import PgstacWriter
+from etl_cli import run_etl
 
-ROOT = Path(__file__).resolve().parents[2]
+from etl.pgstac import PgstacWriter
 
 COLLECTION_CODE = """
 import json
@@ -77,15 +77,7 @@ class Dataset:
         yaml_path.write_text(text)
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["uv", "run", "--frozen", "etl", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        return run_etl(*args, env=self.env)
 
 
 def make_dataset(

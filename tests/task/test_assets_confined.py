@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+from etl_cli import run_etl as etl
 
 from etl.core.profiles import resolve_profile
 from etl.core.storage import open_storage
 from etl.pgstac import PgstacWriter
 
 ROOT = Path(__file__).resolve().parents[2]
-ETL = ROOT / ".venv" / "bin" / "etl"
 COLLECTION = "named"
 
 pytestmark = pytest.mark.postgres
@@ -63,12 +62,6 @@ class Run(NamedTuple):
     code: int
     name: str
     stderr: str
-
-
-def etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 def dataset(tmp_path: Path, assets: str) -> Path:

@@ -17,12 +17,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from etl_cli import run_etl
 
 from etl.core.storage import open_storage
 from etl.pgstac import PgstacWriter
 
 ROOT = Path(__file__).resolve().parents[2]
-ETL = ROOT / ".venv" / "bin" / "etl"
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
 COLLECTION = "sample-sidecars"
 ITEM_SCHEMA = "https://schemas.stacspec.org/v1.1.0/item-spec/json-schema/item.json"
@@ -55,12 +55,6 @@ TEST_EXTENSION_SCHEMA = {
         "properties": {"required": ["test:level"], "properties": {"test:level": {"type": "number"}}}
     },
 }
-
-
-def run_etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args], env=env, capture_output=True, text=True, timeout=300, check=False
-    )
 
 
 def dataset_copy(tmp_path: Path, settings: str, *, klass: str | None = None) -> Path:
@@ -120,11 +114,10 @@ def item_count(dsn: str) -> int:
 
 
 @pytest.fixture
-def env(config_dir: Path, pgstac_dsn: str) -> dict[str, str]:
+def env(env: dict[str, str]) -> dict[str, str]:
+    """The local environment, every proxy dead: nothing reaches the internet."""
     return dict(
-        os.environ,
-        ETL_PGSTAC_DSN=pgstac_dsn,
-        CI="true",
+        env,
         HTTP_PROXY=DEAD_PROXY,
         HTTPS_PROXY=DEAD_PROXY,
         http_proxy=DEAD_PROXY,

@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
+from etl_cli import run_etl
 
 from etl.core.profiles import Profile, azurite_blob_endpoint
 from etl.core.storage import open_storage
 
 ROOT = Path(__file__).resolve().parents[2]
-ETL = ROOT / ".venv" / "bin" / "etl"
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
 if str(SAMPLE) not in sys.path:
     sys.path.insert(0, str(SAMPLE))
@@ -43,13 +42,6 @@ collections:
     chunk_storage:
       uri: $<< args.root >>/runs
 """
-
-
-def run_etl(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ETL), *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300,
-        check=False,
-    )  # fmt: skip
 
 
 @pytest.fixture
