@@ -8,25 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from compile_cases import DATASETS_DIR
-from etl_cli import run_etl
+from etl_cli import create_argo_profile
+from etl_cli import etl_json as _render
 
 LABEL = "azure.workload.identity/use"
 GOES = str(DATASETS_DIR / "goes-glm")
 
 
 def _create_argo(name: str, *settings: str) -> None:
-    created = run_etl("profile", "create", name, "--runner", "argo",
-                      "--argo-server", "https://argo.example.com", "--namespace", "etl",
-                      "--set", "argo.service_account=etl-workflow",
-                      "--set", "workflow.image=example/etl:1", *settings)  # fmt: skip
-    assert created.returncode == 0, created.stderr
-
-
-def _render(*args: str) -> dict[str, Any]:
-    result = run_etl(*args, "-o", "json")
-    assert result.returncode == 0, result.stderr
-    manifest: dict[str, Any] = json.loads(result.stdout)
-    return manifest
+    create_argo_profile(name, "--set", "argo.service_account=etl-workflow", *settings)
 
 
 def _pod_labels(manifest: dict[str, Any]) -> dict[str, str]:

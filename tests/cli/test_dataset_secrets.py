@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 from compile_cases import DATASETS_DIR
-from etl_cli import run_etl
+from etl_cli import create_argo_profile, run_etl
+from etl_cli import etl_json as _secrets_json
 
 GOES = str(DATASETS_DIR / "goes-glm")
 GOES_SECRETS = ["glm-api-token", "goes-sas", "pgstac-dsn"]
@@ -18,19 +19,8 @@ VALUES = {"glm-api-token": "TOKEN-VALUE-1", "goes-sas": "sv=2024&sig=SAS-VALUE-2
 
 
 def _create(name: str, *settings: str) -> None:
-    created = run_etl("profile", "create", name, "--runner", "argo",
-                      "--argo-server", "https://argo.example.com", "--namespace", "etl",
-                      "--set", "workflow.image=example/etl:1",
-                      "--set", "workflow.code_storage=blob://etlcode/bundles",
-                      "--set", "pgstac.dsn_secret=pgstac-dsn", *settings)  # fmt: skip
-    assert created.returncode == 0, created.stderr
-
-
-def _secrets_json(*args: str) -> dict[str, Any]:
-    result = run_etl(*args, "-o", "json")
-    assert result.returncode == 0, result.stderr
-    data: dict[str, Any] = json.loads(result.stdout)
-    return data
+    create_argo_profile(name, "--set", "workflow.code_storage=blob://etlcode/bundles",
+                        "--set", "pgstac.dsn_secret=pgstac-dsn", *settings)  # fmt: skip
 
 
 def _secret_key_refs(manifest: dict[str, Any]) -> set[tuple[str, str]]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from etl_cli import help_and_modules
 from etl_cli import run_etl as etl
 from serve_browser import ROOT, chromium, served
 
@@ -74,18 +75,9 @@ def screenshot(driver: object, tmp_path: Path, name: str) -> None:
 
 
 def test_help_does_not_load_the_server() -> None:
-    probe = (
-        "import sys\n"
-        "from etl.cli.main import app\n"
-        "try:\n"
-        "    app(['--help'])\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({SERVER_MODULES!r})))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert "serve" in out.stdout
-    assert out.stdout.splitlines()[-1] == "[]"
+    shown, modules = help_and_modules()
+    assert "serve" in shown
+    assert sorted(modules & set(SERVER_MODULES)) == []
 
 
 @pytest.mark.postgres

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -36,6 +37,38 @@ def run_etl(
         timeout=timeout,
         input=stdin,
     )
+
+
+def etl_json(*args: str, env: Mapping[str, str] | None = None) -> Any:
+    """``etl ARGS -o json``, which must succeed: what it printed, parsed."""
+    result = run_etl(*args, "-o", "json", env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def create_argo_profile(name: str, *settings: str, env: Mapping[str, str] | None = None) -> None:
+    """``etl profile create NAME`` for an Argo cluster (``https://argo.example.com``, namespace
+    ``etl``, image ``example/etl:1``) with ``SETTINGS`` (``--set key=value`` ...) added."""
+    created = run_etl("profile", "create", name, "--runner", "argo",
+                      "--argo-server", "https://argo.example.com", "--namespace", "etl",
+                      "--set", "workflow.image=example/etl:1", *settings, env=env)  # fmt: skip
+    assert created.returncode == 0, created.stderr
+
+
+def help_and_modules() -> tuple[str, set[str]]:
+    """What ``etl --help`` prints in a new Python, and the top-level modules imported by then."""
+    probe = (
+        "import json, sys\n"
+        "from etl.cli.main import app\n"
+        "try:\n"
+        "    app(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    *shown, modules = out.stdout.splitlines()
+    return "\n".join(shown), set(json.loads(modules))
 
 
 def one_pod_workflow(generate_name: str, python_code: str) -> dict[str, Any]:
