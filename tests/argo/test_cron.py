@@ -10,12 +10,11 @@ Every request and answer is checked against the Argo Server API by the stand-in 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 import yaml
-from argo_server import TOKEN, ArgoServerStandIn
+from argo_server import ArgoServerStandIn
 from compile_cases import DATASETS_DIR
 from etl_cli import run_etl
 
@@ -24,27 +23,12 @@ CRON_NAME = "goes-glm-process-items"
 
 
 @pytest.fixture
-def argo_env(
-    config_dir: Path,
-    argo_server: ArgoServerStandIn,
-    azurite_connection_string: str,
-    azurite_container: str,
-) -> dict[str, str]:
+def argo_env(argo_env: dict[str, str]) -> dict[str, str]:
     """Profile ``prod`` (selected) on the stand-in Argo Server, namespace ``ci``, code storage in
     an Azurite container."""
-    env = dict(os.environ, ETL_ARGO_TOKEN=TOKEN)
-    created = run_etl(
-        "profile", "create", "prod", "--runner", "argo", "--argo-server", argo_server.url,
-        "--namespace", "ci", "--set", "workflow.image=ghcr.io/example/etl-task:1",
-        "--set", "pgstac.dsn_secret=pgstac-dsn",
-        "--set", f"workflow.code_storage=blob://devstoreaccount1/{azurite_container}/code",
-        "--set", f"storage.devstoreaccount1.connection_string={azurite_connection_string}",
-        env=env,
-    )  # fmt: skip
-    assert created.returncode == 0, created.stderr
-    selected = run_etl("profile", "set", "prod", env=env)
+    selected = run_etl("profile", "set", "prod", env=argo_env)
     assert selected.returncode == 0, selected.stderr
-    return env
+    return argo_env
 
 
 def _blob_names(connection_string: str, container: str) -> set[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 import typer
 from etl_cli import ETL
 from etl_cli import run_etl as etl
+from faulty_sidecars import faulty_sidecars
 
 from etl.cli.reference_docs import command_tree
 
@@ -27,53 +27,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
 COLLECTION = "sample-sidecars"
 
-FAULTY = """
-import os
-import signal
-import time
-from pathlib import Path
-
-from sample_sidecars.collection import SampleSidecarsCollection
-
-CONTROL = Path({control!r})
-
-
-class FaultySidecars(SampleSidecarsCollection):
-    @classmethod
-    def create_item(cls, asset_uri, storage):
-        slow = CONTROL / "slow"
-        if slow.exists():
-            time.sleep(float(slow.read_text()))
-        die = CONTROL / "die"
-        if die.exists() and asset_uri.endswith(tuple(die.read_text().split())):
-            os.kill(os.getpid(), signal.SIGKILL)
-        return super().create_item(asset_uri, storage)
-"""
-
 
 @pytest.fixture
 def faulty(tmp_path: Path, env: dict[str, str]) -> Path:
     """A copy of sample-sidecars with 10 assets in chunks of 5, no retries; its control folder
     is ``tmp_path / "control"``."""
-    control = tmp_path / "control"
-    control.mkdir()
-    dataset = tmp_path / "dataset"
-    shutil.copytree(SAMPLE, dataset, ignore=shutil.ignore_patterns("__pycache__"))
-    (dataset / "sample_sidecars" / "faulty.py").write_text(FAULTY.format(control=str(control)))
-    text = (dataset / "dataset.yaml").read_text()
-    text = text.replace(
-        "sample_sidecars.collection:SampleSidecarsCollection",
-        "sample_sidecars.faulty:FaultySidecars",
-    )
-    text = text.replace("chunk_length: 500", "chunk_length: 5").replace("retries: 1", "retries: 0")
-    (dataset / "dataset.yaml").write_text(text)
-    subprocess.run(
-        [sys.executable, str(SAMPLE / "generate.py"), "--count", "10", str(tmp_path / "assets")],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    return dataset
+    return faulty_sidecars(tmp_path, env, retries=False)
 
 
 def submit(dataset: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:

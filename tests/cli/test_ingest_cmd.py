@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 from argo_schema import manifest_errors
-from argo_server import TOKEN, ArgoServerStandIn
+from argo_server import ARGO_PROFILE, ArgoServerStandIn
 from compile_cases import argo_profile, keyvault_profile
 from etl_cli import run_etl
 
@@ -309,26 +308,13 @@ def test_blob_sources_are_read_from_azurite(
 
 
 @pytest.fixture
-def argo_env(
-    config_dir: Path,
-    argo_server: ArgoServerStandIn,
-    azurite_connection_string: str,
-    azurite_container: str,
-) -> dict[str, str]:
+def argo_env(argo_env: dict[str, str], argo_server: ArgoServerStandIn) -> dict[str, str]:
     """Profile ``prod`` on the stand-in Argo Server, code storage in an Azurite container; profile
     ``bare`` on the same server without code storage."""
-    env = dict(os.environ, ETL_ARGO_TOKEN=TOKEN)
-    common = ["--runner", "argo", "--argo-server", argo_server.url, "--namespace", "ci",
-              "--set", "workflow.image=ghcr.io/example/etl-task:1",
-              "--set", "pgstac.dsn_secret=pgstac-dsn"]  # fmt: skip
-    storage = [
-        "--set", f"workflow.code_storage=blob://devstoreaccount1/{azurite_container}/code",
-        "--set", f"storage.devstoreaccount1.connection_string={azurite_connection_string}",
-    ]  # fmt: skip
-    for name, options in (("prod", common + storage), ("bare", common)):
-        created = run_etl("profile", "create", name, *options, env=env)
-        assert created.returncode == 0, created.stderr
-    return env
+    created = run_etl("profile", "create", "bare", "--argo-server", argo_server.url,
+                      *ARGO_PROFILE, env=argo_env)  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    return argo_env
 
 
 def test_argo_profile_uploads_local_files_and_submits(

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,59 +21,18 @@ import psycopg
 import pytest
 from etl_cli import ETL, one_pod_workflow
 from etl_cli import run_etl as etl
+from faulty_sidecars import faulty_sidecars
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
 COLLECTION = "sample-sidecars"
-
-FAULTY = '''
-"""Sidecars whose create_item waits while CONTROL/hold exists, and kills its own pod for the
-assets CONTROL/die names."""
-
-import os
-import signal
-import sys
-import time
-from pathlib import Path
-
-from sample_sidecars.collection import SampleSidecarsCollection
-
-CONTROL = Path({control!r})
-
-
-class FaultySidecars(SampleSidecarsCollection):
-    @classmethod
-    def create_item(cls, asset_uri, storage):
-        hold = CONTROL / "hold"
-        if hold.exists():
-            print(f"pod {{os.getpid()}} holds on {{asset_uri}}", file=sys.stderr, flush=True)
-            while hold.exists():
-                time.sleep(0.1)
-        die = CONTROL / "die"
-        if die.exists() and asset_uri.endswith(tuple(die.read_text().split())):
-            os.kill(os.getpid(), signal.SIGKILL)
-        return super().create_item(asset_uri, storage)
-'''
 
 
 @pytest.fixture
 def faulty(tmp_path: Path, env: dict[str, str]) -> Path:
     """A copy of sample-sidecars with 10 assets in chunks of 5; its control folder is
     ``tmp_path / "control"``."""
-    control = tmp_path / "control"
-    control.mkdir()
-    dataset = tmp_path / "dataset"
-    shutil.copytree(SAMPLE, dataset, ignore=shutil.ignore_patterns("__pycache__"))
-    (dataset / "sample_sidecars" / "faulty.py").write_text(FAULTY.format(control=str(control)))
-    text = (dataset / "dataset.yaml").read_text()
-    text = text.replace("sample_sidecars.collection:SampleSidecarsCollection",
-                        "sample_sidecars.faulty:FaultySidecars")  # fmt: skip
-    (dataset / "dataset.yaml").write_text(text.replace("chunk_length: 500", "chunk_length: 5"))
-    subprocess.run(
-        [sys.executable, str(SAMPLE / "generate.py"), "--count", "10", str(tmp_path / "assets")],
-        env=env, check=True, capture_output=True,
-    )  # fmt: skip
-    return dataset
+    return faulty_sidecars(tmp_path, env)
 
 
 def process_items(

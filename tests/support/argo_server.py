@@ -384,3 +384,32 @@ def argo_server(argo_apis: tuple[ArgoApi, ...]) -> Iterator[ArgoServerStandIn]:
     assert not server.violations, "requests or answers off the Argo Server API:\n" + "\n".join(
         server.violations
     )
+
+
+ARGO_PROFILE = (
+    "--runner", "argo", "--namespace", "ci", "--set", "workflow.image=ghcr.io/example/etl-task:1",
+    "--set", "pgstac.dsn_secret=pgstac-dsn",
+)  # fmt: skip
+"""``etl profile create`` options of a profile on the stand-in (``--argo-server`` added)."""
+
+
+@pytest.fixture
+def argo_env(
+    config_dir: Path,
+    argo_server: ArgoServerStandIn,
+    azurite_connection_string: str,
+    azurite_container: str,
+) -> dict[str, str]:
+    """Profile ``prod`` on the stand-in Argo Server (namespace ``ci``), its code storage in an
+    Azurite container; the environment ``etl`` runs with (``ETL_ARGO_TOKEN`` set)."""
+    from etl_cli import run_etl
+
+    env = dict(os.environ, ETL_ARGO_TOKEN=TOKEN)
+    created = run_etl(
+        "profile", "create", "prod", "--argo-server", argo_server.url, *ARGO_PROFILE,
+        "--set", f"workflow.code_storage=blob://devstoreaccount1/{azurite_container}/code",
+        "--set", f"storage.devstoreaccount1.connection_string={azurite_connection_string}",
+        env=env,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    return env

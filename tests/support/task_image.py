@@ -197,20 +197,25 @@ def build_if_missing(client: str, tag: str, base: str) -> TaskImage:
     if image_id(client, tag):
         return TaskImage(client, tag, base, built_now=False, build_seconds=0.0, build_log="")
     start = time.monotonic()
-    built = subprocess.run(
-        [str(ROOT / "scripts" / "image"), "build"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=BUILD_TIMEOUT,
-        env={**os.environ, "ETL_IMAGE_TAG": tag, "BASE_IMAGE": base},
-    )
+    built = scripts_image("build", ETL_IMAGE_TAG=tag, BASE_IMAGE=base)
     seconds = time.monotonic() - start
     log = built.stdout + built.stderr
     if built.returncode != 0:
         pytest.fail(f"scripts/image build failed:\n{log[-6000:]}")
     _remove_stale_test_images(client, keep=tag)
     return TaskImage(client, tag, base, built_now=True, build_seconds=seconds, build_log=log)
+
+
+def scripts_image(command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``scripts/image COMMAND`` with ``env`` added to this environment."""
+    return subprocess.run(
+        [str(ROOT / "scripts" / "image"), command],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=BUILD_TIMEOUT,
+        env={**os.environ, **env},
+    )
 
 
 def _run_record() -> Path | None:
@@ -229,13 +234,7 @@ def ensure_task_image() -> TaskImage:
             chosen = json.loads(record.read_text())
             if image_id(client, chosen["tag"]):
                 return build_if_missing(client, chosen["tag"], chosen["base"])
-        made = subprocess.run(
-            [str(ROOT / "scripts" / "image"), "base"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=BUILD_TIMEOUT,
-        )
+        made = scripts_image("base")
         if made.returncode != 0:
             pytest.fail(f"scripts/image base failed:\n{made.stderr[-4000:]}")
         base = made.stdout.strip()
