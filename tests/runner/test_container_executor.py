@@ -21,18 +21,13 @@ from typing import Any
 import pytest
 from etl_cli import ETL
 from etl_cli import run_etl as etl
-from task_image import TaskImage, ensure_task_image
+from task_image import TaskImage
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
 ASSETS = 6
 
 pytestmark = [pytest.mark.image, pytest.mark.postgres]
-
-
-@pytest.fixture(scope="module")
-def task_image() -> TaskImage:
-    return ensure_task_image()
 
 
 @pytest.fixture

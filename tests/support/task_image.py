@@ -8,8 +8,8 @@ and the xdist workers of one run use the image the first of them chose, even if 
 changed meanwhile. After a build, other ``etl-task:test-*`` tags older than two hours are removed,
 so the images do not pile up.
 
-A test module wraps it in a session fixture (tests/task/test_image_build.py does); two modules doing so
-build once, as the second finds the tag. The helpers that read the Dockerfile and .dockerignore
+The ``task_image`` fixture (this module is a plugin of tests/conftest.py) gives it to any test; it
+is built once, as a later session or xdist worker finds the tag. The helpers that read the Dockerfile and .dockerignore
 are shared with tests/task/test_image.py.
 """
 
@@ -247,3 +247,9 @@ def ensure_task_image() -> TaskImage:
                     old.unlink(missing_ok=True)
             record.write_text(json.dumps({"tag": image.tag, "base": base}))
         return image
+
+
+@pytest.fixture(scope="session")
+def task_image() -> TaskImage:
+    """The task image of this checkout: built once per content by the real Docker engine."""
+    return ensure_task_image()

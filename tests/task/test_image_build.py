@@ -27,12 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SYSTEM_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
-@pytest.fixture(scope="session")
-def task_image() -> ti.TaskImage:
-    """The task image of this checkout: built once per content by the real Docker engine."""
-    return ti.ensure_task_image()
-
-
 def _locked_runtime() -> tuple[set[str], dict[str, str]]:
     """What uv.lock pins for etl-task on this platform: workspace packages, {name: version}."""
     export = ["uv", "export", "--frozen", "--no-dev", "--package", "etl-task", "--no-editable"]
