@@ -3,7 +3,7 @@
 #    or:  docker build -t REGISTRY/etl-task:VERSION .                     (details: docs/image.md)
 # No `# syntax=` line: BuildKit's built-in Dockerfile frontend is used, so building needs no
 # registry. RUN --mount needs BuildKit: docker buildx, or the builder in docker 20.10 to 22.x.
-# The install logic lives in scripts/image-install, which tests/test_image.py also runs without Docker.
+# The install logic lives in scripts/image-install, which tests/task/test_image.py also runs without Docker.
 
 # Any image with python3 (3.11 or newer) and its venv module: scripts/image base makes
 # etl-base:bookworm from Debian's packages; with a registry, the default below works as it is

@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-# Fixtures of shared test servers, usable from every test module.
-pytest_plugins = ["argo_server"]
+# The fixtures of tests/support (on pytest's pythonpath), usable from every test module:
+# ``argo_server`` and ``argo_env`` (the stand-in Argo Server), ``task_image`` (the built task image).
+pytest_plugins = ["argo_server", "task_image"]
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_DSN = os.environ.get(

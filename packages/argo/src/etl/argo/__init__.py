@@ -8,7 +8,7 @@ runners use without Hera: :mod:`~etl.argo.options` (the run request), :mod:`~etl
 Every name is imported on first use, so that hera and requests load only when a command needs them
 (``etl --help`` never does). The runner interface the client implements is
 :mod:`etl.core.runners`. To export a name, add it to ``__all__``, the
-``TYPE_CHECKING`` block and ``_LAZY`` (``tests/test_package_faces.py`` checks that they agree).
+``TYPE_CHECKING`` block and ``_LAZY`` (``tests/core/test_package_faces.py`` checks that they agree).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Only the error hierarchy is imported eagerly. Every other name is imported on first use, so that
 ``import etl.core.errors`` (which runs this file) stays cheap for ``etl --help``: pydantic, PyYAML
 and rich load only when a command needs them. To export a name, add it to ``__all__``, the
-``TYPE_CHECKING`` block and ``_LAZY`` (``tests/test_package_faces.py`` checks that they agree).
+``TYPE_CHECKING`` block and ``_LAZY`` (``tests/core/test_package_faces.py`` checks that they agree).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every ``ETL_*`` name is spelled once: a variable a pod sees is :mod:`etl.core.pod_contract`'s
 (some of them, such as ``ETL_PGSTAC_DSN`` and ``ETL_CONFIG_DIR``, ``etl`` reads too); the others
-are here. ``tests/test_pod_contract_names.py`` fails on an ``ETL_*`` name spelled anywhere else.
+are here. ``tests/core/test_pod_contract_names.py`` fails on an ``ETL_*`` name spelled anywhere else.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Names are imported on first use: the model loads only pydantic, PyYAML and ``etl.core``, and
 chunking, the collection base class and pystac load when a command uses them. See
 ``docs/dataset-yaml.md`` for the file format. To export a name, add it to ``__all__``, the
-``TYPE_CHECKING`` block and ``_LAZY`` (``tests/test_package_faces.py`` checks that they agree).
+``TYPE_CHECKING`` block and ``_LAZY`` (``tests/core/test_package_faces.py`` checks that they agree).
 """
 
 from __future__ import annotations

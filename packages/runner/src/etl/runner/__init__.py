@@ -8,7 +8,7 @@ reads what a run did per asset from its chunk storage, whichever runner ran it.
 
 Names are imported on first use, so that the warm task server (``python -m
 etl.runner.warm_server``) loads only its own module. To export a name, add it to ``__all__``, the
-``TYPE_CHECKING`` block and ``_LAZY`` (``tests/test_package_faces.py`` checks that they agree).
+``TYPE_CHECKING`` block and ``_LAZY`` (``tests/core/test_package_faces.py`` checks that they agree).
 """
 
 from __future__ import annotations

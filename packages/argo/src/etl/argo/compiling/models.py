@@ -8,9 +8,9 @@ with Hera's Python names and types, in Hera's order (alphabetical). :func:`argo_
 as Argo reads it, as Hera's ``model_dump(mode="json", by_alias=True, exclude_none=True)`` does:
 camelCase names, no unset fields, fields in model order.
 
-Hera stays the schema: ``tests/test_argo_models.py`` checks each class here against its Hera model
+Hera stays the schema: ``tests/argo/test_argo_models.py`` checks each class here against its Hera model
 (every field, its Argo name, the order) and that Hera's ``Workflow``/``CronWorkflow`` read every
-compiled manifest back unchanged; ``tests/test_manifest_schema.py`` checks manifests against the
+compiled manifest back unchanged; ``tests/argo/test_manifest_schema.py`` checks manifests against the
 strict schema derived from Hera; the Argo Server client validates what it submits with Hera's
 ``Workflow``. Add a field here (in Hera's order) before the compiler sets it.
 """
