@@ -43,6 +43,7 @@ __all__ = [
     "TABLE",
     "VOLATILE_PROPERTIES",
     "ItemSource",
+    "assets_missing_items",
     "content_hash",
     "count_item_sources",
     "ensure_item_sources",
@@ -69,18 +70,20 @@ CREATE TABLE IF NOT EXISTS etl.item_sources (
     PRIMARY KEY (collection, item_id)
 );
 CREATE INDEX IF NOT EXISTS item_sources_asset_idx ON etl.item_sources (collection, asset);
+ALTER TABLE etl.item_sources ADD COLUMN IF NOT EXISTS bundle text;
 """
 
 _UPSERT = """
-INSERT INTO etl.item_sources (collection, item_id, asset, content_hash, run_id, loaded_at)
-SELECT %(collection)s, r.item_id, r.asset, r.content_hash, %(run_id)s, now()
+INSERT INTO etl.item_sources (collection, item_id, asset, content_hash, run_id, loaded_at, bundle)
+SELECT %(collection)s, r.item_id, r.asset, r.content_hash, %(run_id)s, now(), %(bundle)s
 FROM unnest(%(item_ids)s::text[], %(assets)s::text[], %(hashes)s::text[])
     AS r(item_id, asset, content_hash)
 ON CONFLICT (collection, item_id) DO UPDATE SET
     asset = EXCLUDED.asset,
     content_hash = EXCLUDED.content_hash,
     run_id = EXCLUDED.run_id,
-    loaded_at = EXCLUDED.loaded_at
+    loaded_at = EXCLUDED.loaded_at,
+    bundle = EXCLUDED.bundle
 """
 
 _HAS_ITEM = (
@@ -104,6 +107,8 @@ class ItemSource:
     run_id: str
     loaded_at: datetime | None = None
     """When the row was written (set by the database; ``None`` on rows not yet written)."""
+    bundle: str | None = None
+    """The digest of the code bundle that made the item (``None``: not run from a bundle)."""
 
 
 def content_hash(item: Mapping[str, Any]) -> str:
@@ -118,8 +123,9 @@ def content_hash(item: Mapping[str, Any]) -> str:
 
 
 def ensure_item_sources(conn: Connection) -> None:
-    """Create the schema ``etl`` and the table if they are missing (safe to run concurrently)."""
-    if _table_exists(conn):
+    """Create the schema ``etl`` and the table if they are missing, and add the columns an older
+    table lacks (safe to run concurrently)."""
+    if _has_bundle_column(conn):
         return
     with conn.transaction():
         conn.execute(_LOCK)
@@ -129,17 +135,18 @@ def ensure_item_sources(conn: Connection) -> None:
 def record_item_sources(conn: Connection, rows: Iterable[ItemSource]) -> int:
     """Insert or replace ``rows`` (by collection and item id) in one transaction per collection
     and run; returns how many were written. ``loaded_at`` is set to the transaction's time."""
-    groups: dict[tuple[str, str], dict[str, ItemSource]] = {}
+    groups: dict[tuple[str, str, str | None], dict[str, ItemSource]] = {}
     for row in rows:
-        groups.setdefault((row.collection, row.run_id), {})[row.item_id] = row
+        groups.setdefault((row.collection, row.run_id, row.bundle), {})[row.item_id] = row
     written = 0
     with conn.transaction():
-        for (collection, run_id), by_id in groups.items():
+        for (collection, run_id, bundle), by_id in groups.items():
             conn.execute(
                 _UPSERT,
                 {
                     "collection": collection,
                     "run_id": run_id,
+                    "bundle": bundle,
                     "item_ids": list(by_id),
                     "assets": [row.asset for row in by_id.values()],
                     "hashes": [row.content_hash for row in by_id.values()],
@@ -151,12 +158,13 @@ def record_item_sources(conn: Connection, rows: Iterable[ItemSource]) -> int:
 
 def item_sources_of(conn: Connection, collection: str) -> Iterator[ItemSource]:
     """The collection's rows whose items PgSTAC has, by item id (none when the table does not
-    exist yet)."""
+    exist yet; ``bundle`` ``None`` in a table from before the column)."""
     if not _table_exists(conn):
         return
+    bundle = "s.bundle" if _has_bundle_column(conn) else "NULL"
     cursor = _semi_join(
         conn,
-        "SELECT s.collection, s.item_id, s.asset, s.content_hash, s.run_id, s.loaded_at "
+        f"SELECT s.collection, s.item_id, s.asset, s.content_hash, s.run_id, s.loaded_at, {bundle} "
         f"FROM etl.item_sources s WHERE s.collection = %(collection)s AND {_HAS_ITEM} "
         "ORDER BY s.item_id",
         collection,
@@ -176,6 +184,20 @@ def count_item_sources(conn: Connection, collection: str) -> int:
         collection,
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def assets_missing_items(conn: Connection, collection: str) -> set[str]:
+    """The assets of the collection's rows whose items PgSTAC does not have (deleted outside
+    etl): what such an asset made must be made again, whatever its other rows say."""
+    if not _table_exists(conn):
+        return set()
+    cursor = _semi_join(
+        conn,
+        "SELECT DISTINCT s.asset FROM etl.item_sources s "
+        f"WHERE s.collection = %(collection)s AND NOT {_HAS_ITEM}",
+        collection,
+    )
+    return {row[0] for row in cursor}
 
 
 def forget_item_sources(conn: Connection, collection: str, item_ids: Iterable[str]) -> int:
@@ -216,6 +238,15 @@ def _semi_join(conn: Connection, query: str, collection: str) -> psycopg.Cursor[
     with conn.transaction():
         conn.execute("SET LOCAL enable_nestloop = off")
         return conn.execute(query, {"collection": collection})
+
+
+def _has_bundle_column(conn: Connection) -> bool:
+    row = conn.execute(
+        "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = 'bundle'"
+        " AND NOT attisdropped",
+        (TABLE,),
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _table_exists(conn: Connection) -> bool:

@@ -19,11 +19,13 @@ _Failure = TypeVar("_Failure")
 
 
 class ItemProvenance:
-    """Item id -> asset URI of the items made but not yet loaded, for one collection and run."""
+    """Item id -> asset URI of the items made but not yet loaded, for one collection and run of
+    the code bundle ``bundle`` (its digest; ``None`` when not run from a bundle)."""
 
-    def __init__(self, collection_id: str, run_id: str) -> None:
+    def __init__(self, collection_id: str, run_id: str, bundle: str | None = None) -> None:
         self.collection_id = collection_id
         self.run_id = run_id
+        self.bundle = bundle
         self._assets: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -51,7 +53,14 @@ class ItemProvenance:
         with self._lock:
             assets = [self._assets.pop(item["id"], "") for item in items]
         return [
-            ItemSource(self.collection_id, item["id"], asset, content_hash(item), self.run_id)
+            ItemSource(
+                self.collection_id,
+                item["id"],
+                asset,
+                content_hash(item),
+                self.run_id,
+                bundle=self.bundle,
+            )
             for item, asset in zip(items, assets, strict=True)
             if asset
         ]

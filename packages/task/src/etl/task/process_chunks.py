@@ -141,7 +141,7 @@ def process_batch(
         counts = {"assets": chunk.assets, "chunks": 1, "items": items, "failed": failed}
         print(progress_line(unit, **counts), flush=True)
 
-    provenance = ItemProvenance(collection_id, run_id)
+    provenance = ItemProvenance(collection_id, run_id, bundle.digest)
     with connect_pgstac(environment.pgstac_dsn()) as conn:
         ensure_item_sources(conn)
     with PgstacWriter(environment.pgstac_dsn()) as writer:
