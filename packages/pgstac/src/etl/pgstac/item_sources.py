@@ -44,6 +44,7 @@ __all__ = [
     "VOLATILE_PROPERTIES",
     "ItemSource",
     "assets_missing_items",
+    "canonical_json",
     "content_hash",
     "count_item_sources",
     "ensure_item_sources",
@@ -73,11 +74,21 @@ CREATE INDEX IF NOT EXISTS item_sources_asset_idx ON etl.item_sources (collectio
 ALTER TABLE etl.item_sources ADD COLUMN IF NOT EXISTS bundle text;
 """
 
-_UPSERT = """
+_STAGING = """
+CREATE TEMP TABLE IF NOT EXISTS item_sources_staging (
+    collection text, item_id text, asset text, content_hash text, run_id text, bundle text
+) ON COMMIT DELETE ROWS
+"""
+"""Where a batch's rows are copied before :data:`_MERGE` (one per session, emptied at commit)."""
+
+_COPY = (
+    "COPY item_sources_staging (collection, item_id, asset, content_hash, run_id, bundle) "
+    "FROM STDIN"
+)
+
+_MERGE = """
 INSERT INTO etl.item_sources (collection, item_id, asset, content_hash, run_id, loaded_at, bundle)
-SELECT %(collection)s, r.item_id, r.asset, r.content_hash, %(run_id)s, now(), %(bundle)s
-FROM unnest(%(item_ids)s::text[], %(assets)s::text[], %(hashes)s::text[])
-    AS r(item_id, asset, content_hash)
+SELECT collection, item_id, asset, content_hash, run_id, now(), bundle FROM item_sources_staging
 ON CONFLICT (collection, item_id) DO UPDATE SET
     asset = EXCLUDED.asset,
     content_hash = EXCLUDED.content_hash,
@@ -113,13 +124,21 @@ class ItemSource:
 
 def content_hash(item: Mapping[str, Any]) -> str:
     """sha256 (hex) of the item's canonical JSON without :data:`VOLATILE_PROPERTIES`."""
+    return canonical_json(item)[1]
+
+
+def canonical_json(item: Mapping[str, Any]) -> tuple[bytes, str]:
+    """The item's canonical JSON (keys sorted, no whitespace, UTF-8) and its
+    :func:`content_hash`, serialised once when the item has no volatile properties."""
     import orjson
 
+    text = orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
     properties = item.get("properties")
-    if isinstance(properties, Mapping) and any(k in properties for k in VOLATILE_PROPERTIES):
-        kept = {k: v for k, v in properties.items() if k not in VOLATILE_PROPERTIES}
-        item = {**item, "properties": kept}
-    return hashlib.sha256(orjson.dumps(item, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    if not isinstance(properties, Mapping) or all(k not in properties for k in VOLATILE_PROPERTIES):
+        return text, hashlib.sha256(text).hexdigest()
+    kept = {k: v for k, v in properties.items() if k not in VOLATILE_PROPERTIES}
+    stable = orjson.dumps({**item, "properties": kept}, option=orjson.OPT_SORT_KEYS)
+    return text, hashlib.sha256(stable).hexdigest()
 
 
 def ensure_item_sources(conn: Connection) -> None:
@@ -133,27 +152,20 @@ def ensure_item_sources(conn: Connection) -> None:
 
 
 def record_item_sources(conn: Connection, rows: Iterable[ItemSource]) -> int:
-    """Insert or replace ``rows`` (by collection and item id) in one transaction per collection
-    and run; returns how many were written. ``loaded_at`` is set to the transaction's time."""
-    groups: dict[tuple[str, str, str | None], dict[str, ItemSource]] = {}
-    for row in rows:
-        groups.setdefault((row.collection, row.run_id, row.bundle), {})[row.item_id] = row
-    written = 0
+    """Insert or replace ``rows`` (by collection and item id; of an item given twice, the last)
+    in one transaction: copied into the session's staging table, then merged in one statement.
+    Returns how many were written. ``loaded_at`` is set to the transaction's time."""
+    latest = {(row.collection, row.item_id): row for row in rows}
     with conn.transaction():
-        for (collection, run_id, bundle), by_id in groups.items():
-            conn.execute(
-                _UPSERT,
-                {
-                    "collection": collection,
-                    "run_id": run_id,
-                    "bundle": bundle,
-                    "item_ids": list(by_id),
-                    "assets": [row.asset for row in by_id.values()],
-                    "hashes": [row.content_hash for row in by_id.values()],
-                },
-            )
-            written += len(by_id)
-    return written
+        conn.execute(_STAGING)
+        with conn.cursor().copy(_COPY) as copy:
+            for row in latest.values():
+                copy.write_row(
+                    (row.collection, row.item_id, row.asset, row.content_hash, row.run_id,
+                     row.bundle)
+                )  # fmt: skip
+        conn.execute(_MERGE)
+    return len(latest)
 
 
 def item_sources_of(conn: Connection, collection: str) -> Iterator[ItemSource]:

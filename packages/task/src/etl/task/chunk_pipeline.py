@@ -1,8 +1,9 @@
 """The pipeline inside one ``process-chunks`` pod: make items ahead, load them in big batches.
 
 A producer thread works through the pod's chunks: it calls ``create_item`` for every asset (on a
-thread pool), writes the chunk's items as ndjson beside the chunks, and queues them, a bounded
-number of items ahead (memory stays bounded). The pod's thread feeds everything queued into one
+thread pool, each item serialised, hashed and formatted for pypgstac as it is made:
+:mod:`etl.task.item_provenance`), writes the chunk's items as ndjson beside the chunks (the bytes
+already serialised), and queues them, a bounded number of items ahead (memory stays bounded). The pod's thread feeds everything queued into one
 PgSTAC load, so items are made while earlier ones load, over one connection, in large batches
 (``process_chunks.LOAD_BATCH``). A chunk is done (its result record written) once the batch
 holding its last item has committed.
@@ -23,7 +24,8 @@ from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.manifest import ChunkManifest
 from etl.dataset.layout import RunLayout
 from etl.dataset.run_results import AssetFailure
-from etl.task.item_maker import MakeItems, make_all
+from etl.task.item_maker import make_all
+from etl.task.item_provenance import MadeItem, PrepareItems
 
 __all__ = ["ChunkSource", "MadeChunk", "load_chunks"]
 
@@ -34,9 +36,14 @@ class MadeChunk:
 
     index: int
     assets: int
-    items: list[dict[str, Any]]
+    made: list[MadeItem]
     failures: list[AssetFailure]
     started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        """The chunk's items, in order."""
+        return [entry.item for entry in self.made]
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,7 @@ class ChunkSource:
     storage: Storage
     manifest: ChunkManifest
     asset_storages: Sequence[Storage]
-    make: MakeItems
+    make: PrepareItems
     workers: int
 
     @property
@@ -63,6 +70,7 @@ def load_chunks(
     on_done: Callable[[MadeChunk], None],
     *,
     backlog: int,
+    taken: Callable[[list[MadeItem]], None] | None = None,
 ) -> None:
     """Make and load ``chunks``; call ``on_done`` for each once its items are committed.
 
@@ -74,6 +82,7 @@ def load_chunks(
         on_done: Told about each chunk whose items are all committed, in order.
         backlog: How many made items may wait for the loader (a bound on memory); enough to
             keep making items while a batch loads.
+        taken: Told about each chunk's items as they enter the load, on the loader's thread.
     """
     made = _Backlog(backlog)
     producer = threading.Thread(target=_produce, args=(source, chunks, made), daemon=True)
@@ -88,8 +97,10 @@ def load_chunks(
         while (chunk := made.get()) is not None:
             if isinstance(chunk, BaseException):
                 raise chunk
-            position += len(chunk.items)
+            position += len(chunk.made)
             waiting.append((chunk, position))
+            if taken is not None:
+                taken(chunk.made)
             yield from chunk.items
 
     producer.start()
@@ -121,7 +132,7 @@ class _Backlog:
             if self._closed:
                 return False
             self._chunks.append(value)
-            self._items += len(value.items) if isinstance(value, MadeChunk) else 0
+            self._items += len(value.made) if isinstance(value, MadeChunk) else 0
             self._changed.notify_all()
             return True
 
@@ -131,7 +142,7 @@ class _Backlog:
             while not self._chunks:
                 self._changed.wait()
             value = self._chunks.popleft()
-            self._items -= len(value.items) if isinstance(value, MadeChunk) else 0
+            self._items -= len(value.made) if isinstance(value, MadeChunk) else 0
             self._changed.notify_all()
             return value
 
@@ -150,8 +161,9 @@ def _produce(source: ChunkSource, chunks: list[int], made: _Backlog) -> None:
                 uris = read_chunk_uris(
                     source.storage, source.manifest, index, asset_storages=source.asset_storages
                 )
-                items, failures = _collect(make_all(pool, source.make, uris, source.workers))
-                source.storage.write_bytes(source.layout.items_path(index), _ndjson(items))
+                items, lines, failures = _collect(make_all(pool, source.make, uris, source.workers))
+                source.storage.write_bytes(source.layout.items_path(index), b"".join(lines))
+                del lines
                 if not made.put(MadeChunk(index, len(uris), items, failures, started)):
                     return
         made.put(None)
@@ -160,19 +172,16 @@ def _produce(source: ChunkSource, chunks: list[int], made: _Backlog) -> None:
 
 
 def _collect(
-    outcomes: Iterator[list[dict[str, Any]] | AssetFailure],
-) -> tuple[list[dict[str, Any]], list[AssetFailure]]:
-    items: list[dict[str, Any]] = []
+    outcomes: Iterator[list[tuple[MadeItem, bytes]] | AssetFailure],
+) -> tuple[list[MadeItem], list[bytes], list[AssetFailure]]:
+    made: list[MadeItem] = []
+    lines: list[bytes] = []
     failures: list[AssetFailure] = []
     for outcome in outcomes:
         if isinstance(outcome, AssetFailure):
             failures.append(outcome)
         else:
-            items.extend(outcome)
-    return items, failures
-
-
-def _ndjson(items: list[dict[str, Any]]) -> bytes:
-    import orjson
-
-    return b"".join(orjson.dumps(item) + b"\n" for item in items)
+            for entry, line in outcome:
+                made.append(entry)
+                lines.append(line)
+    return made, lines, failures

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from etl.core.errors import EtlError, StorageError
 from etl.core.storage import Storage
@@ -26,10 +26,12 @@ SLICES_PER_WORKER = 4
 
 MakeItems = Callable[[str], "list[dict[str, Any]] | AssetFailure"]
 
+_Made = TypeVar("_Made")
+
 
 def make_all(
-    pool: ThreadPoolExecutor, make: MakeItems, uris: list[str], workers: int
-) -> Iterator[list[dict[str, Any]] | AssetFailure]:
+    pool: ThreadPoolExecutor, make: Callable[[str], _Made], uris: list[str], workers: int
+) -> Iterator[_Made]:
     """``make`` for every URI, in order, on ``workers`` threads.
 
     The URIs go to the pool in slices (a few per worker), not one by one: a future per asset

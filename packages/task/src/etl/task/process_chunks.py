@@ -37,7 +37,7 @@ from etl.task.chunk_pipeline import ChunkSource, MadeChunk, load_chunks
 from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
 from etl.task.item_maker import ItemMaker
-from etl.task.item_provenance import ItemProvenance
+from etl.task.item_provenance import LoadLedger, preparing
 from etl.task.stac_validation import ItemValidation, item_validation
 
 __all__ = ["LOAD_BATCH", "BatchTotals", "ProcessOptions", "process_batch", "register", "run"]
@@ -141,10 +141,11 @@ def process_batch(
         counts = {"assets": chunk.assets, "chunks": 1, "items": items, "failed": failed}
         print(progress_line(unit, **counts), flush=True)
 
-    provenance = ItemProvenance(collection_id, run_id, bundle.digest)
+    ledger = LoadLedger(collection_id, run_id, bundle.digest)
     with connect_pgstac(environment.pgstac_dsn()) as conn:
         ensure_item_sources(conn)
     with PgstacWriter(environment.pgstac_dsn()) as writer:
+        row_of = writer.row_formatter(collection_id)
 
         def load(items: Iterator[dict[str, Any]], committed: Callable[[int], None]) -> None:
             writer.load_items(
@@ -153,17 +154,18 @@ def process_batch(
                 method=options.method,
                 batch_size=LOAD_BATCH,
                 on_batch=lambda b: committed(b.loaded),
-                sources=provenance.rows,
+                sources=ledger.sources,
+                rows=ledger.rows,
             )
 
         source = ChunkSource(
             chunk_storage,
             manifest,
             asset_storages,
-            provenance.tracking(maker.make),
+            preparing(maker.make, row_of),
             options.workers,
         )
-        load_chunks(source, todo, load, done, backlog=2 * LOAD_BATCH)
+        load_chunks(source, todo, load, done, backlog=2 * LOAD_BATCH, taken=ledger.take)
     _check_failures(totals, options, chunk_storage, layout)
     return totals
 
