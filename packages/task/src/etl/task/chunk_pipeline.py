@@ -1,9 +1,10 @@
 """The pipeline inside one ``process-chunks`` pod: make items ahead, load them in big batches.
 
-A producer thread works through the pod's chunks: it calls ``create_item`` for every asset (on a
-thread pool, each item serialised, hashed and formatted for pypgstac as it is made:
-:mod:`etl.task.item_provenance`), writes the chunk's items as ndjson beside the chunks (the bytes
-already serialised), and queues them, a bounded number of items ahead (memory stays bounded). The pod's thread feeds everything queued into one
+A producer thread works through the pod's chunks: it calls ``create_item`` for every asset (on
+threads or in worker processes: :mod:`etl.task.item_making`; each item serialised, hashed and
+formatted for pypgstac as it is made: :mod:`etl.task.item_provenance`), writes the chunk's items
+as ndjson beside the chunks (the bytes already serialised), and queues them, a bounded number of
+items ahead (memory stays bounded). The pod's thread feeds everything queued into one
 PgSTAC load, so items are made while earlier ones load, over one connection, in large batches
 (``process_chunks.LOAD_BATCH``). A chunk is done (its result record written) once the batch
 holding its last item has committed.
@@ -15,7 +16,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,7 @@ from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.manifest import ChunkManifest
 from etl.dataset.layout import RunLayout
 from etl.dataset.run_results import AssetFailure
-from etl.task.item_maker import make_all
+from etl.task.item_making import ItemMaking
 from etl.task.item_provenance import MadeItem, PrepareItems
 
 __all__ = ["ChunkSource", "MadeChunk", "load_chunks"]
@@ -55,7 +56,7 @@ class ChunkSource:
     manifest: ChunkManifest
     asset_storages: Sequence[Storage]
     make: PrepareItems
-    workers: int
+    making: ItemMaking
 
     @property
     def layout(self) -> RunLayout:
@@ -85,7 +86,6 @@ def load_chunks(
         taken: Told about each chunk's items as they enter the load, on the loader's thread.
     """
     made = _Backlog(backlog)
-    producer = threading.Thread(target=_produce, args=(source, chunks, made), daemon=True)
     waiting: deque[tuple[MadeChunk, int]] = deque()
 
     def committed(count: int) -> None:
@@ -103,14 +103,16 @@ def load_chunks(
                 taken(chunk.made)
             yield from chunk.items
 
-    producer.start()
-    try:
-        load(items(), committed)
-        while waiting:
-            on_done(waiting.popleft()[0])
-    finally:
-        made.close()
-        producer.join()
+    with source.making.executor(source.make) as pool:  # before any thread starts
+        producer = threading.Thread(target=_produce, args=(source, pool, chunks, made), daemon=True)
+        producer.start()
+        try:
+            load(items(), committed)
+            while waiting:
+                on_done(waiting.popleft()[0])
+        finally:
+            made.close()
+            producer.join()
 
 
 class _Backlog:
@@ -153,19 +155,18 @@ class _Backlog:
             self._changed.notify_all()
 
 
-def _produce(source: ChunkSource, chunks: list[int], made: _Backlog) -> None:
+def _produce(source: ChunkSource, pool: Executor, chunks: list[int], made: _Backlog) -> None:
     try:
-        with ThreadPoolExecutor(source.workers, thread_name_prefix="create-item") as pool:
-            for index in chunks:
-                started = time.perf_counter()
-                uris = read_chunk_uris(
-                    source.storage, source.manifest, index, asset_storages=source.asset_storages
-                )
-                items, lines, failures = _collect(make_all(pool, source.make, uris, source.workers))
-                source.storage.write_bytes(source.layout.items_path(index), b"".join(lines))
-                del lines
-                if not made.put(MadeChunk(index, len(uris), items, failures, started)):
-                    return
+        for index in chunks:
+            started = time.perf_counter()
+            uris = read_chunk_uris(
+                source.storage, source.manifest, index, asset_storages=source.asset_storages
+            )
+            items, lines, failures = _collect(source.making.make_all(pool, source.make, uris))
+            source.storage.write_bytes(source.layout.items_path(index), b"".join(lines))
+            del lines
+            if not made.put(MadeChunk(index, len(uris), items, failures, started)):
+                return
         made.put(None)
     except BaseException as exc:
         made.put(exc)

@@ -19,7 +19,7 @@ from etl.dataset.run_results import AssetFailure
 from etl.task.item_checks import ItemChecker
 from etl.task.item_hrefs import rewrite_blob_hrefs
 
-__all__ = ["SLICES_PER_WORKER", "ItemMaker", "MakeItems", "make_all"]
+__all__ = ["SLICES_PER_WORKER", "ItemMaker", "MakeItems", "make_all", "slices_of"]
 
 SLICES_PER_WORKER = 4
 """A chunk's assets are cut into this many slices per worker thread (for load balance)."""
@@ -38,10 +38,14 @@ def make_all(
     costs as much as a trivial ``create_item``, while slices keep ``workers`` calls in flight
     for the ``create_item``s that wait on storage.
     """
-    size = max(1, math.ceil(len(uris) / (workers * SLICES_PER_WORKER)))
-    slices = [uris[start : start + size] for start in range(0, len(uris), size)]
-    for outcomes in pool.map(lambda part: [make(uri) for uri in part], slices):
+    for outcomes in pool.map(lambda part: [make(uri) for uri in part], slices_of(uris, workers)):
         yield from outcomes
+
+
+def slices_of(uris: list[str], workers: int) -> list[list[str]]:
+    """``uris`` cut into :data:`SLICES_PER_WORKER` slices per worker, in order."""
+    size = max(1, math.ceil(len(uris) / (workers * SLICES_PER_WORKER)))
+    return [uris[start : start + size] for start in range(0, len(uris), size)]
 
 
 class ItemMaker:

@@ -27,6 +27,7 @@ from etl.core.errors import TaskError
 from etl.core.pod_contract import PROCESS_CHUNKS, Flag, LoadMethod, StacValidationMode
 from etl.core.progress import progress_line
 from etl.core.storage import BlobUrls, Storage
+from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.manifest import read_manifest
 from etl.dataset.collection import load_collection_class
 from etl.dataset.layout import RunLayout
@@ -37,6 +38,7 @@ from etl.task.chunk_pipeline import ChunkSource, MadeChunk, load_chunks
 from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
 from etl.task.item_maker import ItemMaker
+from etl.task.item_making import choose_making
 from etl.task.item_provenance import LoadLedger, preparing
 from etl.task.stac_validation import ItemValidation, item_validation
 
@@ -158,13 +160,18 @@ def process_batch(
                 rows=ledger.rows,
             )
 
-        source = ChunkSource(
-            chunk_storage,
-            manifest,
-            asset_storages,
-            preparing(maker.make, row_of),
+        prepare = preparing(maker.make, row_of)
+        making = choose_making(
+            prepare,
+            lambda: (
+                read_chunk_uris(chunk_storage, manifest, todo[0], asset_storages=asset_storages)
+                if todo
+                else []
+            ),
             options.workers,
         )
+        log(making.describe())
+        source = ChunkSource(chunk_storage, manifest, asset_storages, prepare, making)
         load_chunks(source, todo, load, done, backlog=2 * LOAD_BATCH, taken=ledger.take)
     _check_failures(totals, options, chunk_storage, layout)
     return totals
