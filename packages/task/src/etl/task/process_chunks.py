@@ -1,7 +1,8 @@
 """``etl-task process-chunks``: turn a batch of chunk files into items in PgSTAC.
 
 For every chunk ``j`` of the batch (``j % batch_count == batch_index``) that is not done yet: read
-its asset URIs, call the dataset's ``Collection.create_item`` for each (concurrently, in threads),
+its asset URIs, call the dataset's ``Collection.create_item`` for each (concurrently, on threads or,
+CPU-bound in a pod with a CPU quota, in processes: ``item_making``),
 make their ``blob://`` hrefs URLs (unless the dataset says ``blob_hrefs: blob``), check the items
 and write them as ndjson beside the chunks; the pod loads them into PgSTAC in
 large batches while it makes the next ones (``chunk_pipeline``), and writes a chunk's result
