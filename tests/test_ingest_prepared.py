@@ -7,19 +7,22 @@ with real PgSTAC and local files: the rows hash the items as ``content_hash`` de
 ``created``/``updated`` left out), a second load of the same assets replaces the rows, and an item
 that pypgstac refuses still fails its run with pypgstac's reason. Items made in worker processes
 (a CPU-bound ``create_item`` in a pod with a CPU quota: :mod:`etl.task.item_making`) are those
-made on threads.
+made on threads. ``etl dataset plan``'s fast path makes again an asset one of whose items was
+deleted outside etl (item 4).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from etl_cli import run_etl
+from test_catalog_current import MULTI, multi_dataset
 
 from etl.dataset.run_results import AssetFailure
 from etl.pgstac.item_sources import content_hash
@@ -226,3 +229,28 @@ def test_items_made_in_worker_processes_are_those_made_on_threads(tmp_path: Path
     assert os.getpid() not in process_pids and process_pids
     assert len(on_threads) == 41 and isinstance(on_threads[7], AssetFailure)
     assert in_processes == on_threads
+
+
+@pytest.mark.postgres
+def test_plan_makes_again_an_asset_that_lost_an_item_outside_etl(
+    config_dir: Path, pgstac_dsn: str, tmp_path: Path
+) -> None:
+    """Issue 27, item 4: the fast path trusts an asset only while PgSTAC has all its items."""
+    env = {"ETL_PGSTAC_DSN": pgstac_dsn, "CI": "true"}
+    folder, root = multi_dataset(tmp_path)  # three items an asset: a-0..a-2, b-0..b-2, ...
+    an_hour_ago = time.time() - 3600
+    for asset in (root / "assets").iterdir():  # written long before the load: trusted unmade
+        os.utime(asset, (an_hour_ago, an_hour_ago))
+    loaded = run_etl("dataset", "process-items", "-d", str(folder), "-a", f"root={root}",
+                     "--submit", env=env)  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    with psycopg.connect(pgstac_dsn, autocommit=True) as conn:
+        conn.execute("DELETE FROM pgstac.items WHERE collection = %s AND id = 'b-1'", (MULTI,))
+
+    code, out, stderr = on(folder, root, env, "plan", "-o", "json")
+
+    assert code == 0, stderr
+    [planned] = json.loads(out)["collections"]
+    assert planned["made"] == 1  # asset b only; a, c and d are as loaded
+    assert (planned["added"], planned["unchanged"], planned["changed"]) == (1, 11, 0)
+    assert planned["examples"]["added"] == ["b-1"]
