@@ -133,9 +133,8 @@ def written_items(root: Path) -> dict[str, tuple[bytes, dict[str, object]]]:
 
 @pytest.mark.postgres
 def test_rows_hash_each_item_as_content_hash_defines_it_across_loads(
-    config_dir: Path, pgstac_dsn: str, tmp_path: Path
+    env: dict[str, str], pgstac_dsn: str, tmp_path: Path
 ) -> None:
-    env = {"ETL_PGSTAC_DSN": pgstac_dsn, "CI": "true"}
     records = [scene(n, volatile=n % 2 == 1) for n in range(5)]
     folder, root = dataset(tmp_path, records)
 
@@ -169,9 +168,8 @@ def test_rows_hash_each_item_as_content_hash_defines_it_across_loads(
 
 @pytest.mark.postgres
 def test_an_item_pypgstac_refuses_fails_the_run_with_its_reason(
-    config_dir: Path, pgstac_dsn: str, tmp_path: Path
+    env: dict[str, str], pgstac_dsn: str, tmp_path: Path
 ) -> None:
-    env = {"ETL_PGSTAC_DSN": pgstac_dsn, "CI": "true"}
     backwards = scene(3, end="2023-12-31T00:00:00Z")  # ends before it starts
     folder, root = dataset(tmp_path, [scene(1), scene(2), backwards])
 
@@ -233,10 +231,9 @@ def test_items_made_in_worker_processes_are_those_made_on_threads(tmp_path: Path
 
 @pytest.mark.postgres
 def test_plan_makes_again_an_asset_that_lost_an_item_outside_etl(
-    config_dir: Path, pgstac_dsn: str, tmp_path: Path
+    env: dict[str, str], pgstac_dsn: str, tmp_path: Path
 ) -> None:
     """Issue 27, item 4: the fast path trusts an asset only while PgSTAC has all its items."""
-    env = {"ETL_PGSTAC_DSN": pgstac_dsn, "CI": "true"}
     folder, root = multi_dataset(tmp_path)  # three items an asset: a-0..a-2, b-0..b-2, ...
     an_hour_ago = time.time() - 3600
     for asset in (root / "assets").iterdir():  # written long before the load: trusted unmade

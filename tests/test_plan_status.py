@@ -8,7 +8,6 @@ dataset on Azurite and on this machine's files, loaded into a PgSTAC database of
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
