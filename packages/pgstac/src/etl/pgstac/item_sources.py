@@ -33,9 +33,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 
@@ -107,9 +106,12 @@ _LOCK = "SELECT pg_advisory_xact_lock(hashtext('etl.item_sources'))"
 Connection = psycopg.Connection[Any]
 
 
-@dataclass(frozen=True)
-class ItemSource:
-    """One row: the item ``item_id`` of ``collection`` was made from ``asset``."""
+class ItemSource(NamedTuple):
+    """One row: the item ``item_id`` of ``collection`` was made from ``asset``.
+
+    A named tuple, not a dataclass: a pod's loader makes one per item it loads, and a frozen
+    dataclass took a tenth of the loader's CPU to build (docs/performance.md).
+    """
 
     collection: str
     item_id: str

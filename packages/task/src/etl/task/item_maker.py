@@ -19,7 +19,7 @@ from etl.dataset.run_results import AssetFailure
 from etl.task.item_checks import ItemChecker
 from etl.task.item_hrefs import rewrite_blob_hrefs
 
-__all__ = ["SLICES_PER_WORKER", "ItemMaker", "MakeItems", "make_all", "slices_of"]
+__all__ = ["SLICES_PER_WORKER", "ItemMaker", "MakeItems", "make_all", "slices_of", "warm_up_pystac"]
 
 SLICES_PER_WORKER = 4
 """A chunk's assets are cut into this many slices per worker thread (for load balance)."""
@@ -63,7 +63,7 @@ class ItemMaker:
         self.asset_storages = sorted(asset_storages, key=lambda storage: -len(storage.uri))
         self.checker = checker
         self.blob_urls = blob_urls
-        _warm_up_pystac()
+        warm_up_pystac()
 
     def make(self, uri: str) -> list[dict[str, Any]] | AssetFailure:
         try:
@@ -104,12 +104,14 @@ def _is_transient(exc: Exception) -> bool:
     return isinstance(exc, TimeoutError | ConnectionError)
 
 
-def _warm_up_pystac() -> None:
+def warm_up_pystac() -> None:
     """Let pystac register its extension hooks before items are made in several threads.
 
     pystac 1.15 discovers its extension hooks on first use and marks them discovered before it
     has added them, so threads that make their first items at once can fail with "dictionary
-    changed size during iteration". One item made here, on one thread, does the discovery.
+    changed size during iteration". One item made here, on one thread, does the discovery (and
+    imports the modules it needs: the local runner's warm server does it once, before it forks
+    its task processes, see :func:`etl.task.main.warm_up`).
     """
     import pystac
 
