@@ -1,6 +1,8 @@
 """The pipeline inside one ``process-chunks`` pod: make items ahead, load them in big batches.
 
-A producer thread works through the pod's chunks: it calls ``create_item`` for every asset (on
+A producer thread works through the pod's chunks (each read by
+:func:`etl.dataset.chunking.chunk_files.read_chunk_uris`, which checks the chunk's digest and
+confines its entries to the asset storages): it calls ``create_item`` for every asset (on
 threads or in worker processes: :mod:`etl.task.item_making`; each item serialised, hashed and
 formatted for pypgstac as it is made: :mod:`etl.task.item_provenance`), writes the chunk's items
 as ndjson beside the chunks (the bytes already serialised), and queues them, a bounded number of
