@@ -1,19 +1,32 @@
-"""Benchmark: the whole local ``process-items`` against raw ``pypgstac load``, same items.
+"""Benchmark: the whole local ``process-items`` against raw ``pypgstac load`` and against the
+pipeline a user would write by hand instead of etl, same items.
 
-Every round loads the same N synthetic items twice, each time into a fresh migrated database:
+Two datasets (``--dataset``):
+
+- ``trivial``: N empty asset files and a ``create_item`` that reads nothing (a ``pystac.Item``
+  built from the asset's name);
+- ``sidecars``: the sample dataset (``datasets/sample-sidecars``): N JSON scene sidecars (and
+  their data files, from its ``generate.py``), a ``create_item`` that reads and parses each
+  sidecar and builds a polygon item.
+
+Every round loads the same N items three times, each time into a fresh migrated database:
 
 - raw: ``pypgstac load items --method insert`` from a prepared ndjson file (the items only);
-- ours: ``etl dataset process-items --submit`` on the local runner: list N asset files, cut
-  chunks, call a trivial ``create_item`` (a ``pystac.Item`` built from the asset's name, nothing
-  is read), write ndjson beside the chunks, load into PgSTAC.
+- hand: the hand-written pipeline (:data:`HAND_WRITTEN`, a 20-line script): list the asset files,
+  call the same ``create_item`` on each in one process, write ndjson, ``pypgstac load items``;
+- ours: ``etl dataset process-items --submit`` on the local runner: list the assets, cut
+  chunks, make the items in the pods, write ndjson beside the chunks, load into PgSTAC (and
+  record ``etl.item_sources``).
 
-The raw side's ndjson holds the very items that ``create_item`` makes.
+The raw side's ndjson holds the very items that ``create_item`` makes. raw and hand get their
+collection created before the clock starts; ours creates its own.
 
-Both are timed as whole commands, start-up included. Peak RSS of ours (the runner and its task
-processes) is measured at N/5 and at N: it must not grow with the item count (both sizes give
-every pod several full load batches, the largest thing a pod holds).
+All are timed as whole commands, start-up included; ratios are of medians (ours' throughput over
+the other's). Peak RSS of ours (the runner and its task processes) is measured at N/5 and at N:
+it must not grow with the item count (both sizes give every pod several full load batches, the
+largest thing a pod holds).
 
-    uv run python benchmarks/ingest.py --items 100000 [--rounds 3]
+    uv run python benchmarks/ingest.py --items 100000 [--rounds 3] [--dataset trivial|sidecars]
 """
 
 from __future__ import annotations
@@ -21,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -28,6 +42,7 @@ import tempfile
 import textwrap
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -39,6 +54,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from pgstac_samples import make_collection  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
+SAMPLE = ROOT / "datasets" / "sample-sidecars"
 COLLECTION = "bench-items"
 COLLECTION_CODE = f"""
 from datetime import datetime, timezone
@@ -68,6 +84,30 @@ class BenchItems(Collection):
         ))
         return item
 """
+HAND_WRITTEN = """
+import os, subprocess, sys
+from importlib import import_module
+from pathlib import Path
+
+import orjson
+from etl.core.storage import open_storage
+
+code, spec, assets, out, dsn, pypgstac = sys.argv[1:]
+sys.path.insert(0, code)
+module, name = spec.split(":")
+make = getattr(import_module(module), name).create_item
+storage = open_storage(Path(assets).as_uri())
+with open(out, "wb") as items:
+    for folder, _, files in os.walk(assets):
+        for file in sorted(f for f in files if f.endswith(".json")):
+            item = make(Path(folder, file).as_uri(), storage)
+            data = item.to_dict(include_self_link=False, transform_hrefs=False)
+            items.write(orjson.dumps(data) + b"\\n")
+load = [pypgstac, "load", "items", out, "--dsn", dsn, "--method", "insert"]
+subprocess.run(load, check=True, capture_output=True)
+"""
+"""The pipeline a user would write by hand instead of etl: one process, then ``pypgstac load``."""
+
 RSS_WRAPPER = (
     "import resource, subprocess, sys; "
     "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
@@ -109,16 +149,61 @@ def make_dataset(folder: Path, assets: Path, chunks: Path) -> Path:
     return folder
 
 
-def write_raw_items(path: Path, dataset: Path, assets: Path, count: int) -> None:
-    """The raw side's ndjson: the very items the dataset's ``create_item`` makes."""
-    sys.path.insert(0, str(dataset))
-    from bench_items import BenchItems  # type: ignore[import-not-found]
+@dataclass(frozen=True)
+class Case:
+    """One dataset of N items, as etl and the hand-written pipeline see it."""
 
+    dataset: Path
+    """The folder of its dataset.yaml."""
+    args: tuple[str, ...]
+    """Its ``-a KEY=VALUE`` arguments for etl."""
+    assets: Path
+    code: Path
+    """The folder its collection class is imported from."""
+    spec: str
+    """Its collection class, ``module:Class``."""
+    collection: str
+    runs: Path | None = None
+    """Where ours writes chunks and items inside the asset root (emptied after each run)."""
+
+
+def trivial_case(work: Path, tmp: Path, count: int) -> Case:
+    """``count`` empty asset files and the trivial ``create_item``."""
+    assets = work / f"assets-{count}"
+    make_assets(assets, count)
+    folder = make_dataset(tmp / f"dataset-{count}", assets, tmp / f"chunks-{count}")
+    return Case(folder, (), assets, folder, "bench_items:BenchItems", COLLECTION)
+
+
+def sidecar_case(work: Path, count: int) -> Case:
+    """``count`` sample sidecars (written once, reused) and the sample dataset."""
+    root = work / f"sidecars-{count}"
+    done = root / "generated"
+    if not done.exists():
+        generate = [sys.executable, str(SAMPLE / "generate.py"), "--count", str(count)]
+        subprocess.run([*generate, str(root / "assets")], check=True, capture_output=True)
+        done.touch()
+    spec = "sample_sidecars.collection:SampleSidecarsCollection"
+    args = ("-a", f"root={root}")
+    return Case(SAMPLE, args, root / "assets", SAMPLE, spec, "sample-sidecars", root / "runs")
+
+
+def write_raw_items(path: Path, case: Case) -> None:
+    """The raw side's ndjson: the very items the dataset's ``create_item`` makes."""
+    from importlib import import_module
+
+    from etl.core.storage import open_storage
+
+    sys.path.insert(0, str(case.code))
+    module, name = case.spec.split(":")
+    make = getattr(import_module(module), name).create_item
+    storage = open_storage(case.assets.as_uri())
     with path.open("wb") as out:
-        for n in range(count):
-            item = BenchItems.create_item((assets / f"{n:07d}.json").as_uri(), None)
-            data = item.to_dict(include_self_link=False, transform_hrefs=False)
-            out.write(orjson.dumps(data) + b"\n")
+        for folder, _, files in os.walk(case.assets):
+            for file in sorted(f for f in files if f.endswith(".json")):
+                item = make(Path(folder, file).as_uri(), storage)
+                data = item.to_dict(include_self_link=False, transform_hrefs=False)
+                out.write(orjson.dumps(data) + b"\n")
 
 
 class Databases:
@@ -167,12 +252,16 @@ def count_items(dsn: str) -> int:
     return int(row[0]) if row else 0
 
 
-def raw_load(dsn: str, ndjson: Path) -> float:
-    """Seconds for ``pypgstac load items`` into an empty collection (the collection made first)."""
+def _create_collection(dsn: str, collection: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(
-            "SELECT pgstac.create_collection(%s::jsonb)", [json.dumps(make_collection(COLLECTION))]
+            "SELECT pgstac.create_collection(%s::jsonb)", [json.dumps(make_collection(collection))]
         )
+
+
+def raw_load(dsn: str, ndjson: Path, collection: str) -> float:
+    """Seconds for ``pypgstac load items`` into an empty collection (the collection made first)."""
+    _create_collection(dsn, collection)
     started = time.perf_counter()
     subprocess.run(
         [BIN / "pypgstac", "load", "items", str(ndjson), "--dsn", dsn, "--method", "insert"],
@@ -182,7 +271,17 @@ def raw_load(dsn: str, ndjson: Path) -> float:
     return time.perf_counter() - started
 
 
-def ours(dsn: str, dataset: Path, state: Path) -> tuple[float, int]:
+def hand_written(dsn: str, case: Case, script: Path, out: Path) -> float:
+    """Seconds of the hand-written pipeline (the collection made first)."""
+    _create_collection(dsn, case.collection)
+    command = [sys.executable, str(script), str(case.code), case.spec, str(case.assets)]
+    command += [str(out), dsn, str(BIN / "pypgstac")]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def ours(dsn: str, case: Case, state: Path) -> tuple[float, int]:
     """Seconds and peak RSS (KiB) of ``etl dataset process-items --submit`` on the local runner."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ETL_", "ARGO_"))}
     env |= {
@@ -192,12 +291,14 @@ def ours(dsn: str, dataset: Path, state: Path) -> tuple[float, int]:
         "CI": "true",
     }
     command = [sys.executable, "-c", RSS_WRAPPER, str(BIN / "etl"), "dataset", "process-items"]
-    command += ["-d", str(dataset), "--submit"]
+    command += ["-d", str(case.dataset), *case.args, "--submit"]
     started = time.perf_counter()
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"process-items failed:\n{result.stderr[-2000:]}")
+    if case.runs is not None:
+        shutil.rmtree(case.runs, ignore_errors=True)
     return seconds, int(result.stdout.strip().splitlines()[-1])
 
 
@@ -219,6 +320,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--dataset", choices=["trivial", "sidecars"], default="trivial")
     parser.add_argument("--admin-dsn", default="postgresql://postgres@127.0.0.1:55432/postgres")
     parser.add_argument("--work", type=Path, default=ROOT / ".state" / "bench-ingest")
     args = parser.parse_args()
@@ -226,61 +328,69 @@ def main() -> None:
     if busy > 0.2:
         print(
             f"warning: the CPUs were {busy:.0%} busy before the start; other processes (a "
-            "spinning Azurite, tests) take CPU from both sides and make the ratio noisy",
+            "spinning Azurite, tests) take CPU from all sides and make the ratios noisy",
             flush=True,
         )
 
     small = max(1, args.items // 5)
     databases = Databases(args.admin_dsn)
+    times: dict[str, list[float]] = {"raw": [], "hand": [], "ours": []}
+    rss: dict[int, int] = {}
     try:
         with tempfile.TemporaryDirectory(
             dir=args.work.parent if args.work.parent.exists() else None
         ) as tmp:
             work = Path(tmp)
-            datasets = {}
-            for count in (small, args.items):
-                make_assets(args.work / f"assets-{count}", count)
-                datasets[count] = make_dataset(
-                    work / f"dataset-{count}",
-                    args.work / f"assets-{count}",
-                    work / f"chunks-{count}",
-                )
+            cases = {
+                count: trivial_case(args.work, work, count)
+                if args.dataset == "trivial"
+                else sidecar_case(args.work, count)
+                for count in (small, args.items)
+            }
+            case = cases[args.items]
             ndjson = work / "items.ndjson"
-            write_raw_items(
-                ndjson, datasets[args.items], args.work / f"assets-{args.items}", args.items
-            )
+            write_raw_items(ndjson, case)
+            script = work / "hand_written.py"
+            script.write_text(HAND_WRITTEN)
 
-            rss: dict[int, int] = {}
             dsn = databases.fresh()
-            _, rss[small] = ours(dsn, datasets[small], work / "state-small")
-            raw_times: list[float] = []
-            our_times: list[float] = []
+            _, rss[small] = ours(dsn, cases[small], work / "state-small")
             for round_ in range(args.rounds):
                 databases.settle()
                 dsn = databases.fresh()
-                raw_times.append(raw_load(dsn, ndjson))
+                times["raw"].append(raw_load(dsn, ndjson, case.collection))
                 assert count_items(dsn) == args.items
                 databases.settle()
                 dsn = databases.fresh()
-                seconds, peak = ours(dsn, datasets[args.items], work / f"state-{round_}")
+                times["hand"].append(hand_written(dsn, case, script, work / "hand.ndjson"))
+                assert count_items(dsn) == args.items
+                databases.settle()
+                dsn = databases.fresh()
+                seconds, peak = ours(dsn, case, work / f"state-{round_}")
                 assert count_items(dsn) == args.items, "ours did not load every item"
-                our_times.append(seconds)
+                times["ours"].append(seconds)
                 rss[args.items] = max(rss.get(args.items, 0), peak)
                 print(
-                    f"round {round_ + 1}: raw {args.items / raw_times[-1]:,.0f} items/s ({raw_times[-1]:.1f} s), "
-                    f"ours {args.items / seconds:,.0f} items/s ({seconds:.1f} s)",
+                    f"round {round_ + 1}: "
+                    + ", ".join(
+                        f"{side} {args.items / spent[-1]:,.0f} items/s ({spent[-1]:.1f} s)"
+                        for side, spent in times.items()
+                    )
+                    + f", load average {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
     finally:
         databases.drop_all()
 
-    raw_rate = args.items / statistics.median(raw_times)
-    our_rate = args.items / statistics.median(our_times)
+    rate = {side: args.items / statistics.median(spent) for side, spent in times.items()}
     print(
-        f"peak RSS of ours: {rss[small] / 1024:.0f} MiB at {small:,} items, {rss[args.items] / 1024:.0f} MiB at {args.items:,}"
+        f"peak RSS of ours: {rss[small] / 1024:.0f} MiB at {small:,} items, "
+        f"{rss[args.items] / 1024:.0f} MiB at {args.items:,}"
     )
     print(
-        f"ingest: ours {our_rate:,.0f} items/s, raw pypgstac {raw_rate:,.0f} items/s, ratio {our_rate / raw_rate:.2f}"
+        f"ingest ({args.dataset}): ours {rate['ours']:,.0f} items/s, raw pypgstac "
+        f"{rate['raw']:,.0f} items/s, hand-written {rate['hand']:,.0f} items/s; ratio to raw "
+        f"{rate['ours'] / rate['raw']:.2f}, to hand-written {rate['ours'] / rate['hand']:.2f}"
     )
 
 

@@ -8,6 +8,7 @@ dataset on Azurite and on this machine's files, loaded into a PgSTAC database of
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,12 +25,24 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
 
 
-def on_sample(command: str, root: str, env: dict[str, str], *extra: str) -> Any:
-    return run_etl("dataset", command, "-d", str(SAMPLE), "-a", f"root={root}", *extra, env=env)
+OLD_ITEM_SOURCES = """
+CREATE SCHEMA etl;
+CREATE TABLE etl.item_sources (collection text NOT NULL, item_id text NOT NULL, asset text NOT NULL,
+    content_hash text NOT NULL, run_id text NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (collection, item_id));
+"""
 
 
-def json_of(command: str, root: str, env: dict[str, str]) -> dict[str, Any]:
-    result = on_sample(command, root, env, "-o", "json")
+def on_sample(
+    command: str, root: str, env: dict[str, str], *extra: str, dataset: Path = SAMPLE
+) -> Any:
+    return run_etl("dataset", command, "-d", str(dataset), "-a", f"root={root}", *extra, env=env)
+
+
+def json_of(
+    command: str, root: str, env: dict[str, str], *extra: str, dataset: Path = SAMPLE
+) -> dict[str, Any]:
+    result = on_sample(command, root, env, "-o", "json", *extra, dataset=dataset)
     assert result.returncode == 0, result.stderr
     data: dict[str, Any] = json.loads(result.stdout)
     return data
@@ -65,13 +78,17 @@ def test_plan_on_a_changed_source_predicts_the_next_run(
     first = planned_first["collections"][0]
 
     # the shape documented in docs/keeping-current.md (Plan and status)
-    assert set(planned_first) == {"dataset", "collections"}
-    assert set(first) == {"collection", "assets", "recorded", "added", "changed", "unchanged",
-                          "removed", "failed", "examples", "seconds"}  # fmt: skip
+    assert set(planned_first) == {"dataset", "deep", "collections"}
+    assert planned_first["deep"] is False
+    assert set(first) == {"collection", "assets", "recorded", "made", "added", "changed",
+                          "unchanged", "removed", "failed", "examples", "seconds"}  # fmt: skip
     assert set(first["examples"]) == {"added", "changed", "unchanged", "removed", "failed"}
 
     assert (first["assets"], first["added"], first["unchanged"], first["removed"]) == (10, 10, 0, 0)
+    assert first["made"] == 10
     assert on_sample("process-items", root, env, "--submit").returncode == 0
+    loaded = json_of("plan", root, env)["collections"][0]
+    assert (loaded["made"], loaded["unchanged"], loaded["added"]) == (0, 10, 0)
     storage, names = sidecars(f"{root}/assets")
     changed = json.loads(storage.read_text(names["sample-scene-0000003.json"]))
     changed["cloud_cover"] = 99.5
@@ -93,6 +110,7 @@ def test_plan_on_a_changed_source_predicts_the_next_run(
     assert planned["examples"]["changed"] == ["sample-scene-0000003"]
     assert planned["examples"]["removed"] == ["sample-scene-0000005"]
     assert planned["recorded"] == 10 and planned["failed"] == 0
+    assert planned["made"] == 3  # the changed, the added and the rewritten sidecars only
     assert item_ids(pgstac_dsn) == {f"sample-scene-{n:07d}" for n in range(10)}  # wrote nothing
     table = on_sample("plan", root, env)
     assert table.returncode == 0, table.stderr
@@ -106,6 +124,36 @@ def test_plan_on_a_changed_source_predicts_the_next_run(
     assert item_ids(pgstac_dsn) == expected
     after = json_of("plan", root, env)["collections"][0]
     assert (after["added"], after["changed"], after["unchanged"], after["removed"]) == (0, 0, 10, 0)
+    assert after["made"] == 0
+    deep = json_of("plan", root, env, "--deep")
+    assert deep["deep"] is True
+    assert (deep["collections"][0]["made"], deep["collections"][0]["unchanged"]) == (10, 10)
+
+
+@pytest.mark.postgres
+def test_plan_makes_every_asset_again_once_the_dataset_code_changed(
+    env: dict[str, str], pgstac_dsn: str, tmp_path: Path
+) -> None:
+    with psycopg.connect(pgstac_dsn, autocommit=True) as conn:  # a table from before `bundle`
+        conn.execute(OLD_ITEM_SOURCES)
+    root = str(tmp_path / "root")
+    generate(4, f"{root}/assets", env)
+    assert on_sample("process-items", root, env, "--submit").returncode == 0
+    edited = tmp_path / "edited"
+    shutil.copytree(SAMPLE, edited, ignore=shutil.ignore_patterns("__pycache__"))
+    module = edited / "sample_sidecars" / "collection.py"
+    module.write_text(module.read_text() + "\n# edited: the same items, other code\n")
+
+    same_code = json_of("plan", root, env)["collections"][0]
+    other_code = json_of("plan", root, env, dataset=edited)["collections"][0]
+
+    assert (same_code["made"], same_code["unchanged"]) == (0, 4)
+    assert (other_code["made"], other_code["unchanged"], other_code["changed"]) == (4, 4, 0)
+    run = on_sample("process-items", root, env, "--submit", dataset=edited)
+    assert run.returncode == 0, run.stderr
+    rerun = json_of("plan", root, env, dataset=edited)["collections"][0]
+    assert (rerun["made"], rerun["unchanged"]) == (0, 4)
+    assert json_of("plan", root, env)["collections"][0]["made"] == 4  # the old code's again
 
 
 @pytest.mark.postgres

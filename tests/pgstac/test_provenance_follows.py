@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 from etl_cli import run_etl
-from test_catalog_current import MULTI, multi_dataset
+from multi_scenes import MULTI, multi_dataset
 
 from etl.pgstac import PgstacWriter
 

@@ -32,7 +32,14 @@ from etl.core.storage import file_uri
 from etl.core.storage.uris import BLOB_SCHEME, FILE_SCHEME, local_path_of
 from etl.dataset.loader import LoadedDataset
 
-__all__ = ["BundleFile", "CodeBundle", "bundle_root", "plan_bundle", "upload_bundle"]
+__all__ = [
+    "BundleFile",
+    "CodeBundle",
+    "bundle_digest",
+    "bundle_root",
+    "plan_bundle",
+    "upload_bundle",
+]
 
 _DIGEST_CHARS = 20
 _SKIPPED_PARTS = frozenset({"__pycache__", ".git", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
@@ -136,6 +143,21 @@ def plan_bundle(dataset: LoadedDataset, profile: Profile) -> CodeBundle:
             (located in the dataset file).
         ProfileError: The profile has nowhere to put bundles.
     """
+    files = _bundle_files(dataset)
+    digest = _digest(files)
+    return CodeBundle(tuple(files), digest, f"{bundle_root(profile)}/{dataset.config.id}/{digest}")
+
+
+def bundle_digest(dataset: LoadedDataset) -> str:
+    """The digest :func:`plan_bundle` names ``dataset``'s bundle by, on any profile.
+
+    Raises:
+        ConfigError: as :func:`plan_bundle`.
+    """
+    return _digest(_bundle_files(dataset))
+
+
+def _bundle_files(dataset: LoadedDataset) -> list[BundleFile]:
     document: dict[str, Any] = dataset.resolved_document()
     files: list[BundleFile] = []
     code = document.get("code")
@@ -157,8 +179,7 @@ def plan_bundle(dataset: LoadedDataset, profile: Profile) -> CodeBundle:
     text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     files.append(BundleFile(DATASET_FILE, text.encode()))
     files.sort(key=lambda bundle_file: bundle_file.path)
-    digest = _digest(files)
-    return CodeBundle(tuple(files), digest, f"{bundle_root(profile)}/{dataset.config.id}/{digest}")
+    return files
 
 
 def upload_bundle(bundle: CodeBundle, profile: Profile) -> str:

@@ -2,12 +2,13 @@
 stands, and the failed assets a user stops owing.
 
 ``plan`` and ``status`` run here, with the active profile's credentials, and write nothing.
-``plan`` lists the storage and makes every asset's items as a run would
-(:func:`etl.task.plan.plan_collection`); ``status`` reads PgSTAC, the chunk storage and the runner
-(:func:`etl.serve.dataset_status.dataset_status`, which the catalog page of ``etl serve`` shows
-too). ``forget-failures`` records, in the chunk storage, that the failed assets ``status`` lists
-are no longer owed (:mod:`etl.dataset.dropped_failures`). The commands join the ``etl dataset``
-group.
+``plan`` lists the storage and makes the assets' items as a run would
+(:func:`etl.task.plan.plan_collection`): only assets changed since they were loaded, or loaded
+by other code, are made (all with ``--deep``); ``status`` reads PgSTAC, the chunk storage and the
+runner (:func:`etl.serve.dataset_status.dataset_status`, which the catalog page of ``etl serve``
+shows too). ``forget-failures`` records, in the chunk storage, that the failed assets ``status``
+lists are no longer owed (:mod:`etl.dataset.dropped_failures`). The commands join the ``etl
+dataset`` group.
 """
 
 from __future__ import annotations
@@ -34,29 +35,44 @@ _SHOWN_FAILURES = 10
 @app.command()
 def plan(
     ctx: typer.Context,
+    *,
     dataset: DatasetOption = Path("."),
     collection: CollectionOption = None,
     arg: ArgOption = None,
     output: OutputOption = OutputFormat.TABLE,
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep",
+            help="Make every asset's items, also those loaded by the current code after the "
+            "asset last changed (needed when create_item reads data other than its asset).",
+        ),
+    ] = False,
 ) -> None:
     """Show what a process-items run would add, change, keep and remove in PgSTAC, making the
     items here without writing anything."""
+    from etl.argo.bundle import bundle_digest
     from etl.core.progress import report_progress
     from etl.task.environment import TaskEnvironment
     from etl.task.plan import PlanSettings, plan_collection
 
     loaded, selected = load_selection(ctx, dataset, collection, arg)
     environment = TaskEnvironment.for_profile(active_profile(ctx))
-    settings = PlanSettings(tuple(loaded.code_search_path()), loaded.config.blob_hrefs)
+    settings = PlanSettings(
+        tuple(loaded.code_search_path()),
+        loaded.config.blob_hrefs,
+        bundle=bundle_digest(loaded),
+        deep=deep,
+    )
     plans = []
     for chosen in selected:
         with report_progress(f"{chosen.id}: assets planned") as bar:
             plans.append(plan_collection(chosen, environment, settings, on_assets=bar.advance))
     entries = [p.to_json() for p in plans]
     if output is not OutputFormat.TABLE:
-        print_result({"dataset": loaded.config.id, "collections": entries}, output)
+        print_result({"dataset": loaded.config.id, "deep": deep, "collections": entries}, output)
         return
-    counts = ("assets", "added", "changed", "unchanged", "removed", "failed")
+    counts = ("assets", "made", "added", "changed", "unchanged", "removed", "failed")
     print_result(
         [{"collection": c["collection"], **{k: c[k] for k in counts}} for c in entries],
         OutputFormat.TABLE,

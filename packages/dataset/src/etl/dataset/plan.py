@@ -9,6 +9,9 @@ records for the collection (``etl.item_sources``: item id, asset, content hash a
 - **removed**: a recorded item whose asset is not listed (only known for a full listing);
 - **failed**: an asset whose ``create_item`` failed (its recorded items are none of the above).
 
+An asset the caller knows is as it was loaded is *kept*: its recorded items are unchanged without
+being made.
+
 Nothing here reads storage or the database: the caller feeds the records and the made items.
 """
 
@@ -48,6 +51,7 @@ class CollectionPlan:
             in listing order (``removed``: by item id).
         recorded: Items the catalog records for the collection before the run.
         seconds: How long planning took.
+        made: Assets whose items were made (the others were kept as recorded).
     """
 
     collection: str
@@ -56,6 +60,7 @@ class CollectionPlan:
     examples: dict[Outcome, list[str]]
     recorded: int
     seconds: float = 0.0
+    made: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The stable ``etl dataset plan -o json`` shape of one collection (see docs/cli.md)."""
@@ -63,6 +68,7 @@ class CollectionPlan:
             "collection": self.collection,
             "assets": self.assets,
             "recorded": self.recorded,
+            "made": self.made,
             **{outcome.value: self.counts[outcome] for outcome in Outcome},
             "examples": {outcome.value: self.examples[outcome] for outcome in Outcome},
             "seconds": round(self.seconds, 3),
@@ -83,21 +89,26 @@ class PlanBuilder:
     _hashes: dict[str, str] = field(init=False)
     _assets_of: dict[str, str] = field(init=False)
     _listed: set[str] = field(init=False, default_factory=set)
+    _made: int = field(init=False, default=0)
+    _ids_of: dict[str, list[str]] = field(init=False)
     _counts: dict[Outcome, int] = field(init=False)
     _examples: dict[Outcome, list[str]] = field(init=False)
 
     def __post_init__(self) -> None:
         self._hashes = {}
         self._assets_of = {}
+        self._ids_of = {}
         for item_id, asset, content_hash in self.recorded:
             self._hashes[item_id] = content_hash
             self._assets_of[item_id] = asset
+            self._ids_of.setdefault(asset, []).append(item_id)
         self._counts = dict.fromkeys(Outcome, 0)
         self._examples = {outcome: [] for outcome in Outcome}
 
     def made(self, asset: str, items: Iterable[tuple[str, str]]) -> None:
         """Asset ``asset`` was listed and made ``items`` (``(item_id, content_hash)`` pairs)."""
         self._listed.add(asset)
+        self._made += 1
         for item_id, content_hash in items:
             recorded = self._hashes.get(item_id)
             if recorded is None:
@@ -110,7 +121,14 @@ class PlanBuilder:
     def failed(self, asset: str) -> None:
         """Asset ``asset`` was listed but its ``create_item`` failed."""
         self._listed.add(asset)
+        self._made += 1
         self._count(Outcome.FAILED, asset)
+
+    def kept(self, asset: str) -> None:
+        """Asset ``asset`` was listed and is as loaded: its recorded items are unchanged."""
+        self._listed.add(asset)
+        for item_id in self._ids_of.get(asset, ()):
+            self._count(Outcome.UNCHANGED, item_id)
 
     def finish(self, *, full_listing: bool, seconds: float = 0.0) -> CollectionPlan:
         """The plan; removals are looked for only after a ``full_listing``."""
@@ -128,6 +146,7 @@ class PlanBuilder:
             examples=self._examples,
             recorded=len(self._hashes),
             seconds=seconds,
+            made=self._made,
         )
 
     def _count(self, outcome: Outcome, example: str) -> None:

@@ -33,9 +33,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 
@@ -43,6 +42,8 @@ __all__ = [
     "TABLE",
     "VOLATILE_PROPERTIES",
     "ItemSource",
+    "assets_missing_items",
+    "canonical_json",
     "content_hash",
     "count_item_sources",
     "ensure_item_sources",
@@ -69,18 +70,30 @@ CREATE TABLE IF NOT EXISTS etl.item_sources (
     PRIMARY KEY (collection, item_id)
 );
 CREATE INDEX IF NOT EXISTS item_sources_asset_idx ON etl.item_sources (collection, asset);
+ALTER TABLE etl.item_sources ADD COLUMN IF NOT EXISTS bundle text;
 """
 
-_UPSERT = """
-INSERT INTO etl.item_sources (collection, item_id, asset, content_hash, run_id, loaded_at)
-SELECT %(collection)s, r.item_id, r.asset, r.content_hash, %(run_id)s, now()
-FROM unnest(%(item_ids)s::text[], %(assets)s::text[], %(hashes)s::text[])
-    AS r(item_id, asset, content_hash)
+_STAGING = """
+CREATE TEMP TABLE IF NOT EXISTS item_sources_staging (
+    collection text, item_id text, asset text, content_hash text, run_id text, bundle text
+) ON COMMIT DELETE ROWS
+"""
+"""Where a batch's rows are copied before :data:`_MERGE` (one per session, emptied at commit)."""
+
+_COPY = (
+    "COPY item_sources_staging (collection, item_id, asset, content_hash, run_id, bundle) "
+    "FROM STDIN"
+)
+
+_MERGE = """
+INSERT INTO etl.item_sources (collection, item_id, asset, content_hash, run_id, loaded_at, bundle)
+SELECT collection, item_id, asset, content_hash, run_id, now(), bundle FROM item_sources_staging
 ON CONFLICT (collection, item_id) DO UPDATE SET
     asset = EXCLUDED.asset,
     content_hash = EXCLUDED.content_hash,
     run_id = EXCLUDED.run_id,
-    loaded_at = EXCLUDED.loaded_at
+    loaded_at = EXCLUDED.loaded_at,
+    bundle = EXCLUDED.bundle
 """
 
 _HAS_ITEM = (
@@ -93,9 +106,12 @@ _LOCK = "SELECT pg_advisory_xact_lock(hashtext('etl.item_sources'))"
 Connection = psycopg.Connection[Any]
 
 
-@dataclass(frozen=True)
-class ItemSource:
-    """One row: the item ``item_id`` of ``collection`` was made from ``asset``."""
+class ItemSource(NamedTuple):
+    """One row: the item ``item_id`` of ``collection`` was made from ``asset``.
+
+    A named tuple, not a dataclass: a pod's loader makes one per item it loads, and a frozen
+    dataclass took a tenth of the loader's CPU to build (docs/performance.md).
+    """
 
     collection: str
     item_id: str
@@ -104,22 +120,33 @@ class ItemSource:
     run_id: str
     loaded_at: datetime | None = None
     """When the row was written (set by the database; ``None`` on rows not yet written)."""
+    bundle: str | None = None
+    """The digest of the code bundle that made the item (``None``: not run from a bundle)."""
 
 
 def content_hash(item: Mapping[str, Any]) -> str:
     """sha256 (hex) of the item's canonical JSON without :data:`VOLATILE_PROPERTIES`."""
+    return canonical_json(item)[1]
+
+
+def canonical_json(item: Mapping[str, Any]) -> tuple[bytes, str]:
+    """The item's canonical JSON (keys sorted, no whitespace, UTF-8) and its
+    :func:`content_hash`, serialised once when the item has no volatile properties."""
     import orjson
 
+    text = orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
     properties = item.get("properties")
-    if isinstance(properties, Mapping) and any(k in properties for k in VOLATILE_PROPERTIES):
-        kept = {k: v for k, v in properties.items() if k not in VOLATILE_PROPERTIES}
-        item = {**item, "properties": kept}
-    return hashlib.sha256(orjson.dumps(item, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    if not isinstance(properties, Mapping) or all(k not in properties for k in VOLATILE_PROPERTIES):
+        return text, hashlib.sha256(text).hexdigest()
+    kept = {k: v for k, v in properties.items() if k not in VOLATILE_PROPERTIES}
+    stable = orjson.dumps({**item, "properties": kept}, option=orjson.OPT_SORT_KEYS)
+    return text, hashlib.sha256(stable).hexdigest()
 
 
 def ensure_item_sources(conn: Connection) -> None:
-    """Create the schema ``etl`` and the table if they are missing (safe to run concurrently)."""
-    if _table_exists(conn):
+    """Create the schema ``etl`` and the table if they are missing, and add the columns an older
+    table lacks (safe to run concurrently)."""
+    if _has_bundle_column(conn):
         return
     with conn.transaction():
         conn.execute(_LOCK)
@@ -127,36 +154,31 @@ def ensure_item_sources(conn: Connection) -> None:
 
 
 def record_item_sources(conn: Connection, rows: Iterable[ItemSource]) -> int:
-    """Insert or replace ``rows`` (by collection and item id) in one transaction per collection
-    and run; returns how many were written. ``loaded_at`` is set to the transaction's time."""
-    groups: dict[tuple[str, str], dict[str, ItemSource]] = {}
-    for row in rows:
-        groups.setdefault((row.collection, row.run_id), {})[row.item_id] = row
-    written = 0
+    """Insert or replace ``rows`` (by collection and item id; of an item given twice, the last)
+    in one transaction: copied into the session's staging table, then merged in one statement.
+    Returns how many were written. ``loaded_at`` is set to the transaction's time."""
+    latest = {(row.collection, row.item_id): row for row in rows}
     with conn.transaction():
-        for (collection, run_id), by_id in groups.items():
-            conn.execute(
-                _UPSERT,
-                {
-                    "collection": collection,
-                    "run_id": run_id,
-                    "item_ids": list(by_id),
-                    "assets": [row.asset for row in by_id.values()],
-                    "hashes": [row.content_hash for row in by_id.values()],
-                },
-            )
-            written += len(by_id)
-    return written
+        conn.execute(_STAGING)
+        with conn.cursor().copy(_COPY) as copy:
+            for row in latest.values():
+                copy.write_row(
+                    (row.collection, row.item_id, row.asset, row.content_hash, row.run_id,
+                     row.bundle)
+                )  # fmt: skip
+        conn.execute(_MERGE)
+    return len(latest)
 
 
 def item_sources_of(conn: Connection, collection: str) -> Iterator[ItemSource]:
     """The collection's rows whose items PgSTAC has, by item id (none when the table does not
-    exist yet)."""
+    exist yet; ``bundle`` ``None`` in a table from before the column)."""
     if not _table_exists(conn):
         return
+    bundle = "s.bundle" if _has_bundle_column(conn) else "NULL"
     cursor = _semi_join(
         conn,
-        "SELECT s.collection, s.item_id, s.asset, s.content_hash, s.run_id, s.loaded_at "
+        f"SELECT s.collection, s.item_id, s.asset, s.content_hash, s.run_id, s.loaded_at, {bundle} "
         f"FROM etl.item_sources s WHERE s.collection = %(collection)s AND {_HAS_ITEM} "
         "ORDER BY s.item_id",
         collection,
@@ -176,6 +198,20 @@ def count_item_sources(conn: Connection, collection: str) -> int:
         collection,
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def assets_missing_items(conn: Connection, collection: str) -> set[str]:
+    """The assets of the collection's rows whose items PgSTAC does not have (deleted outside
+    etl): what such an asset made must be made again, whatever its other rows say."""
+    if not _table_exists(conn):
+        return set()
+    cursor = _semi_join(
+        conn,
+        "SELECT DISTINCT s.asset FROM etl.item_sources s "
+        f"WHERE s.collection = %(collection)s AND NOT {_HAS_ITEM}",
+        collection,
+    )
+    return {row[0] for row in cursor}
 
 
 def forget_item_sources(conn: Connection, collection: str, item_ids: Iterable[str]) -> int:
@@ -216,6 +252,15 @@ def _semi_join(conn: Connection, query: str, collection: str) -> psycopg.Cursor[
     with conn.transaction():
         conn.execute("SET LOCAL enable_nestloop = off")
         return conn.execute(query, {"collection": collection})
+
+
+def _has_bundle_column(conn: Connection) -> bool:
+    row = conn.execute(
+        "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = 'bundle'"
+        " AND NOT attisdropped",
+        (TABLE,),
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _table_exists(conn: Connection) -> bool:

@@ -24,12 +24,16 @@ from etl.pgstac.items import Batch, iter_batches
 from etl.pgstac.policy import LoadConcurrency, RetryPolicy
 from etl.pgstac.session import LoadSession, _first_line
 
-__all__ = ["BatchReport", "LoadResult", "SourcesOf", "load_items"]
+__all__ = ["BatchReport", "LoadResult", "RowsOf", "SourcesOf", "load_items"]
 
 logger = logging.getLogger(__name__)
 
 SourcesOf = Callable[[list[dict[str, Any]]], list[ItemSource]]
 """The ``etl.item_sources`` rows of a batch's items, written right after the batch."""
+
+RowsOf = Callable[[list[dict[str, Any]]], "list[dict[str, Any] | None]"]
+"""The pypgstac rows of a batch's items made ahead (:meth:`PgstacWriter.row_formatter`);
+``None`` for an item to format at load time."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ def load_items(
     on_batch: Callable[[BatchReport], None] | None = None,
     source: str | None = None,
     sources: SourcesOf | None = None,
+    rows: RowsOf | None = None,
 ) -> LoadResult:
     """Load ``items`` into ``collection_id`` batch by batch; see :meth:`PgstacWriter.load_items`."""
     started = time.perf_counter()
@@ -83,8 +88,9 @@ def load_items(
     try:
         loader.open_session()
         for batch in iter_batches(items, collection_id, batch_size, source=source):
-            rows = sources(batch.items) if sources is not None else []
-            retries = loader.load(batch, rows, loaded_before=loaded)
+            made = rows(batch.items) if rows is not None else None
+            recorded = sources(batch.items) if sources is not None else []
+            retries = loader.load(batch, recorded, made, loaded_before=loaded)
             loaded += len(batch.items)
             batches += 1
             if on_batch is not None:
@@ -129,9 +135,16 @@ class _BatchLoader:
                 attempt += 1
         return self.session
 
-    def load(self, batch: Batch, sources: list[ItemSource], *, loaded_before: int) -> int:
-        """Load one batch and then record its ``sources``, retrying transient faults; returns
-        how many retries it took.
+    def load(
+        self,
+        batch: Batch,
+        sources: list[ItemSource],
+        rows: list[dict[str, Any] | None] | None,
+        *,
+        loaded_before: int,
+    ) -> int:
+        """Load one batch (``rows``: its pypgstac rows made ahead, if any) and then record its
+        ``sources``, retrying transient faults; returns how many retries it took.
 
         Raises:
             ItemIdConflictError: method ``insert`` met existing ids.
@@ -147,7 +160,7 @@ class _BatchLoader:
                     clashes = session.existing_ids(batch.ids)
                     if clashes:
                         raise ItemIdConflictError(self.collection_id, clashes, loaded_before)
-                session.load(batch, method, sources)
+                session.load(batch, method, sources, rows)
                 return attempt - 1
             except psycopg.OperationalError as exc:
                 self.close()

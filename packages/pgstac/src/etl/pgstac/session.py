@@ -7,6 +7,7 @@ without it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 import psycopg
@@ -22,7 +23,17 @@ from etl.pgstac.items import Batch
 from etl.pgstac.policy import LoadConcurrency
 from etl.pgstac.slots import acquire_load_slot, release_load_slot
 
-__all__ = ["Connection", "LoadSession", "connect_pgstac", "existing_ids"]
+__all__ = [
+    "Connection",
+    "LoadSession",
+    "RowOf",
+    "connect_pgstac",
+    "existing_ids",
+    "item_row_formatter",
+]
+
+RowOf = Callable[[dict[str, Any]], dict[str, Any]]
+"""An item -> the row pypgstac writes for it (:func:`item_row_formatter`)."""
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 
@@ -80,13 +91,50 @@ class _SplitLoader(Loader):
     split off, so that it can run before a load slot is taken: :meth:`format_rows` formats, and
     ``load_items`` then gets the formatted rows, which ``format_item`` passes through."""
 
-    def format_rows(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The rows pypgstac writes for ``items`` (the items themselves are left as they are)."""
-        return [Loader.format_item(self, item) for item in items]
+    def format_rows(
+        self, items: list[dict[str, Any]], rows: list[dict[str, Any] | None] | None = None
+    ) -> list[dict[str, Any]]:
+        """The rows pypgstac writes for ``items`` (the items themselves are left as they are):
+        copies of those given in ``rows``, the others formatted here."""
+        if rows is None:
+            return [self.format_row(item) for item in items]
+        return [
+            self.format_row(item) if row is None else dict(row)  # pypgstac pops "partition"
+            for item, row in zip(items, rows, strict=True)
+        ]
+
+    def format_row(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The row pypgstac writes for ``item``."""
+        return Loader.format_item(self, item)
 
     def format_item(self, _item: Any) -> dict[str, Any]:
         """A row from :meth:`format_rows`, as it is."""
         return cast(dict[str, Any], _item)
+
+
+class _OneCollectionLoader(_SplitLoader):
+    """A :class:`_SplitLoader` of one collection, whose base item it reads once, at creation.
+
+    pypgstac looks the base item up for every item it formats, through a cache that takes a lock
+    per call: the item maker's threads queued on it (a tenth of their time in a pod's profile).
+    Here the lookup is a plain attribute read; the rows need no connection after creation.
+    """
+
+    def __init__(self, db: PgstacDB, collection_id: str) -> None:
+        super().__init__(db)
+        self._collection_id = collection_id
+        self._collection: tuple[Any, ...] = super().collection_json(collection_id)
+
+    def collection_json(self, collection_id: str) -> tuple[Any, ...]:
+        """The collection's base item, key, partitioning and base item id, as pypgstac's.
+
+        Raises:
+            ValueError: ``collection_id`` is another collection (its items are formatted at load
+                time, which names the mismatch).
+        """
+        if collection_id != self._collection_id:
+            raise ValueError(f"not an item of collection {self._collection_id!r}")
+        return self._collection
 
 
 class LoadSession:
@@ -117,24 +165,31 @@ class LoadSession:
             self.conn.close()
             raise
 
-    def load(self, batch: Batch, method: LoadMethod, sources: list[ItemSource]) -> None:
+    def load(
+        self,
+        batch: Batch,
+        method: LoadMethod,
+        sources: list[ItemSource],
+        rows: list[dict[str, Any] | None] | None = None,
+    ) -> None:
         """Load one batch with ``method``; pypgstac commits it per partition. Then its
-        ``sources`` rows are written (``etl.item_sources``), before the slot is given back.
+        ``sources`` rows are written (``etl.item_sources``), once the slot is given back.
 
-        The items are formatted first (most of pypgstac's client-side work), then a load slot is
-        held only while the rows are written: concurrent loaders take turns at the database, not
-        at their own CPU work.
+        The items are formatted first (most of pypgstac's client-side work; ``rows`` gives
+        those formatted already, by :func:`item_row_formatter`), then a load slot is held only
+        while the rows are written: concurrent loaders take turns at the items' partitions, not
+        at their own CPU work nor at the provenance table.
 
         Raises:
             LoadSlotTimeoutError: no slot became free in time.
             psycopg.Error: the database refused the batch or the connection dropped.
         """
-        rows = self._loader.format_rows(batch.items)
+        formatted = self._loader.format_rows(batch.items, rows)
         slot = acquire_load_slot(self.conn, self.collection_id, self.concurrency)
-        self._loader.load_items(iter(rows), Methods(method.value), chunksize=len(rows))
+        self._loader.load_items(iter(formatted), Methods(method.value), chunksize=len(formatted))
+        release_load_slot(self.conn, self.collection_id, self.concurrency, slot)
         if sources:
             record_item_sources(self.conn, sources)
-        release_load_slot(self.conn, self.collection_id, self.concurrency, slot)
 
     def existing_ids(self, ids: list[str]) -> list[str]:
         """Those of ``ids`` already in the collection."""
@@ -145,6 +200,19 @@ class LoadSession:
         if hasattr(self, "_db"):
             self._db.close()
         self.conn.close()
+
+
+def item_row_formatter(conn: Connection, collection_id: str) -> RowOf:
+    """Formats items of the collection into pypgstac's rows as a :class:`LoadSession` would,
+    without the database: the collection's base item is read now, on ``conn``. Safe to call
+    from several threads; a row it makes is passed to :meth:`LoadSession.load`.
+
+    Raises:
+        CollectionNotFoundError: PgSTAC has no such collection.
+    """
+    if not collection_exists(conn, collection_id):
+        raise CollectionNotFoundError(collection_id)
+    return _OneCollectionLoader(_SessionDB(conn), collection_id).format_row
 
 
 def _check_version(loader: Loader) -> None:

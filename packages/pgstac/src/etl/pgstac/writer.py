@@ -13,9 +13,16 @@ from etl.core.errors import InputError, RemoteError
 from etl.core.pod_contract import LoadMethod
 from etl.pgstac.errors import is_transient_database_error
 from etl.pgstac.items import DEFAULT_BATCH_SIZE, read_ndjson
-from etl.pgstac.load import BatchReport, LoadResult, SourcesOf, load_items
+from etl.pgstac.load import BatchReport, LoadResult, RowsOf, SourcesOf, load_items
 from etl.pgstac.policy import LoadConcurrency, RetryPolicy
-from etl.pgstac.session import Connection, _first_line, connect_pgstac, upsert_collection_row
+from etl.pgstac.session import (
+    Connection,
+    RowOf,
+    _first_line,
+    connect_pgstac,
+    item_row_formatter,
+    upsert_collection_row,
+)
 
 __all__ = ["PartitionTrunc", "PgstacWriter"]
 
@@ -105,6 +112,7 @@ class PgstacWriter:
         on_batch: Callable[[BatchReport], None] | None = None,
         source: str | None = None,
         sources: SourcesOf | None = None,
+        rows: RowsOf | None = None,
     ) -> LoadResult:
         """Stream items into a collection that exists, one batch in memory at a time.
 
@@ -124,6 +132,8 @@ class PgstacWriter:
             sources: gives each batch's ``etl.item_sources`` rows (which asset made which
                 item), written after the batch commits, on its connection; the table must exist
                 (:func:`etl.pgstac.item_sources.ensure_item_sources`).
+            rows: gives each batch's pypgstac rows made ahead
+                (:meth:`row_formatter`), so that the load does not format them.
 
         Returns:
             How many items were loaded, in how many batches and seconds.
@@ -154,6 +164,20 @@ class PgstacWriter:
             on_batch=on_batch,
             source=source,
             sources=sources,
+            rows=rows,
+        )
+
+    def row_formatter(self, collection_id: str) -> RowOf:
+        """Formats the collection's items into the rows a load writes, ahead of the load and
+        without the database (for ``load_items``' ``rows``); thread-safe.
+
+        Raises:
+            CollectionNotFoundError: PgSTAC has no collection ``collection_id``.
+            RemoteError: PgSTAC cannot be read.
+        """
+        return self._run(
+            f"reading collection {collection_id!r}",
+            lambda conn: item_row_formatter(conn, collection_id),
         )
 
     def get_collection(self, collection_id: str) -> dict[str, Any] | None:

@@ -37,6 +37,8 @@ class FetchedBundle:
     storage: Storage
     local_root: Path
     code_dir: Path | None = None
+    digest: str | None = None
+    """The bundle's digest (its folder's name); ``None`` for a ``dataset.yaml`` run by hand."""
 
     def collection(self, collection_id: str) -> CollectionConfig:
         """The dataset's collection ``collection_id``.
@@ -91,7 +93,13 @@ def fetch_bundle(
     if with_code:
         local_root = _local_copy(storage, root_uri)
         _install_requirements(local_root)
-    return FetchedBundle(uri=root_uri, dataset=dataset, storage=storage, local_root=local_root)
+    return FetchedBundle(
+        uri=root_uri,
+        dataset=dataset,
+        storage=storage,
+        local_root=local_root,
+        digest=root_uri.rstrip("/").rsplit("/", 1)[-1],
+    )
 
 
 def _from_dataset_yaml(path: Path, environment: TaskEnvironment) -> FetchedBundle:

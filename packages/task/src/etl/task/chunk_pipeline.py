@@ -1,8 +1,12 @@
 """The pipeline inside one ``process-chunks`` pod: make items ahead, load them in big batches.
 
-A producer thread works through the pod's chunks: it calls ``create_item`` for every asset (on a
-thread pool), writes the chunk's items as ndjson beside the chunks, and queues them, a bounded
-number of items ahead (memory stays bounded). The pod's thread feeds everything queued into one
+A producer thread works through the pod's chunks (each read by
+:func:`etl.dataset.chunking.chunk_files.read_chunk_uris`, which checks the chunk's digest and
+confines its entries to the asset storages): it calls ``create_item`` for every asset (on
+threads or in worker processes: :mod:`etl.task.item_making`; each item serialised, hashed and
+formatted for pypgstac as it is made: :mod:`etl.task.item_provenance`), writes the chunk's items
+as ndjson beside the chunks (the bytes already serialised), and queues them, a bounded number of
+items ahead (memory stays bounded). The pod's thread feeds everything queued into one
 PgSTAC load, so items are made while earlier ones load, over one connection, in large batches
 (``process_chunks.LOAD_BATCH``). A chunk is done (its result record written) once the batch
 holding its last item has committed.
@@ -14,7 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +27,8 @@ from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.manifest import ChunkManifest
 from etl.dataset.layout import RunLayout
 from etl.dataset.run_results import AssetFailure
-from etl.task.item_maker import MakeItems, make_all
+from etl.task.item_making import ItemMaking
+from etl.task.item_provenance import MadeItem, PrepareItems
 
 __all__ = ["ChunkSource", "MadeChunk", "load_chunks"]
 
@@ -34,9 +39,14 @@ class MadeChunk:
 
     index: int
     assets: int
-    items: list[dict[str, Any]]
+    made: list[MadeItem]
     failures: list[AssetFailure]
     started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        """The chunk's items, in order."""
+        return [entry.item for entry in self.made]
 
 
 @dataclass(frozen=True)
@@ -47,8 +57,8 @@ class ChunkSource:
     storage: Storage
     manifest: ChunkManifest
     asset_storages: Sequence[Storage]
-    make: MakeItems
-    workers: int
+    make: PrepareItems
+    making: ItemMaking
 
     @property
     def layout(self) -> RunLayout:
@@ -63,6 +73,7 @@ def load_chunks(
     on_done: Callable[[MadeChunk], None],
     *,
     backlog: int,
+    taken: Callable[[list[MadeItem]], None] | None = None,
 ) -> None:
     """Make and load ``chunks``; call ``on_done`` for each once its items are committed.
 
@@ -74,9 +85,9 @@ def load_chunks(
         on_done: Told about each chunk whose items are all committed, in order.
         backlog: How many made items may wait for the loader (a bound on memory); enough to
             keep making items while a batch loads.
+        taken: Told about each chunk's items as they enter the load, on the loader's thread.
     """
     made = _Backlog(backlog)
-    producer = threading.Thread(target=_produce, args=(source, chunks, made), daemon=True)
     waiting: deque[tuple[MadeChunk, int]] = deque()
 
     def committed(count: int) -> None:
@@ -88,18 +99,22 @@ def load_chunks(
         while (chunk := made.get()) is not None:
             if isinstance(chunk, BaseException):
                 raise chunk
-            position += len(chunk.items)
+            position += len(chunk.made)
             waiting.append((chunk, position))
+            if taken is not None:
+                taken(chunk.made)
             yield from chunk.items
 
-    producer.start()
-    try:
-        load(items(), committed)
-        while waiting:
-            on_done(waiting.popleft()[0])
-    finally:
-        made.close()
-        producer.join()
+    with source.making.executor(source.make) as pool:  # before any thread starts
+        producer = threading.Thread(target=_produce, args=(source, pool, chunks, made), daemon=True)
+        producer.start()
+        try:
+            load(items(), committed)
+            while waiting:
+                on_done(waiting.popleft()[0])
+        finally:
+            made.close()
+            producer.join()
 
 
 class _Backlog:
@@ -121,7 +136,7 @@ class _Backlog:
             if self._closed:
                 return False
             self._chunks.append(value)
-            self._items += len(value.items) if isinstance(value, MadeChunk) else 0
+            self._items += len(value.made) if isinstance(value, MadeChunk) else 0
             self._changed.notify_all()
             return True
 
@@ -131,7 +146,7 @@ class _Backlog:
             while not self._chunks:
                 self._changed.wait()
             value = self._chunks.popleft()
-            self._items -= len(value.items) if isinstance(value, MadeChunk) else 0
+            self._items -= len(value.made) if isinstance(value, MadeChunk) else 0
             self._changed.notify_all()
             return value
 
@@ -142,37 +157,34 @@ class _Backlog:
             self._changed.notify_all()
 
 
-def _produce(source: ChunkSource, chunks: list[int], made: _Backlog) -> None:
+def _produce(source: ChunkSource, pool: Executor, chunks: list[int], made: _Backlog) -> None:
     try:
-        with ThreadPoolExecutor(source.workers, thread_name_prefix="create-item") as pool:
-            for index in chunks:
-                started = time.perf_counter()
-                uris = read_chunk_uris(
-                    source.storage, source.manifest, index, asset_storages=source.asset_storages
-                )
-                items, failures = _collect(make_all(pool, source.make, uris, source.workers))
-                source.storage.write_bytes(source.layout.items_path(index), _ndjson(items))
-                if not made.put(MadeChunk(index, len(uris), items, failures, started)):
-                    return
+        for index in chunks:
+            started = time.perf_counter()
+            uris = read_chunk_uris(
+                source.storage, source.manifest, index, asset_storages=source.asset_storages
+            )
+            items, lines, failures = _collect(source.making.make_all(pool, source.make, uris))
+            source.storage.write_bytes(source.layout.items_path(index), b"".join(lines))
+            del lines
+            if not made.put(MadeChunk(index, len(uris), items, failures, started)):
+                return
         made.put(None)
     except BaseException as exc:
         made.put(exc)
 
 
 def _collect(
-    outcomes: Iterator[list[dict[str, Any]] | AssetFailure],
-) -> tuple[list[dict[str, Any]], list[AssetFailure]]:
-    items: list[dict[str, Any]] = []
+    outcomes: Iterator[list[tuple[MadeItem, bytes]] | AssetFailure],
+) -> tuple[list[MadeItem], list[bytes], list[AssetFailure]]:
+    made: list[MadeItem] = []
+    lines: list[bytes] = []
     failures: list[AssetFailure] = []
     for outcome in outcomes:
         if isinstance(outcome, AssetFailure):
             failures.append(outcome)
         else:
-            items.extend(outcome)
-    return items, failures
-
-
-def _ndjson(items: list[dict[str, Any]]) -> bytes:
-    import orjson
-
-    return b"".join(orjson.dumps(item) + b"\n" for item in items)
+            for entry, line in outcome:
+                made.append(entry)
+                lines.append(line)
+    return made, lines, failures

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from etl.core.errors import EtlError, StorageError
 from etl.core.storage import Storage
@@ -19,27 +19,33 @@ from etl.dataset.run_results import AssetFailure
 from etl.task.item_checks import ItemChecker
 from etl.task.item_hrefs import rewrite_blob_hrefs
 
-__all__ = ["SLICES_PER_WORKER", "ItemMaker", "MakeItems", "make_all"]
+__all__ = ["SLICES_PER_WORKER", "ItemMaker", "MakeItems", "make_all", "slices_of", "warm_up_pystac"]
 
 SLICES_PER_WORKER = 4
 """A chunk's assets are cut into this many slices per worker thread (for load balance)."""
 
 MakeItems = Callable[[str], "list[dict[str, Any]] | AssetFailure"]
 
+_Made = TypeVar("_Made")
+
 
 def make_all(
-    pool: ThreadPoolExecutor, make: MakeItems, uris: list[str], workers: int
-) -> Iterator[list[dict[str, Any]] | AssetFailure]:
+    pool: ThreadPoolExecutor, make: Callable[[str], _Made], uris: list[str], workers: int
+) -> Iterator[_Made]:
     """``make`` for every URI, in order, on ``workers`` threads.
 
     The URIs go to the pool in slices (a few per worker), not one by one: a future per asset
     costs as much as a trivial ``create_item``, while slices keep ``workers`` calls in flight
     for the ``create_item``s that wait on storage.
     """
-    size = max(1, math.ceil(len(uris) / (workers * SLICES_PER_WORKER)))
-    slices = [uris[start : start + size] for start in range(0, len(uris), size)]
-    for outcomes in pool.map(lambda part: [make(uri) for uri in part], slices):
+    for outcomes in pool.map(lambda part: [make(uri) for uri in part], slices_of(uris, workers)):
         yield from outcomes
+
+
+def slices_of(uris: list[str], workers: int) -> list[list[str]]:
+    """``uris`` cut into :data:`SLICES_PER_WORKER` slices per worker, in order."""
+    size = max(1, math.ceil(len(uris) / (workers * SLICES_PER_WORKER)))
+    return [uris[start : start + size] for start in range(0, len(uris), size)]
 
 
 class ItemMaker:
@@ -57,7 +63,7 @@ class ItemMaker:
         self.asset_storages = sorted(asset_storages, key=lambda storage: -len(storage.uri))
         self.checker = checker
         self.blob_urls = blob_urls
-        _warm_up_pystac()
+        warm_up_pystac()
 
     def make(self, uri: str) -> list[dict[str, Any]] | AssetFailure:
         try:
@@ -98,12 +104,14 @@ def _is_transient(exc: Exception) -> bool:
     return isinstance(exc, TimeoutError | ConnectionError)
 
 
-def _warm_up_pystac() -> None:
+def warm_up_pystac() -> None:
     """Let pystac register its extension hooks before items are made in several threads.
 
     pystac 1.15 discovers its extension hooks on first use and marks them discovered before it
     has added them, so threads that make their first items at once can fail with "dictionary
-    changed size during iteration". One item made here, on one thread, does the discovery.
+    changed size during iteration". One item made here, on one thread, does the discovery (and
+    imports the modules it needs: the local runner's warm server does it once, before it forks
+    its task processes, see :func:`etl.task.main.warm_up`).
     """
     import pystac
 

@@ -1,57 +1,101 @@
-"""Which asset made which item, kept from ``create_item`` until the item's batch is loaded.
+"""What the loader needs of each made item besides the item, prepared where the item is made.
 
-The item maker notes each item's asset as it makes it; the loader turns a batch's items into
-``etl.item_sources`` rows (with their content hashes) and the note is dropped, so only items on
-their way to PgSTAC are remembered.
+:func:`preparing` wraps the item maker: on the maker's threads, each item is serialised once
+(:func:`etl.pgstac.item_sources.canonical_json`: its ndjson line and its content hash come from
+the same bytes) and formatted into the row pypgstac writes (``PgstacWriter.row_formatter``), and
+it keeps the asset that made it. :class:`LoadLedger` holds, on the loader's thread alone (no
+lock), the items on their way to PgSTAC, and gives each batch its rows and its
+``etl.item_sources`` rows; an item is forgotten once its batch is loaded.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any
 
-from etl.pgstac.item_sources import ItemSource, content_hash
+from etl.dataset.run_results import AssetFailure
+from etl.pgstac.item_sources import ItemSource, canonical_json
+from etl.task.item_maker import MakeItems
 
-__all__ = ["ItemProvenance"]
-
-_Failure = TypeVar("_Failure")
+__all__ = ["LoadLedger", "MadeItem", "PrepareItems", "preparing"]
 
 
-class ItemProvenance:
-    """Item id -> asset URI of the items made but not yet loaded, for one collection and run."""
+@dataclass(frozen=True, slots=True)
+class MadeItem:
+    """One item made from ``asset``, with what its load needs."""
 
-    def __init__(self, collection_id: str, run_id: str) -> None:
+    item: dict[str, Any]
+    asset: str
+    content_hash: str
+    row: dict[str, Any] | None
+    """pypgstac's row of the item; ``None``: formatted at load time (which reports why not)."""
+
+
+PrepareItems = Callable[[str], "list[tuple[MadeItem, bytes]] | AssetFailure"]
+"""Asset URI -> its made items with their ndjson lines, or the failure."""
+
+
+def preparing(
+    make: MakeItems, row_of: Callable[[dict[str, Any]], dict[str, Any]] | None
+) -> PrepareItems:
+    """``make``, each item serialised, hashed and (with ``row_of``) formatted as it is made."""
+
+    def prepare(asset: str) -> list[tuple[MadeItem, bytes]] | AssetFailure:
+        made = make(asset)
+        if isinstance(made, AssetFailure):
+            return made
+        prepared = []
+        for item in made:
+            line, digest = canonical_json(item)
+            prepared.append((MadeItem(item, asset, digest, _row(row_of, item)), line + b"\n"))
+        return prepared
+
+    return prepare
+
+
+def _row(
+    row_of: Callable[[dict[str, Any]], dict[str, Any]] | None, item: dict[str, Any]
+) -> dict[str, Any] | None:
+    if row_of is None:
+        return None
+    try:
+        return row_of(item)
+    except Exception:  # pypgstac refuses it: the load formats it again and names the batch
+        return None
+
+
+class LoadLedger:
+    """The made items a load has taken but not yet recorded, for one collection and run of the
+    code bundle ``bundle`` (its digest; ``None`` when not run from a bundle). Used on the
+    loader's thread only."""
+
+    def __init__(self, collection_id: str, run_id: str, bundle: str | None = None) -> None:
         self.collection_id = collection_id
         self.run_id = run_id
-        self._assets: dict[str, str] = {}
-        self._lock = threading.Lock()
+        self.bundle = bundle
+        self._made: dict[int, MadeItem] = {}  # by id() of the item: alive while it is here
 
-    def note(self, asset: str, items: list[dict[str, Any]]) -> None:
-        """``items`` were made from ``asset`` (called from the maker's threads)."""
-        with self._lock:
-            for item in items:
-                self._assets[item["id"]] = asset
+    def take(self, made: list[MadeItem]) -> None:
+        """``made`` enter the load."""
+        for entry in made:
+            self._made[id(entry.item)] = entry
 
-    def tracking(
-        self, make: Callable[[str], list[dict[str, Any]] | _Failure]
-    ) -> Callable[[str], list[dict[str, Any]] | _Failure]:
-        """``make`` (asset URI -> items, or a failure) noting the asset of the items it makes."""
+    def rows(self, items: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+        """The pypgstac rows of a batch about to be loaded."""
+        return [self._made[id(item)].row for item in items]
 
-        def tracked(asset: str) -> list[dict[str, Any]] | _Failure:
-            made = make(asset)
-            if isinstance(made, list):
-                self.note(asset, made)
-            return made
-
-        return tracked
-
-    def rows(self, items: list[dict[str, Any]]) -> list[ItemSource]:
-        """The ``etl.item_sources`` rows of a batch about to be loaded."""
-        with self._lock:
-            assets = [self._assets.pop(item["id"], "") for item in items]
+    def sources(self, items: list[dict[str, Any]]) -> list[ItemSource]:
+        """The ``etl.item_sources`` rows of a batch about to be loaded (its items forgotten)."""
+        made = [self._made.pop(id(item)) for item in items]
         return [
-            ItemSource(self.collection_id, item["id"], asset, content_hash(item), self.run_id)
-            for item, asset in zip(items, assets, strict=True)
-            if asset
+            ItemSource(
+                self.collection_id,
+                entry.item["id"],
+                entry.asset,
+                entry.content_hash,
+                self.run_id,
+                bundle=self.bundle,
+            )
+            for entry in made
         ]

@@ -115,11 +115,14 @@ def warm_up() -> None:
     """Import every subcommand and the libraries they use, for a process that forks per task.
 
     The local runner's warm server (``etl.runner.warm_server``) calls it once, so that each
-    ``etl-task`` it forks starts with everything imported.
+    ``etl-task`` it forks starts with everything imported, pystac's extension hooks found.
     """
     build_parser()
     for name in LIBRARIES:
         importlib.import_module(name)
+    from etl.task.item_maker import warm_up_pystac
+
+    warm_up_pystac()
 
 
 def resolve_environment() -> None:

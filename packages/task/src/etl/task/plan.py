@@ -6,6 +6,12 @@ The collection's assets are listed with create-chunks' own listing
 would load), hashed with :func:`etl.pgstac.item_sources.content_hash` and compared with the
 collection's ``etl.item_sources`` rows of items PgSTAC has (rows of items deleted outside etl count
 for nothing: :mod:`etl.pgstac.item_sources`) by :class:`etl.dataset.plan.PlanBuilder`.
+
+Unless ``deep``, an asset is not made when every recorded item of it was made by the current code
+bundle (``PlanSettings.bundle``), is still in PgSTAC (an asset that lost an item outside etl is
+made again) and was loaded at least :data:`MODIFIED_MARGIN` after the asset last changed: its
+items count as unchanged. This holds when ``create_item`` depends only on the asset,
+the dataset's code and its dataset.yaml (all in the bundle digest).
 """
 
 from __future__ import annotations
@@ -14,23 +20,30 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
 from etl.core.storage import BlobUrls
 from etl.dataset.chunking import list_assets, partial_listing
+from etl.dataset.chunking.listing import ModifiedTimes
 from etl.dataset.collection import load_collection_class
 from etl.dataset.model import BlobHrefs, CollectionConfig
 from etl.dataset.plan import CollectionPlan, PlanBuilder
 from etl.dataset.run_results import AssetFailure
+from etl.pgstac.item_sources import ItemSource
 from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
 from etl.task.item_maker import ItemMaker, make_all
 
-__all__ = ["PLAN_BLOCK", "PlanSettings", "plan_collection"]
+__all__ = ["MODIFIED_MARGIN", "PLAN_BLOCK", "PlanSettings", "plan_collection"]
 
 PLAN_BLOCK = 2_000
 """Listed assets made at a time (memory holds one block's items)."""
+
+MODIFIED_MARGIN = timedelta(seconds=1)
+"""How much later than an asset's modification time its items must have been loaded to be
+trusted unmade: blob storage gives modification times in whole seconds."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,10 @@ class PlanSettings:
     search_path: tuple[Path, ...] = ()
     blob_hrefs: BlobHrefs = BlobHrefs.HTTPS
     workers: int = 8
+    bundle: str | None = None
+    """The digest of the dataset's code bundle as it is now (``etl.argo.bundle.bundle_digest``)."""
+    deep: bool = False
+    """Make every asset's items, trusting no record."""
 
 
 def plan_collection(
@@ -63,7 +80,7 @@ def plan_collection(
         RemoteError: PgSTAC cannot be read.
     """
     from etl.pgstac import connect_pgstac
-    from etl.pgstac.item_sources import content_hash, item_sources_of
+    from etl.pgstac.item_sources import assets_missing_items, content_hash, item_sources_of
 
     started = time.perf_counter()
     maker = ItemMaker(
@@ -73,11 +90,18 @@ def plan_collection(
         BlobUrls(environment.profile) if settings.blob_hrefs is BlobHrefs.HTTPS else None,
     )
     with connect_pgstac(environment.pgstac_dsn()) as conn:
-        recorded = [
-            (s.item_id, s.asset, s.content_hash) for s in item_sources_of(conn, collection.id)
-        ]
-    builder = PlanBuilder(collection.id, recorded)
-    assets = list_assets(collection, profile=environment.profile, secrets=environment.secrets)
+        sources = list(item_sources_of(conn, collection.id))
+        missing = set() if settings.deep else assets_missing_items(conn, collection.id)
+    builder = PlanBuilder(collection.id, [(s.item_id, s.asset, s.content_hash) for s in sources])
+    modified = None if settings.deep else ModifiedTimes()
+    listed = list_assets(
+        collection, profile=environment.profile, secrets=environment.secrets, modified=modified
+    )
+    assets = iter(list(listed))  # listed in full first: every modification time is noted
+    if modified is not None:
+        assets = _unkept(
+            assets, builder, _loaded_by(sources, settings.bundle, missing), modified, on_assets
+        )
     with ThreadPoolExecutor(settings.workers, thread_name_prefix="plan-item") as pool:
         for block in _blocks(assets, PLAN_BLOCK):
             made_all = make_all(pool, maker.make, block, settings.workers)
@@ -91,6 +115,40 @@ def plan_collection(
     return builder.finish(
         full_listing=partial_listing(collection) is None, seconds=time.perf_counter() - started
     )
+
+
+def _loaded_by(
+    sources: list[ItemSource], bundle: str | None, missing: set[str]
+) -> dict[str, datetime]:
+    """Asset -> when its items were first loaded, for the assets whose every item ``bundle`` made
+    and PgSTAC still has (an asset in ``missing`` lost an item outside etl)."""
+    loaded: dict[str, datetime] = {}
+    stale = set(missing)
+    for source in sources:
+        if bundle is None or source.bundle != bundle or source.loaded_at is None:
+            stale.add(source.asset)
+        elif source.asset not in loaded or source.loaded_at < loaded[source.asset]:
+            loaded[source.asset] = source.loaded_at
+    return {asset: at for asset, at in loaded.items() if asset not in stale}
+
+
+def _unkept(
+    assets: Iterator[str],
+    builder: PlanBuilder,
+    loaded: dict[str, datetime],
+    modified: ModifiedTimes,
+    on_assets: Callable[[int], None] | None,
+) -> Iterator[str]:
+    """The assets to make: those not loaded by this bundle after they last changed (the others
+    are kept in ``builder``)."""
+    for uri in assets:
+        at, changed = loaded.get(uri), modified.times.get(uri)
+        if at is not None and changed is not None and at >= changed + MODIFIED_MARGIN:
+            builder.kept(uri)
+            if on_assets is not None:
+                on_assets(1)
+        else:
+            yield uri
 
 
 def _blocks(uris: Iterator[str], size: int) -> Iterator[list[str]]:

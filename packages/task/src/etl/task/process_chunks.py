@@ -1,7 +1,8 @@
 """``etl-task process-chunks``: turn a batch of chunk files into items in PgSTAC.
 
 For every chunk ``j`` of the batch (``j % batch_count == batch_index``) that is not done yet: read
-its asset URIs, call the dataset's ``Collection.create_item`` for each (concurrently, in threads),
+its asset URIs, call the dataset's ``Collection.create_item`` for each (concurrently, on threads or,
+CPU-bound in a pod with a CPU quota, in processes: ``item_making``),
 make their ``blob://`` hrefs URLs (unless the dataset says ``blob_hrefs: blob``), check the items
 and write them as ndjson beside the chunks; the pod loads them into PgSTAC in
 large batches while it makes the next ones (``chunk_pipeline``), and writes a chunk's result
@@ -28,6 +29,7 @@ from etl.core.pod_contract import PROCESS_CHUNKS, Flag, LoadMethod
 from etl.core.progress import progress_line
 from etl.core.run_options import PROCESS_CHUNKS_OPTIONS, add_pod_arguments
 from etl.core.storage import BlobUrls, Storage
+from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.manifest import read_manifest
 from etl.dataset.collection import load_collection_class
 from etl.dataset.layout import RunLayout
@@ -38,7 +40,8 @@ from etl.task.chunk_pipeline import ChunkSource, MadeChunk, load_chunks
 from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
 from etl.task.item_maker import ItemMaker
-from etl.task.item_provenance import ItemProvenance
+from etl.task.item_making import choose_making
+from etl.task.item_provenance import LoadLedger, preparing
 from etl.task.stac_validation import ItemValidation, item_validation
 
 __all__ = ["LOAD_BATCH", "BatchTotals", "ProcessOptions", "process_batch", "register", "run"]
@@ -142,10 +145,11 @@ def process_batch(
         counts = {"assets": chunk.assets, "chunks": 1, "items": items, "failed": failed}
         print(progress_line(unit, **counts), flush=True)
 
-    provenance = ItemProvenance(collection_id, run_id)
+    ledger = LoadLedger(collection_id, run_id, bundle.digest)
     with connect_pgstac(environment.pgstac_dsn()) as conn:
         ensure_item_sources(conn)
     with PgstacWriter(environment.pgstac_dsn()) as writer:
+        row_of = writer.row_formatter(collection_id)
 
         def load(items: Iterator[dict[str, Any]], committed: Callable[[int], None]) -> None:
             writer.load_items(
@@ -154,17 +158,23 @@ def process_batch(
                 method=options.method,
                 batch_size=LOAD_BATCH,
                 on_batch=lambda b: committed(b.loaded),
-                sources=provenance.rows,
+                sources=ledger.sources,
+                rows=ledger.rows,
             )
 
-        source = ChunkSource(
-            chunk_storage,
-            manifest,
-            asset_storages,
-            provenance.tracking(maker.make),
+        prepare = preparing(maker.make, row_of)
+        making = choose_making(
+            prepare,
+            lambda: (
+                read_chunk_uris(chunk_storage, manifest, todo[0], asset_storages=asset_storages)
+                if todo
+                else []
+            ),
             options.workers,
         )
-        load_chunks(source, todo, load, done, backlog=2 * LOAD_BATCH)
+        log(making.describe())
+        source = ChunkSource(chunk_storage, manifest, asset_storages, prepare, making)
+        load_chunks(source, todo, load, done, backlog=2 * LOAD_BATCH, taken=ledger.take)
     _check_failures(totals, options, chunk_storage, layout)
     return totals
 

@@ -26,6 +26,7 @@ from etl.core.storage import Storage
 from etl.dataset.chunking.chunk_files import write_chunk_digests
 from etl.dataset.chunking.concurrency import account_slots, listing_concurrency
 from etl.dataset.chunking.filters import AssetFilter
+from etl.dataset.chunking.listing import ModifiedTimes
 from etl.dataset.chunking.manifest import ChunkManifest, SourceListing, write_manifest
 from etl.dataset.chunking.parallel import list_parts
 from etl.dataset.chunking.splits import SplitSpec, plan_parts
@@ -160,12 +161,13 @@ def stream_assets(
     limit: int | None = None,
     on_listed: Callable[[int], None] | None = None,
     listings: list[SourceListing] | None = None,
+    modified: ModifiedTimes | None = None,
 ) -> Generator[str, None, None]:
     """Every asset URI of ``sources``, source after source, at most ``limit`` in all.
 
     This is the listing of a chunk set (splits listed on ``executor``, ``workers`` listings at
     once per account); each source's :class:`SourceListing` is appended to ``listings`` once it
-    is listed.
+    is listed; ``modified``, when given, notes the listed objects' modification times.
     """
     remaining = limit
     for source in sources:
@@ -188,6 +190,7 @@ def stream_assets(
             concurrency=workers,
             cap=cap,
             on_listed=on_listed,
+            modified=modified,
         )
         with closing(listing):  # on failure, stop the other parts' listings at once
             for uri in listing:

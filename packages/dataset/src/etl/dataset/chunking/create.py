@@ -23,6 +23,7 @@ from etl.dataset.chunking.chunk_set import (
 )
 from etl.dataset.chunking.concurrency import listing_concurrency
 from etl.dataset.chunking.filters import AssetFilter
+from etl.dataset.chunking.listing import ModifiedTimes
 from etl.dataset.chunking.manifest import ChunkManifest
 from etl.dataset.chunking.splits import SplitSpec
 from etl.dataset.layout import RunLayout
@@ -99,9 +100,11 @@ def list_assets(
     secrets: SecretLookup | None = None,
     concurrency: int | None = None,
     on_listed: Callable[[int], None] | None = None,
+    modified: ModifiedTimes | None = None,
 ) -> Iterator[str]:
     """The asset URIs ``create_chunks`` would write for ``collection`` (no ``--limit`` or
-    ``--since``), in the same order, listed the same way, without writing anything.
+    ``--since``), in the same order, listed the same way, without writing anything; with
+    ``modified``, listed with properties and their modification times noted there.
 
     Raises:
         StorageError: when listing fails.
@@ -112,7 +115,9 @@ def list_assets(
     ]
     workers = listing_concurrency(concurrency)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listing") as executor:
-        yield from stream_assets(sources, executor=executor, workers=workers, on_listed=on_listed)
+        yield from stream_assets(
+            sources, executor=executor, workers=workers, on_listed=on_listed, modified=modified
+        )
 
 
 def partial_listing(

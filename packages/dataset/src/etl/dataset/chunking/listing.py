@@ -7,17 +7,45 @@ predicates of options that are set.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from datetime import datetime
 
 from etl.core.storage import ObjectInfo, Storage
 from etl.dataset.chunking.filters import AssetFilter, folders_of
 from etl.dataset.chunking.splits import ListingPart
 
-__all__ = ["list_part", "shared_folder_uris"]
+__all__ = ["ModifiedTimes", "list_part", "shared_folder_uris"]
 
 
-def list_part(storage: Storage, part: ListingPart, asset_filter: AssetFilter) -> Iterator[str]:
-    """The URIs of the assets of ``part`` in listing order (files, or folders with ``list_folders``).
+class ModifiedTimes:
+    """Asset URI -> when it last changed (a folder: its newest object), filled by a listing."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+
+    def noting(self, storage: Storage, objects: Iterator[ObjectInfo]) -> Iterator[ObjectInfo]:
+        """``objects``, each one's time noted for its URI and every folder above it."""
+        for info in objects:
+            if info.last_modified is not None:
+                uris = [info.uri, *(storage.uri_of(f) for f in folders_of(info.path))]
+                with self._lock:
+                    for uri in uris:
+                        known = self.times.get(uri)
+                        if known is None or known < info.last_modified:
+                            self.times[uri] = info.last_modified
+            yield info
+
+
+def list_part(
+    storage: Storage,
+    part: ListingPart,
+    asset_filter: AssetFilter,
+    modified: ModifiedTimes | None = None,
+) -> Iterator[str]:
+    """The URIs of the assets of ``part`` in listing order (files, or folders with ``list_folders``),
+    noting their modification times in ``modified`` when given.
 
     Folders at or above the part's own folder (see :func:`shared_folder_uris`) may also be yielded
     by other parts; the caller removes those repeats.
@@ -26,11 +54,15 @@ def list_part(storage: Storage, part: ListingPart, asset_filter: AssetFilter) ->
     if prefix is None:
         return
     objects = storage.list_objects(
-        prefix, with_properties=asset_filter.needs_properties, recursive=part.recursive
+        prefix,
+        with_properties=asset_filter.needs_properties or modified is not None,
+        recursive=part.recursive,
     )
     if part.exclude:
         excluded = part.exclude
         objects = (info for info in objects if not info.path.startswith(excluded))
+    if modified is not None:
+        objects = modified.noting(storage, objects)
     if asset_filter.list_folders:
         yield from _folders(storage, objects, asset_filter)
     else:

@@ -21,7 +21,7 @@ from etl.core.storage import Storage
 from etl.dataset.chunking.chunk_files import chunk_line
 from etl.dataset.chunking.concurrency import account_slots
 from etl.dataset.chunking.filters import AssetFilter
-from etl.dataset.chunking.listing import list_part, shared_folder_uris
+from etl.dataset.chunking.listing import ModifiedTimes, list_part, shared_folder_uris
 from etl.dataset.chunking.splits import ListingPart
 
 __all__ = ["list_parts"]
@@ -38,6 +38,7 @@ def list_parts(
     concurrency: int,
     cap: int | None = None,
     on_listed: Callable[[int], None] | None = None,
+    modified: ModifiedTimes | None = None,
 ) -> Generator[str, None, None]:
     """The assets of every part, part after part, at most ``cap`` of them.
 
@@ -49,11 +50,14 @@ def list_parts(
         concurrency: Most listings running at once against this storage account.
         cap: Stop after this many assets.
         on_listed: Called with counts of newly listed assets, from listing threads.
+        modified: Notes the objects' modification times.
     """
     slots = account_slots(storage.uri, concurrency)
     if len(parts) == 1:
         with slots:
-            yield from _counted(list_part(storage, parts[0], asset_filter), cap, on_listed)
+            yield from _counted(
+                list_part(storage, parts[0], asset_filter, modified), cap, on_listed
+            )
         return
     stop = threading.Event()
     with tempfile.TemporaryDirectory(prefix="etl-chunks-") as spool_dir:
@@ -63,7 +67,9 @@ def list_parts(
             with slots, path.open("w", encoding="ascii") as out:
                 if stop.is_set():
                     return path
-                for uri in _counted(list_part(storage, part, asset_filter), cap, on_listed):
+                for uri in _counted(
+                    list_part(storage, part, asset_filter, modified), cap, on_listed
+                ):
                     out.write(chunk_line(uri))
                     if stop.is_set():
                         break
