@@ -57,7 +57,9 @@ class CronWorkflowNotFoundError(RemoteError):
 class ArgoSession(requests.Session):
     """A session with a default timeout that raises :class:`ArgoHttpError` on non-2xx answers."""
 
-    def __init__(self, *, verify: bool = True, timeout: tuple[float, float] = DEFAULT_TIMEOUT):
+    def __init__(
+        self, *, verify: bool | str = True, timeout: tuple[float, float] = DEFAULT_TIMEOUT
+    ):
         super().__init__()
         self.verify = verify
         self.timeout = timeout
