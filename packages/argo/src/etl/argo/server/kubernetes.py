@@ -24,6 +24,7 @@ from typing import Any
 import requests
 
 from etl.argo.server.transport import ArgoHttpError, ArgoSession, argo_errors
+from etl.core.env_names import KUBERNETES_TOKEN_ENV
 from etl.core.errors import InputError, ProfileError, RemoteError
 from etl.core.profiles.model import Profile
 
@@ -72,7 +73,7 @@ class KubernetesClient:
             raise ProfileError(
                 f"profile {profile.name!r} has no kubernetes.api_server: etl profile edit "
                 f"{profile.name} --set kubernetes.api_server=https://HOST:443 (and kubernetes.token"
-                " or ETL_KUBERNETES_TOKEN)"
+                f" or {KUBERNETES_TOKEN_ENV})"
             )
         self.server = settings.api_server
         self._profile = profile.name
