@@ -2,8 +2,8 @@
 
 The checks (``validate``, ``schema``) are declared here; the work commands (``render``,
 ``process-items``, ...) in :mod:`etl.cli.dataset_work_cmd`, ``secrets`` in
-:mod:`etl.cli.dataset_secrets_cmd` and ``send-events`` in :mod:`etl.cli.dataset_events_cmd`, whose
-groups are merged into this one.
+:mod:`etl.cli.dataset_secrets_cmd` and ``send-events`` in :mod:`etl.cli.dataset_events_cmd`, ``stream`` in
+:mod:`etl.cli.dataset_stream_cmd`, whose groups are merged into this one.
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ from typing import Annotated
 
 import typer
 
-from etl.cli import dataset_events_cmd, dataset_plan_cmd, dataset_secrets_cmd, dataset_work_cmd
+from etl.cli import (
+    dataset_events_cmd,
+    dataset_plan_cmd,
+    dataset_secrets_cmd,
+    dataset_stream_cmd,
+    dataset_work_cmd,
+)
 from etl.cli.options import (
     ArgOption,
     CollectionOption,
@@ -87,3 +93,4 @@ app.add_typer(dataset_work_cmd.app)
 app.add_typer(dataset_secrets_cmd.app)
 app.add_typer(dataset_plan_cmd.app)
 app.add_typer(dataset_events_cmd.app)
+app.add_typer(dataset_stream_cmd.app)

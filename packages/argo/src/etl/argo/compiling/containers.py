@@ -70,7 +70,19 @@ class ContainerTemplates:
                 amounts[kind] = quantities.model_dump(exclude_none=True)
         return ResourceRequirements(**amounts) if amounts else None
 
-    def _tolerations(self, config: TaskConfig | None) -> list[Toleration] | None:
+    def container(self, args: list[str], config: TaskConfig | None) -> Container:
+        """The container running ``args`` (``etl-task ...``) with the image, the environment and
+        the resources of ``config``: that of a template, and of a KEDA consumer pod."""
+        return Container(
+            image=self.image,
+            command=args[:1],
+            args=args[1:],
+            env=list(self.env),
+            resources=self._resources(config),
+        )
+
+    def tolerations(self, config: TaskConfig | None) -> list[Toleration] | None:
+        """The pod's tolerations from ``config``."""
         if config is None or not config.tolerations:
             return None
         return [
@@ -118,16 +130,10 @@ class ContainerTemplates:
             )
             if outputs
             else None,
-            container=Container(
-                image=self.image,
-                command=args[:1],
-                args=args[1:],
-                env=list(self.env),
-                resources=self._resources(config),
-            ),
+            container=self.container(args, config),
             retry_strategy=self._retry_strategy(config),
             node_selector=config.node_selector if config is not None else None,
-            tolerations=self._tolerations(config),
+            tolerations=self.tolerations(config),
             synchronization=Synchronization(
                 semaphores=[
                     SemaphoreRef(

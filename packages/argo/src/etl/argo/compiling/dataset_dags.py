@@ -28,9 +28,9 @@ from etl.argo.options import RunRequest, WorkflowCommand
 from etl.core.pod_contract import BATCH_COUNT_OUTPUT, CHUNK_COUNT_OUTPUT
 from etl.core.profiles.model import Profile
 from etl.dataset.loader import LoadedDataset
-from etl.dataset.model import CollectionConfig, TaskConfig, TaskName
+from etl.dataset.model import CollectionConfig, DatasetConfig, TaskConfig, TaskName
 
-__all__ = ["STARTED_AT", "DatasetTemplates", "max_batches"]
+__all__ = ["STARTED_AT", "DatasetTemplates", "max_batches", "process_config", "task_containers"]
 
 STARTED_AT = "{{workflow.creationTimestamp}}"
 """The ``since`` watermark ``mark-success`` records: when the workflow was created."""
@@ -39,6 +39,40 @@ STARTED_AT = "{{workflow.creationTimestamp}}"
 def max_batches(profile: Profile, collection_count: int) -> int:
     """Most batches B of one collection, so that a run has at most ``workflow.max_pods`` fan-out pods."""
     return max(1, profile.workflow.max_pods // max(1, collection_count))
+
+
+def task_containers(dataset: LoadedDataset, profile: Profile) -> ContainerTemplates:
+    """The containers of the dataset's pods: its image (else the profile's) and the pod
+    environment.
+
+    Raises:
+        ConfigError: The dataset has no image (located at its ``id``).
+        ProfileError: The profile cannot give the pods their environment safely.
+    """
+    config = dataset.config
+    image = config.image or task_image(profile)
+    if not image:
+        raise dataset.error(
+            ("id",), "no image: set the dataset's image or the profile's workflow.image"
+        )
+    secrets = document_secret_names(dataset.resolved_document())
+    return ContainerTemplates(image, tuple(pod_env(profile, secrets, config.environment)))
+
+
+def task_config(dataset: DatasetConfig, collection_id: str, task: TaskName) -> TaskConfig | None:
+    """The dataset's ``task_config`` of ``task`` for the collection, if it has one."""
+    return ((dataset.task_config or {}).get(collection_id) or {}).get(task)
+
+
+def process_config(dataset: DatasetConfig, collection_id: str) -> TaskConfig | None:
+    """The settings of pods that make items and load them (``process-chunks``, and the stream's
+    consumers): ``create-items``', with the tighter parallelism of it and ``ingest-items``."""
+    create = task_config(dataset, collection_id, TaskName.CREATE_ITEMS)
+    ingest = task_config(dataset, collection_id, TaskName.INGEST_ITEMS)
+    if create is None or ingest is None or ingest.parallelism is None:
+        return create or ingest
+    parallelism = min(create.parallelism or ingest.parallelism, ingest.parallelism)
+    return create.model_copy(update={"parallelism": parallelism})
 
 
 class DatasetTemplates:
@@ -65,20 +99,12 @@ class DatasetTemplates:
         bundle: CodeBundle,
         collections: list[CollectionConfig],
     ) -> None:
-        config = dataset.config
-        image = config.image or task_image(profile)
-        if not image:
-            raise dataset.error(
-                ("id",), "no image: set the dataset's image or the profile's workflow.image"
-            )
-        self._dataset = config
+        self._containers = task_containers(dataset, profile)
+        self._dataset = dataset.config
         self._options = options
         self._collections = collections
         self._batches = max_batches(profile, len(collections))
         self._commands = TaskCommandLines(bundle.dataset_uri, options)
-        secrets = document_secret_names(dataset.resolved_document())
-        env = pod_env(profile, secrets, config.environment)
-        self._containers = ContainerTemplates(image, tuple(env))
         self._templates: list[Template] = []
 
     def templates(self) -> list[Template]:
@@ -97,7 +123,7 @@ class DatasetTemplates:
         return [dag_template(ENTRYPOINT, main), *self._templates]
 
     def _config(self, collection_id: str, task: TaskName) -> TaskConfig | None:
-        return ((self._dataset.task_config or {}).get(collection_id) or {}).get(task)
+        return task_config(self._dataset, collection_id, task)
 
     def _add(self, template: Template) -> str:
         """Keep ``template``; return its name, for the task that runs it."""
@@ -124,18 +150,9 @@ class DatasetTemplates:
             )
         )
 
-    def _process_config(self, collection_id: str) -> TaskConfig | None:
-        """The pods make items and load them: ``create-items`` settings, the tighter parallelism."""
-        create = self._config(collection_id, TaskName.CREATE_ITEMS)
-        ingest = self._config(collection_id, TaskName.INGEST_ITEMS)
-        if create is None or ingest is None or ingest.parallelism is None:
-            return create or ingest
-        parallelism = min(create.parallelism or ingest.parallelism, ingest.parallelism)
-        return create.model_copy(update={"parallelism": parallelism})
-
     def _process_chunks(self, prefix: str, collection: CollectionConfig) -> str:
         """A DAG running ``B`` process-chunks pods, with the task's ``parallelism``."""
-        config = self._process_config(collection.id)
+        config = process_config(self._dataset, collection.id)
         args = self._commands.process_chunks(
             collection.id,
             batch_index="{{inputs.parameters.batch-index}}",

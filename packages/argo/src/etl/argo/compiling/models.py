@@ -125,6 +125,7 @@ class Container:
     command: list[str] | None = None
     env: list[EnvVar] | None = None
     image: str | None = None
+    name: str | None = None
     resources: ResourceRequirements | None = None
 
 

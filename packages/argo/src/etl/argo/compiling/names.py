@@ -8,6 +8,9 @@ ends with ``-`` and the first 8 hex digits of the SHA-256 of the full id.
   suffix makes a name of at most 63 (Argo's limit) without cutting the prefix.
 - ``CronWorkflow`` name: at most 52 characters, since Argo names each workflow it starts
   ``NAME-<unix time>`` and refuses a cron workflow name longer than 52.
+- KEDA ``ScaledJob`` (and its ``TriggerAuthentication``) name: at most 52 characters, since KEDA
+  names each Job it starts ``NAME-`` plus Kubernetes' 5-character suffix, and a Job's name is a
+  label value of its pods (63 at most).
 - Label values: at most 63 characters, alphanumeric at both ends
   (:func:`etl.core.pod_contract.label_value`: the runners look workflows up by them too).
 - Template and DAG task names: DNS-1123 labels (Argo allows 128 characters).
@@ -22,14 +25,18 @@ from etl.core.pod_contract import shortened
 __all__ = [
     "MAX_CRON_WORKFLOW_NAME",
     "MAX_GENERATE_NAME",
+    "MAX_SCALED_JOB_NAME",
     "cron_workflow_name",
     "dns_label",
     "generate_name",
+    "scaled_job_name",
     "template_prefixes",
 ]
 
 MAX_GENERATE_NAME = 58
 MAX_CRON_WORKFLOW_NAME = 52
+MAX_SCALED_JOB_NAME = 52
+_STREAM = "stream"
 _NOT_DNS = re.compile(r"[^a-z0-9]+")
 
 
@@ -56,6 +63,13 @@ def generate_name(command: str, subject: str | None = None, *, subject_first: bo
 def cron_workflow_name(dataset_id: str, command: str) -> str:
     """A ``CronWorkflow``'s name, ``DATASET-COMMAND``, within Argo's 52 characters."""
     return f"{dns_label(dataset_id, MAX_CRON_WORKFLOW_NAME - len(command) - 1)}-{command}"
+
+
+def scaled_job_name(dataset_id: str, collection_id: str) -> str:
+    """The KEDA objects' name of a collection's stream, ``DATASET-COLLECTION-stream``, within 52
+    characters (unique per collection when shortened)."""
+    subject = f"{dataset_id}-{collection_id}"
+    return f"{dns_label(subject, MAX_SCALED_JOB_NAME - len(_STREAM) - 1)}-{_STREAM}"
 
 
 def template_prefixes(collection_ids: list[str]) -> dict[str, str]:

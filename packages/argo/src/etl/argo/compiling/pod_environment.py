@@ -15,7 +15,7 @@ Every variable's name is :mod:`etl.core.pod_contract`'s (its ``POD_ENVIRONMENT``
 
 Pods that authenticate with Azure AD get the ``azure.workload.identity/use`` label, without which
 the AKS webhook gives them no identity (:func:`pod_labels`): on Key Vault, and whenever they reach a
-``blob://`` storage without a SAS token from the dataset. On Argo that is every such storage, since
+``blob://`` storage (or ``queue://``) without a SAS token from the dataset. On Argo that is every such storage, since
 the profile's keys, SAS tokens and connection strings never reach a pod.
 
 The PgSTAC DSN follows the same road: ``pgstac.dsn_secret`` names a secret (wired as above) and is
@@ -69,7 +69,8 @@ __all__ = [
     "uses_azure_ad",
 ]
 
-_BLOB_SCHEME = "blob://"
+_ACCOUNT_SCHEMES = ("blob://", "queue://")
+"""URIs whose first segment is a storage account, reached with its ``storage.ACCOUNT`` credential."""
 _WHOLE_SECRET_REF = re.compile(r"\$<<\s*secrets\.(?P<name>[A-Za-z0-9_][A-Za-z0-9_.-]*?)\s*>>")
 
 
@@ -79,11 +80,12 @@ def _uses_keyvault(profile: Profile) -> bool:
 
 def _reaches_with_azure_ad(profile: Profile, uri: str, sas_given: bool) -> bool:
     """Whether a pod reaches ``uri`` with ``DefaultAzureCredential``."""
-    if not uri.startswith(_BLOB_SCHEME) or sas_given:
+    scheme = next((scheme for scheme in _ACCOUNT_SCHEMES if uri.startswith(scheme)), None)
+    if scheme is None or sas_given:
         return False
     if profile.runner is not RunnerKind.LOCAL:
         return True  # the pod profile holds no key, SAS or connection string
-    settings = profile.storage.get(uri[len(_BLOB_SCHEME) :].split("/", 1)[0])
+    settings = profile.storage.get(uri[len(scheme) :].split("/", 1)[0])
     return not (settings and (settings.connection_string or settings.key or settings.sas))
 
 
@@ -116,6 +118,8 @@ def _pod_profile_json(profile: Profile) -> str:
                 del account[field]
     data.get("argo", {}).pop("token", None)
     data.pop("local", None)  # how this machine starts pods: the same manifest for either executor
+    data.pop("kubernetes", None)  # how this machine reaches the cluster's API: no pod's business
+    data.pop("stream", None)  # what KEDA is told; a consumer pod's share comes as its flags
     if profile.storage_timeouts == StorageTimeouts():
         data.pop("storage_timeouts")  # the pods' defaults: manifests name only what a user set
     return json.dumps(data, sort_keys=True, separators=(",", ":"))

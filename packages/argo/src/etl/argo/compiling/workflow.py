@@ -30,7 +30,7 @@ from etl.core.profiles.storage_check import check_storage_uris
 from etl.dataset.loader import LoadedDataset
 from etl.dataset.model import CollectionConfig
 
-__all__ = ["CRON_STARTING_DEADLINE_SECONDS", "compile_workflow"]
+__all__ = ["CRON_STARTING_DEADLINE_SECONDS", "compile_workflow", "storage_uris"]
 
 CRON_STARTING_DEADLINE_SECONDS = 600
 
@@ -62,8 +62,8 @@ def compile_workflow(
     selected = dataset.select_collections(options.collections or ())
     if options.command is not WorkflowCommand.INGEST_COLLECTION:
         check_cluster_storage(dataset, selected, profile)
-    storage_uris = list(_storage_uris(selected, profile))
-    check_storage_uris(profile, storage_uris)
+    uris = list(storage_uris(selected, profile))
+    check_storage_uris(profile, uris)
     templates = DatasetTemplates(
         dataset=dataset,
         profile=profile,
@@ -79,8 +79,8 @@ def compile_workflow(
         labels[COLLECTION_LABEL] = label_value(selected[0].id)
     if options.schedule is None:
         name = generate_name(options.command.value, dataset.config.id)
-        return manifest_dict(workflow_manifest(profile, name, labels, templates, storage_uris))
-    spec = workflow_spec(profile, templates, labels, storage_uris)
+        return manifest_dict(workflow_manifest(profile, name, labels, templates, uris))
+    spec = workflow_spec(profile, templates, labels, uris)
     # The workflows the schedule starts carry the same labels (spec.workflowMetadata).
     spec.workflow_metadata = WorkflowMetadata(labels=labels)
     cron = CronWorkflow(
@@ -102,7 +102,7 @@ def compile_workflow(
     return manifest_dict(cron)
 
 
-def _storage_uris(
+def storage_uris(
     collections: list[CollectionConfig], profile: Profile
 ) -> Iterator[tuple[str, bool]]:
     """Every storage URI the workflow uses, and whether the dataset gives a SAS token for it."""

@@ -57,7 +57,9 @@ class CronWorkflowNotFoundError(RemoteError):
 class ArgoSession(requests.Session):
     """A session with a default timeout that raises :class:`ArgoHttpError` on non-2xx answers."""
 
-    def __init__(self, *, verify: bool = True, timeout: tuple[float, float] = DEFAULT_TIMEOUT):
+    def __init__(
+        self, *, verify: bool | str = True, timeout: tuple[float, float] = DEFAULT_TIMEOUT
+    ):
         super().__init__()
         self.verify = verify
         self.timeout = timeout
@@ -88,7 +90,12 @@ def _server_message(response: requests.Response) -> str:
 
 @contextmanager
 def argo_errors(
-    server: str, *, namespace: str, name: str | None = None, kind: str = "workflow"
+    server: str,
+    *,
+    namespace: str,
+    name: str | None = None,
+    kind: str = "workflow",
+    service: str = "Argo Server",
 ) -> Iterator[None]:
     """Turn Argo Server and connection failures inside the block into one-line etl errors.
 
@@ -97,6 +104,7 @@ def argo_errors(
         namespace: the namespace the request is about.
         name: the workflow the request is about, named when the server does not know it.
         kind: what ``name`` is: ``"workflow"`` or ``"cron workflow"``.
+        service: what the server is, in messages (the Kubernetes API server shares this path).
 
     Raises:
         WorkflowNotFoundError: a 404 about workflow ``name``.
@@ -106,39 +114,39 @@ def argo_errors(
     try:
         yield
     except ArgoHttpError as exc:
-        raise _error_for_status(exc, server, namespace, name, kind) from None
+        raise _error_for_status(exc, server, namespace, name, kind, service=service) from None
     except ArgoStreamError as exc:
-        raise RemoteError(f"the Argo Server at {server} sent an unreadable stream: {exc}") from None
+        raise RemoteError(f"the {service} at {server} sent an unreadable stream: {exc}") from None
     except requests.exceptions.SSLError as exc:
         raise RemoteError(
-            f"TLS failed talking to the Argo Server at {server}: {_first_line(exc)}"
+            f"TLS failed talking to the {service} at {server}: {_first_line(exc)}"
         ) from None
     except requests.ConnectionError as exc:
         raise RemoteError(
-            f"cannot reach the Argo Server at {server}: {_reason(exc)}", transient=True
+            f"cannot reach the {service} at {server}: {_reason(exc)}", transient=True
         ) from None
     except requests.Timeout:
         raise RemoteError(
-            f"the Argo Server at {server} did not answer in time", transient=True
+            f"the {service} at {server} did not answer in time", transient=True
         ) from None
     except requests.RequestException as exc:
-        message = f"request to the Argo Server at {server} failed: {_first_line(exc)}"
+        message = f"request to the {service} at {server} failed: {_first_line(exc)}"
         raise RemoteError(message) from None
 
 
 def _error_for_status(
-    exc: ArgoHttpError, server: str, namespace: str, name: str | None, kind: str
+    exc: ArgoHttpError, server: str, namespace: str, name: str | None, kind: str, *, service: str
 ) -> EtlError:
     if exc.status in (401, 403):
-        return RemoteError(f"Argo Server refused the token ({exc.status}): {exc.message}")
+        return RemoteError(f"{service} refused the token ({exc.status}): {exc.message}")
     if exc.status == 404 and name is not None:
-        where = f"namespace {namespace!r} on the Argo Server at {server}"
+        where = f"namespace {namespace!r} on the {service} at {server}"
         if kind == "cron workflow":
             return CronWorkflowNotFoundError(name, where)
         return WorkflowNotFoundError(name, where)
     what = "failed" if exc.status >= 500 else "rejected the request"
     return RemoteError(
-        f"the Argo Server at {server} {what} ({exc.status}): {exc.message}",
+        f"the {service} at {server} {what} ({exc.status}): {exc.message}",
         transient=exc.status >= 500 or exc.status == 429,
     )
 

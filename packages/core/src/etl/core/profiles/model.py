@@ -28,8 +28,10 @@ __all__ = [
     "AZURITE_ACCOUNT",
     "AZURITE_KEY",
     "DEFAULT_ACTIVE_DEADLINE_SECONDS",
+    "DEFAULT_STREAM_MAX_PODS",
     "SECRET_FIELDS",
     "ArgoSettings",
+    "KubernetesSettings",
     "LocalExecutor",
     "LocalSettings",
     "PgstacSettings",
@@ -39,12 +41,15 @@ __all__ = [
     "SecretsSettings",
     "StorageAccount",
     "StorageTimeouts",
+    "StreamSettings",
     "WorkflowDefaults",
     "is_secret_field",
 ]
 
 DEFAULT_ACTIVE_DEADLINE_SECONDS = 86400
 """One day: then Argo stops a workflow and marks it Failed, releasing its CronWorkflow's turn."""
+DEFAULT_STREAM_MAX_PODS = 10
+"""Most consumer pods KEDA runs at once for one collection's queue (``stream.max_pods``)."""
 LOCAL_MAX_PODS = max(2, os.cpu_count() or 2)
 """On one machine a "pod" is a process paying Python's start-up and imports (~1 s): one per core,
 each working through many chunks, beats one per chunk."""
@@ -53,6 +58,7 @@ each working through many chunks, beats one per chunk."""
 # readable from templates. ``pgstac.dsn`` is shown with its password redacted.
 SECRET_FIELDS: tuple[str, ...] = (
     "argo.token",
+    "kubernetes.token",
     "pgstac.dsn",
     "storage.*.connection_string",
     "storage.*.key",
@@ -67,6 +73,20 @@ def is_secret_field(dotted_path: str) -> bool:
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def _server_url(value: str | None, example: str) -> str | None:
+    """A server's full URL without its trailing ``/``."""
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ValueError(f"{value!r} is not a URL: write e.g. {example}")
+    return value.rstrip("/") if value is not None else None
+
+
+def _bare_token(value: str | None) -> str | None:
+    """The bare token: ``Bearer abc`` (as tokens are often written) → ``abc``."""
+    if value is not None and value[:7].lower() == "bearer ":
+        return value[7:].strip()
+    return value
 
 
 class SecretsBackend(StrEnum):
@@ -94,17 +114,64 @@ class ArgoSettings(_Model):
     @classmethod
     def _full_url(cls, value: str | None) -> str | None:
         """The server is a full URL; ``ARGO_SERVER``'s ``host:port`` is turned into one earlier."""
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError(f"{value!r} is not a URL: write e.g. https://argo.example.com:2746")
-        return value.rstrip("/") if value is not None else None
+        return _server_url(value, "https://argo.example.com:2746")
 
     @field_validator("token")
     @classmethod
     def _bare_token(cls, value: str | None) -> str | None:
         """Store the bare token: ``Bearer abc`` (as ``ARGO_TOKEN`` is usually written) → ``abc``."""
-        if value is not None and value[:7].lower() == "bearer ":
-            return value[7:].strip()
-        return value
+        return _bare_token(value)
+
+
+class KubernetesSettings(_Model):
+    """How ``etl dataset stream --submit`` reaches the Kubernetes API server (KEDA's objects)."""
+
+    api_server: str | None = Field(
+        None,
+        description="Kubernetes API server URL, e.g. https://aks-1234.hcp.westeurope.azmk8s.io",
+    )
+    token: str | None = Field(
+        None, description="Bearer token of a service account that may apply KEDA objects (secret)"
+    )
+    ca_file: Path | None = Field(
+        None, description="CA bundle the API server's certificate is checked against"
+    )
+    verify_tls: bool = Field(True, description="Verify the API server's TLS certificate")
+    namespace: str | None = Field(
+        None, description="Namespace of the KEDA objects (default: argo.namespace)"
+    )
+
+    @field_validator("api_server")
+    @classmethod
+    def _full_url(cls, value: str | None) -> str | None:
+        return _server_url(value, "https://kubernetes.example.com:6443")
+
+    @field_validator("token")
+    @classmethod
+    def _bare_token(cls, value: str | None) -> str | None:
+        return _bare_token(value)
+
+
+class StreamSettings(_Model):
+    """The KEDA ``ScaledJob`` of each collection with ``events`` (docs/streaming.md)."""
+
+    max_pods: int = Field(
+        DEFAULT_STREAM_MAX_PODS,
+        ge=1,
+        description="Most consumer pods at once per collection (KEDA's maxReplicaCount)",
+    )
+    polling_interval: int = Field(
+        30, ge=1, description="Seconds between KEDA's looks at the queue's depth"
+    )
+    idle_exit: int = Field(
+        60, ge=1, description="Seconds a consumer pod waits on an empty queue before it exits"
+    )
+    active_deadline_seconds: int = Field(
+        3600,
+        ge=1,
+        description="A consumer pod still running after this many seconds is stopped (its "
+        "messages come back after their visibility timeout)",
+    )
 
 
 class PgstacSettings(_Model):
@@ -225,6 +292,8 @@ class Profile(_Model):
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     workflow: WorkflowDefaults = Field(default_factory=WorkflowDefaults)
     local: LocalSettings = Field(default_factory=LocalSettings)
+    kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
+    stream: StreamSettings = Field(default_factory=StreamSettings)
 
     @classmethod
     def builtin_local(cls, name: str = "local") -> Profile:
