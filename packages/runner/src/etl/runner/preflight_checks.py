@@ -33,8 +33,9 @@ __all__ = [
     "quick",
 ]
 
-CHECK_TIMEOUT = 2.0
-"""Seconds a check waits to connect, and for an answer (one try, no retries)."""
+CHECK_TIMEOUT = 5.0
+"""Seconds a check waits to connect, and for an answer (one try, no retries): a stopped service
+refuses at once; a busy one (Azurite on a loaded two-core machine) may take more than 2 s."""
 
 
 class Outcome(StrEnum):
