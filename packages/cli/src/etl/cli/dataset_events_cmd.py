@@ -5,6 +5,7 @@ Grid puts them (to replay, to backfill, to try a stream locally). The command jo
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -20,8 +21,9 @@ from etl.cli.options import (
 )
 from etl.cli.output import print_outcome
 from etl.cli.selection import load_selection
-from etl.cli.state import active_profile
+from etl.cli.state import active_profile, active_runner
 from etl.core.counts import counted
+from etl.core.errors import InputError, RunError
 from etl.core.queues.event_types import EventKind, EventSchema
 
 __all__ = ["app"]
@@ -95,3 +97,120 @@ def send_events(
         "skipped": skipped,
     }
     print_outcome(message, data, output)
+
+
+UntilIdleOption = Annotated[
+    float | None,
+    typer.Option(
+        "--until-idle",
+        help="End once every queue was empty this many seconds and every consumer ended "
+        "(exit 1 if anything was dead-lettered); default: run until Ctrl-C. The consumers exit "
+        "after as many idle seconds.",
+        metavar="SECONDS",
+        min=0.1,
+        show_default=False,
+    ),
+]
+PollingOption = Annotated[
+    float,
+    typer.Option(
+        "--polling",
+        help="Seconds between two reads of the queues' depths (KEDA's pollingInterval).",
+        metavar="SECONDS",
+        min=0.1,
+    ),
+]
+MaxConsumersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-consumers",
+        help="Most consumers of one collection at once (default: the profile's workflow.max_pods).",
+        metavar="N",
+        min=1,
+        show_default=False,
+    ),
+]
+StreamSubmitOption = Annotated[
+    bool,
+    typer.Option(
+        "--submit",
+        help="Run the consumers on the profile's runner: required on the local profile for now "
+        "(the cluster's KEDA manifests are docs/streaming.md's).",
+    ),
+]
+
+
+@app.command("stream")
+def stream(
+    ctx: typer.Context,
+    *,
+    dataset: DatasetOption = Path("."),
+    collection: CollectionOption = None,
+    arg: ArgOption = None,
+    submit: StreamSubmitOption = False,
+    until_idle: UntilIdleOption = None,
+    polling: PollingOption = 5.0,
+    max_consumers: MaxConsumersOption = None,
+    output: OptionalOutputOption = None,
+) -> None:
+    """Turn the collections' storage events into items: consumers started by queue depth (KEDA's
+    ScaledJob, played by the local runner), each loading micro-batches into PgSTAC. Prints what
+    they did: events, items loaded, removed, skipped, dead-lettered."""
+    from etl.runner.stream import StreamOptions, run_stream
+
+    if not submit:
+        raise InputError(
+            "etl dataset stream: give --submit (runs the consumers on the local runner; "
+            "printing the cluster's manifests is not built yet)"
+        )
+    options = StreamOptions(
+        collections=tuple(collection) if collection else None,
+        until_idle=until_idle,
+        polling=polling,
+        max_consumers=max_consumers,
+    )
+    totals = run_stream(
+        lambda: load_selection(ctx, dataset, None, arg)[0],
+        options,
+        active_profile(ctx),
+        runner=active_runner(ctx),
+        report=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    print_outcome(f"stream: {totals.summary()}", totals.to_json(), output)
+    if totals.dead_lettered:
+        raise RunError(
+            f"{counted(totals.dead_lettered, 'message')} dead-lettered: see "
+            "`etl dataset status`; `etl dataset replay-dead-letters` puts them back"
+        )
+
+
+@app.command("replay-dead-letters")
+def replay_dead_letters(
+    ctx: typer.Context,
+    *,
+    dataset: DatasetOption = Path("."),
+    collection: CollectionOption = None,
+    arg: ArgOption = None,
+    output: OptionalOutputOption = None,
+) -> None:
+    """Move the messages of each collection's dead-letter queue (NAME-poison) back to its queue,
+    each with its original body, for the consumers to try again."""
+    from etl.core.queues import parse_queue_uri
+    from etl.core.queues import replay_dead_letters as replay
+
+    loaded, selected = load_selection(ctx, dataset, collection, arg)
+    with_events = [c for c in selected if c.events is not None]
+    if not with_events:
+        raise InputError(
+            f"dataset {loaded.config.id!r}: no chosen collection declares events "
+            "(collections[].events.queue, docs/streaming.md)"
+        )
+    moved: dict[str, int] = {}
+    lines = []
+    for chosen in with_events:
+        assert chosen.events is not None
+        queue = parse_queue_uri(chosen.events.queue)
+        moved[chosen.id] = replay(queue, active_profile(ctx))
+        count = counted(moved[chosen.id], "dead letter")
+        lines.append(f"{chosen.id}: {count} moved from {queue.poison.uri} back to {queue.uri}")
+    print_outcome("\n".join(lines), {"moved": moved}, output)

@@ -24,6 +24,7 @@ __all__ = [
     "COLLECTION_LABEL",
     "COMMAND_LABEL",
     "CONFIG_DIR_ENV",
+    "CONSUME_EVENTS",
     "CREATE_CHUNKS",
     "DATASET_FILE",
     "DATASET_LABEL",
@@ -112,6 +113,7 @@ class Flag:
     MAX_REMOVALS: Final = "--max-removals"
     STAC_VALIDATION: Final = "--stac-validation"
     SOURCES_FILE: Final = "--sources-file"
+    IDLE_EXIT: Final = "--idle-exit"
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,7 @@ INGEST_COLLECTION: Final = Subcommand("ingest-collection", (*_BUNDLE_FLAGS, Flag
 INGEST_ITEMS: Final = Subcommand(
     "ingest-items", (Flag.COLLECTION, Flag.METHOD, Flag.SOURCES_FILE), takes_sources=True
 )
+CONSUME_EVENTS: Final = Subcommand("consume-events", (*_BUNDLE_FLAGS, Flag.IDLE_EXIT))
 SUBCOMMANDS: Final = (
     CREATE_CHUNKS,
     PROCESS_CHUNKS,
@@ -190,6 +193,7 @@ SUBCOMMANDS: Final = (
     MARK_SUCCESS,
     INGEST_COLLECTION,
     INGEST_ITEMS,
+    CONSUME_EVENTS,
 )
 """Every subcommand the compiler may write and ``etl-task`` parses."""
 

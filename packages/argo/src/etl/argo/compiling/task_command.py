@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from etl.argo.options import RunRequest
 from etl.core.pod_contract import (
+    CONSUME_EVENTS,
     CREATE_CHUNKS,
     FINISH_COLLECTION,
     INGEST_COLLECTION,
@@ -28,7 +29,12 @@ from etl.core.run_options import (
     pod_values,
 )
 
-__all__ = ["TaskCommandLines", "ingest_collection_file_command", "ingest_items_command"]
+__all__ = [
+    "TaskCommandLines",
+    "consume_events_command",
+    "ingest_collection_file_command",
+    "ingest_items_command",
+]
 
 
 @dataclass(frozen=True)
@@ -104,3 +110,11 @@ def ingest_items_command(
         Flag.SOURCES_FILE: sources_file,
     }
     return INGEST_ITEMS.command_line(values, [] if sources_file else sources)
+
+
+def consume_events_command(dataset_uri: str, collection: str, *, idle_exit: float) -> list[str]:
+    """``etl-task consume-events``: consume the collection's queue until it was idle
+    ``idle_exit`` seconds."""
+    return CONSUME_EVENTS.command_line(
+        {Flag.DATASET: dataset_uri, Flag.COLLECTION: collection, Flag.IDLE_EXIT: f"{idle_exit:g}"}
+    )
