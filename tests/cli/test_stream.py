@@ -15,23 +15,10 @@ from pathlib import Path
 
 import pytest
 from etl_cli import ETL, run_etl
-from stream_dataset import StreamDataset, make_stream_dataset
+from stream_dataset import StreamDataset, streamed
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def streamed(
-    tmp_path: Path,
-    pgstac_dsn: str,
-    azurite_container: str,
-    azurite_queue: str,
-    azurite_queue_port: int,
-    config_dir: Path,
-) -> StreamDataset:
-    return make_stream_dataset(
-        tmp_path, pgstac_dsn, azurite_container, azurite_queue, azurite_queue_port
-    )
+__all__ = ["streamed"]  # the fixture
 
 
 def stream(ds: StreamDataset, *extra: str) -> tuple[int, dict, str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from conftest import AZURITE_CONNECTION_STRING
 from etl_cli import run_etl
 from sidecar_dataset import TEMPLATE
@@ -185,3 +186,26 @@ def make_stream_dataset(
         "CI": "true",
     }
     return StreamDataset(folder, container, queue, dsn, env)
+
+
+@pytest.fixture
+def streamed(
+    tmp_path: Path,
+    pgstac_dsn: str,
+    azurite_container: str,
+    azurite_queue: str,
+    *,
+    azurite_queue_port: int,
+    config_dir: Path,
+) -> StreamDataset:
+    """A stream dataset of this test's database, container and queue: visibility timeout 5 s,
+    2 deliveries before a failing message is dead-lettered, batches of 10."""
+    return make_stream_dataset(
+        tmp_path,
+        pgstac_dsn,
+        azurite_container,
+        azurite_queue,
+        azurite_queue_port,
+        visibility_timeout=5,
+        max_deliveries=2,
+    )

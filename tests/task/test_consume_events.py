@@ -10,26 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from stream_dataset import StreamDataset, make_stream_dataset
+from stream_dataset import StreamDataset, streamed
 
 pytestmark = pytest.mark.postgres
+__all__ = ["streamed"]  # the fixture
 
 ETL_TASK = Path(sys.executable).parent / "etl-task"
-
-
-@pytest.fixture
-def streamed(
-    tmp_path: Path,
-    pgstac_dsn: str,
-    azurite_container: str,
-    azurite_queue: str,
-    azurite_queue_port: int,
-    config_dir: Path,
-) -> StreamDataset:
-    return make_stream_dataset(
-        tmp_path, pgstac_dsn, azurite_container, azurite_queue, azurite_queue_port,
-        visibility_timeout=5, max_deliveries=2,
-    )  # fmt: skip
 
 
 def consume(ds: StreamDataset, idle_exit: str) -> subprocess.CompletedProcess[str]:

@@ -165,7 +165,7 @@ class Consumer:
                 failed = None
                 backoff.reset()
                 totals.add(batch)
-                print(progress_line(**batch.counts()), flush=True)
+                print(progress_line(None, **batch.counts()), flush=True)
                 self.log(f"batch: {batch.summary()}")
         return totals, failed or receiver.last_error
 
