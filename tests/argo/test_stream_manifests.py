@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 import yaml
+from cluster_stream_dataset import QUEUE, stream_dataset
 from etl_cli import create_argo_profile, run_etl
-from stream_dataset import QUEUE, stream_dataset
 
 from etl.argo.compiling.keda_schema import manifest_errors
 from etl.core.pod_contract import CONSUME_EVENTS, WORKLOAD_IDENTITY_LABEL

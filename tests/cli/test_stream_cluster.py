@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from azure.storage.blob import BlobServiceClient
+from cluster_stream_dataset import stream_dataset
 from conftest import AZURITE_CONNECTION_STRING
 from etl_cli import run_etl
 from kubernetes_api import TOKEN, KubernetesStandIn
-from stream_dataset import stream_dataset
 
 NAME = "sample-sidecars-sample-sidecars-stream"
 SCALED_JOB = ("scaledjobs", "ci", NAME)
@@ -112,12 +112,12 @@ def test_a_wrong_token_is_refused_by_the_server(
     assert "refused the token of profile 'prod' (401): Unauthorized" in result.stderr
 
 
-def test_the_local_profile_refuses_submit_in_one_line(config_dir: Path, tmp_path: Path) -> None:
+def test_the_local_profile_refuses_delete_in_one_line(config_dir: Path, tmp_path: Path) -> None:
     folder = stream_dataset(tmp_path / "ds")
-    result = run_etl("dataset", "stream", "-d", str(folder), "-a", f"root={tmp_path}", "--submit")
+    result = run_etl("dataset", "stream", "-d", str(folder), "-a", f"root={tmp_path}", "--delete")
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        "error: etl dataset stream --submit: a local-runner profile has no cluster to run KEDA's "
-        "objects on: use a profile with runner argo and a kubernetes.api_server, or print the "
-        "manifests (without --submit/--delete)"
+        "error: etl dataset stream --delete: a local-runner profile has no cluster to run KEDA's "
+        "objects on (its --submit runs the consumers here): use a profile with runner argo and a "
+        "kubernetes.api_server"
     ]

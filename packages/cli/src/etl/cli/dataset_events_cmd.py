@@ -22,6 +22,7 @@ from etl.cli.output import print_outcome
 from etl.cli.selection import load_selection
 from etl.cli.state import active_profile
 from etl.core.counts import counted
+from etl.core.errors import InputError
 from etl.core.queues.event_types import EventKind, EventSchema
 
 __all__ = ["app"]
@@ -95,3 +96,35 @@ def send_events(
         "skipped": skipped,
     }
     print_outcome(message, data, output)
+
+
+@app.command("replay-dead-letters")
+def replay_dead_letters(
+    ctx: typer.Context,
+    *,
+    dataset: DatasetOption = Path("."),
+    collection: CollectionOption = None,
+    arg: ArgOption = None,
+    output: OptionalOutputOption = None,
+) -> None:
+    """Move the messages of each collection's dead-letter queue (NAME-poison) back to its queue,
+    each with its original body, for the consumers to try again."""
+    from etl.core.queues import parse_queue_uri
+    from etl.core.queues import replay_dead_letters as replay
+
+    loaded, selected = load_selection(ctx, dataset, collection, arg)
+    with_events = [c for c in selected if c.events is not None]
+    if not with_events:
+        raise InputError(
+            f"dataset {loaded.config.id!r}: no chosen collection declares events "
+            "(collections[].events.queue, docs/streaming.md)"
+        )
+    moved: dict[str, int] = {}
+    lines = []
+    for chosen in with_events:
+        assert chosen.events is not None
+        queue = parse_queue_uri(chosen.events.queue)
+        moved[chosen.id] = replay(queue, active_profile(ctx))
+        count = counted(moved[chosen.id], "dead letter")
+        lines.append(f"{chosen.id}: {count} moved from {queue.poison.uri} back to {queue.uri}")
+    print_outcome("\n".join(lines), {"moved": moved}, output)

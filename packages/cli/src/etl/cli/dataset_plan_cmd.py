@@ -92,7 +92,8 @@ def status(
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Show each collection's items and extent in PgSTAC, its last successful run, the failed
-    assets no later run fixed, and its runs in progress."""
+    assets no later run fixed, its runs in progress and, with events, its queue's depth, oldest
+    message, events per second and dead letters."""
     from etl.serve.dataset_status import dataset_status
 
     loaded, selected = load_selection(ctx, dataset, collection, arg)
@@ -118,6 +119,10 @@ def _print_status(entry: dict[str, Any]) -> None:
         "outstanding_failures": entry["outstanding_failures"],
         "runs_in_progress": ", ".join(f"{r['name']} ({r['phase']})" for r in runs) or None,
     }
+    if entry["events"] is not None:
+        from etl.serve.event_status import event_status_line
+
+        summary["events"] = event_status_line(entry["events"])
     print_result(summary, OutputFormat.TABLE)
     for failure in entry["failed_assets"][:_SHOWN_FAILURES]:
         print(f"  {failure['asset']}: {failure['error']} (run {failure['run_id']})")

@@ -220,8 +220,8 @@ class EventsConfig(ConfigModel):
     """etl only. Storage events that keep the collection current as blobs are written and deleted
     ([streaming.md](streaming.md)): Event Grid puts each event into a Storage Queue, etl turns them
     into items. The asset storage and its chunk options decide which blobs are the collection's
-    assets, as a batch listing does; other events are acknowledged and counted as skipped. (The
-    consumer, `etl dataset stream`, is not built yet: today `etl dataset send-events` reads this.)"""
+    assets, as a batch listing does; other events are acknowledged and counted as skipped.
+    `etl dataset stream` runs the consumers; `etl dataset send-events` puts events into the queue."""
 
     queue: QueueUri = Field(
         description="The Storage Queue that receives the collection's events, "
@@ -252,6 +252,14 @@ class EventsConfig(ConfigModel):
         description="Deliveries of a failing message before it moves to the dead-letter queue "
         "`NAME-poison` with its error (a message that is no event, or that the dataset's code "
         "refuses, moves at once).",
+    )
+    visibility_timeout: PositiveInt = Field(
+        300,
+        ge=5,
+        le=7 * 24 * 3600,
+        description="Seconds a received message stays hidden from other consumers: longer than a "
+        "batch takes at worst (making its items, loading them). A consumer that dies mid-batch "
+        "leaves its messages to reappear after it, for another consumer.",
     )
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "forget_item_sources",
     "forget_orphan_sources",
     "item_sources_of",
+    "item_sources_of_assets",
     "record_item_sources",
 ]
 
@@ -185,6 +186,22 @@ def item_sources_of(conn: Connection, collection: str) -> Iterator[ItemSource]:
     )
     for row in cursor:
         yield ItemSource(*row)
+
+
+def item_sources_of_assets(
+    conn: Connection, collection: str, assets: Iterable[str]
+) -> list[ItemSource]:
+    """The collection's rows of items made from ``assets`` whose items PgSTAC has (by the
+    ``(collection, asset)`` index; none when the table does not exist yet)."""
+    if not _table_exists(conn):
+        return []
+    rows = conn.execute(
+        "SELECT s.collection, s.item_id, s.asset, s.content_hash, s.run_id, s.loaded_at "
+        f"FROM etl.item_sources s WHERE s.collection = %(collection)s "
+        f"AND s.asset = ANY(%(assets)s) AND {_HAS_ITEM} ORDER BY s.item_id",
+        {"collection": collection, "assets": list(assets)},
+    )
+    return [ItemSource(*row) for row in rows]
 
 
 def count_item_sources(conn: Connection, collection: str) -> int:

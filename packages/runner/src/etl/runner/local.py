@@ -89,6 +89,8 @@ class LocalRunner(WorkflowRunner):
         self.parallelism = parallelism or os.cpu_count() or 2
         self.show_progress = show_progress
         self.env = env
+        self._engines: set[Engine] = set()
+        self._engines_lock = threading.Lock()
 
     # -- running --------------------------------------------------------------------------------
 
@@ -216,10 +218,25 @@ class LocalRunner(WorkflowRunner):
                 env=self.env if self.env is not None else passed_on(os.environ),
                 executor=executor,
             )
+            with self._engines_lock:
+                self._engines.add(engine)
+            stack.callback(self._forget_engine, engine)
             with _stop_on_signals(engine) as received:
                 engine.run()
         if signal.SIGINT in received:
             raise RunInterruptedError(record.name)
+
+    def stop_running(self) -> None:
+        """Stop every run this runner is running now, from any thread (each ends ``Stopped``, its
+        pods terminated): how a caller running several submits on threads ends them."""
+        with self._engines_lock:
+            engines = list(self._engines)
+        for engine in engines:
+            engine.stop()
+
+    def _forget_engine(self, engine: Engine) -> None:
+        with self._engines_lock:
+            self._engines.discard(engine)
 
     # -- reading --------------------------------------------------------------------------------
 

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 __all__ = ["LOCAL_STREAM", "StreamAction", "StreamWork", "prepare_stream", "run_stream"]
 
 LOCAL_STREAM = (
-    "a local-runner profile has no cluster to run KEDA's objects on: use a profile with runner "
-    "argo and a kubernetes.api_server, or print the manifests (without --submit/--delete)"
+    "a local-runner profile has no cluster to run KEDA's objects on (its --submit runs the "
+    "consumers here): use a profile with runner argo and a kubernetes.api_server"
 )
 
 

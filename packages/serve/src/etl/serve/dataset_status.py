@@ -1,7 +1,8 @@
 """Where a dataset's collections stand (``etl dataset status`` and the catalog page of ``etl
 serve``): what PgSTAC holds (:func:`etl.pgstac.catalog_state.collection_state`), the last
 successful run and the failed assets no later run fixed (:func:`etl.dataset.run_history.
-collection_history`), and the runs in progress (:func:`etl.runner.active_runs.active_runs`).
+collection_history`), the runs in progress (:func:`etl.runner.active_runs.active_runs`) and, for a
+collection with events, its queue and consumers (:func:`etl.serve.event_status.event_status`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def dataset_status(
 ) -> list[dict[str, Any]]:
     """One entry per selected collection, in the stable shape of ``etl dataset status -o json``
     (``collection``, ``pgstac``, ``last_success``, ``recent_runs``, ``outstanding_failures``,
-    ``failed_assets``, ``runs_in_progress``).
+    ``failed_assets``, ``runs_in_progress``, ``events``: ``None`` without events).
 
     Raises:
         RemoteError: PgSTAC or the runner cannot be reached.
@@ -37,6 +38,7 @@ def dataset_status(
     from etl.pgstac import connect_pgstac
     from etl.pgstac.catalog_state import collection_state
     from etl.runner.active_runs import active_runs
+    from etl.serve.event_status import event_status
     from etl.task.environment import TaskEnvironment
 
     environment = TaskEnvironment.for_profile(profile)
@@ -54,6 +56,7 @@ def dataset_status(
                     "runs_in_progress": [
                         run.status.to_json() for run in running if run.covers(chosen.id)
                     ],
+                    "events": event_status(conn, chosen, profile),
                 }
             )
     return entries

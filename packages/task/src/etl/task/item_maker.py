@@ -13,13 +13,25 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from etl.core.errors import EtlError, StorageError
-from etl.core.storage import Storage
-from etl.dataset.collection import Collection
+from etl.core.storage import BlobUrls, Storage
+from etl.dataset.collection import Collection, load_collection_class
+from etl.dataset.model import BlobHrefs
 from etl.dataset.run_results import AssetFailure
+from etl.task.bundle_fetch import FetchedBundle
+from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
 from etl.task.item_hrefs import rewrite_blob_hrefs
+from etl.task.stac_validation import ItemValidation
 
-__all__ = ["SLICES_PER_WORKER", "ItemMaker", "MakeItems", "make_all", "slices_of", "warm_up_pystac"]
+__all__ = [
+    "SLICES_PER_WORKER",
+    "ItemMaker",
+    "MakeItems",
+    "collection_item_maker",
+    "make_all",
+    "slices_of",
+    "warm_up_pystac",
+]
 
 SLICES_PER_WORKER = 4
 """A chunk's assets are cut into this many slices per worker thread (for load balance)."""
@@ -94,6 +106,23 @@ class ItemMaker:
             if storage.contains(uri):
                 return storage
         raise StorageError(f"{uri} is outside the collection's asset storage")
+
+
+def collection_item_maker(
+    bundle: FetchedBundle,
+    environment: TaskEnvironment,
+    collection_id: str,
+    validation: ItemValidation | None,
+) -> ItemMaker:
+    """The item maker of a collection of the bundle: its class, its asset storages (with their
+    tokens), its checks, and its hrefs made URLs unless the dataset says ``blob_hrefs: blob``."""
+    collection = bundle.collection(collection_id)
+    return ItemMaker(
+        load_collection_class(collection.collection_class, search_path=bundle.search_path),
+        [environment.storage(a.uri, a.token) for a in collection.asset_storage],
+        ItemChecker(collection_id, validation),
+        BlobUrls(environment.profile) if bundle.dataset.blob_hrefs is BlobHrefs.HTTPS else None,
+    )
 
 
 def _is_transient(exc: Exception) -> bool:

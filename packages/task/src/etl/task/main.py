@@ -36,6 +36,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "etl.task.process_chunks",
     "etl.task.finish_collection",
     "etl.task.ingest_commands",
+    "etl.task.consume_events",
 )
 """Modules of the subcommands, in the order ``--help`` lists them."""
 

@@ -28,18 +28,15 @@ from etl.core.errors import TaskError
 from etl.core.pod_contract import PROCESS_CHUNKS, Flag, LoadMethod
 from etl.core.progress import progress_line
 from etl.core.run_options import PROCESS_CHUNKS_OPTIONS, add_pod_arguments
-from etl.core.storage import BlobUrls, Storage
+from etl.core.storage import Storage
 from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.manifest import read_manifest
-from etl.dataset.collection import load_collection_class
 from etl.dataset.layout import RunLayout
-from etl.dataset.model import BlobHrefs
 from etl.dataset.run_results import ChunkResult, read_chunk_result, write_chunk_result
 from etl.task.bundle_fetch import FetchedBundle, add_bundle_arguments, fetch_bundle
 from etl.task.chunk_pipeline import ChunkSource, MadeChunk, load_chunks
 from etl.task.environment import TaskEnvironment
-from etl.task.item_checks import ItemChecker
-from etl.task.item_maker import ItemMaker
+from etl.task.item_maker import collection_item_maker
 from etl.task.item_making import choose_making
 from etl.task.item_provenance import LoadLedger, preparing
 from etl.task.stac_validation import ItemValidation, item_validation
@@ -101,13 +98,8 @@ def process_batch(
         raise TaskError(
             f"no chunk set at {chunk_storage.uri_of(layout.chunks_prefix)}: run create-chunks first"
         )
-    asset_storages = [environment.storage(a.uri, a.token) for a in collection.asset_storage]
-    maker = ItemMaker(
-        load_collection_class(collection.collection_class, search_path=bundle.search_path),
-        asset_storages,
-        ItemChecker(collection_id, options.validation),
-        BlobUrls(environment.profile) if bundle.dataset.blob_hrefs is BlobHrefs.HTTPS else None,
-    )
+    maker = collection_item_maker(bundle, environment, collection_id, options.validation)
+    asset_storages = maker.asset_storages
     # from now on, a chunk of the run without a result once the run ended is a failure
     chunk_storage.write_text(layout.processing_path, json.dumps({"digest": manifest.digest}))
     totals = BatchTotals()

@@ -112,9 +112,9 @@ def ingest_items_command(
     return INGEST_ITEMS.command_line(values, [] if sources_file else sources)
 
 
-def consume_events_command(dataset_uri: str, collection: str, *, idle_exit: int) -> list[str]:
-    """Turn the collection's queued storage events into items until the queue has been idle
-    ``idle_exit`` seconds (a KEDA consumer pod)."""
+def consume_events_command(dataset_uri: str, collection: str, *, idle_exit: float) -> list[str]:
+    """``etl-task consume-events``: consume the collection's queue until it was idle
+    ``idle_exit`` seconds."""
     return CONSUME_EVENTS.command_line(
-        {Flag.DATASET: dataset_uri, Flag.COLLECTION: collection, Flag.IDLE_EXIT: str(idle_exit)}
+        {Flag.DATASET: dataset_uri, Flag.COLLECTION: collection, Flag.IDLE_EXIT: f"{idle_exit:g}"}
     )

@@ -11,13 +11,21 @@ from typing import TYPE_CHECKING
 from etl.core.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
-    from etl.core.queues.clients import queue_client
+    from etl.core.queues.clients import queue_client, queue_error
+    from etl.core.queues.dead_letters import DeadLetter, read_dead_letter
     from etl.core.queues.event_types import EventKind, EventSchema
     from etl.core.queues.events import (
         NotAnEventError,
         StorageEvent,
         encode_event,
         parse_event,
+    )
+    from etl.core.queues.handling import (
+        QueueState,
+        dead_letter,
+        queue_depth,
+        queue_state,
+        replay_dead_letters,
     )
     from etl.core.queues.uris import (
         POISON_SUFFIX,
@@ -30,20 +38,36 @@ if TYPE_CHECKING:
 __all__ = [
     "POISON_SUFFIX",
     "QUEUE_SCHEME",
+    "DeadLetter",
     "EventKind",
     "EventSchema",
     "NotAnEventError",
     "QueueLocation",
+    "QueueState",
     "StorageEvent",
+    "dead_letter",
     "encode_event",
     "parse_event",
     "parse_queue_uri",
     "queue_client",
+    "queue_depth",
+    "queue_error",
     "queue_name_problem",
+    "queue_state",
+    "read_dead_letter",
+    "replay_dead_letters",
 ]
 
 _LAZY = {
     "queue_client": "etl.core.queues.clients",
+    "queue_error": "etl.core.queues.clients",
+    "QueueState": "etl.core.queues.handling",
+    "dead_letter": "etl.core.queues.handling",
+    "queue_depth": "etl.core.queues.handling",
+    "queue_state": "etl.core.queues.handling",
+    "replay_dead_letters": "etl.core.queues.handling",
+    "DeadLetter": "etl.core.queues.dead_letters",
+    "read_dead_letter": "etl.core.queues.dead_letters",
     "EventKind": "etl.core.queues.event_types",
     "EventSchema": "etl.core.queues.event_types",
     "NotAnEventError": "etl.core.queues.events",

@@ -15,15 +15,20 @@ the whole page of messages it arrived with.
 from __future__ import annotations
 
 from azure.core.credentials import AzureNamedKeyCredential, TokenCredential
+from azure.core.exceptions import AzureError
 from azure.storage.queue import QueueClient
 
 from etl.core.azure_identity import default_credential
+from etl.core.errors import StorageError
 from etl.core.profiles.model import Profile, StorageTimeouts
 from etl.core.queues.uris import QueueLocation
 from etl.core.storage.blob_clients import client_options, resolve_credentials
 from etl.core.storage.urls import queue_endpoint
 
-__all__ = ["queue_client"]
+__all__ = ["queue_client", "queue_error"]
+
+_TRANSIENT_STATUS = (None, 408, 429, 500, 502, 503, 504)
+"""A queue answer a retry may cure: no answer at all, a timeout, throttling, a busy server."""
 
 
 def queue_client(location: QueueLocation, profile: Profile | None = None) -> QueueClient:
@@ -48,3 +53,13 @@ def queue_client(location: QueueLocation, profile: Profile | None = None) -> Que
         credential = default_credential()
     endpoint = queue_endpoint(location.account, profile)
     return QueueClient(endpoint, location.name, credential=credential, **options)
+
+
+def queue_error(exc: AzureError, what: str) -> StorageError:
+    """``exc`` of the queue SDK as etl's error: ``what`` failed, with Azure's first line;
+    transient when no answer came or the service was busy."""
+    detail = str(getattr(exc, "message", None) or exc).strip().splitlines()
+    return StorageError(
+        f"{what}: {detail[0] if detail else type(exc).__name__}",
+        transient=getattr(exc, "status_code", None) in _TRANSIENT_STATUS,
+    )

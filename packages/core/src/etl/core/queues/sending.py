@@ -27,7 +27,7 @@ from typing import Any
 
 from etl.core.errors import OptionError, StorageError
 from etl.core.profiles.model import Profile
-from etl.core.queues.clients import queue_client
+from etl.core.queues.clients import queue_client, queue_error
 from etl.core.queues.event_types import EVENT_TYPES, EventKind, EventSchema
 from etl.core.queues.events import encode_event
 from etl.core.queues.uris import QueueLocation
@@ -155,9 +155,5 @@ def send_events(
             client.send_message(encode_event(event_document(kind, blob, schema, profile)))
             sent.append(blob.uri)
     except AzureError as exc:
-        detail = str(getattr(exc, "message", None) or exc).strip().splitlines()
-        raise StorageError(
-            f"cannot send events to {queue.uri}: {detail[0] if detail else type(exc).__name__}",
-            transient=getattr(exc, "status_code", None) in (None, 408, 429, 500, 502, 503, 504),
-        ) from None
+        raise queue_error(exc, f"cannot send events to {queue.uri}") from None
     return sent
