@@ -41,12 +41,12 @@ def plan(
 ) -> None:
     """Show what a process-items run would add, change, keep and remove in PgSTAC, making the
     items here without writing anything."""
+    from etl.core.profile_services import ProfileServices
     from etl.core.progress import report_progress
-    from etl.task.environment import TaskEnvironment
     from etl.task.plan import PlanSettings, plan_collection
 
     loaded, selected = load_selection(ctx, dataset, collection, arg)
-    environment = TaskEnvironment.for_profile(active_profile(ctx))
+    environment = ProfileServices.for_profile(active_profile(ctx))
     settings = PlanSettings(tuple(loaded.code_search_path()), loaded.config.blob_hrefs)
     plans = []
     for chosen in selected:
@@ -131,17 +131,17 @@ def forget_failures(
     last-success runs no longer take them again (until they fail again)."""
     from etl.core.counts import counted
     from etl.core.errors import InputError, OptionError
+    from etl.core.profile_services import ProfileServices
     from etl.dataset.chunking import chunk_storage_of
     from etl.dataset.dropped_failures import drop_failures
     from etl.dataset.run_history import collection_history
     from etl.runner.active_runs import active_runs
-    from etl.task.environment import TaskEnvironment
 
     if bool(asset) == every:
         raise OptionError("asset", "URI (repeatable) or --all: give one of the two")
     loaded, selected = load_selection(ctx, dataset, collection, arg)
     profile = active_profile(ctx)
-    secrets = TaskEnvironment.for_profile(profile).secrets
+    secrets = ProfileServices.for_profile(profile).secrets
     running = {run.status.name for run in active_runs(active_runner(ctx), loaded.config.id)}
     chosen_assets = []
     for chosen in selected:

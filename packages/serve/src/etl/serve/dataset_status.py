@@ -32,14 +32,14 @@ def dataset_status(
         RemoteError: PgSTAC or the runner cannot be reached.
         StorageError: a chunk storage cannot be read.
     """
+    from etl.core.profile_services import ProfileServices
     from etl.dataset.chunking import chunk_storage_of
     from etl.dataset.run_history import collection_history
     from etl.pgstac import connect_pgstac
     from etl.pgstac.catalog_state import collection_state
     from etl.runner.active_runs import active_runs
-    from etl.task.environment import TaskEnvironment
 
-    environment = TaskEnvironment.for_profile(profile)
+    environment = ProfileServices.for_profile(profile)
     running = active_runs(runner, loaded.config.id)
     names = {run.status.name for run in running}
     entries: list[dict[str, Any]] = []
