@@ -1,11 +1,10 @@
 """``etl dataset plan | status | forget-failures``: what a run would change, where a catalog
 stands, and the failed assets a user stops owing.
 
-``plan`` and ``status`` run here, with the active profile's credentials, and write nothing.
-``plan`` lists the storage and makes every asset's items as a run would
-(:func:`etl.task.plan.plan_collection`); ``status`` reads PgSTAC, the chunk storage and the runner
-(:func:`etl.serve.dataset_status.dataset_status`, which the catalog page of ``etl serve`` shows
-too). ``forget-failures`` records, in the chunk storage, that the failed assets ``status`` lists
+``plan`` and ``status`` run here, with the active profile's credentials, and write nothing: each
+makes one call, :func:`etl.runner.catalog_reports.dataset_plan` (the storage listed, every asset's
+items made as a run would) or :func:`~etl.runner.catalog_reports.dataset_status` (PgSTAC, the
+chunk storage and the runner read; the catalog page of ``etl serve`` shows the same), and prints. ``forget-failures`` records, in the chunk storage, that the failed assets ``status`` lists
 are no longer owed (:mod:`etl.dataset.dropped_failures`). The commands join the ``etl dataset``
 group.
 """
@@ -41,18 +40,11 @@ def plan(
 ) -> None:
     """Show what a process-items run would add, change, keep and remove in PgSTAC, making the
     items here without writing anything."""
-    from etl.core.profile_services import ProfileServices
     from etl.core.progress import report_progress
-    from etl.task.plan import PlanSettings, plan_collection
+    from etl.runner.catalog_reports import dataset_plan
 
     loaded, selected = load_selection(ctx, dataset, collection, arg)
-    environment = ProfileServices.for_profile(active_profile(ctx))
-    settings = PlanSettings(tuple(loaded.code_search_path()), loaded.config.blob_hrefs)
-    plans = []
-    for chosen in selected:
-        with report_progress(f"{chosen.id}: assets planned") as bar:
-            plans.append(plan_collection(chosen, environment, settings, on_assets=bar.advance))
-    entries = [p.to_json() for p in plans]
+    entries = dataset_plan(loaded, selected, active_profile(ctx), progress=report_progress)
     if output is not OutputFormat.TABLE:
         print_result({"dataset": loaded.config.id, "collections": entries}, output)
         return
@@ -77,7 +69,7 @@ def status(
 ) -> None:
     """Show each collection's items and extent in PgSTAC, its last successful run, the failed
     assets no later run fixed, and its runs in progress."""
-    from etl.serve.dataset_status import dataset_status
+    from etl.runner.catalog_reports import dataset_status
 
     loaded, selected = load_selection(ctx, dataset, collection, arg)
     entries = dataset_status(loaded, selected, active_profile(ctx), active_runner(ctx))
