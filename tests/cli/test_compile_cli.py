@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from argo_server import TOKEN, ArgoServerStandIn, RunPlan
+from argo_server import ArgoServerStandIn, RunPlan, stand_in_profile
 from compile_cases import DATASETS_DIR
 from etl_cli import run_etl
 
@@ -21,15 +20,7 @@ LANDSAT = str(DATASETS_DIR / "landsat")
 @pytest.fixture
 def argo_env(config_dir: Path, tmp_path: Path, argo_server: ArgoServerStandIn) -> dict[str, str]:
     """A profile ``prod`` on the stand-in Argo Server, bundles in a local folder."""
-    env = dict(os.environ, ETL_ARGO_TOKEN=TOKEN)
-    created = run_etl(
-        "profile", "create", "prod", "--runner", "argo", "--argo-server", argo_server.url,
-        "--namespace", "ci", "--set", f"workflow.code_storage=file://{tmp_path}/bundles",
-        "--set", "pgstac.dsn_secret=pgstac-dsn",
-        env=env,
-    )  # fmt: skip
-    assert created.returncode == 0, created.stderr
-    return env
+    return stand_in_profile(argo_server, f"file://{tmp_path}/bundles")
 
 
 def test_render_prints_the_manifest_and_nothing_else(config_dir: Path) -> None:

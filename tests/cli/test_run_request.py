@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argo_server import TOKEN, ArgoServerStandIn
+from argo_server import ArgoServerStandIn, stand_in_profile
 from compile_cases import DATASETS_DIR
 from etl_cli import run_etl
 
@@ -28,14 +28,7 @@ _INPUT = re.compile(r"\{\{inputs\.parameters\.[\w-]+\}\}")
 @pytest.fixture
 def argo_env(config_dir: Path, tmp_path: Path, argo_server: ArgoServerStandIn) -> dict[str, str]:
     """Profile ``prod`` (selected) on the stand-in Argo Server, bundles in a local folder."""
-    env = {"ETL_ARGO_TOKEN": TOKEN}
-    created = run_etl(
-        "profile", "create", "prod", "--runner", "argo", "--argo-server", argo_server.url,
-        "--namespace", "ci", "--set", f"workflow.code_storage=file://{tmp_path}/bundles",
-        "--set", "pgstac.dsn_secret=pgstac-dsn",
-        env=env,
-    )  # fmt: skip
-    assert created.returncode == 0, created.stderr
+    env = stand_in_profile(argo_server, f"file://{tmp_path}/bundles")
     assert run_etl("profile", "set", "prod", env=env).returncode == 0
     return env
 

@@ -24,8 +24,8 @@ from etl_cli import run_etl
 
 from etl.argo.reference_docs import REFERENCE
 from etl.core.pod_contract import POD_ENVIRONMENT, PROFILE_JSON_ENV, SECRET_ENV_PREFIX
+from etl.core.profile_services import ProfileServices
 from etl.core.secrets import KeyVaultSecrets
-from etl.task.environment import TaskEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME_HOMES = {
@@ -133,7 +133,7 @@ def test_a_key_vault_pod_finds_its_vault_in_the_pod_profile(config_dir: Path) ->
         assert all("value" in variable for variable in env)  # no secret key is wired
         # what etl-task reads in the pod: its secrets backend comes from ETL_PROFILE_JSON alone
         pod = {variable["name"]: variable["value"] for variable in env}
-        secrets = TaskEnvironment({PROFILE_JSON_ENV: pod[PROFILE_JSON_ENV]}).secrets
+        secrets = ProfileServices({PROFILE_JSON_ENV: pod[PROFILE_JSON_ENV]}).secrets
         assert isinstance(secrets, KeyVaultSecrets)
         assert secrets.vault_url == VAULT_URL
 

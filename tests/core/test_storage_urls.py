@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from etl.core.errors import StorageError
+from etl.core.profile_services import ProfileServices
 from etl.core.profiles import AZURITE_KEY, Profile, StorageAccount, azurite_blob_endpoint
 from etl.core.storage import BlobUrls, blob_url, file_uri, open_storage
-from etl.task.environment import TaskEnvironment
 from etl.task.item_hrefs import rewrite_blob_hrefs
 
 KEY = "a2V5"
@@ -144,5 +144,5 @@ def test_a_pod_links_to_the_endpoint_of_a_connection_string_it_never_sees(
     env = {var.name: var.value for var in pod_env(profile, []) if var.value is not None}
     pod_profile = json.loads(env["ETL_PROFILE_JSON"])
     assert pod_profile["storage"]["acct"] == {"account_url": endpoint}
-    pod = TaskEnvironment(env=env)
+    pod = ProfileServices(env=env)
     assert BlobUrls(pod.profile)("blob://acct/c/x.tif") == f"{endpoint}/c/x.tif"

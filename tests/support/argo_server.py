@@ -386,11 +386,13 @@ def argo_server(argo_apis: tuple[ArgoApi, ...]) -> Iterator[ArgoServerStandIn]:
     )
 
 
-ARGO_PROFILE = (
-    "--runner", "argo", "--namespace", "ci", "--set", "workflow.image=ghcr.io/example/etl-task:1",
-    "--set", "pgstac.dsn_secret=pgstac-dsn",
+STAND_IN_PROFILE = (
+    "--runner", "argo", "--namespace", "ci", "--set", "pgstac.dsn_secret=pgstac-dsn",
 )  # fmt: skip
-"""``etl profile create`` options of a profile on the stand-in (``--argo-server`` added)."""
+"""``etl profile create`` options of any profile on the stand-in (``--argo-server`` added)."""
+IMAGE_SETTING = ("--set", "workflow.image=ghcr.io/example/etl-task:1")
+ARGO_PROFILE = (*STAND_IN_PROFILE, *IMAGE_SETTING)
+"""``etl profile create`` options of a profile on the stand-in with an image."""
 
 
 @pytest.fixture
@@ -402,14 +404,26 @@ def argo_env(
 ) -> dict[str, str]:
     """Profile ``prod`` on the stand-in Argo Server (namespace ``ci``), its code storage in an
     Azurite container; the environment ``etl`` runs with (``ETL_ARGO_TOKEN`` set)."""
+    return stand_in_profile(
+        argo_server,
+        f"blob://devstoreaccount1/{azurite_container}/code",
+        *IMAGE_SETTING,
+        "--set", f"storage.devstoreaccount1.connection_string={azurite_connection_string}",
+    )  # fmt: skip
+
+
+def stand_in_profile(
+    argo_server: ArgoServerStandIn, code_storage: str, *settings: str
+) -> dict[str, str]:
+    """``etl profile create prod`` on the stand-in (namespace ``ci``, the PgSTAC DSN in the
+    secret ``pgstac-dsn``), its bundles in ``code_storage``, ``settings`` added; the environment
+    ``etl`` runs with (``ETL_ARGO_TOKEN`` set)."""
     from etl_cli import run_etl
 
     env = dict(os.environ, ETL_ARGO_TOKEN=TOKEN)
     created = run_etl(
-        "profile", "create", "prod", "--argo-server", argo_server.url, *ARGO_PROFILE,
-        "--set", f"workflow.code_storage=blob://devstoreaccount1/{azurite_container}/code",
-        "--set", f"storage.devstoreaccount1.connection_string={azurite_connection_string}",
-        env=env,
+        "profile", "create", "prod", "--argo-server", argo_server.url, *STAND_IN_PROFILE,
+        "--set", f"workflow.code_storage={code_storage}", *settings, env=env,
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
     return env

@@ -1,14 +1,13 @@
 """``etl dataset plan | status | forget-failures``: what a run would change, where a catalog
 stands, and the failed assets a user stops owing.
 
-``plan`` and ``status`` run here, with the active profile's credentials, and write nothing.
-``plan`` lists the storage and makes the assets' items as a run would
-(:func:`etl.task.plan.plan_collection`): only assets changed since they were loaded, or loaded
-by other code, are made (all with ``--deep``); ``status`` reads PgSTAC, the chunk storage and the
-runner (:func:`etl.serve.dataset_status.dataset_status`, which the catalog page of ``etl serve``
-shows too). ``forget-failures`` records, in the chunk storage, that the failed assets ``status``
-lists are no longer owed (:mod:`etl.dataset.dropped_failures`). The commands join the ``etl
-dataset`` group.
+``plan`` and ``status`` run here, with the active profile's credentials, and write nothing: each
+makes one call, :func:`etl.runner.catalog_reports.dataset_plan` (the storage listed; only assets changed since they were
+loaded, or loaded by other code, made as a run would, all with ``--deep``) or :func:`~etl.runner.catalog_reports.dataset_status` (PgSTAC, the
+chunk storage and the runner read; the catalog page of ``etl serve`` shows the same), and prints.
+``forget-failures`` records, in the chunk storage, that the failed assets ``status`` lists
+are no longer owed (:mod:`etl.dataset.dropped_failures`). The commands join the ``etl dataset``
+group.
 """
 
 from __future__ import annotations
@@ -51,24 +50,13 @@ def plan(
 ) -> None:
     """Show what a process-items run would add, change, keep and remove in PgSTAC, making the
     items here without writing anything."""
-    from etl.argo.bundle import bundle_digest
     from etl.core.progress import report_progress
-    from etl.task.environment import TaskEnvironment
-    from etl.task.plan import PlanSettings, plan_collection
+    from etl.runner.catalog_reports import dataset_plan
 
     loaded, selected = load_selection(ctx, dataset, collection, arg)
-    environment = TaskEnvironment.for_profile(active_profile(ctx))
-    settings = PlanSettings(
-        tuple(loaded.code_search_path()),
-        loaded.config.blob_hrefs,
-        bundle=bundle_digest(loaded),
-        deep=deep,
+    entries = dataset_plan(
+        loaded, selected, active_profile(ctx), deep=deep, progress=report_progress
     )
-    plans = []
-    for chosen in selected:
-        with report_progress(f"{chosen.id}: assets planned") as bar:
-            plans.append(plan_collection(chosen, environment, settings, on_assets=bar.advance))
-    entries = [p.to_json() for p in plans]
     if output is not OutputFormat.TABLE:
         print_result({"dataset": loaded.config.id, "deep": deep, "collections": entries}, output)
         return
@@ -94,7 +82,7 @@ def status(
     """Show each collection's items and extent in PgSTAC, its last successful run, the failed
     assets no later run fixed, its runs in progress and, with events, its queue's depth, oldest
     message, events per second and dead letters."""
-    from etl.serve.dataset_status import dataset_status
+    from etl.runner.catalog_reports import dataset_status
 
     loaded, selected = load_selection(ctx, dataset, collection, arg)
     entries = dataset_status(loaded, selected, active_profile(ctx), active_runner(ctx))
@@ -120,7 +108,7 @@ def _print_status(entry: dict[str, Any]) -> None:
         "runs_in_progress": ", ".join(f"{r['name']} ({r['phase']})" for r in runs) or None,
     }
     if entry["events"] is not None:
-        from etl.serve.event_status import event_status_line
+        from etl.runner.event_status import event_status_line
 
         summary["events"] = event_status_line(entry["events"])
     print_result(summary, OutputFormat.TABLE)
@@ -152,17 +140,17 @@ def forget_failures(
     last-success runs no longer take them again (until they fail again)."""
     from etl.core.counts import counted
     from etl.core.errors import InputError, OptionError
+    from etl.core.profile_services import ProfileServices
     from etl.dataset.chunking import chunk_storage_of
     from etl.dataset.dropped_failures import drop_failures
     from etl.dataset.run_history import collection_history
     from etl.runner.active_runs import active_runs
-    from etl.task.environment import TaskEnvironment
 
     if bool(asset) == every:
         raise OptionError("asset", "URI (repeatable) or --all: give one of the two")
     loaded, selected = load_selection(ctx, dataset, collection, arg)
     profile = active_profile(ctx)
-    secrets = TaskEnvironment.for_profile(profile).secrets
+    secrets = ProfileServices.for_profile(profile).secrets
     running = {run.status.name for run in active_runs(active_runner(ctx), loaded.config.id)}
     chosen_assets = []
     for chosen in selected:

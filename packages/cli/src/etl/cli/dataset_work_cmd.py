@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from etl.argo.options import RunRequest, WorkflowCommand
-from etl.cli.follow import print_progress_line, report_submission
+from etl.cli.follow import following, print_progress_line, print_submission
 from etl.cli.options import (
     ArgOption,
     CollectionOption,
@@ -105,7 +105,8 @@ def _work(
     output: ManifestOutput | None,
     upload_bundle: bool = False,
 ) -> None:
-    """Parse, call :func:`etl.runner.app.run_dataset_work` once, print."""
+    """Parse, call :func:`etl.runner.app.run_dataset_work` once (it follows a submitted run to
+    its end when asked), print."""
     from etl.runner.app import run_dataset_work
 
     if wait and not submit:
@@ -116,14 +117,15 @@ def _work(
             "(follow those with `etl workflow list` and `etl workflow watch`)",
             param_hint="--wait",
         )
-    runner = active_runner(ctx) if submit else None
+    result = OutputFormat(output.value) if output is not None else None
     done = run_dataset_work(
         _loader(ctx, request, dataset, arg),
         request,
         active_profile(ctx),
-        runner=runner,
+        runner=active_runner(ctx) if submit else None,
         upload=upload_bundle,
         report=print_progress_line,
+        following=following(wait=wait, output=result),
     )
     if done.scheduled is not None:
         applied = done.scheduled
@@ -131,18 +133,12 @@ def _work(
         print_progress_line(
             f"{action} CronWorkflow {applied.name} in namespace {applied.namespace}: {applied.url}"
         )
-        if output is None:
+        if result is None:
             print(applied.name)
         else:
-            print_result(applied.to_json(), OutputFormat(output.value))
-    elif runner is not None and done.submitted is not None:
-        report_submission(
-            runner,
-            active_profile(ctx),
-            done.submitted,
-            wait=wait,
-            output=OutputFormat(output.value) if output is not None else None,
-        )
+            print_result(applied.to_json(), result)
+    elif done.submitted is not None:
+        print_submission(active_profile(ctx), done.submitted, done.ended, result)
     else:
         if not upload_bundle:
             _note_bundle_not_uploaded(done.prepared)

@@ -16,18 +16,23 @@ from etl.cli.output import ManifestOutput, OutputFormat, print_result, warn
 if TYPE_CHECKING:
     from etl.core.profiles import Profile
     from etl.core.runners import SubmittedWorkflow, WorkflowRunner, WorkflowStatus
+    from etl.runner.following import Following, RunEnd
     from etl.runner.run_report import RunReport
     from etl.runner.work import PreparedWork
 
 __all__ = [
     "SHOWN_ERRORS",
+    "following",
     "print_progress_line",
+    "print_run_end",
     "print_run_page",
     "print_run_report",
-    "read_run_report",
+    "print_submission",
+    "raise_unless_succeeded",
     "report_submission",
     "submit_and_report",
     "wait_and_report",
+    "warn_if_unreadable",
 ]
 
 SHOWN_ERRORS = 10
@@ -56,6 +61,18 @@ def submit_and_report(
     )
 
 
+def following(*, wait: bool, output: OutputFormat | None) -> Following:
+    """How a waiting command follows its run: the name on stdout once submitted (unless
+    ``output`` asks for the result instead), phase changes on stderr."""
+    from etl.runner.following import Following
+
+    def announce(submitted: SubmittedWorkflow) -> None:
+        if output is None:
+            print(submitted.name, flush=True)
+
+    return Following(wait=wait, limit=SHOWN_ERRORS, on_submitted=announce, on_status=_print_phase)
+
+
 def report_submission(
     runner: WorkflowRunner,
     profile: Profile,
@@ -72,58 +89,78 @@ def report_submission(
     Raises:
         WorkflowFailedError: the workflow was followed to its end and did not succeed.
     """
-    from etl.core.errors import WorkflowFailedError
+    from etl.runner.following import follow_submitted
 
-    if output is None:
-        print(submitted.name, flush=True)
-    failure: WorkflowFailedError | None = None
-    if wait or runner.runs_to_completion:
-        try:
-            final = wait_and_report(runner, profile, submitted.name)
-        except WorkflowFailedError as exc:
-            failure, final = exc, runner.get(submitted.name)
-        submitted = replace(submitted, status=final.phase.value)
+    settings = following(wait=wait, output=output)
+    print_submission(
+        profile, submitted, follow_submitted(runner, profile, submitted, settings), output
+    )
+
+
+def print_submission(
+    profile: Profile,
+    submitted: SubmittedWorkflow,
+    ended: RunEnd | None,
+    output: OutputFormat | None,
+) -> None:
+    """What the end of a followed run did (:func:`print_run_end`), then, with ``output``, the
+    submission's result.
+
+    Raises:
+        WorkflowFailedError: the run was followed to its end and did not succeed.
+    """
+    if ended is not None:
+        print_run_end(profile, ended)
+        submitted = replace(submitted, status=ended.status.phase.value)
     if output is not None:
         print_result(submitted.to_json(), output)
-    if failure is not None:
-        raise failure
+    if ended is not None:
+        raise_unless_succeeded(ended)
 
 
-def wait_and_report(runner: WorkflowRunner, profile: Profile, name: str) -> WorkflowStatus:
+def wait_and_report(runner: WorkflowRunner, profile: Profile, name: str) -> None:
     """Follow workflow ``name`` to its end, phase changes on stderr, then what the run did
-    (:func:`print_run_report`).
+    (:func:`print_run_end`).
 
     Raises:
         WorkflowFailedError: it ended Failed or Error (its failed steps' messages printed first).
     """
+    from etl.runner.following import follow_run
+
+    ended = follow_run(runner, profile, name, following(wait=True, output=None))
+    print_run_end(profile, ended)
+    raise_unless_succeeded(ended)
+
+
+def raise_unless_succeeded(ended: RunEnd) -> None:
+    """Raise unless the followed workflow succeeded.
+
+    Raises:
+        WorkflowFailedError: it ended Failed or Error.
+    """
     from etl.core.errors import WorkflowFailedError
 
-    status = runner.wait(name, on_status=_print_phase)
-    if not status.succeeded:
-        for line in status.failure_messages():
+    if not ended.status.succeeded:
+        status = ended.status
+        raise WorkflowFailedError(f"workflow {status.name!r} ended {status.phase.value}")
+
+
+def print_run_end(profile: Profile, ended: RunEnd) -> None:
+    """On stderr: the failed steps' messages, what the run did (:func:`print_run_report`, or why
+    that cannot be read) and the run's page."""
+    if not ended.status.succeeded:
+        for line in ended.status.failure_messages():
             print(f"  failed: {line}", file=sys.stderr)
-    report = read_run_report(runner, profile, name, limit=SHOWN_ERRORS)
-    if report is not None:
-        print_run_report(report)
-    print_run_page(profile, name)
-    if status.succeeded:
-        return status
-    raise WorkflowFailedError(f"workflow {name!r} ended {status.phase.value}")
+    warn_if_unreadable(ended)
+    if ended.report is not None:
+        print_run_report(ended.report)
+    print_run_page(profile, ended.status.name)
 
 
-def read_run_report(
-    runner: WorkflowRunner, profile: Profile, name: str, *, limit: int
-) -> RunReport | None:
-    """The run's report with its first ``limit`` failed assets; ``None``, after a warning on
-    stderr, when its storage cannot be read (the workflow's own status still stands)."""
-    from etl.core.errors import EtlError
-    from etl.runner.run_report import run_report
-
-    try:
-        return run_report(runner, profile, name, limit=limit)
-    except EtlError as exc:
-        warn(f"cannot read what {name!r} did per asset: {exc}")
-        return None
+def warn_if_unreadable(ended: RunEnd) -> None:
+    """A warning on stderr when the run's report cannot be read (its status still stands)."""
+    if ended.unreadable is not None:
+        warn(f"cannot read what {ended.status.name!r} did per asset: {ended.unreadable}")
 
 
 def print_run_report(report: RunReport) -> None:

@@ -57,15 +57,15 @@ def serve(
     footprints, items per day). Read-only; no secret is shown. While it runs, `etl workflow get`
     and the end of a run print the run's page. With -o json: one object, {"page", "stac"}.
     """
+    from etl.core.profile_services import ProfileServices
     from etl.serve.app import ServeContext
     from etl.serve.server import serve as run_server
-    from etl.task.environment import TaskEnvironment
 
     profile = active_profile(ctx)
     context = ServeContext(
         profile=profile,
         runner=active_runner(ctx),
-        dsn=TaskEnvironment.for_profile(profile).pgstac_dsn(),
+        dsn=ProfileServices.for_profile(profile).pgstac_dsn(),
         api=not no_api,
     )
     for path in dataset or []:

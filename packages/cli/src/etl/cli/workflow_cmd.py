@@ -20,9 +20,9 @@ from etl.cli.completion import complete_workflows
 from etl.cli.follow import (
     SHOWN_ERRORS,
     print_run_page,
-    read_run_report,
     report_submission,
     wait_and_report,
+    warn_if_unreadable,
 )
 from etl.cli.options import OptionalOutputOption, command_group
 from etl.cli.output import OutputFormat, machine_format, print_outcome, print_result, warn
@@ -84,9 +84,11 @@ def submit(
 def get(ctx: typer.Context, name: NameArgument, output: OptionalOutputOption = None) -> None:
     """Show a workflow's phase, start, end and duration, then its failed steps, what
     finish-collection did (extent, removals) and its first failed assets."""
-    runner = active_runner(ctx)
-    status = runner.get(name)
-    report = read_run_report(runner, active_profile(ctx), name, limit=SHOWN_ERRORS)
+    from etl.runner.following import run_end
+
+    ended = run_end(active_runner(ctx), active_profile(ctx), name, limit=SHOWN_ERRORS)
+    warn_if_unreadable(ended)
+    status, report = ended.status, ended.report
     if output is None or output is OutputFormat.TABLE:
         print_get_table(status, report)
         print_run_page(active_profile(ctx), name)

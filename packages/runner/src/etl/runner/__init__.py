@@ -2,7 +2,8 @@
 
 :func:`runner_for` picks the runner of a profile (its Argo Server, or the local runner);
 :mod:`etl.runner.work` compiles the work commands and submits them (after :func:`preflight` on the
-local runner); :class:`LocalRunner` runs a
+local runner), :mod:`etl.runner.app` sequences them per command, :mod:`etl.runner.following` follows
+a run to its end, :mod:`etl.runner.catalog_reports` makes ``etl dataset plan | status``' reports; :class:`LocalRunner` runs a
 compiled Argo ``Workflow`` on this machine (the ``local`` profile's runner); :func:`run_report`
 reads what a run did per asset from its chunk storage, whichever runner ran it.
 
@@ -19,7 +20,9 @@ from etl.core.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
     from etl.runner.app import DatasetWork, run_dataset_work
+    from etl.runner.catalog_reports import dataset_plan, dataset_status
     from etl.runner.engine import Engine
+    from etl.runner.following import Following, RunEnd, follow_run, follow_submitted, run_end
     from etl.runner.local import LocalRunner, local_runner_for
     from etl.runner.manifest import UnsupportedManifestError, WorkflowManifest, parse_workflow
     from etl.runner.preflight import PreflightReport, preflight
@@ -41,15 +44,21 @@ __all__ = [
     "CollectionReport",
     "DatasetWork",
     "Engine",
+    "Following",
     "LocalRunner",
     "NodeRecord",
     "PreflightReport",
     "PreparedWork",
+    "RunEnd",
     "RunRecord",
     "RunReport",
     "RunStore",
     "UnsupportedManifestError",
     "WorkflowManifest",
+    "dataset_plan",
+    "dataset_status",
+    "follow_run",
+    "follow_submitted",
     "local_runner_for",
     "parse_workflow",
     "preflight",
@@ -57,6 +66,7 @@ __all__ = [
     "prepare_dataset_work",
     "prepare_items_ingest",
     "run_dataset_work",
+    "run_end",
     "run_report",
     "runner_for",
     "runner_kind",
@@ -68,7 +78,14 @@ __all__ = [
 _LAZY = {
     "DatasetWork": "etl.runner.app",
     "run_dataset_work": "etl.runner.app",
+    "dataset_plan": "etl.runner.catalog_reports",
+    "dataset_status": "etl.runner.catalog_reports",
     "Engine": "etl.runner.engine",
+    "Following": "etl.runner.following",
+    "RunEnd": "etl.runner.following",
+    "follow_run": "etl.runner.following",
+    "follow_submitted": "etl.runner.following",
+    "run_end": "etl.runner.following",
     "LocalRunner": "etl.runner.local",
     "local_runner_for": "etl.runner.local",
     "UnsupportedManifestError": "etl.runner.manifest",

@@ -3,8 +3,9 @@
 ``etl dataset render | process-items | create-chunks | ingest-collection`` parse their options
 into one :class:`etl.argo.RunRequest` and call :func:`run_dataset_work`, which does the rest in
 order: warm the local runner's task server (while the dataset loads and compiles), compile,
-then upload and submit, or upload and schedule; the CLI prints what it returns and follows a
-submitted run (``etl.cli.follow``). A test or another front end calls the same function.
+then upload and submit (and follow the run to its end: :mod:`etl.runner.following`), or upload
+and schedule; the CLI prints what it returns. A test or another front end calls the same
+function.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from etl.runner.following import NOT_FOLLOWED, Following, RunEnd, follow_submitted
 from etl.runner.work import (
     PreparedWork,
     cron_client,
@@ -40,11 +42,13 @@ class DatasetWork:
         prepared: The compiled manifest and its code bundle.
         submitted: The workflow submitted to the runner, if one was.
         scheduled: The ``CronWorkflow`` created or updated, if the request has a schedule.
+        ended: How the submitted workflow ended and what it did, if it was followed.
     """
 
     prepared: PreparedWork
     submitted: SubmittedWorkflow | None = None
     scheduled: CronApplied | None = None
+    ended: RunEnd | None = None
 
 
 def run_dataset_work(
@@ -55,6 +59,7 @@ def run_dataset_work(
     runner: WorkflowRunner | None = None,
     upload: bool = False,
     report: Callable[[str], None] = lambda line: None,
+    following: Following = NOT_FOLLOWED,
 ) -> DatasetWork:
     """Compile the workflow ``request`` asks for, and with a ``runner`` submit or schedule it.
 
@@ -66,6 +71,8 @@ def run_dataset_work(
             ``CronWorkflow`` on its Argo Server). ``None``: compile only.
         upload: Without a runner, upload what the pods read all the same (``--upload-bundle``).
         report: Gets one line per upload.
+        following: How a submitted workflow is followed (:func:`etl.runner.following.
+            follow_submitted`: with ``wait``, or on a runner that runs to completion).
 
     Raises:
         InputError: A schedule on the local runner, a preflight problem, an unknown collection.
@@ -84,9 +91,9 @@ def run_dataset_work(
             prepared, scheduled=schedule_work(prepared, client, profile, report=report)
         )
     if runner is not None:
-        return DatasetWork(
-            prepared, submitted=submit_work(prepared, runner, profile, report=report)
-        )
+        submitted = submit_work(prepared, runner, profile, report=report)
+        ended = follow_submitted(runner, profile, submitted, following)
+        return DatasetWork(prepared, submitted=submitted, ended=ended)
     if upload:
         upload_work(prepared, profile, report=report)
     return DatasetWork(prepared)

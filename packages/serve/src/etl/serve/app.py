@@ -3,7 +3,7 @@
 
 Pages read the active profile's runner (:mod:`etl.serve.runs`) and PgSTAC (:mod:`etl.serve.catalog`,
 and for the collections of the datasets ``etl serve -d`` was given,
-:func:`etl.serve.dataset_status.dataset_status`). Handlers are plain functions: Starlette runs
+:func:`etl.runner.catalog_reports.dataset_status`). Handlers are plain functions: Starlette runs
 them in its thread pool, so the blocking library calls never hold up the STAC API.
 """
 
@@ -26,9 +26,9 @@ from etl.core.runners import WorkflowNotFoundError, WorkflowRunner
 from etl.dataset.loader import LoadedDataset
 from etl.dataset.model import CollectionConfig
 from etl.pgstac import CollectionNotFoundError, connect_pgstac
+from etl.runner.catalog_reports import dataset_status
 from etl.serve import pages
 from etl.serve.catalog import collection_ids, collection_view
-from etl.serve.dataset_status import dataset_status
 from etl.serve.runs import list_runs, read_run
 
 __all__ = ["ServeContext", "serve_app"]

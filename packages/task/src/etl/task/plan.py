@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
+from etl.core.profile_services import ProfileServices
 from etl.core.storage import BlobUrls
 from etl.dataset.chunking import list_assets, partial_listing
 from etl.dataset.chunking.listing import ModifiedTimes
@@ -32,7 +33,6 @@ from etl.dataset.model import BlobHrefs, CollectionConfig
 from etl.dataset.plan import CollectionPlan, PlanBuilder
 from etl.dataset.run_results import AssetFailure
 from etl.pgstac.item_sources import ItemSource
-from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
 from etl.task.item_maker import ItemMaker, make_all
 
@@ -61,7 +61,7 @@ class PlanSettings:
 
 def plan_collection(
     collection: CollectionConfig,
-    environment: TaskEnvironment,
+    environment: ProfileServices,
     settings: PlanSettings,
     *,
     on_assets: Callable[[int], None] | None = None,
@@ -70,7 +70,7 @@ def plan_collection(
 
     Args:
         collection: The collection (templated; secrets may still be references).
-        environment: Profile, secrets and PgSTAC DSN (the CLI's: ``TaskEnvironment.for_profile``).
+        environment: Profile, secrets and PgSTAC DSN (``ProfileServices.for_profile``).
         settings: Where the dataset's code is, its hrefs, threads making items.
         on_assets: Told how many more assets were made.
 

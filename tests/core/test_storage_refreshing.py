@@ -10,8 +10,8 @@ import pytest
 from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
 
 from etl.core.errors import StorageAuthenticationError
+from etl.core.profile_services import ProfileServices
 from etl.core.profiles.model import AZURITE_ACCOUNT, AZURITE_KEY
-from etl.task.environment import TaskEnvironment
 
 TOKEN = "$<< secrets.assets-sas >>"
 
@@ -40,7 +40,7 @@ def test_an_expired_sas_is_fetched_again_and_the_read_retried(
         "ETL_CONFIG_DIR": str(tmp_path),
         "ETL_SECRET_ASSETS_SAS": container_sas(azurite_container, 2),
     }
-    storage = TaskEnvironment(env=env).storage(blob_uri, TOKEN)
+    storage = ProfileServices(env=env).storage(blob_uri, TOKEN)
     assert storage.read_text("scene.json") == '{"id": "scene"}'
 
     time.sleep(3)
@@ -57,7 +57,7 @@ def test_a_token_still_refused_after_refetching_is_a_clear_error(
         "ETL_CONFIG_DIR": str(tmp_path),
         "ETL_SECRET_ASSETS_SAS": container_sas(azurite_container, -60),
     }
-    storage = TaskEnvironment(env=env).storage(blob_uri, TOKEN)
+    storage = ProfileServices(env=env).storage(blob_uri, TOKEN)
 
     with pytest.raises(
         StorageAuthenticationError, match=r"authentication failed for blob://.*scene\.json"
