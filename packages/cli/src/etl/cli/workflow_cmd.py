@@ -51,8 +51,8 @@ WaitOption = Annotated[
 
 def _submit_file(runner: WorkflowRunner, path: Path) -> SubmittedWorkflow:
     """Submit the manifest in ``path``; a field the runner refuses is located in the file."""
-    from etl.argo.server.manifest_models import ManifestFieldError
     from etl.core.located_yaml import load_located_yaml
+    from etl.runner.argo_server.manifest_models import ManifestFieldError
 
     doc = load_located_yaml(path)
     if not isinstance(doc.data, dict):

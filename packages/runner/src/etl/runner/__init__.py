@@ -1,6 +1,7 @@
 """etl.runner: run workflows — pick a profile's runner, prepare and submit work, the local runner.
 
-:func:`runner_for` picks the runner of a profile (its Argo Server, or the local runner);
+:func:`runner_for` picks the runner of a profile: its Argo Server (:class:`ArgoClient`, in
+:mod:`etl.runner.argo_server`) or the local runner;
 :mod:`etl.runner.work` compiles the work commands and submits them (after :func:`preflight` on the
 local runner); :class:`LocalRunner` runs a
 compiled Argo ``Workflow`` on this machine (the ``local`` profile's runner); :func:`run_report`
@@ -19,6 +20,8 @@ from etl.core.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
     from etl.runner.app import DatasetWork, run_dataset_work
+    from etl.runner.argo_server.client import ArgoClient, argo_base_url
+    from etl.runner.argo_server.status import status_from_workflow
     from etl.runner.engine import Engine
     from etl.runner.local import LocalRunner, local_runner_for
     from etl.runner.manifest import UnsupportedManifestError, WorkflowManifest, parse_workflow
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ArgoClient",
     "AssetError",
     "CollectionReport",
     "DatasetWork",
@@ -50,6 +54,7 @@ __all__ = [
     "RunStore",
     "UnsupportedManifestError",
     "WorkflowManifest",
+    "argo_base_url",
     "local_runner_for",
     "parse_workflow",
     "preflight",
@@ -61,6 +66,7 @@ __all__ = [
     "runner_for",
     "runner_kind",
     "schedule_work",
+    "status_from_workflow",
     "submit_work",
     "upload_work",
 ]
@@ -68,6 +74,9 @@ __all__ = [
 _LAZY = {
     "DatasetWork": "etl.runner.app",
     "run_dataset_work": "etl.runner.app",
+    "ArgoClient": "etl.runner.argo_server.client",
+    "argo_base_url": "etl.runner.argo_server.client",
+    "status_from_workflow": "etl.runner.argo_server.status",
     "Engine": "etl.runner.engine",
     "LocalRunner": "etl.runner.local",
     "local_runner_for": "etl.runner.local",

@@ -24,10 +24,10 @@ from etl.runner.work import (
 
 if TYPE_CHECKING:
     from etl.argo import RunRequest
-    from etl.argo.server.cron import CronApplied
     from etl.core.profiles import Profile
     from etl.core.runners import SubmittedWorkflow, WorkflowRunner
     from etl.dataset import LoadedDataset
+    from etl.runner.argo_server.cron import CronApplied
 
 __all__ = ["DatasetWork", "run_dataset_work"]
 

@@ -74,7 +74,7 @@ def import_drivers(*, argo: bool) -> None:
     import etl.core.storage.blob
 
     if argo:
-        import etl.argo.server.client  # noqa: F401
+        import etl.runner.argo_server.client  # noqa: F401
 
 
 def _reason(text: str) -> str:
@@ -201,7 +201,7 @@ def check_secret(name: str, used_by: tuple[str, ...], resolver: SecretResolver) 
 
 def check_argo(profile: Profile) -> Check:
     """Ask the Argo Server its version (at least v3.6)."""
-    from etl.argo import ArgoClient
+    from etl.runner.argo_server.client import ArgoClient
 
     subject = f"Argo Server {profile.argo.server}"
     try:

@@ -28,7 +28,7 @@ def runner_for(profile: Profile) -> WorkflowRunner:
         ProfileError: the profile's runner is argo but names no server.
     """
     if runner_kind(profile) is RunnerKind.ARGO:
-        from etl.argo import ArgoClient
+        from etl.runner.argo_server.client import ArgoClient
 
         return ArgoClient.from_profile(profile)
     from etl.runner.local import local_runner_for

@@ -18,10 +18,11 @@ from etl.core.profiles import Profile, RunnerKind
 from etl.core.runners import SubmittedWorkflow, WorkflowRunner
 
 if TYPE_CHECKING:
-    from etl.argo import ArgoClient, CodeBundle, IngestSource, RunRequest, SourceList
-    from etl.argo.server.cron import CronApplied
+    from etl.argo import CodeBundle, IngestSource, RunRequest, SourceList
     from etl.core.pod_contract import LoadMethod
     from etl.dataset import LoadedDataset
+    from etl.runner.argo_server.client import ArgoClient
+    from etl.runner.argo_server.cron import CronApplied
 
 __all__ = [
     "LOCAL_HAS_NO_CRON",
@@ -176,8 +177,8 @@ def cron_client(runner: WorkflowRunner, what: str) -> ArgoClient:
     Raises:
         InputError: The profile runs workflows locally (``what`` names what asked).
     """
-    from etl.argo.server.client import ArgoClient
     from etl.core.errors import InputError
+    from etl.runner.argo_server.client import ArgoClient
 
     if not isinstance(runner, ArgoClient):
         raise InputError(f"{what}: {LOCAL_HAS_NO_CRON}")
