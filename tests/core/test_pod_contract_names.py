@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from etl_cli import run_etl
 
-from etl.argo.reference_docs import REFERENCE
+from etl.cli.pod_environment_docs import REFERENCE
 from etl.core.pod_contract import POD_ENVIRONMENT, PROFILE_JSON_ENV, SECRET_ENV_PREFIX
 from etl.core.secrets import KeyVaultSecrets
 from etl.task.environment import TaskEnvironment

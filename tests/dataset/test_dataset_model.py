@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
+from etl.cli.field_reference_docs import REFERENCE, render_reference_markdown
 from etl.dataset import ChunkOptions, DatasetConfig, TaskName, dataset_json_schema
-from etl.dataset.reference_docs import REFERENCE, render_reference_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "dataset-yaml.md"

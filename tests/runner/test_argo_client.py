@@ -21,8 +21,8 @@ from etl_cli import run_etl
 
 from etl.core.errors import InputError, ProfileError, RemoteError
 from etl.core.profiles import ArgoSettings
-from etl.core.runners import WorkflowNotFoundError, WorkflowPhase
 from etl.runner.argo_server.client import ArgoClient, argo_base_url
+from etl.runner.workflow_status import WorkflowNotFoundError, WorkflowPhase
 
 ROOT = Path(__file__).resolve().parents[2]
 

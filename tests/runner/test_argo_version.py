@@ -21,9 +21,9 @@ from etl_cli import run_etl
 
 from etl.core.errors import RemoteError
 from etl.core.profiles import ArgoSettings
-from etl.core.runners import WorkflowPhase
 from etl.runner.argo_server.client import ArgoClient
 from etl.runner.argo_server.cron import check_server_version, parse_version
+from etl.runner.workflow_status import WorkflowPhase
 
 GOES = str(DATASETS_DIR / "goes-glm")
 WORKFLOW: dict[str, Any] = {

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from etl.core.errors import InputError
-from etl.core.runners import WorkflowNotFoundError, WorkflowPhase
 from etl.runner import LocalRunner, UnsupportedManifestError
+from etl.runner.workflow_status import WorkflowNotFoundError, WorkflowPhase
 
 PY = sys.executable
 

@@ -20,7 +20,7 @@ from etl.cli.options import (
 )
 from etl.cli.output import OutputFormat, print_outcome, print_result, warn
 from etl.cli.state import cli_state
-from etl.core.runners import RunnerKind
+from etl.core.profiles.model import RunnerKind
 
 if TYPE_CHECKING:
     from etl.core.profiles import Profile, ProfileStore

@@ -11,8 +11,8 @@ from typing import Any
 
 import typer
 
+from etl.cli.generated_docs import GeneratedSection
 from etl.cli.help_format import help_records, walk_commands
-from etl.core.generated_docs import GeneratedSection
 
 __all__ = ["REFERENCE", "command_tree", "render_reference_markdown"]
 

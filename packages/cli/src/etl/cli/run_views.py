@@ -19,8 +19,8 @@ from etl.cli.options import parse_since
 from etl.cli.output import OutputFormat, print_result
 
 if TYPE_CHECKING:
-    from etl.core.runners import WorkflowPhase, WorkflowStatus
     from etl.runner.run_report import RunReport
+    from etl.runner.workflow_status import WorkflowPhase, WorkflowStatus
 
 __all__ = [
     "duration_text",
@@ -54,7 +54,7 @@ def parse_age(value: str) -> datetime:
 
 def parse_phases(values: Sequence[str] | None) -> set[WorkflowPhase]:
     """``--status`` (repeatable, or a comma list; any case) as phases."""
-    from etl.core.runners import WorkflowPhase
+    from etl.runner.workflow_status import WorkflowPhase
 
     by_name = {phase.value.lower(): phase for phase in WorkflowPhase}
     phases: set[WorkflowPhase] = set()

@@ -10,7 +10,7 @@ import typer
 
 if TYPE_CHECKING:
     from etl.core.profiles import Profile
-    from etl.core.runners import WorkflowRunner
+    from etl.runner.workflow_runner import WorkflowRunner
 
 __all__ = ["CliState", "active_profile", "active_runner", "cli_state"]
 

@@ -1,4 +1,4 @@
-"""The local runner: the :class:`~etl.core.runners.WorkflowRunner` of the built-in ``local`` profile.
+"""The local runner: the :class:`~etl.runner.workflow_runner.WorkflowRunner` of the built-in ``local`` profile.
 
 It executes the very manifest that would go to Argo, here, in the foreground (``submit`` returns
 when the run has ended), each pod a process or, with the profile's ``local.executor: container``,
@@ -21,15 +21,7 @@ from typing import TYPE_CHECKING, Any
 from etl.core.errors import InputError, RunError, RunInterruptedError
 from etl.core.pod_contract import ETL_TASK, PGSTAC_SEMAPHORE
 from etl.core.profiles import LocalExecutor, Profile
-from etl.core.runners import (
-    LogLine,
-    NodeFailure,
-    RunnerKind,
-    SubmittedWorkflow,
-    WorkflowPhase,
-    WorkflowRunner,
-    WorkflowStatus,
-)
+from etl.core.profiles.model import RunnerKind
 from etl.runner.engine import Engine
 from etl.runner.executors import PodExecutor, ProcessExecutor
 from etl.runner.manifest import WorkflowManifest, parse_workflow
@@ -44,6 +36,14 @@ from etl.runner.runner_liveness import (
     signal_if_same,
 )
 from etl.runner.warm_start import TaskStarter, console_script_entries
+from etl.runner.workflow_runner import WorkflowRunner
+from etl.runner.workflow_status import (
+    LogLine,
+    NodeFailure,
+    SubmittedWorkflow,
+    WorkflowPhase,
+    WorkflowStatus,
+)
 
 if TYPE_CHECKING:
     from etl.core.templating import SecretLookup

@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterator
 
 from etl.core.errors import StorageError
 from etl.core.profiles import Profile
-from etl.core.runners import LogLine, WorkflowRunner
 from etl.runner.run_report import run_storages
+from etl.runner.workflow_runner import WorkflowRunner
+from etl.runner.workflow_status import LogLine
 
 __all__ = ["kept_logs", "workflow_logs"]
 

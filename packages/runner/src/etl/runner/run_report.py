@@ -27,9 +27,10 @@ from etl.core.pod_contract import (
     Flag,
 )
 from etl.core.profiles import Profile
-from etl.core.runners import WorkflowRunner, WorkflowStatus
 from etl.core.storage import Storage, open_storage_for
 from etl.dataset.layout import RunLayout
+from etl.runner.workflow_runner import WorkflowRunner
+from etl.runner.workflow_status import WorkflowStatus
 
 if TYPE_CHECKING:
     from etl.dataset.chunking.manifest import ChunkManifest

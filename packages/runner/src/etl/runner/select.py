@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from etl.core.profiles import BUILTIN_PROFILE, Profile, RunnerKind
-from etl.core.runners import WorkflowRunner
+from etl.runner.workflow_runner import WorkflowRunner
 
 __all__ = ["runner_for", "runner_kind"]
 

@@ -5,7 +5,7 @@ compile a manifest and plan what must be uploaded for it to run (the dataset's c
 files to ingest); nothing is written. :func:`upload_work` uploads those (the one upload path);
 :func:`submit_work` then hands the manifest to a runner, :func:`schedule_work` creates or updates a
 ``CronWorkflow`` on the Argo Server (:func:`cron_client`). The CLI (``etl dataset process-items``, ``etl ingest items``, ...) is a thin shell over
-these; waiting for the end is :meth:`etl.core.runners.WorkflowRunner.wait`.
+these; waiting for the end is :meth:`etl.runner.workflow_runner.WorkflowRunner.wait`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from etl.core.profiles import Profile, RunnerKind
-from etl.core.runners import SubmittedWorkflow, WorkflowRunner
+from etl.runner.workflow_runner import WorkflowRunner
+from etl.runner.workflow_status import SubmittedWorkflow
 
 if TYPE_CHECKING:
     from etl.argo import CodeBundle, IngestSource, RunRequest, SourceList
@@ -150,7 +151,7 @@ def submit_work(
     """Upload what ``work`` needs (:func:`upload_work`), then submit its manifest to ``runner``.
 
     ``report`` gets one line per upload. On a runner that runs to completion
-    (:attr:`~etl.core.runners.WorkflowRunner.runs_to_completion`) this returns once the workflow
+    (:attr:`~etl.runner.workflow_runner.WorkflowRunner.runs_to_completion`) this returns once the workflow
     has ended.
 
     Dataset work on the local runner is preceded by one preflight (:mod:`etl.runner.preflight`):

@@ -22,10 +22,11 @@ from starlette.staticfiles import StaticFiles
 
 from etl.core.errors import EtlError, RemoteError
 from etl.core.profiles import Profile
-from etl.core.runners import WorkflowNotFoundError, WorkflowRunner
 from etl.dataset.loader import LoadedDataset
 from etl.dataset.model import CollectionConfig
 from etl.pgstac import CollectionNotFoundError, connect_pgstac
+from etl.runner.workflow_runner import WorkflowRunner
+from etl.runner.workflow_status import WorkflowNotFoundError
 from etl.serve import pages
 from etl.serve.catalog import collection_ids, collection_view
 from etl.serve.dataset_status import dataset_status

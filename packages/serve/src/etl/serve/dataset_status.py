@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from etl.core.profiles import Profile
-    from etl.core.runners import WorkflowRunner
     from etl.dataset.loader import LoadedDataset
     from etl.dataset.model import CollectionConfig
+    from etl.runner.workflow_runner import WorkflowRunner
 
 __all__ = ["dataset_status"]
 

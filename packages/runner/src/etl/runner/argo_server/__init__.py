@@ -1,4 +1,4 @@
-"""etl.runner.argo_server: the Argo Server client, a :class:`etl.core.runners.WorkflowRunner`.
+"""etl.runner.argo_server: the Argo Server client, a :class:`etl.runner.workflow_runner.WorkflowRunner`.
 
 ``client`` (submit, get, list, stop, retry, lint, delete over Hera's ``WorkflowsService``),
 ``streams`` (logs and the watch, which Hera cannot do), ``transport`` (the HTTP session and the

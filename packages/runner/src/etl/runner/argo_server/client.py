@@ -1,4 +1,4 @@
-"""The Argo Server client: a :class:`~etl.core.runners.WorkflowRunner` over Hera's service.
+"""The Argo Server client: a :class:`~etl.runner.workflow_runner.WorkflowRunner` over Hera's service.
 
 Hera 7.1.0's ``WorkflowsService`` does create, get, list, stop, retry, delete and lint, the cron
 workflow calls (create, update, get, list, delete) and the server's version. Around it:
@@ -30,12 +30,6 @@ import requests
 from etl.core.env_names import ARGO_SERVER_ENV
 from etl.core.errors import InputError, ProfileError
 from etl.core.profiles.model import ArgoSettings, Profile
-from etl.core.runners import (
-    LogLine,
-    SubmittedWorkflow,
-    WorkflowRunner,
-    WorkflowStatus,
-)
 from etl.runner.argo_server.cron import CronApplied, CronSummary, check_server_version, cron_summary
 from etl.runner.argo_server.manifest_models import manifest_model, model_dict
 from etl.runner.argo_server.status import status_from_workflow
@@ -46,6 +40,8 @@ from etl.runner.argo_server.transport import (
     ArgoStreamError,
     argo_errors,
 )
+from etl.runner.workflow_runner import WorkflowRunner
+from etl.runner.workflow_status import LogLine, SubmittedWorkflow, WorkflowStatus
 
 __all__ = ["ArgoClient", "argo_base_url"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from etl.core.generated_docs import GeneratedSection
+from etl.cli.generated_docs import GeneratedSection
 from etl.dataset.model import dataset_json_schema
 
 __all__ = ["REFERENCE", "render_reference_markdown"]
