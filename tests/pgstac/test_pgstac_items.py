@@ -13,7 +13,7 @@ import pytest
 from pgstac_samples import make_item, make_items
 
 from etl.core.pod_contract import LoadMethod
-from etl.pgstac import ItemError, RetryPolicy, parse_ndjson, read_ndjson
+from etl.pgstac import ItemError, LoadRetryPolicy, parse_ndjson, read_ndjson
 from etl.pgstac.items import iter_batches
 
 
@@ -110,13 +110,13 @@ def test_insert_is_retried_as_ignore_and_the_others_as_themselves() -> None:
 
 
 def test_retry_waits_grow_and_stay_bounded() -> None:
-    policy = RetryPolicy(attempts=8, first_delay=1.0, max_delay=5.0)
+    policy = LoadRetryPolicy(attempts=8, first_delay=1.0, max_delay=5.0)
     waits = [policy.delay(n) for n in range(1, 8)]
     assert 0.75 <= waits[0] <= 1.25
     assert 1.5 <= waits[1] <= 2.5
     assert all(w <= 5.0 * 1.25 for w in waits)
     with pytest.raises(ValueError, match="attempts must be at least 1"):
-        RetryPolicy(attempts=0)
+        LoadRetryPolicy(attempts=0)
 
 
 def test_importing_the_package_does_not_import_psycopg_or_pypgstac() -> None:

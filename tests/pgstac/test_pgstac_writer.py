@@ -16,8 +16,8 @@ from etl.pgstac import (
     CollectionNotFoundError,
     ItemError,
     ItemIdConflictError,
+    LoadRetryPolicy,
     PgstacWriter,
-    RetryPolicy,
 )
 
 pytestmark = pytest.mark.postgres
@@ -195,7 +195,7 @@ def test_search_path_is_set_for_the_superuser(writer: PgstacWriter) -> None:
 def test_an_unreachable_database_is_a_remote_error_after_bounded_retries() -> None:
     writer = PgstacWriter(
         "postgresql://postgres@127.0.0.1:1/none?connect_timeout=2",
-        retry=RetryPolicy(attempts=2, first_delay=0.01),
+        retry=LoadRetryPolicy(attempts=2, first_delay=0.01),
     )
     with pytest.raises(
         RemoteError, match=r"connecting to PgSTAC for collection 'c' failed after 2"

@@ -16,7 +16,7 @@ from etl.pgstac.errors import (
     LoadSlotTimeoutError,
 )
 from etl.pgstac.items import DEFAULT_BATCH_SIZE, parse_ndjson, read_ndjson
-from etl.pgstac.policy import LoadConcurrency, LockScope, RetryPolicy
+from etl.pgstac.policy import LoadConcurrency, LoadRetryPolicy, LockScope
 
 if TYPE_CHECKING:
     from etl.pgstac.load import BatchReport, LoadResult
@@ -31,11 +31,11 @@ __all__ = [
     "ItemIdConflictError",
     "LoadConcurrency",
     "LoadResult",
+    "LoadRetryPolicy",
     "LoadSlotTimeoutError",
     "LockScope",
     "PartitionTrunc",
     "PgstacWriter",
-    "RetryPolicy",
     "connect_pgstac",
     "parse_ndjson",
     "read_ndjson",

@@ -14,7 +14,7 @@ from etl.core.pod_contract import LoadMethod
 from etl.pgstac.errors import is_transient_database_error
 from etl.pgstac.items import DEFAULT_BATCH_SIZE, read_ndjson
 from etl.pgstac.load import BatchReport, LoadResult, SourcesOf, load_items
-from etl.pgstac.policy import LoadConcurrency, RetryPolicy
+from etl.pgstac.policy import LoadConcurrency, LoadRetryPolicy
 from etl.pgstac.session import Connection, _first_line, connect_pgstac, upsert_collection_row
 
 __all__ = ["PartitionTrunc", "PgstacWriter"]
@@ -42,7 +42,7 @@ class PgstacWriter:
         dsn: str,
         *,
         concurrency: LoadConcurrency | None = None,
-        retry: RetryPolicy | None = None,
+        retry: LoadRetryPolicy | None = None,
     ) -> None:
         """Remember the DSN; nothing connects until first used.
 
@@ -53,7 +53,7 @@ class PgstacWriter:
         """
         self.dsn = dsn
         self.concurrency = concurrency or LoadConcurrency()
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or LoadRetryPolicy()
         self._conn: Connection | None = None
 
     def __enter__(self) -> PgstacWriter:

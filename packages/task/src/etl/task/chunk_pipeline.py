@@ -25,7 +25,7 @@ from etl.dataset.layout import RunLayout
 from etl.dataset.run_results import AssetFailure
 from etl.task.item_maker import MakeItems, make_all
 
-__all__ = ["ChunkSource", "MadeChunk", "load_chunks"]
+__all__ = ["ChunkInput", "MadeChunk", "load_chunks"]
 
 
 @dataclass
@@ -40,7 +40,7 @@ class MadeChunk:
 
 
 @dataclass(frozen=True)
-class ChunkSource:
+class ChunkInput:
     """Where the pod's chunks are, the asset storages their entries must lie in, and how their
     items are made."""
 
@@ -57,7 +57,7 @@ class ChunkSource:
 
 
 def load_chunks(
-    source: ChunkSource,
+    source: ChunkInput,
     chunks: list[int],
     load: Callable[[Iterator[dict[str, Any]], Callable[[int], None]], None],
     on_done: Callable[[MadeChunk], None],
@@ -142,7 +142,7 @@ class _Backlog:
             self._changed.notify_all()
 
 
-def _produce(source: ChunkSource, chunks: list[int], made: _Backlog) -> None:
+def _produce(source: ChunkInput, chunks: list[int], made: _Backlog) -> None:
     try:
         with ThreadPoolExecutor(source.workers, thread_name_prefix="create-item") as pool:
             for index in chunks:

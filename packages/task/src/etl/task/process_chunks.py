@@ -34,7 +34,7 @@ from etl.dataset.layout import RunLayout
 from etl.dataset.model import BlobHrefs
 from etl.dataset.run_results import ChunkResult, read_chunk_result, write_chunk_result
 from etl.task.bundle_fetch import FetchedBundle, add_bundle_arguments, fetch_bundle
-from etl.task.chunk_pipeline import ChunkSource, MadeChunk, load_chunks
+from etl.task.chunk_pipeline import ChunkInput, MadeChunk, load_chunks
 from etl.task.environment import TaskEnvironment
 from etl.task.item_checks import ItemChecker
 from etl.task.item_maker import ItemMaker
@@ -157,7 +157,7 @@ def process_batch(
                 sources=provenance.rows,
             )
 
-        source = ChunkSource(
+        source = ChunkInput(
             chunk_storage,
             manifest,
             asset_storages,
