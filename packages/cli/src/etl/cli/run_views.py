@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from etl.cli.options import parse_since
+from etl.cli.options import parse_since_time
 from etl.cli.output import OutputFormat, print_result
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def parse_age(value: str) -> datetime:
             span += timedelta(**{_AGE_UNITS[unit]: int(number)})
         return datetime.now(UTC) - span
     try:
-        return parse_since(text)
+        return parse_since_time(text)
     except typer.BadParameter:
         raise typer.BadParameter(
             f"{value!r} is neither a duration (30m, 2h, 1d) nor an ISO-8601 date or time"

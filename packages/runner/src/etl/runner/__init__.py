@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from etl.runner.argo_server.status import status_from_workflow
     from etl.runner.engine import Engine
     from etl.runner.local import LocalRunner, local_runner_for
-    from etl.runner.manifest import UnsupportedManifestError, WorkflowManifest, parse_workflow
     from etl.runner.preflight import PreflightReport, preflight
     from etl.runner.records import NodeRecord, RunRecord, RunStore
     from etl.runner.run_report import AssetError, CollectionReport, RunReport, run_report
@@ -37,6 +36,11 @@ if TYPE_CHECKING:
         schedule_work,
         submit_work,
         upload_work,
+    )
+    from etl.runner.workflow_manifest import (
+        UnsupportedManifestError,
+        WorkflowManifest,
+        parse_workflow,
     )
 
 __all__ = [
@@ -80,9 +84,9 @@ _LAZY = {
     "Engine": "etl.runner.engine",
     "LocalRunner": "etl.runner.local",
     "local_runner_for": "etl.runner.local",
-    "UnsupportedManifestError": "etl.runner.manifest",
-    "WorkflowManifest": "etl.runner.manifest",
-    "parse_workflow": "etl.runner.manifest",
+    "UnsupportedManifestError": "etl.runner.workflow_manifest",
+    "WorkflowManifest": "etl.runner.workflow_manifest",
+    "parse_workflow": "etl.runner.workflow_manifest",
     "PreflightReport": "etl.runner.preflight",
     "preflight": "etl.runner.preflight",
     "NodeRecord": "etl.runner.records",

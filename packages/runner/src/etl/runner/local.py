@@ -24,7 +24,6 @@ from etl.core.profiles import LocalExecutor, Profile
 from etl.core.profiles.model import RunnerKind
 from etl.runner.engine import Engine
 from etl.runner.executors import PodExecutor, ProcessExecutor
-from etl.runner.manifest import WorkflowManifest, parse_workflow
 from etl.runner.pod_env import passed_on, pod_base_env
 from etl.runner.progress_events import ProgressEvents
 from etl.runner.records import RunRecord, RunStore, UnreadableRunRecordError
@@ -36,6 +35,7 @@ from etl.runner.runner_liveness import (
     signal_if_same,
 )
 from etl.runner.warm_start import TaskStarter, console_script_entries
+from etl.runner.workflow_manifest import WorkflowManifest, parse_workflow
 from etl.runner.workflow_runner import WorkflowRunner
 from etl.runner.workflow_status import (
     LogLine,

@@ -22,11 +22,11 @@ from etl.core.errors import MissingSecretError
 from etl.core.pod_contract import NODE_ID_ENV
 from etl.core.progress import parse_progress_line
 from etl.runner.executors import PodLaunch
-from etl.runner.manifest import Template, UnsupportedManifestError
 from etl.runner.pod_env import pod_hostname
 from etl.runner.retries import Deadline, next_try, try_deadlines
 from etl.runner.semaphores import SemaphoreStoppedError
 from etl.runner.variables import substitute
+from etl.runner.workflow_manifest import Template, UnsupportedManifestError
 from etl.runner.workflow_status import WorkflowPhase
 
 if TYPE_CHECKING:

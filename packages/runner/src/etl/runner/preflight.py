@@ -31,7 +31,7 @@ from etl.core.profiles import Profile, RunnerKind, SecretsBackend, local_pgstac_
 from etl.runner.preflight_checks import (
     CHECK_TIMEOUT,
     Check,
-    Outcome,
+    CheckOutcome,
     check_account,
     check_argo,
     check_container,
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from etl.argo.pod_secrets import PodSecret
     from etl.dataset import LoadedDataset
 
-__all__ = ["PREFLIGHT_SECONDS", "Check", "Outcome", "PreflightReport", "preflight"]
+__all__ = ["PREFLIGHT_SECONDS", "Check", "CheckOutcome", "PreflightReport", "preflight"]
 
 PREFLIGHT_SECONDS = CHECK_TIMEOUT + 1.0
 """The preflight's own bound: a check without an answer by then is reported as such."""
@@ -67,7 +67,9 @@ class PreflightReport:
     @property
     def problems(self) -> list[Check]:
         """The checks that failed: a configuration problem or a service not reachable."""
-        return [c for c in self.checks if c.outcome in (Outcome.PROBLEM, Outcome.UNREACHABLE)]
+        return [
+            c for c in self.checks if c.outcome in (CheckOutcome.PROBLEM, CheckOutcome.UNREACHABLE)
+        ]
 
     def raise_for_problems(self) -> None:
         """Raise one error listing every problem: :class:`InputError` (exit 2) when any is a
@@ -81,7 +83,7 @@ class PreflightReport:
             f"preflight of profile {self.profile!r} found {count}: "
             f"{'; '.join(str(c) for c in problems)} ({_AGAIN})"
         )
-        if any(c.outcome is Outcome.PROBLEM for c in problems):
+        if any(c.outcome is CheckOutcome.PROBLEM for c in problems):
             raise InputError(message)
         raise RemoteError(message)
 
@@ -181,7 +183,7 @@ class _Plan:
                 dsn = with_libpq_env(dsn, self.env)
         else:
             missing = f"profile {self.profile.name!r} has no pgstac.dsn or pgstac.dsn_secret"
-            self.notes.append(Check("PgSTAC", Outcome.PROBLEM, missing))
+            self.notes.append(Check("PgSTAC", CheckOutcome.PROBLEM, missing))
             return
         self.add("PgSTAC", lambda: check_pgstac(dsn))
 
@@ -240,7 +242,7 @@ class _Plan:
 def _from_here(check: Check) -> Check:
     """On Argo the pods, not this machine, reach the service: not reaching it from here says
     nothing about them."""
-    if check.outcome is not Outcome.UNREACHABLE:
+    if check.outcome is not CheckOutcome.UNREACHABLE:
         return check
     return not_checked(check.subject, f"{check.detail} from this machine (the pods may reach it)")
 
@@ -266,7 +268,9 @@ def _run_all(pending: list[tuple[str, Callable[[], Check]]]) -> list[Check]:
         try:
             results[index] = check()
         except Exception as exc:  # a bug in a check must not read as a service not answering
-            results[index] = Check(pending[index][0], Outcome.PROBLEM, f"check failed: {exc!r}")
+            results[index] = Check(
+                pending[index][0], CheckOutcome.PROBLEM, f"check failed: {exc!r}"
+            )
 
     threads = [
         threading.Thread(target=run, args=(i, check), daemon=True, name=f"preflight-{i}")
@@ -280,6 +284,6 @@ def _run_all(pending: list[tuple[str, Callable[[], Check]]]) -> list[Check]:
     return [
         result
         if result is not None
-        else Check(subject, Outcome.UNREACHABLE, f"no answer within {PREFLIGHT_SECONDS:g} s")
+        else Check(subject, CheckOutcome.UNREACHABLE, f"no answer within {PREFLIGHT_SECONDS:g} s")
         for result, (subject, _) in zip(results, pending, strict=True)
     ]
