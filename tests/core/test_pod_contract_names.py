@@ -24,7 +24,7 @@ from etl_cli import run_etl
 
 from etl.cli.pod_environment_docs import REFERENCE
 from etl.core.pod_contract import POD_ENVIRONMENT, PROFILE_JSON_ENV, SECRET_ENV_PREFIX
-from etl.core.secrets import KeyVaultSecrets
+from etl.core.secrets.keyvault import KeyVaultSecrets
 from etl.task.environment import TaskEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from etl.cli.field_reference_docs import REFERENCE, render_field_reference
-from etl.dataset import ChunkOptions, DatasetConfig, TaskName, dataset_json_schema
+from etl.dataset.model import ChunkOptions, DatasetConfig, TaskName, dataset_json_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "dataset-yaml.md"

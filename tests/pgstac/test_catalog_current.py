@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from etl_cli import run_etl as etl
 
-from etl.pgstac import PgstacWriter
+from etl.pgstac.writer import PgstacWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 SIDECARS = "sample-sidecars"

@@ -11,7 +11,9 @@ from pgstac_samples import item_id, make_collection, make_items
 
 from etl.core.errors import RemoteError
 from etl.core.pod_contract import LoadMethod
-from etl.pgstac import BatchReport, LoadRetryPolicy, PgstacWriter
+from etl.pgstac.load import BatchReport
+from etl.pgstac.policy import LoadRetryPolicy
+from etl.pgstac.writer import PgstacWriter
 
 pytestmark = pytest.mark.postgres
 

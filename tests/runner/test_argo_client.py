@@ -20,7 +20,7 @@ from argo_server import TOKEN, ArgoServerStandIn, RunPlan
 from etl_cli import run_etl
 
 from etl.core.errors import InputError, ProfileError, RemoteError
-from etl.core.profiles import ArgoSettings
+from etl.core.profiles.model import ArgoSettings
 from etl.runner.argo_server.client import ArgoClient, argo_base_url
 from etl.runner.workflow_status import WorkflowNotFoundError, WorkflowPhase
 

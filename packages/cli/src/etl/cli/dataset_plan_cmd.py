@@ -131,7 +131,7 @@ def forget_failures(
     last-success runs no longer take them again (until they fail again)."""
     from etl.core.counts import counted
     from etl.core.errors import InputError, OptionError
-    from etl.dataset.chunking import chunk_storage_of
+    from etl.dataset.chunking.create import chunk_storage_of
     from etl.dataset.dropped_failures import drop_failures
     from etl.dataset.run_history import collection_history
     from etl.runner.active_runs import active_runs

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from etl.cli.output import ManifestOutput, OutputFormat, print_result, warn
 
 if TYPE_CHECKING:
-    from etl.core.profiles import Profile
+    from etl.core.profiles.model import Profile
     from etl.runner.run_report import RunReport
     from etl.runner.work import PreparedWork
     from etl.runner.workflow_runner import WorkflowRunner

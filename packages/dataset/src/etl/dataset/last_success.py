@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from etl.core.errors import ConfigError, SourceLocation
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 from etl.dataset.chunking.create import partial_listing
 from etl.dataset.chunking.manifest import ChunkManifest
 from etl.dataset.layout import RunLayout

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from etl.core.errors import ConfigError
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.manifest import ChunkManifest, read_manifest
 from etl.dataset.dropped_failures import read_dropped_failures

@@ -26,7 +26,7 @@ from etl.runner.workflow_manifest import Template, UnsupportedManifestError, Wor
 from etl.runner.workflow_status import WorkflowPhase
 
 if TYPE_CHECKING:
-    from etl.core.templating import SecretLookup
+    from etl.core.templating.secret_refs import SecretLookup
 
 __all__ = ["Engine"]
 

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from etl.core.errors import InputError, RunError, RunInterruptedError
 from etl.core.pod_contract import ETL_TASK, PGSTAC_SEMAPHORE
-from etl.core.profiles import LocalExecutor, Profile
-from etl.core.profiles.model import RunnerKind
+from etl.core.profiles.model import LocalExecutor, Profile, RunnerKind
 from etl.runner.engine import Engine
 from etl.runner.executors import PodExecutor, ProcessExecutor
 from etl.runner.pod_env import passed_on, pod_base_env
@@ -46,7 +45,7 @@ from etl.runner.workflow_status import (
 )
 
 if TYPE_CHECKING:
-    from etl.core.templating import SecretLookup
+    from etl.core.templating.secret_refs import SecretLookup
 
 __all__ = ["LocalRunner", "local_runner_for"]
 
@@ -345,7 +344,7 @@ def local_runner_for(profile: Profile, env: Mapping[str, str] = os.environ) -> L
     pods that see only what a cluster pod would (:mod:`etl.runner.pod_env`), started as the
     profile's ``local.executor`` says."""
     from etl.core.paths import state_dir
-    from etl.core.secrets import LocalSecrets
+    from etl.core.secrets.local import LocalSecrets
 
     root = state_dir(env)
     return LocalRunner(

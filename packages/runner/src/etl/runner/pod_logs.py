@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from etl.core.errors import StorageError
-from etl.core.profiles import Profile
+from etl.core.profiles.model import Profile
 from etl.runner.run_report import run_storages
 from etl.runner.workflow_runner import WorkflowRunner
 from etl.runner.workflow_status import LogLine

@@ -30,7 +30,7 @@ from etl.runner.workflow_manifest import Template, UnsupportedManifestError
 from etl.runner.workflow_status import WorkflowPhase
 
 if TYPE_CHECKING:
-    from etl.core.templating import SecretLookup
+    from etl.core.templating.secret_refs import SecretLookup
     from etl.runner.executors import PodExecutor
     from etl.runner.pod_slots import PodSlots
     from etl.runner.records import NodeRecord

@@ -27,7 +27,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from etl.core.errors import EtlError, InputError, RemoteError
-from etl.core.profiles import Profile, RunnerKind, SecretsBackend, local_pgstac_dsn
+from etl.core.profiles.local_services import local_pgstac_dsn
+from etl.core.profiles.model import Profile, RunnerKind, SecretsBackend
 from etl.runner.preflight_checks import (
     CHECK_TIMEOUT,
     Check,
@@ -44,7 +45,7 @@ from etl.runner.select import runner_kind
 
 if TYPE_CHECKING:
     from etl.argo.pod_secrets import PodSecret
-    from etl.dataset import LoadedDataset
+    from etl.dataset.loader import LoadedDataset
 
 __all__ = ["PREFLIGHT_SECONDS", "Check", "CheckOutcome", "PreflightReport", "preflight"]
 
@@ -134,7 +135,7 @@ class _Plan:
     """The checks to run (``pending``) and what is known without asking (``notes``)."""
 
     def __init__(self, profile: Profile, env: Mapping[str, str]) -> None:
-        from etl.core.secrets import secret_resolver_for
+        from etl.core.secrets.resolver import secret_resolver_for
 
         self.profile = profile
         self.env = env
@@ -153,7 +154,7 @@ class _Plan:
     def _secret(self, text: str) -> tuple[bool, str]:
         """``text`` with its secret references resolved; ``False`` when that cannot be done
         here (the secret's own check, or a note, says why)."""
-        from etl.core.templating import find_secret_refs, resolve_secret_refs
+        from etl.core.templating.secret_refs import find_secret_refs, resolve_secret_refs
 
         if not find_secret_refs(text):
             return True, text

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from etl.core.errors import EtlError, MissingSecretError, SecretError
 
 if TYPE_CHECKING:
-    from etl.core.profiles import Profile
-    from etl.core.secrets import SecretResolver
+    from etl.core.profiles.model import Profile
+    from etl.core.secrets.resolver import SecretResolver
 
 __all__ = [
     "CHECK_TIMEOUT",
@@ -95,7 +95,7 @@ def check_pgstac(dsn: str) -> Check:
     """Connect to PgSTAC and read its version: reachable, the login accepted, migrated."""
     import psycopg
 
-    from etl.core.profiles import redact_dsn
+    from etl.core.profiles.redaction import redact_dsn
     from etl.pgstac.errors import is_transient_database_error
 
     subject = f"PgSTAC {redact_dsn(dsn)}"
@@ -130,8 +130,8 @@ def _storage_outcome(subject: str, exc: EtlError) -> Check:
 
 def check_container(uri: str, profile: Profile, sas_token: str | None) -> Check:
     """List one blob name under ``uri`` with the credentials a run of ``profile`` uses there."""
-    from etl.core.storage import open_storage
     from etl.core.storage.blob import BlobStorage
+    from etl.core.storage.opening import open_storage
 
     subject = f"storage {uri}"
     try:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from etl.core.profiles import BUILTIN_PROFILE, Profile, RunnerKind
+from etl.core.profiles.model import Profile, RunnerKind
+from etl.core.profiles.store import BUILTIN_PROFILE
 from etl.runner.workflow_runner import WorkflowRunner
 
 __all__ = ["runner_for", "runner_kind"]

@@ -14,14 +14,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from etl.core.profiles import Profile, RunnerKind
+from etl.core.profiles.model import Profile, RunnerKind
 from etl.runner.workflow_runner import WorkflowRunner
 from etl.runner.workflow_status import SubmittedWorkflow
 
 if TYPE_CHECKING:
-    from etl.argo import CodeBundle, IngestSource, RunRequest, SourceList
+    from etl.argo.bundle import CodeBundle
+    from etl.argo.ingest_sources import IngestSource, SourceList
+    from etl.argo.options import RunRequest
     from etl.core.pod_contract import LoadMethod
-    from etl.dataset import LoadedDataset
+    from etl.dataset.loader import LoadedDataset
     from etl.runner.argo_server.client import ArgoClient
     from etl.runner.argo_server.cron import CronApplied
 
@@ -75,7 +77,8 @@ def prepare_dataset_work(
         ConfigError: The dataset has no image, or its code files are missing (located).
         ProfileError: The profile cannot run the workflow (e.g. nowhere to put the bundle).
     """
-    from etl.argo import compile_workflow, plan_bundle
+    from etl.argo.bundle import plan_bundle
+    from etl.argo.compiling.workflow import compile_workflow
 
     bundle = plan_bundle(dataset, profile)
     manifest = compile_workflow(dataset, request, profile, bundle=bundle)
@@ -90,7 +93,8 @@ def prepare_collection_ingest(
     Raises:
         InputError: ``path`` is missing, unreadable by the profile's pods, or of another scheme.
     """
-    from etl.argo import compile_ingest_collection, plan_sources
+    from etl.argo.compiling.ingest import compile_ingest_collection
+    from etl.argo.ingest_sources import plan_sources
 
     sources = plan_sources([path], profile)
     manifest = compile_ingest_collection(sources[0], profile, retries=retries)
@@ -110,7 +114,8 @@ def prepare_items_ingest(
     Raises:
         InputError: A file is missing, unreadable by the profile's pods, or of another scheme.
     """
-    from etl.argo import compile_ingest_items, plan_source_list, plan_sources
+    from etl.argo.compiling.ingest import compile_ingest_items
+    from etl.argo.ingest_sources import plan_source_list, plan_sources
 
     sources = plan_sources(paths, profile)
     source_list = plan_source_list(sources, profile)
@@ -130,7 +135,8 @@ def upload_work(
     Raises:
         StorageError: An upload failed.
     """
-    from etl.argo import upload_bundle, upload_source_list, upload_sources
+    from etl.argo.bundle import upload_bundle
+    from etl.argo.ingest_sources import upload_source_list, upload_sources
 
     if work.bundle is not None:
         report(f"uploading the code bundle to {work.bundle.uri}")

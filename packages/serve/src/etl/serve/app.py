@@ -21,10 +21,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from etl.core.errors import EtlError, RemoteError
-from etl.core.profiles import Profile
+from etl.core.profiles.model import Profile
 from etl.dataset.loader import LoadedDataset
 from etl.dataset.model import CollectionConfig
-from etl.pgstac import CollectionNotFoundError, connect_pgstac
+from etl.pgstac.errors import CollectionNotFoundError
+from etl.pgstac.session import connect_pgstac
 from etl.runner.workflow_runner import WorkflowRunner
 from etl.runner.workflow_status import WorkflowNotFoundError
 from etl.serve import pages

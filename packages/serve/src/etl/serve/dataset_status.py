@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from etl.core.profiles import Profile
+    from etl.core.profiles.model import Profile
     from etl.dataset.loader import LoadedDataset
     from etl.dataset.model import CollectionConfig
     from etl.runner.workflow_runner import WorkflowRunner
@@ -32,10 +32,10 @@ def dataset_status(
         RemoteError: PgSTAC or the runner cannot be reached.
         StorageError: a chunk storage cannot be read.
     """
-    from etl.dataset.chunking import chunk_storage_of
+    from etl.dataset.chunking.create import chunk_storage_of
     from etl.dataset.run_history import collection_history
-    from etl.pgstac import connect_pgstac
     from etl.pgstac.catalog_state import collection_state
+    from etl.pgstac.session import connect_pgstac
     from etl.runner.active_runs import active_runs
     from etl.task.environment import TaskEnvironment
 

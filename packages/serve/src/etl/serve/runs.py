@@ -12,7 +12,7 @@ from datetime import datetime
 
 from etl.core.errors import EtlError
 from etl.core.pod_contract import DATASET_LABEL
-from etl.core.profiles import Profile
+from etl.core.profiles.model import Profile
 from etl.runner.argo_server.client import ArgoClient
 from etl.runner.local import LocalRunner
 from etl.runner.pod_logs import workflow_logs

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.manifest import ChunkManifest
 from etl.dataset.layout import RunLayout

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from etl.core.errors import EtlError, StorageError
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 from etl.dataset.collection import Collection
 from etl.dataset.run_results import AssetFailure
 from etl.task.item_checks import ItemChecker

@@ -27,7 +27,8 @@ from etl.core.errors import TaskError
 from etl.core.pod_contract import PROCESS_CHUNKS, Flag, LoadMethod
 from etl.core.progress import progress_line
 from etl.core.run_options import PROCESS_CHUNKS_OPTIONS, add_pod_arguments
-from etl.core.storage import BlobUrls, Storage
+from etl.core.storage.base import Storage
+from etl.core.storage.urls import BlobUrls
 from etl.dataset.chunking.manifest import read_manifest
 from etl.dataset.collection import load_collection_class
 from etl.dataset.layout import RunLayout
@@ -87,8 +88,9 @@ def process_batch(
     log: Callable[[str], None],
 ) -> BatchTotals:
     """Process every chunk of one batch; raise :class:`TaskError` if too many assets failed."""
-    from etl.pgstac import PgstacWriter, connect_pgstac
     from etl.pgstac.item_sources import ensure_item_sources
+    from etl.pgstac.session import connect_pgstac
+    from etl.pgstac.writer import PgstacWriter
 
     collection = bundle.collection(collection_id)
     chunk_storage = environment.chunk_storage(collection)

@@ -2,58 +2,7 @@
 
 ``etl.core.queues.uris`` and ``etl.core.queues.events`` are pure Python; ``etl.core.queues.clients``
 imports the Azure SDK and is imported only when a queue is opened. See ``docs/streaming.md``.
+
+Nothing in etl imports through this file: etl's code imports each name from the module
+that defines it (docs/internals.md, "Packages and who imports whom").
 """
-
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-from etl.core.lazy_exports import lazy_getattr
-
-if TYPE_CHECKING:
-    from etl.core.queues.clients import queue_client
-    from etl.core.queues.event_types import EventKind, EventSchema
-    from etl.core.queues.events import (
-        NotAnEventError,
-        StorageEvent,
-        encode_event,
-        parse_event,
-    )
-    from etl.core.queues.uris import (
-        POISON_SUFFIX,
-        QUEUE_SCHEME,
-        QueueLocation,
-        parse_queue_uri,
-        queue_name_problem,
-    )
-
-__all__ = [
-    "POISON_SUFFIX",
-    "QUEUE_SCHEME",
-    "EventKind",
-    "EventSchema",
-    "NotAnEventError",
-    "QueueLocation",
-    "StorageEvent",
-    "encode_event",
-    "parse_event",
-    "parse_queue_uri",
-    "queue_client",
-    "queue_name_problem",
-]
-
-_LAZY = {
-    "queue_client": "etl.core.queues.clients",
-    "EventKind": "etl.core.queues.event_types",
-    "EventSchema": "etl.core.queues.event_types",
-    "NotAnEventError": "etl.core.queues.events",
-    "StorageEvent": "etl.core.queues.events",
-    "encode_event": "etl.core.queues.events",
-    "parse_event": "etl.core.queues.events",
-    "POISON_SUFFIX": "etl.core.queues.uris",
-    "QUEUE_SCHEME": "etl.core.queues.uris",
-    "QueueLocation": "etl.core.queues.uris",
-    "parse_queue_uri": "etl.core.queues.uris",
-    "queue_name_problem": "etl.core.queues.uris",
-}
-__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from etl.core.storage import ObjectInfo, Storage
+from etl.core.storage.base import ObjectInfo, Storage
 from etl.dataset.chunking.filters import AssetFilter, folders_of
 from etl.dataset.chunking.splits import ListingPart
 
