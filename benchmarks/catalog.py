@@ -59,7 +59,6 @@ from raw_pgstac import (
     write_ndjson,
 )
 
-from etl.pgstac import LoadConcurrency, PgstacWriter, connect_pgstac
 from etl.pgstac.extents import update_collection_extent
 from etl.pgstac.item_sources import (
     ItemSource,
@@ -69,6 +68,9 @@ from etl.pgstac.item_sources import (
     item_sources_of,
     record_item_sources,
 )
+from etl.pgstac.policy import LoadConcurrency
+from etl.pgstac.session import connect_pgstac
+from etl.pgstac.writer import PgstacWriter
 from etl.task.stac_validation import ItemValidation
 
 ETL = str(ROOT / ".venv/bin/etl")

@@ -37,9 +37,12 @@ from datetime import UTC, datetime
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.blob import ContainerClient
 
-from etl.core.profiles import AZURITE_KEY, Profile, StorageAccount, azurite_blob_endpoint
-from etl.core.storage import file_uri, open_storage
-from etl.dataset.chunking import AssetFilter, ChunkSource, create_chunk_set
+from etl.core.profiles.local_services import azurite_blob_endpoint
+from etl.core.profiles.model import AZURITE_KEY, Profile, StorageAccount
+from etl.core.storage.opening import open_storage
+from etl.core.storage.uris import file_uri
+from etl.dataset.chunking.chunk_set import ChunkSource, create_chunk_set
+from etl.dataset.chunking.filters import AssetFilter
 from etl.dataset.layout import RunLayout
 
 ACCOUNT = "devstoreaccount1"
@@ -49,8 +52,9 @@ MARKER = "zz-seeded.marker"
 _RSS_PROGRAM = """
 import sys
 from etl.core.profiles.model import AZURITE_KEY, Profile, StorageAccount
-from etl.core.storage import file_uri, open_storage
-from etl.dataset.chunking import ChunkSource, create_chunk_set
+from etl.core.storage.opening import open_storage
+from etl.core.storage.uris import file_uri
+from etl.dataset.chunking.chunk_set import ChunkSource, create_chunk_set
 from etl.dataset.layout import RunLayout
 account = StorageAccount(account_url=sys.argv[5], key=AZURITE_KEY)
 profile = Profile(storage={"devstoreaccount1": account})

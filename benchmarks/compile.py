@@ -75,9 +75,11 @@ def _median_seconds(command: list[str]) -> tuple[float, float]:
 
 
 def size_table() -> None:
-    from etl.argo import WorkflowCommand, compile_workflow, max_batches
+    from etl.argo.compiling.dataset_dags import max_batches
+    from etl.argo.compiling.workflow import compile_workflow
+    from etl.argo.options import WorkflowCommand
     from etl.core.profiles.model import Profile
-    from etl.dataset import load_dataset
+    from etl.dataset.loader import load_dataset
 
     profile = Profile.builtin_local()
     print(f"{'assets':>10} {'chunks':>7} {'B':>5} {'max nodes':>9} {'bytes':>7} {'compile s':>9}")

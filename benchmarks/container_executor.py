@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from etl.core.profiles import LocalExecutor
-from etl.core.secrets import LocalSecrets
+from etl.core.profiles.model import LocalExecutor
+from etl.core.secrets.local import LocalSecrets
 from etl.runner.local import LocalRunner
 
 

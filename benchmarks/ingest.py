@@ -192,7 +192,7 @@ def write_raw_items(path: Path, case: Case) -> None:
     """The raw side's ndjson: the very items the dataset's ``create_item`` makes."""
     from importlib import import_module
 
-    from etl.core.storage import open_storage
+    from etl.core.storage.opening import open_storage
 
     sys.path.insert(0, str(case.code))
     module, name = case.spec.split(":")

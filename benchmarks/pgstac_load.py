@@ -20,7 +20,7 @@ from pathlib import Path
 
 from raw_pgstac import ADMIN_DSN, make_collection, raw_load, scratch_pgstac, write_ndjson
 
-from etl.pgstac import PgstacWriter
+from etl.pgstac.writer import PgstacWriter
 
 
 def main() -> None:

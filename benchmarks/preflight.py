@@ -23,8 +23,9 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from etl.core.profiles import AZURITE_ACCOUNT, AZURITE_KEY, Profile, azurite_blob_endpoint
-from etl.dataset import load_dataset
+from etl.core.profiles.local_services import azurite_blob_endpoint
+from etl.core.profiles.model import AZURITE_ACCOUNT, AZURITE_KEY, Profile
+from etl.dataset.loader import load_dataset
 from etl.runner.preflight import preflight
 
 DATASET = """\

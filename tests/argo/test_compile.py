@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from compile_cases import argo_profile, dataset, keyvault_profile
 
-from etl.argo import RunRequest, WorkflowCommand, compile_workflow
+from etl.argo.compiling.workflow import compile_workflow
+from etl.argo.options import RunRequest, WorkflowCommand
 from etl.core.errors import (
     ConfigError,
     OptionError,
@@ -25,7 +26,7 @@ from etl.core.profiles.model import (
     WorkflowDefaults,
 )
 from etl.core.run_options import LastSuccess
-from etl.dataset import load_dataset
+from etl.dataset.loader import load_dataset
 
 PI = WorkflowCommand.PROCESS_ITEMS
 

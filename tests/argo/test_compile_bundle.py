@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from compile_cases import DATASETS_DIR, argo_profile, dataset
 
-from etl.argo import bundle_root, plan_bundle, upload_bundle
+from etl.argo.bundle import bundle_root, plan_bundle, upload_bundle
 from etl.core.errors import ConfigError, ProfileError
 from etl.core.pod_contract import DATASET_FILE
 from etl.core.profiles.model import Profile, StorageAccount, WorkflowDefaults
-from etl.core.storage import open_storage
-from etl.dataset import load_dataset
+from etl.core.storage.opening import open_storage
+from etl.dataset.loader import load_dataset
 
 
 def test_bundle_holds_code_requirements_templates_and_the_resolved_dataset() -> None:

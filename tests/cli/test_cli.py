@@ -15,7 +15,7 @@ from etl_cli import run_etl as etl
 from typer.testing import CliRunner
 
 from etl.cli.main import app
-from etl.cli.options import parse_key_values, parse_since
+from etl.cli.options import parse_key_values, parse_since_time
 from etl.cli.root_group import EtlGroup
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,10 +207,10 @@ def test_dataset_validate_errors_are_located(config_dir: Path, dataset: Path) ->
 
 
 def test_shared_option_parsers() -> None:
-    assert parse_since("2024-05-01").isoformat() == "2024-05-01T00:00:00+00:00"
-    assert parse_since("2024-05-01T12:00:00+02:00").utcoffset() is not None
+    assert parse_since_time("2024-05-01").isoformat() == "2024-05-01T00:00:00+00:00"
+    assert parse_since_time("2024-05-01T12:00:00+02:00").utcoffset() is not None
     with pytest.raises(typer.BadParameter, match="ISO-8601"):
-        parse_since("last tuesday")
+        parse_since_time("last tuesday")
     assert parse_key_values(["a=1", "b=x=y", "a=2"]) == {"a": "2", "b": "x=y"}
     with pytest.raises(typer.BadParameter, match="KEY=VALUE"):
         parse_key_values(["=1"])

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from etl_cli import run_etl
 
-from etl.pgstac import PgstacWriter
+from etl.pgstac.writer import PgstacWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = ROOT / "scripts" / "image"

@@ -18,8 +18,8 @@ import pytest
 from argo_server import TOKEN, ArgoServerStandIn
 from etl_cli import one_pod_workflow, run_etl
 
-from etl.core.profiles import resolve_profile
-from etl.core.storage import open_storage
+from etl.core.profiles.resolve import resolve_profile
+from etl.core.storage.opening import open_storage
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "datasets" / "sample-sidecars"

@@ -21,9 +21,10 @@ from argo_server import ARGO_PROFILE, ArgoServerStandIn
 from compile_cases import argo_profile, keyvault_profile
 from etl_cli import run_etl
 
-from etl.argo import compile_ingest_collection, compile_ingest_items, plan_sources
+from etl.argo.compiling.ingest import compile_ingest_collection, compile_ingest_items
+from etl.argo.ingest_sources import plan_sources
 from etl.core.profiles.model import Profile
-from etl.pgstac import PgstacWriter
+from etl.pgstac.writer import PgstacWriter
 
 COLLECTION_ID = "ingest-test"
 COLLECTION: dict[str, Any] = {

@@ -19,8 +19,8 @@ import pytest
 from etl_cli import run_etl
 from serve_browser import ROOT, served
 
-from etl.core.profiles import resolve_profile
-from etl.core.storage import open_storage
+from etl.core.profiles.resolve import resolve_profile
+from etl.core.storage.opening import open_storage
 
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
 COLLECTION = "sample-sidecars"

@@ -18,8 +18,9 @@ import psycopg
 import pytest
 from etl_cli import run_etl
 
-from etl.core.profiles import resolve_profile
-from etl.core.storage import Storage, open_storage
+from etl.core.profiles.resolve import resolve_profile
+from etl.core.storage.base import Storage
+from etl.core.storage.opening import open_storage
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "datasets" / "sample-sidecars"

@@ -13,8 +13,8 @@ import pytest
 from conftest import AZURITE_CONNECTION_STRING
 from etl_cli import run_etl
 
-from etl.core.profiles import Profile
-from etl.core.queues import parse_event
+from etl.core.profiles.model import Profile
+from etl.core.queues.events import parse_event
 
 ACCOUNT = "devstoreaccount1"
 EXAMPLES = Path(__file__).resolve().parents[1] / "storage_events"
@@ -70,7 +70,8 @@ collections:
 
 def _messages(queue: str) -> list[str]:
     """Every message in ``queue`` (received, so hidden for a while, never deleted)."""
-    from etl.core.queues import parse_queue_uri, queue_client
+    from etl.core.queues.clients import queue_client
+    from etl.core.queues.uris import parse_queue_uri
 
     client = queue_client(parse_queue_uri(f"queue://{ACCOUNT}/{queue}"), Profile.builtin_local())
     return [m.content for m in client.receive_messages(messages_per_page=32, max_messages=1000)]
@@ -107,8 +108,8 @@ def test_events_for_a_prefix_parse_back_to_its_blobs_and_skip_what_the_listing_s
     assert {event.kind for event in events} == {"created"}
     assert {event.schema for event in events} == {"eventgrid"}
 
-    from etl.dataset import load_dataset
-    from etl.dataset.chunking import list_assets
+    from etl.dataset.chunking.create import list_assets
+    from etl.dataset.loader import load_dataset
 
     collection = load_dataset(folder).config.collections[0]
     listed = set(list_assets(collection, profile=Profile.builtin_local()))
@@ -133,8 +134,8 @@ def test_splits_and_depths_decide_as_the_batch_listing_does(
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
 
-    from etl.dataset import load_dataset
-    from etl.dataset.chunking import list_assets
+    from etl.dataset.chunking.create import list_assets
+    from etl.dataset.loader import load_dataset
 
     collection = load_dataset(folder).config.collections[0]
     listed = set(list_assets(collection, profile=Profile.builtin_local()))

@@ -12,7 +12,7 @@ from pathlib import Path
 from sidecar_dataset import item_ids, make_dataset
 
 from etl.core.profiles.model import LOCAL_MAX_PODS
-from etl.pgstac import PgstacWriter
+from etl.pgstac.writer import PgstacWriter
 
 
 def test_process_items_end_to_end_and_idempotent(tmp_path: Path, pgstac_dsn: str) -> None:

@@ -21,7 +21,9 @@ from typing import Any
 import pytest
 from compile_cases import CASES, DATASETS, ROOT, Case, argo_profile, dataset, keyvault_profile
 
-from etl.argo import compile_ingest_collection, compile_ingest_items, max_batches, plan_bundle
+from etl.argo.bundle import plan_bundle
+from etl.argo.compiling.dataset_dags import max_batches
+from etl.argo.compiling.ingest import compile_ingest_collection, compile_ingest_items
 from etl.argo.ingest_sources import IngestSource
 from etl.core.pod_contract import (
     BATCH_COUNT_OUTPUT,
@@ -38,7 +40,7 @@ from etl.core.pod_contract import (
     SUBCOMMANDS,
     LoadMethod,
 )
-from etl.dataset.chunking import ChunkManifest
+from etl.dataset.chunking.manifest import ChunkManifest
 from etl.task.create_chunks import write_outputs
 from etl.task.main import build_parser
 

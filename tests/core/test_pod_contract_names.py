@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 from etl_cli import run_etl
 
-from etl.argo.reference_docs import REFERENCE
+from etl.cli.pod_environment_docs import REFERENCE
 from etl.core.pod_contract import POD_ENVIRONMENT, PROFILE_JSON_ENV, SECRET_ENV_PREFIX
 from etl.core.profile_services import ProfileServices
-from etl.core.secrets import KeyVaultSecrets
+from etl.core.secrets.keyvault import KeyVaultSecrets
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME_HOMES = {

@@ -9,16 +9,12 @@ from pathlib import Path
 import pytest
 
 from etl.core.errors import ConfigError, ProfileError
-from etl.core.profiles import (
-    Profile,
-    ProfileStore,
-    RunnerKind,
-    apply_settings,
-    local_pgstac_dsn,
-    redact_dsn,
-    redacted_profile,
-    resolve_profile,
-)
+from etl.core.profiles.local_services import local_pgstac_dsn
+from etl.core.profiles.model import Profile, RunnerKind
+from etl.core.profiles.redaction import redact_dsn, redacted_profile
+from etl.core.profiles.resolve import resolve_profile
+from etl.core.profiles.settings import apply_settings
+from etl.core.profiles.store import ProfileStore
 
 
 def save(store: ProfileStore, name: str, **settings: str) -> Profile:

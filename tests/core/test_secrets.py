@@ -27,14 +27,14 @@ from azure.core.rest._http_response_impl import RestHttpClientTransportResponse
 
 from etl.core.errors import ProfileError, SecretError
 from etl.core.profiles.model import Profile, SecretsBackend, SecretsSettings
-from etl.core.secrets import (
-    KeyVaultSecrets,
+from etl.core.secrets.keyvault import KeyVaultSecrets
+from etl.core.secrets.local import (
     LocalSecrets,
     default_secrets_file,
     secret_env_var,
-    secret_resolver_for,
     set_local_secret,
 )
+from etl.core.secrets.resolver import secret_resolver_for
 
 # ---------------------------------------------------------------- local backend
 

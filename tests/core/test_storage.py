@@ -23,7 +23,8 @@ from etl.core.profiles.model import (
     StorageAccount,
     azurite_blob_endpoint,
 )
-from etl.core.storage import Storage, open_storage, open_storage_for
+from etl.core.storage.base import Storage
+from etl.core.storage.opening import open_storage, open_storage_for
 
 BACKENDS = ["file", pytest.param("blob", marks=pytest.mark.azurite)]
 # Names whose lexicographic order differs from a naive per-folder walk ('.' < '/' < '0').

@@ -10,11 +10,9 @@ from pathlib import Path
 import pytest
 from etl_cli import run_etl
 
-from etl.core.profiles import Profile, StorageAccount
-from etl.core.queues import NotAnEventError, encode_event, parse_event
-from etl.core.queues.events import NotAnEvent
-from etl.core.storage import blob_url
-from etl.core.storage.urls import blob_uri_of_url
+from etl.core.profiles.model import Profile, StorageAccount
+from etl.core.queues.events import NotAnEvent, NotAnEventError, encode_event, parse_event
+from etl.core.storage.urls import blob_uri_of_url, blob_url
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "storage_events"
 
@@ -138,7 +136,7 @@ def _validate(tmp_path: Path, text: str, queue: str = "goes-glm") -> tuple[int, 
 
 
 def test_events_defaults_and_templating(tmp_path: Path) -> None:
-    from etl.dataset import load_dataset
+    from etl.dataset.loader import load_dataset
 
     (tmp_path / "dataset.yaml").write_text(DATASET)
     events = load_dataset(tmp_path, args={"queue": "goes-glm"}).config.collections[0].events

@@ -11,8 +11,11 @@ import pytest
 
 from etl.core.errors import StorageError
 from etl.core.profile_services import ProfileServices
-from etl.core.profiles import AZURITE_KEY, Profile, StorageAccount, azurite_blob_endpoint
-from etl.core.storage import BlobUrls, blob_url, file_uri, open_storage
+from etl.core.profiles.local_services import azurite_blob_endpoint
+from etl.core.profiles.model import AZURITE_KEY, Profile, StorageAccount
+from etl.core.storage.opening import open_storage
+from etl.core.storage.uris import file_uri
+from etl.core.storage.urls import BlobUrls, blob_url
 from etl.task.item_hrefs import rewrite_blob_hrefs
 
 KEY = "a2V5"

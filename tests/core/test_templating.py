@@ -9,14 +9,9 @@ import pytest
 
 from etl.core.errors import SecretError, TemplateError
 from etl.core.located_yaml import parse_located_yaml
-from etl.core.profiles import Profile, StorageAccount
-from etl.core.profiles.model import LOCAL_MAX_PODS
-from etl.core.templating import (
-    TemplateContext,
-    find_secret_refs,
-    render_document,
-    resolve_secret_refs,
-)
+from etl.core.profiles.model import LOCAL_MAX_PODS, Profile, StorageAccount
+from etl.core.templating.render import TemplateContext, render_document
+from etl.core.templating.secret_refs import find_secret_refs, resolve_secret_refs
 
 
 @pytest.fixture

@@ -9,17 +9,14 @@ from pathlib import Path
 import pytest
 
 from etl.core.errors import InputError
-from etl.core.storage import Storage, open_storage
-from etl.dataset.chunking import (
-    AssetFilter,
-    ChunkSource,
-    ChunkWriter,
-    SplitSpec,
-    create_chunk_set,
-    plan_parts,
-    read_chunk_uris,
-    read_manifest,
-)
+from etl.core.storage.base import Storage
+from etl.core.storage.opening import open_storage
+from etl.dataset.chunking.chunk_files import read_chunk_uris
+from etl.dataset.chunking.chunk_set import ChunkSource, create_chunk_set
+from etl.dataset.chunking.filters import AssetFilter
+from etl.dataset.chunking.manifest import read_manifest
+from etl.dataset.chunking.splits import SplitSpec, plan_parts
+from etl.dataset.chunking.writer import ChunkWriter
 from etl.dataset.layout import RunLayout
 
 TREE = [
@@ -346,7 +343,7 @@ def test_writer_memory_holds_one_chunk(chunks: Storage) -> None:
 
 
 def test_model_default_chunk_length_is_the_chunking_default() -> None:
-    from etl.dataset.chunking import DEFAULT_CHUNK_LENGTH
+    from etl.dataset.chunking.chunk_set import DEFAULT_CHUNK_LENGTH
     from etl.dataset.model import ChunkOptions
 
     assert ChunkOptions().chunk_length == DEFAULT_CHUNK_LENGTH == 1000

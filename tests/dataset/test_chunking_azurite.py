@@ -22,15 +22,13 @@ import pytest
 from etl.core.errors import StorageError
 from etl.core.pod_contract import EXIT_PERMANENT
 from etl.core.profiles.model import AZURITE_KEY, Profile, StorageAccount
-from etl.core.storage import Storage, open_storage
-from etl.dataset.chunking import (
-    AssetFilter,
-    ChunkSource,
-    SplitSpec,
-    create_chunk_set,
-    read_chunk_uris,
-    read_manifest,
-)
+from etl.core.storage.base import Storage
+from etl.core.storage.opening import open_storage
+from etl.dataset.chunking.chunk_files import read_chunk_uris
+from etl.dataset.chunking.chunk_set import ChunkSource, create_chunk_set
+from etl.dataset.chunking.filters import AssetFilter
+from etl.dataset.chunking.manifest import read_manifest
+from etl.dataset.chunking.splits import SplitSpec
 from etl.dataset.layout import RunLayout
 
 pytestmark = pytest.mark.azurite

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from etl.core.errors import ConfigError
-from etl.core.storage import open_storage
-from etl.dataset import Collection, PremadeItemCollection, load_collection_class
+from etl.core.storage.opening import open_storage
+from etl.dataset.collection import Collection, PremadeItemCollection, load_collection_class
 
 GOOD_MODULE = """\
 from etl.dataset import Collection

@@ -12,7 +12,7 @@ from etl_cli import run_etl
 
 from etl.core.errors import ConfigError, TemplateError, UnknownCollectionError
 from etl.core.profiles.model import Profile
-from etl.dataset import load_dataset
+from etl.dataset.loader import load_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = ROOT / "tests" / "broken"

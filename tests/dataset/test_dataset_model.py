@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
-from etl.dataset import ChunkOptions, DatasetConfig, TaskName, dataset_json_schema
-from etl.dataset.reference_docs import REFERENCE, render_reference_markdown
+from etl.cli.field_reference_docs import REFERENCE, render_field_reference
+from etl.dataset.model import ChunkOptions, DatasetConfig, TaskName, dataset_json_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "dataset-yaml.md"
@@ -142,7 +142,7 @@ def test_the_committed_reference_is_current() -> None:
 
 
 def test_the_reference_lists_every_chunk_option() -> None:
-    reference = render_reference_markdown()
+    reference = render_field_reference()
     section = reference.split("### `collections[].asset_storage[].chunks.options`")[1].split("###")[
         0
     ]

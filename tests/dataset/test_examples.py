@@ -18,7 +18,8 @@ from etl_cli import run_etl as etl
 
 from etl.core.errors import StorageError
 from etl.core.profiles.model import Profile
-from etl.core.storage import file_uri, open_storage, open_storage_for
+from etl.core.storage.opening import open_storage, open_storage_for
+from etl.core.storage.uris import file_uri
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
@@ -322,7 +323,7 @@ def test_sentinel_missing_field_is_named(tmp_path: Path) -> None:
 
 
 def _count_items(dsn: str) -> int:
-    from etl.pgstac import PgstacWriter
+    from etl.pgstac.writer import PgstacWriter
 
     with PgstacWriter(dsn) as writer:
         return writer.count_items(COLLECTION_ID)
@@ -330,7 +331,7 @@ def _count_items(dsn: str) -> int:
 
 def _stored(dsn: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """The collection, and the item of scene 3, as PgSTAC serves them."""
-    from etl.pgstac import PgstacWriter
+    from etl.pgstac.writer import PgstacWriter
 
     with PgstacWriter(dsn) as writer:
         return writer.get_collection(COLLECTION_ID), writer.get_item(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from etl_cli import run_etl
 
-from etl.core.templating import ExpressionError, check_markers
+from etl.core.templating.expressions import ExpressionError, check_markers
 
 GOOD_CODE = """\
 from etl.dataset import Collection

@@ -18,7 +18,7 @@ import pytest
 from etl_cli import run_etl as etl
 from multi_scenes import MULTI, multi_dataset
 
-from etl.pgstac import PgstacWriter
+from etl.pgstac.writer import PgstacWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 SIDECARS = "sample-sidecars"

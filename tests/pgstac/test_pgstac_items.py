@@ -13,8 +13,9 @@ import pytest
 from pgstac_samples import make_item, make_items
 
 from etl.core.pod_contract import LoadMethod
-from etl.pgstac import ItemError, RetryPolicy, parse_ndjson, read_ndjson
-from etl.pgstac.items import iter_batches
+from etl.pgstac.errors import ItemError
+from etl.pgstac.items import iter_batches, parse_ndjson, read_ndjson
+from etl.pgstac.policy import LoadRetryPolicy
 
 
 def test_batches_have_the_requested_size_and_positions() -> None:
@@ -110,21 +111,21 @@ def test_insert_is_retried_as_ignore_and_the_others_as_themselves() -> None:
 
 
 def test_retry_waits_grow_and_stay_bounded() -> None:
-    policy = RetryPolicy(attempts=8, first_delay=1.0, max_delay=5.0)
+    policy = LoadRetryPolicy(attempts=8, first_delay=1.0, max_delay=5.0)
     waits = [policy.delay(n) for n in range(1, 8)]
     assert 0.75 <= waits[0] <= 1.25
     assert 1.5 <= waits[1] <= 2.5
     assert all(w <= 5.0 * 1.25 for w in waits)
     with pytest.raises(ValueError, match="attempts must be at least 1"):
-        RetryPolicy(attempts=0)
+        LoadRetryPolicy(attempts=0)
 
 
-def test_importing_the_package_does_not_import_psycopg_or_pypgstac() -> None:
+def test_the_light_modules_do_not_import_psycopg_or_pypgstac() -> None:
     code = (
-        "import sys, etl.pgstac\n"
+        "import sys, etl.pgstac.errors, etl.pgstac.items, etl.pgstac.policy\n"
         "heavy = [m for m in ('psycopg', 'pypgstac') if m in sys.modules]\n"
         "print(','.join(heavy))\n"
-        "etl.pgstac.PgstacWriter\n"
+        "import etl.pgstac.writer\n"
         "print('pypgstac' in sys.modules)\n"
     )
     out = subprocess.run(

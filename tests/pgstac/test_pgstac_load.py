@@ -11,11 +11,13 @@ from pgstac_samples import item_id, make_collection, make_items
 
 from etl.core.errors import RemoteError
 from etl.core.pod_contract import LoadMethod
-from etl.pgstac import BatchReport, PgstacWriter, RetryPolicy
+from etl.pgstac.load import BatchReport
+from etl.pgstac.policy import LoadRetryPolicy
+from etl.pgstac.writer import PgstacWriter
 
 pytestmark = pytest.mark.postgres
 
-FAST_RETRY = RetryPolicy(attempts=6, first_delay=0.05, max_delay=0.4)
+FAST_RETRY = LoadRetryPolicy(attempts=6, first_delay=0.05, max_delay=0.4)
 
 
 @pytest.fixture
@@ -120,7 +122,7 @@ def test_an_outage_longer_than_the_retries_fails_and_keeps_earlier_batches(
     writer: PgstacWriter,
 ) -> None:
     database = writer.dsn.rsplit("/", 1)[1]
-    writer.retry = RetryPolicy(attempts=3, first_delay=0.01, max_delay=0.02)
+    writer.retry = LoadRetryPolicy(attempts=3, first_delay=0.01, max_delay=0.02)
 
     def go_down(report: BatchReport) -> None:
         if report.index == 1:

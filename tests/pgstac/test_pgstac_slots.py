@@ -12,15 +12,12 @@ import pytest
 from pgstac_samples import item_id, make_collection, make_items
 
 from etl.core.pod_contract import LoadMethod
-from etl.pgstac import (
-    LoadConcurrency,
-    LoadResult,
-    LoadSlotTimeoutError,
-    LockScope,
-    PgstacWriter,
-    connect_pgstac,
-)
+from etl.pgstac.errors import LoadSlotTimeoutError
+from etl.pgstac.load import LoadResult
+from etl.pgstac.policy import LoadConcurrency, LockScope
+from etl.pgstac.session import connect_pgstac
 from etl.pgstac.slots import acquire_load_slot, busy_load_slots, release_load_slot
+from etl.pgstac.writer import PgstacWriter
 
 pytestmark = pytest.mark.postgres
 

@@ -11,14 +11,10 @@ import pytest
 from pgstac_samples import item_id, make_collection, make_item, make_items
 
 from etl.core.errors import InputError, RemoteError
-from etl.pgstac import (
-    BatchReport,
-    CollectionNotFoundError,
-    ItemError,
-    ItemIdConflictError,
-    PgstacWriter,
-    RetryPolicy,
-)
+from etl.pgstac.errors import CollectionNotFoundError, ItemError, ItemIdConflictError
+from etl.pgstac.load import BatchReport
+from etl.pgstac.policy import LoadRetryPolicy
+from etl.pgstac.writer import PgstacWriter
 
 pytestmark = pytest.mark.postgres
 
@@ -183,7 +179,7 @@ def test_get_item_of_a_missing_item_is_none(writer: PgstacWriter) -> None:
 
 def test_search_path_is_set_for_the_superuser(writer: PgstacWriter) -> None:
     writer.load_items(make_items("c", 0, 3), "c")
-    from etl.pgstac import connect_pgstac
+    from etl.pgstac.session import connect_pgstac
 
     with connect_pgstac(writer.dsn) as conn:
         assert conn.execute("SHOW search_path").fetchone() == ("pgstac, public",)
@@ -195,7 +191,7 @@ def test_search_path_is_set_for_the_superuser(writer: PgstacWriter) -> None:
 def test_an_unreachable_database_is_a_remote_error_after_bounded_retries() -> None:
     writer = PgstacWriter(
         "postgresql://postgres@127.0.0.1:1/none?connect_timeout=2",
-        retry=RetryPolicy(attempts=2, first_delay=0.01),
+        retry=LoadRetryPolicy(attempts=2, first_delay=0.01),
     )
     with pytest.raises(
         RemoteError, match=r"connecting to PgSTAC for collection 'c' failed after 2"

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from etl.core.errors import InputError
-from etl.core.runners import WorkflowNotFoundError, WorkflowPhase
-from etl.runner import LocalRunner, UnsupportedManifestError
+from etl.runner.local import LocalRunner
+from etl.runner.workflow_manifest import UnsupportedManifestError
+from etl.runner.workflow_status import WorkflowNotFoundError, WorkflowPhase
 
 PY = sys.executable
 
@@ -334,7 +335,7 @@ def test_stop_ends_a_running_workflow(tmp_path: Path) -> None:
         f"""
         import json
         from pathlib import Path
-        from etl.runner import LocalRunner
+        from etl.runner.local import LocalRunner
         class S:
             def get(self, name): raise KeyError(name)
         LocalRunner(Path({str(state)!r}), secrets=S()).submit(json.loads(Path({str(manifest_path)!r}).read_text()))

@@ -23,8 +23,8 @@ from etl_cli import help_and_modules
 from etl_cli import run_etl as etl
 from serve_browser import ROOT, chromium, served
 
-from etl.core.profiles import resolve_profile
-from etl.core.storage import open_storage
+from etl.core.profiles.resolve import resolve_profile
+from etl.core.storage.opening import open_storage
 
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
 COLLECTION = "sample-sidecars"

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from etl.argo import RunRequest, WorkflowCommand, compile_workflow
+from etl.argo.compiling.workflow import compile_workflow
+from etl.argo.options import RunRequest, WorkflowCommand
 from etl.core.profiles.model import (
     ArgoSettings,
     PgstacSettings,
@@ -22,7 +23,7 @@ from etl.core.profiles.model import (
     WorkflowDefaults,
 )
 from etl.core.run_options import parse_since
-from etl.dataset import LoadedDataset, load_dataset
+from etl.dataset.loader import LoadedDataset, load_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASETS_DIR = Path(__file__).resolve().parents[1] / "compile_datasets"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from etl_cli import run_etl
 
-from etl.pgstac import PgstacWriter
+from etl.pgstac.writer import PgstacWriter
 
 COLLECTION_CODE = """
 import json

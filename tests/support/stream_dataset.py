@@ -98,8 +98,9 @@ class StreamDataset:
         self.queue_client().send_message(text)
 
     def queue_client(self, poison: bool = False) -> Any:
-        from etl.core.profiles import Profile
-        from etl.core.queues import parse_queue_uri, queue_client
+        from etl.core.profiles.model import Profile
+        from etl.core.queues.clients import queue_client
+        from etl.core.queues.uris import parse_queue_uri
 
         location = parse_queue_uri(f"queue://{ACCOUNT}/{self.queue}")
         return queue_client(location.poison if poison else location, Profile.builtin_local())

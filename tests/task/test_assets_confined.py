@@ -18,9 +18,9 @@ from typing import Any, NamedTuple
 import pytest
 from etl_cli import run_etl as etl
 
-from etl.core.profiles import resolve_profile
-from etl.core.storage import open_storage
-from etl.pgstac import PgstacWriter
+from etl.core.profiles.resolve import resolve_profile
+from etl.core.storage.opening import open_storage
+from etl.pgstac.writer import PgstacWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTION = "named"

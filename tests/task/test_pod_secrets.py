@@ -17,8 +17,9 @@ import psycopg
 import sidecar_dataset as e2e
 from compile_cases import argo_profile, dataset, keyvault_profile
 
-from etl.argo import WorkflowCommand, compile_workflow
-from etl.dataset import load_dataset
+from etl.argo.compiling.workflow import compile_workflow
+from etl.argo.options import WorkflowCommand
+from etl.dataset.loader import load_dataset
 
 SECRET = "pod-secret-value-7f3a9c"
 

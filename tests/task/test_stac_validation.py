@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from etl_cli import run_etl
 
-from etl.core.storage import open_storage
-from etl.pgstac import PgstacWriter
+from etl.core.storage.opening import open_storage
+from etl.pgstac.writer import PgstacWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "datasets" / "sample-sidecars"

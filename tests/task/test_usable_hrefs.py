@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 from etl_cli import run_etl
 
-from etl.core.profiles import Profile, azurite_blob_endpoint
-from etl.core.storage import open_storage
+from etl.core.profiles.local_services import azurite_blob_endpoint
+from etl.core.profiles.model import Profile
+from etl.core.storage.opening import open_storage
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
@@ -55,7 +56,7 @@ def public_container(azurite_container: str, azurite_connection_string: str) -> 
 
 
 def stored_item(dsn: str, collection_id: str, item_id: str) -> dict[str, Any]:
-    from etl.pgstac import PgstacWriter
+    from etl.pgstac.writer import PgstacWriter
 
     with PgstacWriter(dsn) as writer:
         item = writer.get_item(collection_id, item_id)

@@ -28,8 +28,7 @@ from etl.core.errors import ProfileError
 from etl.core.paths import state_dir
 from etl.core.pod_contract import CODE_DIR, DATASET_FILE, REQUIREMENTS_FILE, TEMPLATES_DIR
 from etl.core.profiles.model import Profile, RunnerKind
-from etl.core.storage import file_uri
-from etl.core.storage.uris import BLOB_SCHEME, FILE_SCHEME, local_path_of
+from etl.core.storage.uris import BLOB_SCHEME, FILE_SCHEME, file_uri, local_path_of
 from etl.dataset.loader import LoadedDataset
 
 __all__ = [
@@ -191,7 +190,7 @@ def upload_bundle(bundle: CodeBundle, profile: Profile) -> str:
     Raises:
         StorageError: Writing failed.
     """
-    from etl.core.storage import open_storage
+    from etl.core.storage.opening import open_storage
 
     storage = open_storage(bundle.uri, profile=profile)
     if storage.exists(DATASET_FILE):

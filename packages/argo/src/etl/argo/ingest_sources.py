@@ -135,7 +135,7 @@ def upload_sources(sources: Iterable[IngestSource], profile: Profile) -> list[In
     Raises:
         StorageError: Writing failed.
     """
-    from etl.core.storage import open_storage_for
+    from etl.core.storage.opening import open_storage_for
 
     uploaded: list[IngestSource] = []
     for source in sources:
@@ -170,7 +170,7 @@ def upload_source_list(source_list: SourceList, profile: Profile) -> bool:
     Raises:
         StorageError: Writing failed.
     """
-    from etl.core.storage import open_storage_for
+    from etl.core.storage.opening import open_storage_for
 
     storage = open_storage_for(source_list.uri, profile=profile)
     if storage.exists(source_list.uri):

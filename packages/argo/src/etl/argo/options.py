@@ -101,7 +101,7 @@ class RunRequest:
             raise OptionError("stac-validation", "is for process-items")
 
     def _check_missing(self) -> None:
-        from etl.dataset.chunking import partial_listing
+        from etl.dataset.chunking.create import partial_listing
 
         if self.missing is not None:
             if self.command is not WorkflowCommand.PROCESS_ITEMS:

@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from etl.core.profiles.model import Profile, RunnerKind, SecretsBackend
-from etl.core.secrets import default_secrets_file, secret_env_var
-from etl.core.templating import find_secret_refs
+from etl.core.secrets.local import default_secrets_file, secret_env_var
+from etl.core.templating.secret_refs import find_secret_refs
 
 __all__ = [
     "PGSTAC_DSN_SECRET_FIELD",

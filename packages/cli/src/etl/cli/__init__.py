@@ -1,5 +1,5 @@
-"""etl.cli: the ``etl`` command line, a thin typer shell over the etl library (see docs/cli.md)."""
+"""etl.cli: the ``etl`` command line, a thin typer shell over the etl library (see docs/cli.md).
 
-from etl.cli.main import app, main
-
-__all__ = ["app", "main"]
+Nothing in etl imports through this file: etl's code imports each name from the module
+that defines it (docs/internals.md, "Packages and who imports whom").
+"""

@@ -15,7 +15,7 @@ __all__ = ["complete_profiles", "complete_workflows"]
 def complete_profiles(incomplete: str) -> list[str]:
     """Every profile's name starting with ``incomplete``."""
     from etl.core.errors import EtlError
-    from etl.core.profiles import ProfileStore
+    from etl.core.profiles.store import ProfileStore
 
     try:
         names = ProfileStore().names()
@@ -28,7 +28,7 @@ def complete_workflows(ctx: typer.Context, incomplete: str) -> list[str]:
     """The names of the workflows of the profile on the line (``-p``, else the usual choice)
     starting with ``incomplete``, newest first."""
     from etl.core.errors import EtlError
-    from etl.core.profiles import resolve_profile
+    from etl.core.profiles.resolve import resolve_profile
     from etl.runner.select import runner_for
 
     profile = ctx.find_root().params.get("profile")

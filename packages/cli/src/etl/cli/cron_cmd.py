@@ -18,7 +18,7 @@ from etl.cli.output import OutputFormat, print_outcome, print_result
 from etl.cli.state import active_runner
 
 if TYPE_CHECKING:
-    from etl.argo.server.client import ArgoClient
+    from etl.runner.argo_server.client import ArgoClient
 
 __all__ = ["app"]
 

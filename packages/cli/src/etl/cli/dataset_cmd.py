@@ -84,7 +84,7 @@ def validate(
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of dataset.yaml (for editors and CI)."""
-    from etl.dataset import dataset_json_schema
+    from etl.dataset.model import dataset_json_schema
 
     print(json.dumps(dataset_json_schema(), indent=2))
 

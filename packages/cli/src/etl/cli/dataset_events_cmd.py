@@ -109,8 +109,8 @@ def replay_dead_letters(
 ) -> None:
     """Move the messages of each collection's dead-letter queue (NAME-poison) back to its queue,
     each with its original body, for the consumers to try again."""
-    from etl.core.queues import parse_queue_uri
-    from etl.core.queues import replay_dead_letters as replay
+    from etl.core.queues.handling import replay_dead_letters as replay
+    from etl.core.queues.uris import parse_queue_uri
 
     loaded, selected = load_selection(ctx, dataset, collection, arg)
     with_events = [c for c in selected if c.events is not None]

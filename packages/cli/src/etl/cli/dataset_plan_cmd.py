@@ -141,7 +141,7 @@ def forget_failures(
     from etl.core.counts import counted
     from etl.core.errors import InputError, OptionError
     from etl.core.profile_services import ProfileServices
-    from etl.dataset.chunking import chunk_storage_of
+    from etl.dataset.chunking.create import chunk_storage_of
     from etl.dataset.dropped_failures import drop_failures
     from etl.dataset.run_history import collection_history
     from etl.runner.active_runs import active_runs

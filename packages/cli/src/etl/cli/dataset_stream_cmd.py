@@ -24,7 +24,7 @@ from etl.cli.selection import load_selection
 from etl.cli.state import active_profile, active_runner
 from etl.core.counts import counted
 from etl.core.errors import OptionError, RunError
-from etl.core.profiles import RunnerKind
+from etl.core.profiles.model import RunnerKind
 
 __all__ = ["app"]
 
@@ -104,7 +104,7 @@ def stream(
     loading micro-batches into PgSTAC, and prints what they did. On a cluster: print the KEDA
     objects (a ScaledJob on its events.queue, and its TriggerAuthentication), everything
     `kubectl apply` needs; with --submit create or update them, with --delete remove them."""
-    from etl.argo import manifest_text
+    from etl.argo.manifest_format import manifest_text
     from etl.runner.stream_app import StreamAction, run_stream
 
     if submit and delete:

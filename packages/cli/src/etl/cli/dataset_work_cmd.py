@@ -38,7 +38,7 @@ from etl.cli.state import active_profile, active_runner
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from etl.dataset import LoadedDataset
+    from etl.dataset.loader import LoadedDataset
     from etl.runner.work import PreparedWork
 
 __all__ = ["app"]

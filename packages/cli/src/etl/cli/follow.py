@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 from etl.cli.output import ManifestOutput, OutputFormat, print_result, warn
 
 if TYPE_CHECKING:
-    from etl.core.profiles import Profile
-    from etl.core.runners import SubmittedWorkflow, WorkflowRunner, WorkflowStatus
+    from etl.core.profiles.model import Profile
     from etl.runner.following import Following, RunEnd
     from etl.runner.run_report import RunReport
     from etl.runner.work import PreparedWork
+    from etl.runner.workflow_runner import WorkflowRunner
+    from etl.runner.workflow_status import SubmittedWorkflow, WorkflowStatus
 
 __all__ = [
     "SHOWN_ERRORS",

@@ -14,7 +14,7 @@ import typer
 
 from etl.cli.output import OutputFormat, machine_format
 from etl.core.progress import PROGRESS_LINE_PREFIX
-from etl.core.runners import LogLine
+from etl.runner.workflow_status import LogLine
 
 __all__ = ["print_log_lines"]
 

@@ -33,7 +33,7 @@ __all__ = [
     "choices_metavar",
     "command_group",
     "parse_key_values",
-    "parse_since",
+    "parse_since_time",
 ]
 
 
@@ -49,7 +49,7 @@ def choices_metavar(choices: type[StrEnum]) -> str:
     return "|".join(choice.value for choice in choices)
 
 
-def parse_since(value: str) -> datetime:
+def parse_since_time(value: str) -> datetime:
     """A time ``--since``: an ISO-8601 date or time; without a zone it is UTC
     (:func:`etl.core.run_options.parse_time`, the rule of a run's ``--since``)."""
     try:

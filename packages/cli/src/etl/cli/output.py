@@ -35,7 +35,7 @@ class ManifestOutput(StrEnum):
 
 def print_manifest(manifest: dict[str, Any], output: ManifestOutput) -> None:
     """Print an Argo manifest on stdout as YAML or JSON, and nothing else."""
-    from etl.argo import manifest_text
+    from etl.argo.manifest_format import manifest_text
 
     sys.stdout.write(manifest_text(manifest, output.value))
 

@@ -20,10 +20,11 @@ from etl.cli.options import (
 )
 from etl.cli.output import OutputFormat, print_outcome, print_result, warn
 from etl.cli.state import cli_state
-from etl.core.runners import RunnerKind
+from etl.core.profiles.model import RunnerKind
 
 if TYPE_CHECKING:
-    from etl.core.profiles import Profile, ProfileStore
+    from etl.core.profiles.model import Profile
+    from etl.core.profiles.store import ProfileStore
 
 __all__ = ["app"]
 
@@ -105,7 +106,8 @@ def create(
     output: OptionalOutputOption = None,
 ) -> None:
     """Create profile NAME (a file under $ETL_CONFIG_DIR/profiles)."""
-    from etl.core.profiles import ProfileStore, apply_settings, parse_setting
+    from etl.core.profiles.settings import apply_settings, parse_setting
+    from etl.core.profiles.store import ProfileStore
 
     store = ProfileStore()
     flags = [("runner", runner), ("argo.server", argo_server), ("argo.namespace", namespace)]
@@ -141,7 +143,8 @@ def edit(
     Without --set or --unset, open the profile's file in $VISUAL or $EDITOR (as kubectl edit
     does); an edit that is not a valid profile is refused, located, and the file kept as it was.
     """
-    from etl.core.profiles import ProfileStore, parse_setting
+    from etl.core.profiles.settings import parse_setting
+    from etl.core.profiles.store import ProfileStore
 
     store = ProfileStore()
     if not settings and not unset:
@@ -173,7 +176,8 @@ def _starting_point(
 ) -> Profile:
     """What a new profile is made from: ``--from``'s settings, else the built-in local ones for a
     local-runner profile, else the defaults."""
-    from etl.core.profiles import Profile, RunnerKind, apply_settings
+    from etl.core.profiles.model import Profile, RunnerKind
+    from etl.core.profiles.settings import apply_settings
 
     if source is not None:
         return Profile.model_validate({**store.load(source).model_dump(), "name": name})
@@ -185,7 +189,7 @@ def _starting_point(
 def _replacing(store: ProfileStore, profile: Profile) -> str:
     """What ``--force`` says before replacing: the settings of the old profile that are lost."""
     from etl.core.errors import ConfigError
-    from etl.core.profiles import lost_settings
+    from etl.core.profiles.redaction import lost_settings
 
     try:
         lost = lost_settings(store.load(profile.name), profile)
@@ -197,7 +201,7 @@ def _replacing(store: ProfileStore, profile: Profile) -> str:
 
 
 def _warn_about_storage(profile: Profile) -> None:
-    from etl.core.profiles import storage_warnings
+    from etl.core.profiles.storage_check import storage_warnings
 
     for warning in storage_warnings(profile):
         warn(warning)
@@ -206,7 +210,7 @@ def _warn_about_storage(profile: Profile) -> None:
 @app.command("set")
 def set_default(name: NameArgument, output: OptionalOutputOption = None) -> None:
     """Make NAME the default profile (ETL_PROFILE and -p still win)."""
-    from etl.core.profiles import ProfileStore
+    from etl.core.profiles.store import ProfileStore
 
     ProfileStore().set_default(name)
     print_outcome(f"default profile: {name}", {"default": name}, output, to_stderr=True)
@@ -215,7 +219,8 @@ def set_default(name: NameArgument, output: OptionalOutputOption = None) -> None
 @app.command("list")
 def list_profiles(ctx: typer.Context, output: OutputOption = OutputFormat.TABLE) -> None:
     """List every profile; the active one is marked."""
-    from etl.core.profiles import ProfileStore, active_profile_name
+    from etl.core.profiles.resolve import active_profile_name
+    from etl.core.profiles.store import ProfileStore
 
     store = ProfileStore()
     active = active_profile_name(cli_state(ctx).profile_name, store=store)
@@ -244,7 +249,8 @@ def show(
     output: OutputOption = OutputFormat.YAML,
 ) -> None:
     """Show a profile's effective settings (file + environment), credentials redacted."""
-    from etl.core.profiles import redacted_profile, resolve_profile
+    from etl.core.profiles.redaction import redacted_profile
+    from etl.core.profiles.resolve import resolve_profile
 
     profile = resolve_profile(name or cli_state(ctx).profile_name)
     print_result(redacted_profile(profile), output)
@@ -271,13 +277,13 @@ def check(
 ) -> None:
     """Check that a profile's services answer (like `dbt debug`): PgSTAC, storage, secrets and,
     on Argo, the Argo Server; says what cannot be checked from here. Exit 0 when all is well."""
-    from etl.core.profiles import resolve_profile
+    from etl.core.profiles.resolve import resolve_profile
     from etl.runner.preflight import preflight
 
     profile = resolve_profile(name or cli_state(ctx).profile_name)
     loaded = None
     if dataset is not None:
-        from etl.dataset import load_dataset
+        from etl.dataset.loader import load_dataset
 
         loaded = load_dataset(dataset, args=parse_key_values(arg), profile=profile)
         loaded.select_collections(collection or [])
@@ -294,7 +300,7 @@ def check(
 @app.command()
 def delete(name: NameArgument, output: OptionalOutputOption = None) -> None:
     """Delete profile NAME's file (the built-in local profile stays)."""
-    from etl.core.profiles import ProfileStore
+    from etl.core.profiles.store import ProfileStore
 
     path = ProfileStore().delete(name)
     data = {"name": name, "path": str(path), "deleted": True}

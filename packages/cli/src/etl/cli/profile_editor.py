@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from etl.core.errors import ConfigError, ProfileError
-from etl.core.profiles import ProfileStore
+from etl.core.profiles.store import ProfileStore
 
 __all__ = ["EDITOR_VARIABLES", "edit_in_editor"]
 

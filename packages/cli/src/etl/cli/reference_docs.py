@@ -11,10 +11,10 @@ from typing import Any
 
 import typer
 
+from etl.cli.generated_docs import GeneratedSection
 from etl.cli.help_format import help_records, walk_commands
-from etl.core.generated_docs import GeneratedSection
 
-__all__ = ["REFERENCE", "command_tree", "render_reference_markdown"]
+__all__ = ["REFERENCE", "command_tree", "render_command_reference"]
 
 
 def command_tree() -> list[tuple[Any, Any]]:
@@ -25,7 +25,7 @@ def command_tree() -> list[tuple[Any, Any]]:
     return list(walk_commands(root, typer.Context(root, info_name="etl")))
 
 
-def render_reference_markdown() -> str:
+def render_command_reference() -> str:
     """One section per command: heading, usage, help, and a table of its arguments and options."""
     return "\n".join(_section(command, ctx) for command, ctx in command_tree())
 
@@ -49,5 +49,5 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-REFERENCE = GeneratedSection("docs/cli.md", "command reference", render_reference_markdown)
+REFERENCE = GeneratedSection("docs/cli.md", "command reference", render_command_reference)
 """The command reference of ``docs/cli.md``."""

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from etl.cli.options import parse_since
+from etl.cli.options import parse_since_time
 from etl.cli.output import OutputFormat, print_result
 
 if TYPE_CHECKING:
-    from etl.core.runners import WorkflowPhase, WorkflowStatus
     from etl.runner.run_report import RunReport
+    from etl.runner.workflow_status import WorkflowPhase, WorkflowStatus
 
 __all__ = [
     "duration_text",
@@ -45,7 +45,7 @@ def parse_age(value: str) -> datetime:
             span += timedelta(**{_AGE_UNITS[unit]: int(number)})
         return datetime.now(UTC) - span
     try:
-        return parse_since(text)
+        return parse_since_time(text)
     except typer.BadParameter:
         raise typer.BadParameter(
             f"{value!r} is neither a duration (30m, 2h, 1d) nor an ISO-8601 date or time"
@@ -54,7 +54,7 @@ def parse_age(value: str) -> datetime:
 
 def parse_phases(values: Sequence[str] | None) -> set[WorkflowPhase]:
     """``--status`` (repeatable, or a comma list; any case) as phases."""
-    from etl.core.runners import WorkflowPhase
+    from etl.runner.workflow_status import WorkflowPhase
 
     by_name = {phase.value.lower(): phase for phase in WorkflowPhase}
     phases: set[WorkflowPhase] = set()

@@ -12,7 +12,8 @@ from etl.cli.options import parse_key_values
 from etl.cli.state import active_profile
 
 if TYPE_CHECKING:
-    from etl.dataset import CollectionConfig, LoadedDataset
+    from etl.dataset.loader import LoadedDataset
+    from etl.dataset.model import CollectionConfig
 
 __all__ = ["load_selection"]
 
@@ -31,7 +32,7 @@ def load_selection(
         ConfigError: The dataset is invalid (located).
         UnknownCollectionError: A ``-c`` id names no collection.
     """
-    from etl.dataset import load_dataset
+    from etl.dataset.loader import load_dataset
 
     loaded = load_dataset(dataset, args=parse_key_values(args), profile=active_profile(ctx))
     selected = loaded.select_collections(collections or [])

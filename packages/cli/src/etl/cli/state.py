@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from etl.core.profiles import Profile
-    from etl.core.runners import WorkflowRunner
+    from etl.core.profiles.model import Profile
+    from etl.runner.workflow_runner import WorkflowRunner
 
 __all__ = ["CliState", "active_profile", "active_runner", "cli_state"]
 
@@ -36,7 +36,7 @@ def active_profile(ctx: typer.Context, overrides: Iterable[tuple[str, str | None
     Raises:
         ProfileError: Unknown profile or invalid setting.
     """
-    from etl.core.profiles import resolve_profile
+    from etl.core.profiles.resolve import resolve_profile
 
     return resolve_profile(cli_state(ctx).profile_name, overrides=overrides)
 

@@ -1,7 +1,7 @@
 """``etl workflow``: submit a workflow manifest and follow, inspect, stop or retry workflows.
 
 Every command talks to the active profile's runner (:func:`etl.runner.runner_for`) through
-:class:`etl.core.runners.WorkflowRunner`, so the same commands work against an Argo Server and the
+:class:`etl.runner.workflow_runner.WorkflowRunner`, so the same commands work against an Argo Server and the
 local runner's records of its runs. Results go to stdout; progress and failed steps' messages go to
 stderr. ``get`` and ``errors`` also read the run's per-asset failures from its chunk storage
 (:func:`etl.runner.run_report`), with the profile's storage credentials.
@@ -30,7 +30,8 @@ from etl.cli.run_views import matches, parse_age, parse_phases, print_get_table,
 from etl.cli.state import active_profile, active_runner
 
 if TYPE_CHECKING:
-    from etl.core.runners import SubmittedWorkflow, WorkflowRunner
+    from etl.runner.workflow_runner import WorkflowRunner
+    from etl.runner.workflow_status import SubmittedWorkflow
 
 __all__ = ["app"]
 
@@ -51,8 +52,8 @@ WaitOption = Annotated[
 
 def _submit_file(runner: WorkflowRunner, path: Path) -> SubmittedWorkflow:
     """Submit the manifest in ``path``; a field the runner refuses is located in the file."""
-    from etl.argo.server.manifest_models import ManifestFieldError
     from etl.core.located_yaml import load_located_yaml
+    from etl.runner.argo_server.manifest_models import ManifestFieldError
 
     doc = load_located_yaml(path)
     if not isinstance(doc.data, dict):
@@ -244,7 +245,7 @@ def stop(ctx: typer.Context, name: NameArgument, output: OptionalOutputOption = 
     run whose runner is gone), or `NAME: stopping` if the workflow is still ending after a few
     seconds.
     """
-    from etl.core.runners import WorkflowPhase
+    from etl.runner.workflow_status import WorkflowPhase
 
     status = active_runner(ctx).stop(name)
     reason = f": {status.message}" if status.phase is WorkflowPhase.ERROR else ""

@@ -22,14 +22,18 @@ from typing import TYPE_CHECKING, Self
 from etl.core.errors import ProfileError
 from etl.core.local_pods import with_injected_credentials
 from etl.core.pod_contract import PGSTAC_DSN_ENV, PGSTAC_DSN_SECRET_ENV, PROFILE_JSON_ENV
-from etl.core.profiles import Profile, local_pgstac_dsn, resolve_profile
 from etl.core.profiles.local_dsn import with_libpq_env
-from etl.core.storage import Storage, open_storage, open_storage_for
+from etl.core.profiles.local_services import local_pgstac_dsn
+from etl.core.profiles.model import Profile
+from etl.core.profiles.resolve import resolve_profile
+from etl.core.storage.base import Storage
+from etl.core.storage.opening import open_storage, open_storage_for
 from etl.core.storage.refreshing import RefreshingStorage
-from etl.core.templating import find_secret_refs, resolve_secret_refs
+from etl.core.templating.secret_refs import find_secret_refs, resolve_secret_refs
 
 if TYPE_CHECKING:
-    from etl.core.secrets import KeyVaultSecrets, LocalSecrets
+    from etl.core.secrets.keyvault import KeyVaultSecrets
+    from etl.core.secrets.local import LocalSecrets
 
 __all__ = ["ProfileServices"]
 
@@ -62,7 +66,7 @@ class ProfileServices:
     @cached_property
     def secrets(self) -> LocalSecrets | KeyVaultSecrets:
         """The profile's secret backend (in a pod: Key Vault, or ``ETL_SECRET_*`` variables)."""
-        from etl.core.secrets import secret_resolver_for
+        from etl.core.secrets.resolver import secret_resolver_for
 
         return secret_resolver_for(self.profile, env=self.env)
 

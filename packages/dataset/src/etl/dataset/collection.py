@@ -20,7 +20,7 @@ from etl.dataset.field_types import CLASS_PATTERN
 if TYPE_CHECKING:
     import pystac
 
-    from etl.core.storage import Storage
+    from etl.core.storage.base import Storage
 
 __all__ = ["Collection", "CollectionClassError", "PremadeItemCollection", "load_collection_class"]
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from etl.core.errors import ConfigError, SourceLocation
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 
 __all__ = ["DROPPED_FAILURES_FILE", "drop_failures", "read_dropped_failures"]
 

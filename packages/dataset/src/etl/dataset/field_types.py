@@ -47,8 +47,8 @@ __all__ = [
     "Quantity",
     "QueueUri",
     "Regex",
-    "Since",
     "StorageUri",
+    "UtcTime",
 ]
 
 
@@ -182,6 +182,6 @@ LocalFile = Annotated[str, AfterValidator(_local_file)]
 Quantity = Annotated[str, BeforeValidator(_quantity)]
 EnvValue = Annotated[str, BeforeValidator(_env_value)]
 EnvName = Annotated[str, Field(pattern=ENV_NAME_PATTERN)]
-Since = Annotated[datetime, BeforeValidator(_aware), AfterValidator(_utc)]
+UtcTime = Annotated[datetime, BeforeValidator(_aware), AfterValidator(_utc)]
 ClassReference = Annotated[str, AfterValidator(_class_reference)]
 ArgName = Annotated[str, Field(pattern=ARG_NAME_PATTERN)]

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from etl.core.counts import counted
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 from etl.dataset.layout import RunLayout
 from etl.dataset.step_records import read_step_record, write_step_record
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from etl.core.errors import ConfigError, SourceLocation
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 from etl.dataset.chunking.create import partial_listing
 from etl.dataset.chunking.manifest import ChunkManifest
 from etl.dataset.layout import RunLayout
@@ -28,7 +28,7 @@ from etl.dataset.step_records import read_step_record, write_step_record
 
 __all__ = [
     "LAST_SUCCESS_FILE",
-    "LastSuccess",
+    "LastSuccessMarker",
     "MarkerOutcome",
     "marker_kept_because",
     "read_last_success_marker",
@@ -46,7 +46,7 @@ _WAY_OUT = (
 
 
 @dataclass(frozen=True)
-class LastSuccess:
+class LastSuccessMarker:
     """The collection's last successful run and the time the next incremental run starts from."""
 
     run_id: str
@@ -59,7 +59,7 @@ class LastSuccess:
 
 def read_last_success_marker(
     storage: Storage, *, now: datetime | None = None
-) -> LastSuccess | None:
+) -> LastSuccessMarker | None:
     """The marker in the chunk storage ``storage``, or ``None`` if no run succeeded yet.
 
     Raises:
@@ -94,10 +94,10 @@ def read_last_success_marker(
             f"{started.isoformat()} is later than now ({current.isoformat(timespec='seconds')}): "
             "every --since last-success run would skip every change",
         )
-    return LastSuccess(run_id=data["run_id"], started_at=started)
+    return LastSuccessMarker(run_id=data["run_id"], started_at=started)
 
 
-def write_last_success_marker(storage: Storage, marker: LastSuccess) -> None:
+def write_last_success_marker(storage: Storage, marker: LastSuccessMarker) -> None:
     """Make ``marker`` the collection's last success."""
     storage.write_text(LAST_SUCCESS_FILE, json.dumps(marker.to_json()))
 
@@ -105,7 +105,7 @@ def write_last_success_marker(storage: Storage, marker: LastSuccess) -> None:
 def marker_kept_because(
     collection: CollectionConfig,
     manifest: ChunkManifest | None,
-    current: LastSuccess | None,
+    current: LastSuccessMarker | None,
     started_at: datetime,
 ) -> str | None:
     """Why a run started at ``started_at`` whose chunk set is ``manifest`` must not become the
@@ -151,7 +151,7 @@ class MarkerOutcome:
 
     collection: str
     advanced: bool
-    marker: LastSuccess | None
+    marker: LastSuccessMarker | None
     reason: str | None = None
     replaced: str | None = None
 
@@ -185,7 +185,7 @@ class MarkerOutcome:
         return cls(
             collection=data["collection"],
             advanced=bool(data["advanced"]),
-            marker=LastSuccess(marker["run_id"], datetime.fromisoformat(marker["started_at"]))
+            marker=LastSuccessMarker(marker["run_id"], datetime.fromisoformat(marker["started_at"]))
             if marker
             else None,
             reason=data["reason"],

@@ -19,7 +19,7 @@ from etl.core.errors import ConfigError, SourceLocation, UnknownCollectionError
 from etl.core.located_yaml import FieldPath, LocatedDocument, format_field_path, load_located_yaml
 from etl.core.profiles.model import Profile
 from etl.core.storage.uris import FILE_SCHEME, local_path_of
-from etl.core.templating import TemplateContext, check_document_markers, render_document
+from etl.core.templating.render import TemplateContext, check_document_markers, render_document
 from etl.dataset.config_warnings import ConfigWarning
 from etl.dataset.cross_checks import check_dataset
 from etl.dataset.model import CollectionConfig, DatasetConfig

@@ -33,8 +33,8 @@ from etl.dataset.field_types import (
     LocalFile,
     QueueUri,
     Regex,
-    Since,
     StorageUri,
+    UtcTime,
 )
 from etl.dataset.task_config import (
     ResourceQuantities,
@@ -101,7 +101,7 @@ class ChunkOptions(ConfigModel):
         None,
         description="Only assets under this folder of the storage (`2020` and `2020/` are the same).",
     )
-    since: Since | None = Field(
+    since: UtcTime | None = Field(
         None,
         description="Only assets modified at or after this time (ISO 8601; no zone means UTC).",
     )

@@ -25,11 +25,11 @@ from datetime import datetime
 from typing import Any
 
 from etl.core.errors import ConfigError
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.manifest import ChunkManifest, read_manifest
 from etl.dataset.dropped_failures import read_dropped_failures
-from etl.dataset.last_success import LastSuccess, read_last_success_marker
+from etl.dataset.last_success import LastSuccessMarker, read_last_success_marker
 from etl.dataset.layout import RunLayout
 from etl.dataset.run_results import chunks_with_results, read_run_failures
 
@@ -57,7 +57,7 @@ class OutstandingFailure:
 class CollectionHistory:
     """What the chunk storage says about the collection's recent runs."""
 
-    last_success: LastSuccess | None
+    last_success: LastSuccessMarker | None
     last_success_since: str | None
     """The ``--since`` the last successful run listed from (``None``: it listed everything)."""
     runs: tuple[ChunkManifest, ...]

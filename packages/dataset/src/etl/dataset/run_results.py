@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 from etl.dataset.layout import RunLayout
 
 __all__ = [

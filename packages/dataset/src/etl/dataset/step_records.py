@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from etl.core.errors import StorageError
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 
 __all__ = ["read_step_record", "write_step_record"]
 

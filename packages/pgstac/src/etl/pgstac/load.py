@@ -21,7 +21,7 @@ from etl.core.pod_contract import LoadMethod
 from etl.pgstac.errors import ItemError, ItemIdConflictError, is_transient_database_error
 from etl.pgstac.item_sources import ItemSource
 from etl.pgstac.items import Batch, iter_batches
-from etl.pgstac.policy import LoadConcurrency, RetryPolicy
+from etl.pgstac.policy import LoadConcurrency, LoadRetryPolicy
 from etl.pgstac.session import LoadSession, _first_line
 
 __all__ = ["BatchReport", "LoadResult", "RowsOf", "SourcesOf", "load_items"]
@@ -74,7 +74,7 @@ def load_items(
     *,
     method: LoadMethod,
     batch_size: int,
-    retry: RetryPolicy,
+    retry: LoadRetryPolicy,
     concurrency: LoadConcurrency,
     on_batch: Callable[[BatchReport], None] | None = None,
     source: str | None = None,
@@ -108,7 +108,7 @@ class _BatchLoader:
         dsn: str,
         collection_id: str,
         method: LoadMethod,
-        retry: RetryPolicy,
+        retry: LoadRetryPolicy,
         concurrency: LoadConcurrency,
     ) -> None:
         self.dsn = dsn

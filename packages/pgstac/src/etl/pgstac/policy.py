@@ -6,11 +6,11 @@ import random
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["LoadConcurrency", "LockScope", "RetryPolicy"]
+__all__ = ["LoadConcurrency", "LoadRetryPolicy", "LockScope"]
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class LoadRetryPolicy:
     """Bounded retries of one batch after a dropped connection or another transient fault.
 
     Attributes:

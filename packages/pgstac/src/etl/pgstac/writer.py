@@ -14,7 +14,7 @@ from etl.core.pod_contract import LoadMethod
 from etl.pgstac.errors import is_transient_database_error
 from etl.pgstac.items import DEFAULT_BATCH_SIZE, read_ndjson
 from etl.pgstac.load import BatchReport, LoadResult, RowsOf, SourcesOf, load_items
-from etl.pgstac.policy import LoadConcurrency, RetryPolicy
+from etl.pgstac.policy import LoadConcurrency, LoadRetryPolicy
 from etl.pgstac.session import (
     Connection,
     RowOf,
@@ -49,7 +49,7 @@ class PgstacWriter:
         dsn: str,
         *,
         concurrency: LoadConcurrency | None = None,
-        retry: RetryPolicy | None = None,
+        retry: LoadRetryPolicy | None = None,
     ) -> None:
         """Remember the DSN; nothing connects until first used.
 
@@ -60,7 +60,7 @@ class PgstacWriter:
         """
         self.dsn = dsn
         self.concurrency = concurrency or LoadConcurrency()
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or LoadRetryPolicy()
         self._conn: Connection | None = None
 
     def __enter__(self) -> PgstacWriter:

@@ -1,114 +1,14 @@
 """etl.runner: run workflows — pick a profile's runner, prepare and submit work, the local runner.
 
-:func:`runner_for` picks the runner of a profile (its Argo Server, or the local runner);
-:mod:`etl.runner.work` compiles the work commands and submits them (after :func:`preflight` on the
-local runner), :mod:`etl.runner.app` sequences them per command, :mod:`etl.runner.following` follows
-a run to its end, :mod:`etl.runner.catalog_reports` makes ``etl dataset plan | status``' reports; :class:`LocalRunner` runs a
-compiled Argo ``Workflow`` on this machine (the ``local`` profile's runner); :func:`run_report`
-reads what a run did per asset from its chunk storage, whichever runner ran it.
+:func:`~etl.runner.select.runner_for` picks the runner of a profile: its Argo Server
+(:mod:`etl.runner.argo_server`) or the local runner; :mod:`etl.runner.work` compiles the work
+commands and submits them (after :func:`~etl.runner.preflight.preflight` on the local runner),
+:mod:`etl.runner.app` sequences them per command, :mod:`etl.runner.following` follows a run to its
+end, :mod:`etl.runner.catalog_reports` makes ``etl dataset plan | status``' reports;
+:class:`~etl.runner.local.LocalRunner` runs a compiled Argo ``Workflow`` on this machine (the
+``local`` profile's runner); :func:`~etl.runner.run_report.run_report` reads what a run did per
+asset from its chunk storage, whichever runner ran it.
 
-Names are imported on first use, so that the warm task server (``python -m
-etl.runner.warm_server``) loads only its own module. To export a name, add it to ``__all__``, the
-``TYPE_CHECKING`` block and ``_LAZY`` (``tests/core/test_package_faces.py`` checks that they agree).
+Nothing in etl imports through this file: etl's code imports each name from the module
+that defines it (docs/internals.md, "Packages and who imports whom").
 """
-
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-from etl.core.lazy_exports import lazy_getattr
-
-if TYPE_CHECKING:
-    from etl.runner.app import DatasetWork, run_dataset_work
-    from etl.runner.catalog_reports import dataset_plan, dataset_status
-    from etl.runner.engine import Engine
-    from etl.runner.following import Following, RunEnd, follow_run, follow_submitted, run_end
-    from etl.runner.local import LocalRunner, local_runner_for
-    from etl.runner.manifest import UnsupportedManifestError, WorkflowManifest, parse_workflow
-    from etl.runner.preflight import PreflightReport, preflight
-    from etl.runner.records import NodeRecord, RunRecord, RunStore
-    from etl.runner.run_report import AssetError, CollectionReport, RunReport, run_report
-    from etl.runner.select import runner_for, runner_kind
-    from etl.runner.work import (
-        PreparedWork,
-        prepare_collection_ingest,
-        prepare_dataset_work,
-        prepare_items_ingest,
-        schedule_work,
-        submit_work,
-        upload_work,
-    )
-
-__all__ = [
-    "AssetError",
-    "CollectionReport",
-    "DatasetWork",
-    "Engine",
-    "Following",
-    "LocalRunner",
-    "NodeRecord",
-    "PreflightReport",
-    "PreparedWork",
-    "RunEnd",
-    "RunRecord",
-    "RunReport",
-    "RunStore",
-    "UnsupportedManifestError",
-    "WorkflowManifest",
-    "dataset_plan",
-    "dataset_status",
-    "follow_run",
-    "follow_submitted",
-    "local_runner_for",
-    "parse_workflow",
-    "preflight",
-    "prepare_collection_ingest",
-    "prepare_dataset_work",
-    "prepare_items_ingest",
-    "run_dataset_work",
-    "run_end",
-    "run_report",
-    "runner_for",
-    "runner_kind",
-    "schedule_work",
-    "submit_work",
-    "upload_work",
-]
-
-_LAZY = {
-    "DatasetWork": "etl.runner.app",
-    "run_dataset_work": "etl.runner.app",
-    "dataset_plan": "etl.runner.catalog_reports",
-    "dataset_status": "etl.runner.catalog_reports",
-    "Engine": "etl.runner.engine",
-    "Following": "etl.runner.following",
-    "RunEnd": "etl.runner.following",
-    "follow_run": "etl.runner.following",
-    "follow_submitted": "etl.runner.following",
-    "run_end": "etl.runner.following",
-    "LocalRunner": "etl.runner.local",
-    "local_runner_for": "etl.runner.local",
-    "UnsupportedManifestError": "etl.runner.manifest",
-    "WorkflowManifest": "etl.runner.manifest",
-    "parse_workflow": "etl.runner.manifest",
-    "PreflightReport": "etl.runner.preflight",
-    "preflight": "etl.runner.preflight",
-    "NodeRecord": "etl.runner.records",
-    "RunRecord": "etl.runner.records",
-    "RunStore": "etl.runner.records",
-    "AssetError": "etl.runner.run_report",
-    "CollectionReport": "etl.runner.run_report",
-    "RunReport": "etl.runner.run_report",
-    "run_report": "etl.runner.run_report",
-    "runner_for": "etl.runner.select",
-    "runner_kind": "etl.runner.select",
-    "PreparedWork": "etl.runner.work",
-    "prepare_collection_ingest": "etl.runner.work",
-    "prepare_dataset_work": "etl.runner.work",
-    "prepare_items_ingest": "etl.runner.work",
-    "schedule_work": "etl.runner.work",
-    "submit_work": "etl.runner.work",
-    "upload_work": "etl.runner.work",
-}
-
-__getattr__ = lazy_getattr(__name__, _LAZY)

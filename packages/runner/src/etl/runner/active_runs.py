@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from etl.core.pod_contract import COLLECTION_LABEL, DATASET_LABEL, label_value
-from etl.core.runners import WorkflowNotFoundError, WorkflowRunner, WorkflowStatus
+from etl.runner.workflow_runner import WorkflowRunner
+from etl.runner.workflow_status import WorkflowNotFoundError, WorkflowStatus
 
 __all__ = ["ActiveRun", "active_runs"]
 

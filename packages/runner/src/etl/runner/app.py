@@ -25,11 +25,12 @@ from etl.runner.work import (
 )
 
 if TYPE_CHECKING:
-    from etl.argo import RunRequest
-    from etl.argo.server.cron import CronApplied
-    from etl.core.profiles import Profile
-    from etl.core.runners import SubmittedWorkflow, WorkflowRunner
-    from etl.dataset import LoadedDataset
+    from etl.argo.options import RunRequest
+    from etl.core.profiles.model import Profile
+    from etl.dataset.loader import LoadedDataset
+    from etl.runner.argo_server.cron import CronApplied
+    from etl.runner.workflow_runner import WorkflowRunner
+    from etl.runner.workflow_status import SubmittedWorkflow
 
 __all__ = ["DatasetWork", "run_dataset_work"]
 

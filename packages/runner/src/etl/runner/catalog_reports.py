@@ -20,11 +20,11 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from etl.core.profiles import Profile
+    from etl.core.profiles.model import Profile
     from etl.core.progress import ProgressReporter
-    from etl.core.runners import WorkflowRunner
     from etl.dataset.loader import LoadedDataset
     from etl.dataset.model import CollectionConfig
+    from etl.runner.workflow_runner import WorkflowRunner
 
 __all__ = ["ProgressSink", "dataset_plan", "dataset_status"]
 
@@ -62,10 +62,10 @@ def dataset_status(
         StorageError: a chunk storage cannot be read.
     """
     from etl.core.profile_services import ProfileServices
-    from etl.dataset.chunking import chunk_storage_of
+    from etl.dataset.chunking.create import chunk_storage_of
     from etl.dataset.run_history import collection_history
-    from etl.pgstac import connect_pgstac
     from etl.pgstac.catalog_state import collection_state
+    from etl.pgstac.session import connect_pgstac
     from etl.runner.active_runs import active_runs
     from etl.runner.event_status import event_status
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from etl.runner.manifest import UnsupportedManifestError
+from etl.runner.workflow_manifest import UnsupportedManifestError
 
 __all__ = ["limit_options", "memory_bytes"]
 

@@ -29,7 +29,7 @@ from etl.core.errors import StorageError
 from etl.core.pod_contract import CONFIG_DIR_ENV, DATASET_FILE, PROFILE_JSON_ENV, STATE_DIR_ENV
 from etl.core.storage.uris import BLOB_SCHEME, FILE_SCHEME, local_path_of
 from etl.runner.executors import PodLaunch
-from etl.runner.manifest import UnsupportedManifestError
+from etl.runner.workflow_manifest import UnsupportedManifestError
 
 __all__ = ["Mount", "chown_writable", "pod_mounts"]
 

@@ -49,8 +49,8 @@ from etl.core.pod_contract import NODE_LABEL, RUN_LABEL, STATE_DIR_ENV
 from etl.runner.container_limits import limit_options
 from etl.runner.container_mounts import chown_writable, pod_mounts
 from etl.runner.executors import PodLaunch
-from etl.runner.manifest import UnsupportedManifestError
 from etl.runner.warm_start import TaskProcess
+from etl.runner.workflow_manifest import UnsupportedManifestError
 
 __all__ = ["ContainerExecutor"]
 

@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
-from etl.core.runners import WorkflowPhase
-from etl.runner.manifest import DagTask, Template, UnsupportedManifestError
 from etl.runner.records import NodeRecord
 from etl.runner.variables import substitute
+from etl.runner.workflow_manifest import DagTask, Template, UnsupportedManifestError
+from etl.runner.workflow_status import WorkflowPhase
 
 __all__ = ["DagRunner", "RunNode"]
 

@@ -15,18 +15,18 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from etl.core.runners import WorkflowPhase
 from etl.runner.dag import DagRunner
 from etl.runner.executors import PodExecutor, ProcessExecutor
-from etl.runner.manifest import Template, UnsupportedManifestError, WorkflowManifest
 from etl.runner.pod_slots import PodSlots
 from etl.runner.pods import PodRunner
 from etl.runner.records import NodeRecord, RunRecord, RunStore, now_iso
 from etl.runner.run_state import EngineEvent, RunState
 from etl.runner.warm_start import TaskStarter
+from etl.runner.workflow_manifest import Template, UnsupportedManifestError, WorkflowManifest
+from etl.runner.workflow_status import WorkflowPhase
 
 if TYPE_CHECKING:
-    from etl.core.templating import SecretLookup
+    from etl.core.templating.secret_refs import SecretLookup
 
 __all__ = ["Engine"]
 

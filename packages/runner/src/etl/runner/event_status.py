@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from etl.core.profiles import Profile
+    from etl.core.profiles.model import Profile
     from etl.dataset.model import CollectionConfig
     from etl.pgstac.item_sources import Connection
 
@@ -29,7 +29,8 @@ def event_status(
     Raises:
         StorageError: the queue service failed or refused.
     """
-    from etl.core.queues import parse_queue_uri, queue_state
+    from etl.core.queues.handling import queue_state
+    from etl.core.queues.uris import parse_queue_uri
     from etl.pgstac.event_counts import event_rate
 
     if collection.events is None:

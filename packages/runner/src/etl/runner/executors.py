@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from etl.runner.manifest import ContainerSpec, UnsupportedManifestError
+from etl.runner.workflow_manifest import ContainerSpec, UnsupportedManifestError
 
 if TYPE_CHECKING:
     from etl.runner.warm_start import TaskProcess, TaskStarter

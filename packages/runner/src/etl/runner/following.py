@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from etl.core.profiles import Profile
-    from etl.core.runners import SubmittedWorkflow, WorkflowRunner, WorkflowStatus
+    from etl.core.profiles.model import Profile
     from etl.runner.run_report import RunReport
+    from etl.runner.workflow_runner import WorkflowRunner
+    from etl.runner.workflow_status import SubmittedWorkflow, WorkflowStatus
 
 __all__ = ["NOT_FOLLOWED", "Following", "RunEnd", "follow_run", "follow_submitted", "run_end"]
 

@@ -1,4 +1,4 @@
-"""The local runner: the :class:`~etl.core.runners.WorkflowRunner` of the built-in ``local`` profile.
+"""The local runner: the :class:`~etl.runner.workflow_runner.WorkflowRunner` of the built-in ``local`` profile.
 
 It executes the very manifest that would go to Argo, here, in the foreground (``submit`` returns
 when the run has ended), each pod a process or, with the profile's ``local.executor: container``,
@@ -20,19 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from etl.core.errors import InputError, RunError, RunInterruptedError
 from etl.core.pod_contract import ETL_TASK, PGSTAC_SEMAPHORE
-from etl.core.profiles import LocalExecutor, Profile
-from etl.core.runners import (
-    LogLine,
-    NodeFailure,
-    RunnerKind,
-    SubmittedWorkflow,
-    WorkflowPhase,
-    WorkflowRunner,
-    WorkflowStatus,
-)
+from etl.core.profiles.model import LocalExecutor, Profile, RunnerKind
 from etl.runner.engine import Engine
 from etl.runner.executors import PodExecutor, ProcessExecutor
-from etl.runner.manifest import WorkflowManifest, parse_workflow
 from etl.runner.pod_env import passed_on, pod_base_env
 from etl.runner.progress_events import ProgressEvents
 from etl.runner.records import RunRecord, RunStore, UnreadableRunRecordError
@@ -44,9 +34,18 @@ from etl.runner.runner_liveness import (
     signal_if_same,
 )
 from etl.runner.warm_start import TaskStarter, console_script_entries
+from etl.runner.workflow_manifest import WorkflowManifest, parse_workflow
+from etl.runner.workflow_runner import WorkflowRunner
+from etl.runner.workflow_status import (
+    LogLine,
+    NodeFailure,
+    SubmittedWorkflow,
+    WorkflowPhase,
+    WorkflowStatus,
+)
 
 if TYPE_CHECKING:
-    from etl.core.templating import SecretLookup
+    from etl.core.templating.secret_refs import SecretLookup
 
 __all__ = ["LocalRunner", "local_runner_for"]
 
@@ -362,7 +361,7 @@ def local_runner_for(profile: Profile, env: Mapping[str, str] = os.environ) -> L
     pods that see only what a cluster pod would (:mod:`etl.runner.pod_env`), started as the
     profile's ``local.executor`` says."""
     from etl.core.paths import state_dir
-    from etl.core.secrets import LocalSecrets
+    from etl.core.secrets.local import LocalSecrets
 
     root = state_dir(env)
     return LocalRunner(

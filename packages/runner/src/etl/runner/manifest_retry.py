@@ -16,7 +16,7 @@ from typing import Any
 from etl.runner.durations import parse_duration
 from etl.runner.manifest_keys import UnsupportedManifestError
 
-__all__ = ["RetryOn", "RetryPolicy", "parse_retry"]
+__all__ = ["RetryOn", "RetryStrategy", "parse_retry"]
 
 _NOT_EXIT_CODE = re.compile(r"asInt\(lastRetry\.exitCode\)\s*!=\s*(-?\d+)")
 
@@ -31,7 +31,7 @@ class RetryOn(StrEnum):
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class RetryStrategy:
     """``retryStrategy``: how many retries, which ones, and the backoff between them."""
 
     limit: int = 0
@@ -50,10 +50,10 @@ class RetryPolicy:
         return min(wait, self.cap) if self.cap is not None else wait
 
 
-def parse_retry(raw: dict[str, Any] | None, where: str) -> RetryPolicy:
+def parse_retry(raw: dict[str, Any] | None, where: str) -> RetryStrategy:
     """``raw`` (a template's ``retryStrategy``) checked and parsed; one located error if not."""
     if not raw:
-        return RetryPolicy()
+        return RetryStrategy()
     where = f"{where}.retryStrategy"
     unknown = set(raw) - {"limit", "retryPolicy", "backoff", "expression"}
     if unknown:
@@ -85,7 +85,7 @@ def parse_retry(raw: dict[str, Any] | None, where: str) -> RetryPolicy:
     def seconds(key: str) -> float | None:
         return parse_duration(backoff[key], f"{where}.backoff.{key}") if key in backoff else None
 
-    return RetryPolicy(
+    return RetryStrategy(
         limit=int(raw.get("limit", 0)),
         on=on,
         backoff=bool(backoff),

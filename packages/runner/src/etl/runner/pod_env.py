@@ -31,8 +31,9 @@ from etl.core.pod_contract import (
     PGSTAC_DSN_ENV,
     STATE_DIR_ENV,
 )
-from etl.core.profiles import Profile, local_pgstac_dsn
 from etl.core.profiles.local_dsn import with_libpq_env
+from etl.core.profiles.local_services import local_pgstac_dsn
+from etl.core.profiles.model import Profile
 
 __all__ = [
     "HOSTNAME_LIMIT",

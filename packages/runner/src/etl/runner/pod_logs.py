@@ -4,7 +4,7 @@ On Argo the Argo Server streams logs from live pods only, and ``podGC: OnPodSucc
 every pod that succeeded; each ``etl-task`` of a run keeps its log in the run's chunk storage
 (``{run_id}/logs/{node id}.log``, :mod:`etl.task.pod_log`). :func:`workflow_logs` prints what the
 runner streams, then the kept log of every pod the stream did not show, under the pod's name: the
-workflow's nodes give it (:func:`etl.argo.server.pod_names.pod_names` on Argo; the local runner
+workflow's nodes give it (:func:`etl.runner.argo_server.pod_names.pod_names` on Argo; the local runner
 names its pods after their node ids, and its manifest has no nodes).
 """
 
@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from etl.core.errors import StorageError
-from etl.core.profiles import Profile
-from etl.core.runners import LogLine, WorkflowRunner
+from etl.core.profiles.model import Profile
 from etl.runner.run_report import run_storages
+from etl.runner.workflow_runner import WorkflowRunner
+from etl.runner.workflow_status import LogLine
 
 __all__ = ["kept_logs", "workflow_logs"]
 
@@ -49,7 +50,7 @@ def workflow_logs(
 def kept_logs(runner: WorkflowRunner, profile: Profile, name: str) -> Iterator[tuple[str, str]]:
     """``(pod, log)`` of every pod log the run kept, in the order of their file names: the pod's
     name for a log of one of the workflow's nodes, else the log's own name."""
-    from etl.argo.server.pod_names import pod_names
+    from etl.runner.argo_server.pod_names import pod_names
 
     workflow = runner.manifest(name)
     pods = pod_names(workflow)

@@ -21,16 +21,16 @@ from typing import TYPE_CHECKING, Any
 from etl.core.errors import MissingSecretError
 from etl.core.pod_contract import NODE_ID_ENV
 from etl.core.progress import parse_progress_line
-from etl.core.runners import WorkflowPhase
 from etl.runner.executors import PodLaunch
-from etl.runner.manifest import Template, UnsupportedManifestError
 from etl.runner.pod_env import pod_hostname
 from etl.runner.retries import Deadline, next_try, try_deadlines
 from etl.runner.semaphores import SemaphoreStoppedError
 from etl.runner.variables import substitute
+from etl.runner.workflow_manifest import Template, UnsupportedManifestError
+from etl.runner.workflow_status import WorkflowPhase
 
 if TYPE_CHECKING:
-    from etl.core.templating import SecretLookup
+    from etl.core.templating.secret_refs import SecretLookup
     from etl.runner.executors import PodExecutor
     from etl.runner.pod_slots import PodSlots
     from etl.runner.records import NodeRecord

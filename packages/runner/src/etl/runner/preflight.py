@@ -27,11 +27,12 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from etl.core.errors import EtlError, InputError, RemoteError
-from etl.core.profiles import Profile, RunnerKind, SecretsBackend, local_pgstac_dsn
+from etl.core.profiles.local_services import local_pgstac_dsn
+from etl.core.profiles.model import Profile, RunnerKind, SecretsBackend
 from etl.runner.preflight_checks import (
     CHECK_TIMEOUT,
     Check,
-    Outcome,
+    CheckOutcome,
     check_account,
     check_argo,
     check_container,
@@ -44,9 +45,9 @@ from etl.runner.select import runner_kind
 
 if TYPE_CHECKING:
     from etl.argo.pod_secrets import PodSecret
-    from etl.dataset import LoadedDataset
+    from etl.dataset.loader import LoadedDataset
 
-__all__ = ["PREFLIGHT_SECONDS", "Check", "Outcome", "PreflightReport", "preflight"]
+__all__ = ["PREFLIGHT_SECONDS", "Check", "CheckOutcome", "PreflightReport", "preflight"]
 
 PREFLIGHT_SECONDS = CHECK_TIMEOUT + 1.0
 """The preflight's own bound: a check without an answer by then is reported as such."""
@@ -67,7 +68,9 @@ class PreflightReport:
     @property
     def problems(self) -> list[Check]:
         """The checks that failed: a configuration problem or a service not reachable."""
-        return [c for c in self.checks if c.outcome in (Outcome.PROBLEM, Outcome.UNREACHABLE)]
+        return [
+            c for c in self.checks if c.outcome in (CheckOutcome.PROBLEM, CheckOutcome.UNREACHABLE)
+        ]
 
     def raise_for_problems(self) -> None:
         """Raise one error listing every problem: :class:`InputError` (exit 2) when any is a
@@ -81,7 +84,7 @@ class PreflightReport:
             f"preflight of profile {self.profile!r} found {count}: "
             f"{'; '.join(str(c) for c in problems)} ({_AGAIN})"
         )
-        if any(c.outcome is Outcome.PROBLEM for c in problems):
+        if any(c.outcome is CheckOutcome.PROBLEM for c in problems):
             raise InputError(message)
         raise RemoteError(message)
 
@@ -132,7 +135,7 @@ class _Plan:
     """The checks to run (``pending``) and what is known without asking (``notes``)."""
 
     def __init__(self, profile: Profile, env: Mapping[str, str]) -> None:
-        from etl.core.secrets import secret_resolver_for
+        from etl.core.secrets.resolver import secret_resolver_for
 
         self.profile = profile
         self.env = env
@@ -151,7 +154,7 @@ class _Plan:
     def _secret(self, text: str) -> tuple[bool, str]:
         """``text`` with its secret references resolved; ``False`` when that cannot be done
         here (the secret's own check, or a note, says why)."""
-        from etl.core.templating import find_secret_refs, resolve_secret_refs
+        from etl.core.templating.secret_refs import find_secret_refs, resolve_secret_refs
 
         if not find_secret_refs(text):
             return True, text
@@ -181,7 +184,7 @@ class _Plan:
                 dsn = with_libpq_env(dsn, self.env)
         else:
             missing = f"profile {self.profile.name!r} has no pgstac.dsn or pgstac.dsn_secret"
-            self.notes.append(Check("PgSTAC", Outcome.PROBLEM, missing))
+            self.notes.append(Check("PgSTAC", CheckOutcome.PROBLEM, missing))
             return
         self.add("PgSTAC", lambda: check_pgstac(dsn))
 
@@ -240,7 +243,7 @@ class _Plan:
 def _from_here(check: Check) -> Check:
     """On Argo the pods, not this machine, reach the service: not reaching it from here says
     nothing about them."""
-    if check.outcome is not Outcome.UNREACHABLE:
+    if check.outcome is not CheckOutcome.UNREACHABLE:
         return check
     return not_checked(check.subject, f"{check.detail} from this machine (the pods may reach it)")
 
@@ -266,7 +269,9 @@ def _run_all(pending: list[tuple[str, Callable[[], Check]]]) -> list[Check]:
         try:
             results[index] = check()
         except Exception as exc:  # a bug in a check must not read as a service not answering
-            results[index] = Check(pending[index][0], Outcome.PROBLEM, f"check failed: {exc!r}")
+            results[index] = Check(
+                pending[index][0], CheckOutcome.PROBLEM, f"check failed: {exc!r}"
+            )
 
     threads = [
         threading.Thread(target=run, args=(i, check), daemon=True, name=f"preflight-{i}")
@@ -280,6 +285,6 @@ def _run_all(pending: list[tuple[str, Callable[[], Check]]]) -> list[Check]:
     return [
         result
         if result is not None
-        else Check(subject, Outcome.UNREACHABLE, f"no answer within {PREFLIGHT_SECONDS:g} s")
+        else Check(subject, CheckOutcome.UNREACHABLE, f"no answer within {PREFLIGHT_SECONDS:g} s")
         for result, (subject, _) in zip(results, pending, strict=True)
     ]

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 from etl.core.errors import EtlError, MissingSecretError, SecretError
 
 if TYPE_CHECKING:
-    from etl.core.profiles import Profile
-    from etl.core.secrets import SecretResolver
+    from etl.core.profiles.model import Profile
+    from etl.core.secrets.resolver import SecretResolver
 
 __all__ = [
     "CHECK_TIMEOUT",
     "Check",
-    "Outcome",
+    "CheckOutcome",
     "check_account",
     "check_argo",
     "check_container",
@@ -38,7 +38,7 @@ CHECK_TIMEOUT = 5.0
 refuses at once; a busy one (Azurite on a loaded two-core machine) may take more than 2 s."""
 
 
-class Outcome(StrEnum):
+class CheckOutcome(StrEnum):
     """How a check ended."""
 
     OK = "ok"
@@ -56,7 +56,7 @@ class Check:
     ended and what was found."""
 
     subject: str
-    outcome: Outcome
+    outcome: CheckOutcome
     detail: str
 
     def __str__(self) -> str:
@@ -75,7 +75,7 @@ def import_drivers(*, argo: bool) -> None:
     import etl.core.storage.blob
 
     if argo:
-        import etl.argo.server.client  # noqa: F401
+        import etl.runner.argo_server.client  # noqa: F401
 
 
 def _reason(text: str) -> str:
@@ -96,7 +96,7 @@ def check_pgstac(dsn: str) -> Check:
     """Connect to PgSTAC and read its version: reachable, the login accepted, migrated."""
     import psycopg
 
-    from etl.core.profiles import redact_dsn
+    from etl.core.profiles.redaction import redact_dsn
     from etl.pgstac.errors import is_transient_database_error
 
     subject = f"PgSTAC {redact_dsn(dsn)}"
@@ -108,7 +108,7 @@ def check_pgstac(dsn: str) -> Check:
             if not (row and row[0]):
                 return Check(
                     subject,
-                    Outcome.PROBLEM,
+                    CheckOutcome.PROBLEM,
                     "the database has no pgstac schema: migrate it with "
                     "`pypgstac migrate --dsn DSN` (docs/pgstac.md)",
                 )
@@ -116,23 +116,23 @@ def check_pgstac(dsn: str) -> Check:
     except psycopg.OperationalError as exc:
         text = str(exc)
         if is_transient_database_error(exc):
-            return Check(subject, Outcome.UNREACHABLE, f"not reachable: {_reason(text)}")
-        return Check(subject, Outcome.PROBLEM, f"refused: {text.strip().splitlines()[-1]}")
+            return Check(subject, CheckOutcome.UNREACHABLE, f"not reachable: {_reason(text)}")
+        return Check(subject, CheckOutcome.PROBLEM, f"refused: {text.strip().splitlines()[-1]}")
     except psycopg.Error as exc:
-        return Check(subject, Outcome.PROBLEM, f"cannot read its pgstac version: {exc}")
-    return Check(subject, Outcome.OK, f"reachable, pgstac {version[0] if version else '?'}")
+        return Check(subject, CheckOutcome.PROBLEM, f"cannot read its pgstac version: {exc}")
+    return Check(subject, CheckOutcome.OK, f"reachable, pgstac {version[0] if version else '?'}")
 
 
 def _storage_outcome(subject: str, exc: EtlError) -> Check:
     if exc.transient:
-        return Check(subject, Outcome.UNREACHABLE, f"not reachable: {_reason(str(exc))}")
-    return Check(subject, Outcome.PROBLEM, str(exc))
+        return Check(subject, CheckOutcome.UNREACHABLE, f"not reachable: {_reason(str(exc))}")
+    return Check(subject, CheckOutcome.PROBLEM, str(exc))
 
 
 def check_container(uri: str, profile: Profile, sas_token: str | None) -> Check:
     """List one blob name under ``uri`` with the credentials a run of ``profile`` uses there."""
-    from etl.core.storage import open_storage
     from etl.core.storage.blob import BlobStorage
+    from etl.core.storage.opening import open_storage
 
     subject = f"storage {uri}"
     try:
@@ -143,7 +143,7 @@ def check_container(uri: str, profile: Profile, sas_token: str | None) -> Check:
         # A missing container (a misspelt name: the message says which of the account's names
         # are close) is permanent, as in _storage_outcome; no retry creates it.
         return _storage_outcome(subject, exc)
-    return Check(subject, Outcome.OK, f"reachable with {storage.credential_source}")
+    return Check(subject, CheckOutcome.OK, f"reachable with {storage.credential_source}")
 
 
 def check_account(account: str, profile: Profile) -> Check:
@@ -163,20 +163,20 @@ def check_account(account: str, profile: Profile) -> Check:
         if exc.status_code in (401, 403) and not (credentials.key or credentials.connection_string):
             return Check(
                 subject,
-                Outcome.OK,
+                CheckOutcome.OK,
                 f"reachable at {credentials.account_url}; {credentials.source} may not list its "
                 "containers (a dataset's containers are checked with -d DATASET)",
             )
         code = getattr(exc, "error_code", None) or exc.reason
         return Check(
             subject,
-            Outcome.PROBLEM,
+            CheckOutcome.PROBLEM,
             f"{credentials.account_url} refused {credentials.source}: HTTP {exc.status_code} "
             f"{code}",
         )
     except AzureError as exc:
-        return Check(subject, Outcome.UNREACHABLE, f"not reachable: {_reason(str(exc))}")
-    return Check(subject, Outcome.OK, f"reachable at {credentials.account_url}")
+        return Check(subject, CheckOutcome.UNREACHABLE, f"not reachable: {_reason(str(exc))}")
+    return Check(subject, CheckOutcome.OK, f"reachable at {credentials.account_url}")
 
 
 def quick(profile: Profile) -> Profile:
@@ -193,26 +193,26 @@ def check_secret(name: str, used_by: tuple[str, ...], resolver: SecretResolver) 
     try:
         resolver.get(name)
     except MissingSecretError as exc:
-        return Check(subject, Outcome.PROBLEM, f"{exc} (used by {', '.join(used_by)})")
+        return Check(subject, CheckOutcome.PROBLEM, f"{exc} (used by {', '.join(used_by)})")
     except SecretError as exc:
-        outcome = Outcome.UNREACHABLE if exc.transient else Outcome.PROBLEM
+        outcome = CheckOutcome.UNREACHABLE if exc.transient else CheckOutcome.PROBLEM
         return Check(subject, outcome, str(exc))
-    return Check(subject, Outcome.OK, "set")
+    return Check(subject, CheckOutcome.OK, "set")
 
 
 def check_argo(profile: Profile) -> Check:
     """Ask the Argo Server its version (at least v3.6)."""
-    from etl.argo import ArgoClient
+    from etl.runner.argo_server.client import ArgoClient
 
     subject = f"Argo Server {profile.argo.server}"
     try:
         version = ArgoClient.from_profile(profile).check_version()
     except EtlError as exc:
-        outcome = Outcome.UNREACHABLE if exc.transient else Outcome.PROBLEM
+        outcome = CheckOutcome.UNREACHABLE if exc.transient else CheckOutcome.PROBLEM
         return Check(subject, outcome, str(exc))
-    return Check(subject, Outcome.OK, f"reachable, Argo Workflows {version}")
+    return Check(subject, CheckOutcome.OK, f"reachable, Argo Workflows {version}")
 
 
 def not_checked(subject: str, why: str) -> Check:
     """What cannot be checked from here, and why."""
-    return Check(subject, Outcome.NOT_CHECKED, why)
+    return Check(subject, CheckOutcome.NOT_CHECKED, why)

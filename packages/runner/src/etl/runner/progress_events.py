@@ -11,8 +11,8 @@ from typing import Any, TextIO
 
 from etl.core.counts import counted
 from etl.core.progress import ProgressReporter
-from etl.core.runners import WorkflowPhase
 from etl.runner.records import NodeRecord
+from etl.runner.workflow_status import WorkflowPhase
 
 __all__ = ["ProgressEvents"]
 

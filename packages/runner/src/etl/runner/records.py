@@ -20,7 +20,7 @@ from typing import Any
 
 from etl.core.atomic_files import write_atomically
 from etl.core.errors import InputError
-from etl.core.runners import WorkflowNotFoundError, WorkflowPhase
+from etl.runner.workflow_status import WorkflowNotFoundError, WorkflowPhase
 
 __all__ = [
     "UNREADABLE_RECORD",

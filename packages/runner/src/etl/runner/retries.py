@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from etl.runner.manifest_retry import RetryOn, RetryPolicy
+from etl.runner.manifest_retry import RetryOn, RetryStrategy
 
 __all__ = [
     "POD_DEADLINE",
@@ -58,7 +58,7 @@ class RetryDecision:
 
 
 def try_deadlines(
-    retry: RetryPolicy,
+    retry: RetryStrategy,
     *,
     attempt: int,
     started: float,
@@ -76,7 +76,7 @@ def try_deadlines(
 
 
 def next_try(
-    retry: RetryPolicy,
+    retry: RetryStrategy,
     *,
     attempts: int,
     code: int,

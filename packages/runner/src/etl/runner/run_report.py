@@ -26,10 +26,12 @@ from etl.core.pod_contract import (
     PROCESS_CHUNKS,
     Flag,
 )
-from etl.core.profiles import Profile
-from etl.core.runners import WorkflowRunner, WorkflowStatus
-from etl.core.storage import Storage, open_storage_for
+from etl.core.profiles.model import Profile
+from etl.core.storage.base import Storage
+from etl.core.storage.opening import open_storage_for
 from etl.dataset.layout import RunLayout
+from etl.runner.workflow_runner import WorkflowRunner
+from etl.runner.workflow_status import WorkflowStatus
 
 if TYPE_CHECKING:
     from etl.dataset.chunking.manifest import ChunkManifest
@@ -254,8 +256,8 @@ def run_storages(
     manifest: Mapping[str, Any], name: str, profile: Profile
 ) -> Iterator[tuple[str, Storage, RunLayout]]:
     """Each collection the workflow chunks: its id, chunk storage and run layout, once."""
-    from etl.core.secrets import secret_resolver_for
-    from etl.dataset.chunking import chunk_storage_of
+    from etl.core.secrets.resolver import secret_resolver_for
+    from etl.dataset.chunking.create import chunk_storage_of
     from etl.dataset.model import DatasetConfig
 
     seen: set[tuple[str, str]] = set()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from etl.core.profiles import BUILTIN_PROFILE, Profile, RunnerKind
-from etl.core.runners import WorkflowRunner
+from etl.core.profiles.model import Profile, RunnerKind
+from etl.core.profiles.store import BUILTIN_PROFILE
+from etl.runner.workflow_runner import WorkflowRunner
 
 __all__ = ["runner_for", "runner_kind"]
 
@@ -28,7 +29,7 @@ def runner_for(profile: Profile) -> WorkflowRunner:
         ProfileError: the profile's runner is argo but names no server.
     """
     if runner_kind(profile) is RunnerKind.ARGO:
-        from etl.argo import ArgoClient
+        from etl.runner.argo_server.client import ArgoClient
 
         return ArgoClient.from_profile(profile)
     from etl.runner.local import local_runner_for

@@ -25,16 +25,16 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from etl.core.errors import EtlError, InputError
-from etl.core.runners import WorkflowPhase
+from etl.runner.workflow_status import WorkflowPhase
 
 if TYPE_CHECKING:
     from azure.storage.queue import QueueClient
 
-    from etl.core.profiles import Profile
-    from etl.core.runners import WorkflowRunner
-    from etl.dataset import LoadedDataset
+    from etl.core.profiles.model import Profile
+    from etl.dataset.loader import LoadedDataset
     from etl.dataset.model import CollectionConfig
     from etl.runner.local import LocalRunner
+    from etl.runner.workflow_runner import WorkflowRunner
 
 __all__ = ["StreamOptions", "StreamTotals", "run_local_stream"]
 
@@ -112,7 +112,7 @@ def run_local_stream(
         ConfigError: The dataset cannot compile (located).
         StorageError: The bundle's upload failed, or a queue refused for good.
     """
-    from etl.argo import plan_bundle
+    from etl.argo.bundle import plan_bundle
     from etl.argo.compiling.consumer import compile_consumer
     from etl.runner.local import LocalRunner
     from etl.runner.preflight import preflight
@@ -201,7 +201,8 @@ class LocalScaler:
 
     def add(self, collection: CollectionConfig, manifest: dict[str, Any]) -> None:
         """Stream ``collection`` with consumers of ``manifest``."""
-        from etl.core.queues import parse_queue_uri, queue_client
+        from etl.core.queues.clients import queue_client
+        from etl.core.queues.uris import parse_queue_uri
 
         assert collection.events is not None
         client = queue_client(parse_queue_uri(collection.events.queue), self.profile)
@@ -234,7 +235,7 @@ class LocalScaler:
         """Start the consumers ``stream``'s depth asks for; whether it has messages or consumers."""
         from azure.core.exceptions import AzureError
 
-        from etl.core.queues import queue_depth
+        from etl.core.queues.handling import queue_depth
 
         stream.running = [t for t in stream.running if t.is_alive()]
         assert stream.collection.events is not None

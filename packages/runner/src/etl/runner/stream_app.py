@@ -14,12 +14,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from etl.core.errors import InputError
-from etl.core.profiles import Profile, RunnerKind
+from etl.core.profiles.model import Profile, RunnerKind
 from etl.runner.work import PreparedWork, upload_work
 
 if TYPE_CHECKING:
-    from etl.argo.server.kubernetes import Applied
-    from etl.dataset import LoadedDataset
+    from etl.dataset.loader import LoadedDataset
+    from etl.runner.argo_server.kubernetes import Applied
 
 __all__ = ["LOCAL_STREAM", "StreamAction", "StreamWork", "prepare_stream", "run_stream"]
 
@@ -61,8 +61,8 @@ def prepare_stream(
         ConfigError: The dataset cannot compile (located).
         ProfileError: The profile cannot give the pods their environment.
     """
-    from etl.argo import plan_bundle
-    from etl.argo.compiling import compile_stream
+    from etl.argo.bundle import plan_bundle
+    from etl.argo.compiling.stream import compile_stream
 
     bundle = plan_bundle(dataset, profile)
     items = compile_stream(dataset, collections, profile, bundle=bundle)
@@ -94,7 +94,7 @@ def run_stream(
     prepared = prepare_stream(load(), collections, profile)
     if action is StreamAction.PRINT:
         return StreamWork(prepared)
-    from etl.argo.server.kubernetes import KubernetesClient
+    from etl.runner.argo_server.kubernetes import KubernetesClient
 
     items = prepared.manifest["items"]
     client = KubernetesClient(profile)

@@ -1,7 +1,7 @@
 """Argo's simple template tags (``{{inputs.parameters.x}}``, ``{{item}}``, ...) for the local runner.
 
 Only simple tags are supported; an expression tag (``{{= ...}}``) or a tag naming something the run
-does not have is an :class:`~etl.runner.manifest.UnsupportedManifestError`, never left in place.
+does not have is an :class:`~etl.runner.workflow_manifest.UnsupportedManifestError`, never left in place.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from etl.runner.manifest import UnsupportedManifestError
+from etl.runner.workflow_manifest import UnsupportedManifestError
 
 __all__ = ["substitute"]
 

@@ -5,7 +5,7 @@ compile a manifest and plan what must be uploaded for it to run (the dataset's c
 files to ingest); nothing is written. :func:`upload_work` uploads those (the one upload path);
 :func:`submit_work` then hands the manifest to a runner, :func:`schedule_work` creates or updates a
 ``CronWorkflow`` on the Argo Server (:func:`cron_client`). The CLI (``etl dataset process-items``, ``etl ingest items``, ...) is a thin shell over
-these; waiting for the end is :meth:`etl.core.runners.WorkflowRunner.wait`.
+these; waiting for the end is :meth:`etl.runner.workflow_runner.WorkflowRunner.wait`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from etl.core.profiles import Profile, RunnerKind
-from etl.core.runners import SubmittedWorkflow, WorkflowRunner
+from etl.core.profiles.model import Profile, RunnerKind
+from etl.runner.workflow_runner import WorkflowRunner
+from etl.runner.workflow_status import SubmittedWorkflow
 
 if TYPE_CHECKING:
-    from etl.argo import ArgoClient, CodeBundle, IngestSource, RunRequest, SourceList
-    from etl.argo.server.cron import CronApplied
+    from etl.argo.bundle import CodeBundle
+    from etl.argo.ingest_sources import IngestSource, SourceList
+    from etl.argo.options import RunRequest
     from etl.core.pod_contract import LoadMethod
-    from etl.dataset import LoadedDataset
+    from etl.dataset.loader import LoadedDataset
+    from etl.runner.argo_server.client import ArgoClient
+    from etl.runner.argo_server.cron import CronApplied
 
 __all__ = [
     "LOCAL_HAS_NO_CRON",
@@ -73,7 +77,8 @@ def prepare_dataset_work(
         ConfigError: The dataset has no image, or its code files are missing (located).
         ProfileError: The profile cannot run the workflow (e.g. nowhere to put the bundle).
     """
-    from etl.argo import compile_workflow, plan_bundle
+    from etl.argo.bundle import plan_bundle
+    from etl.argo.compiling.workflow import compile_workflow
 
     bundle = plan_bundle(dataset, profile)
     manifest = compile_workflow(dataset, request, profile, bundle=bundle)
@@ -88,7 +93,8 @@ def prepare_collection_ingest(
     Raises:
         InputError: ``path`` is missing, unreadable by the profile's pods, or of another scheme.
     """
-    from etl.argo import compile_ingest_collection, plan_sources
+    from etl.argo.compiling.ingest import compile_ingest_collection
+    from etl.argo.ingest_sources import plan_sources
 
     sources = plan_sources([path], profile)
     manifest = compile_ingest_collection(sources[0], profile, retries=retries)
@@ -108,7 +114,8 @@ def prepare_items_ingest(
     Raises:
         InputError: A file is missing, unreadable by the profile's pods, or of another scheme.
     """
-    from etl.argo import compile_ingest_items, plan_source_list, plan_sources
+    from etl.argo.compiling.ingest import compile_ingest_items
+    from etl.argo.ingest_sources import plan_source_list, plan_sources
 
     sources = plan_sources(paths, profile)
     source_list = plan_source_list(sources, profile)
@@ -128,7 +135,8 @@ def upload_work(
     Raises:
         StorageError: An upload failed.
     """
-    from etl.argo import upload_bundle, upload_source_list, upload_sources
+    from etl.argo.bundle import upload_bundle
+    from etl.argo.ingest_sources import upload_source_list, upload_sources
 
     if work.bundle is not None:
         report(f"uploading the code bundle to {work.bundle.uri}")
@@ -149,7 +157,7 @@ def submit_work(
     """Upload what ``work`` needs (:func:`upload_work`), then submit its manifest to ``runner``.
 
     ``report`` gets one line per upload. On a runner that runs to completion
-    (:attr:`~etl.core.runners.WorkflowRunner.runs_to_completion`) this returns once the workflow
+    (:attr:`~etl.runner.workflow_runner.WorkflowRunner.runs_to_completion`) this returns once the workflow
     has ended.
 
     Dataset work on the local runner is preceded by one preflight (:mod:`etl.runner.preflight`):
@@ -176,8 +184,8 @@ def cron_client(runner: WorkflowRunner, what: str) -> ArgoClient:
     Raises:
         InputError: The profile runs workflows locally (``what`` names what asked).
     """
-    from etl.argo.server.client import ArgoClient
     from etl.core.errors import InputError
+    from etl.runner.argo_server.client import ArgoClient
 
     if not isinstance(runner, ArgoClient):
         raise InputError(f"{what}: {LOCAL_HAS_NO_CRON}")

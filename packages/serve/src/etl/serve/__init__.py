@@ -3,8 +3,7 @@
 :mod:`etl.serve.address` (the record of a running server, read by ``etl workflow get`` and the
 end of a followed run) imports nothing heavy; the rest (:mod:`etl.serve.app`, FastAPI,
 stac-fastapi-pgstac, uvicorn) loads only in ``etl serve``. See ``docs/serve.md``.
+
+Nothing in etl imports through this file: etl's code imports each name from the module
+that defines it (docs/internals.md, "Packages and who imports whom").
 """
-
-from __future__ import annotations
-
-__all__: list[str] = []

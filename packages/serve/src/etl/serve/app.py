@@ -21,12 +21,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from etl.core.errors import EtlError, RemoteError
-from etl.core.profiles import Profile
-from etl.core.runners import WorkflowNotFoundError, WorkflowRunner
+from etl.core.profiles.model import Profile
 from etl.dataset.loader import LoadedDataset
 from etl.dataset.model import CollectionConfig
-from etl.pgstac import CollectionNotFoundError, connect_pgstac
+from etl.pgstac.errors import CollectionNotFoundError
+from etl.pgstac.session import connect_pgstac
 from etl.runner.catalog_reports import dataset_status
+from etl.runner.workflow_runner import WorkflowRunner
+from etl.runner.workflow_status import WorkflowNotFoundError
 from etl.serve import pages
 from etl.serve.catalog import collection_ids, collection_view
 from etl.serve.runs import list_runs, read_run

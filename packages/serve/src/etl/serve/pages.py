@@ -10,7 +10,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
-from etl.core.runners import WorkflowPhase
+from etl.runner.workflow_status import WorkflowPhase
 from etl.serve.catalog import CollectionView
 from etl.serve.runs import RunDetail, RunRow, Step, seconds_between
 from etl.serve.svg import day_chart, footprint_map

@@ -10,14 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from etl.argo.server.client import ArgoClient
 from etl.core.errors import EtlError
 from etl.core.pod_contract import DATASET_LABEL
-from etl.core.profiles import Profile
-from etl.core.runners import LogLine, WorkflowRunner, WorkflowStatus
+from etl.core.profiles.model import Profile
+from etl.runner.argo_server.client import ArgoClient
 from etl.runner.local import LocalRunner
 from etl.runner.pod_logs import workflow_logs
 from etl.runner.run_report import RunReport, run_report
+from etl.runner.workflow_runner import WorkflowRunner
+from etl.runner.workflow_status import LogLine, WorkflowStatus
 
 __all__ = [
     "LISTED_RUNS",

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 
 from etl.core.errors import InputError, RemoteError
-from etl.pgstac import connect_pgstac
+from etl.pgstac.session import connect_pgstac
 from etl.serve.address import record_server
 from etl.serve.app import ServeContext, serve_app
 

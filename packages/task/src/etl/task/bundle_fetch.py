@@ -20,7 +20,7 @@ from typing import Any
 from etl.core.errors import ConfigError, TaskError, UnknownCollectionError
 from etl.core.paths import state_dir
 from etl.core.pod_contract import CODE_DIR, DATASET_FILE, REQUIREMENTS_FILE, Flag
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 from etl.core.storage.uris import BLOB_SCHEME, local_path_of
 from etl.dataset.model import CollectionConfig, DatasetConfig
 from etl.task.environment import TaskEnvironment
@@ -103,7 +103,7 @@ def fetch_bundle(
 
 
 def _from_dataset_yaml(path: Path, environment: TaskEnvironment) -> FetchedBundle:
-    from etl.core.storage import open_storage
+    from etl.core.storage.opening import open_storage
     from etl.dataset.loader import load_dataset
 
     loaded = load_dataset(path, profile=environment.profile, env=environment.env)

@@ -22,7 +22,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.manifest import ChunkManifest
 from etl.dataset.layout import RunLayout
@@ -30,7 +30,7 @@ from etl.dataset.run_results import AssetFailure
 from etl.task.item_making import ItemMaking
 from etl.task.item_provenance import MadeItem, PrepareItems
 
-__all__ = ["ChunkSource", "MadeChunk", "load_chunks"]
+__all__ = ["ChunkInput", "MadeChunk", "load_chunks"]
 
 
 @dataclass
@@ -50,7 +50,7 @@ class MadeChunk:
 
 
 @dataclass(frozen=True)
-class ChunkSource:
+class ChunkInput:
     """Where the pod's chunks are, the asset storages their entries must lie in, and how their
     items are made."""
 
@@ -67,7 +67,7 @@ class ChunkSource:
 
 
 def load_chunks(
-    source: ChunkSource,
+    source: ChunkInput,
     chunks: list[int],
     load: Callable[[Iterator[dict[str, Any]], Callable[[int], None]], None],
     on_done: Callable[[MadeChunk], None],
@@ -157,7 +157,7 @@ class _Backlog:
             self._changed.notify_all()
 
 
-def _produce(source: ChunkSource, pool: Executor, chunks: list[int], made: _Backlog) -> None:
+def _produce(source: ChunkInput, pool: Executor, chunks: list[int], made: _Backlog) -> None:
     try:
         for index in chunks:
             started = time.perf_counter()

@@ -38,15 +38,11 @@ from typing import TYPE_CHECKING, Any
 from etl.core.errors import EtlError, InputError, TaskError
 from etl.core.pod_contract import CONSUME_EVENTS, NODE_ID_ENV, Flag
 from etl.core.progress import progress_line
-from etl.core.queues import (
-    NotAnEventError,
-    QueueLocation,
-    dead_letter,
-    parse_event,
-    parse_queue_uri,
-    queue_client,
-)
+from etl.core.queues.clients import queue_client
 from etl.core.queues.event_types import EventKind
+from etl.core.queues.events import NotAnEventError, parse_event
+from etl.core.queues.handling import dead_letter
+from etl.core.queues.uris import QueueLocation, parse_queue_uri
 from etl.dataset.event_assets import CollectionAssets
 from etl.dataset.model import CollectionConfig, EventsConfig, ExtentSource, MissingItems
 from etl.dataset.run_results import AssetFailure
@@ -212,10 +208,12 @@ class Consumer:
     def _commit(self, items: list[dict[str, Any]], deleted: list[str], totals: EventTotals) -> None:
         """Load ``items`` (one load), remove the items of the ``deleted`` blobs, update the
         extent and count the batch: every write of the batch, before any message is deleted."""
-        from etl.pgstac import LoadConcurrency, PgstacWriter, connect_pgstac
         from etl.pgstac.event_counts import ensure_event_counts, record_event_counts
         from etl.pgstac.extents import update_collection_extent
         from etl.pgstac.item_sources import ensure_item_sources
+        from etl.pgstac.policy import LoadConcurrency
+        from etl.pgstac.session import connect_pgstac
+        from etl.pgstac.writer import PgstacWriter
 
         dsn = self.environment.pgstac_dsn()
         collection_id = self.collection.id
@@ -247,8 +245,8 @@ class Consumer:
     def _remove(self, conn: Connection, deleted: list[str]) -> int:
         """The items made from the ``deleted`` blobs, removed as ``missing_items`` says; how
         many were removed."""
-        from etl.pgstac import LoadConcurrency
         from etl.pgstac.item_sources import item_sources_of_assets
+        from etl.pgstac.policy import LoadConcurrency
         from etl.pgstac.removals import remove_items
 
         rows = item_sources_of_assets(conn, self.collection.id, deleted)
@@ -309,7 +307,7 @@ class Consumer:
             except ResourceNotFoundError:
                 self.log(f"warning: message {message.id} was received again before it was deleted")
             except AzureError as exc:
-                from etl.core.queues import queue_error
+                from etl.core.queues.clients import queue_error
 
                 raise queue_error(exc, f"cannot delete message {message.id}") from None
 

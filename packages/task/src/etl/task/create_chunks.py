@@ -26,7 +26,7 @@ from etl.task.bundle_fetch import add_bundle_arguments
 
 if TYPE_CHECKING:
     from etl.core.progress import ProgressReporter
-    from etl.dataset.chunking import ChunkManifest
+    from etl.dataset.chunking.manifest import ChunkManifest
     from etl.dataset.model import CollectionConfig
     from etl.task.environment import TaskEnvironment
 
@@ -65,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Create the chunk set; print its manifest's counts on stdout."""
     from etl.core.progress import report_progress
-    from etl.dataset.chunking import create_chunks
+    from etl.dataset.chunking.create import create_chunks
     from etl.task.environment import TaskEnvironment
     from etl.task.last_success import read_last_success
 

@@ -13,7 +13,7 @@ from etl.core.errors import TaskError
 from etl.core.profile_services import ProfileServices
 
 if TYPE_CHECKING:
-    from etl.core.storage import Storage
+    from etl.core.storage.base import Storage
     from etl.dataset.model import CollectionConfig
 
 __all__ = ["TaskEnvironment"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from etl.core.errors import StorageError
-from etl.core.queues import queue_error
+from etl.core.queues.clients import queue_error
 
 if TYPE_CHECKING:
     from azure.storage.queue import QueueClient, QueueMessage

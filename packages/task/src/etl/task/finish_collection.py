@@ -17,7 +17,7 @@ import sys
 from etl.core.errors import TaskError
 from etl.core.pod_contract import FINISH_COLLECTION, Flag
 from etl.core.run_options import FINISH_COLLECTION_OPTIONS, MaxRemovals, add_pod_arguments
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 from etl.dataset.chunking.manifest import read_manifest
 from etl.dataset.finish_summary import (
     SHOWN_IDS,
@@ -56,9 +56,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Handle missing items, then the extent; record what was done as the run's summary."""
-    from etl.pgstac import LoadConcurrency, connect_pgstac
     from etl.pgstac.extents import update_collection_extent
     from etl.pgstac.item_sources import ensure_item_sources
+    from etl.pgstac.policy import LoadConcurrency
+    from etl.pgstac.session import connect_pgstac
 
     environment = TaskEnvironment()
     collection = fetch_bundle(args.dataset, environment).collection(args.collection)
@@ -100,9 +101,9 @@ def _handle_missing(
 ) -> Removal:
     """Find the items whose assets the run did not list; report them, or remove them unless the
     guard refuses (the caller raises then)."""
-    from etl.dataset.chunking import partial_listing
-    from etl.pgstac import LoadConcurrency
+    from etl.dataset.chunking.create import partial_listing
     from etl.pgstac.item_sources import item_sources_of
+    from etl.pgstac.policy import LoadConcurrency
     from etl.pgstac.removals import remove_items
     from etl.task.missing_items import find_missing, listed_assets
 

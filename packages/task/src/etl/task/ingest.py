@@ -19,7 +19,7 @@ from typing import Any
 from etl.core.errors import ConfigError, SourceLocation, TaskError
 from etl.core.input_limits import parse_bounded_json
 from etl.core.progress import progress_line
-from etl.core.templating import TemplateContext, render_string
+from etl.core.templating.render import TemplateContext, render_string
 from etl.dataset.model import ExtentSource
 from etl.dataset.templates import (
     DESCRIPTION_FILE,
@@ -119,7 +119,7 @@ def upsert_collection(
     With ``keep_stored_extent`` an existing collection keeps the extent PgSTAC holds (its items'
     since the last run) instead of ``document``'s.
     """
-    from etl.pgstac import PgstacWriter
+    from etl.pgstac.writer import PgstacWriter
 
     with PgstacWriter(environment.pgstac_dsn()) as writer:
         stored = writer.get_collection(document["id"]) if keep_stored_extent else None
@@ -166,7 +166,7 @@ def ingest_items(
             loaded, as do the committed batches of that file.
         ItemIdConflictError: ``insert`` met an id that exists.
     """
-    from etl.pgstac import PgstacWriter
+    from etl.pgstac.writer import PgstacWriter
 
     count = 0
     with PgstacWriter(environment.pgstac_dsn()) as writer:
@@ -189,7 +189,7 @@ def iter_ndjson(source: str, environment: TaskEnvironment) -> Iterator[dict[str,
         ItemError: A line is not a JSON object (named ``SOURCE:LINE``).
         TaskError: A local ``source`` does not exist.
     """
-    from etl.pgstac import parse_ndjson
+    from etl.pgstac.items import parse_ndjson
 
     yield from parse_ndjson(read_source_text(source, environment).splitlines(), source=source)
 

@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from etl.core.errors import EtlError, StorageError
-from etl.core.storage import BlobUrls, Storage
+from etl.core.storage.base import Storage
+from etl.core.storage.urls import BlobUrls
 from etl.dataset.collection import Collection, load_collection_class
 from etl.dataset.model import BlobHrefs
 from etl.dataset.run_results import AssetFailure

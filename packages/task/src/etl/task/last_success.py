@@ -15,7 +15,7 @@ from etl.core.errors import ConfigError, TaskError
 from etl.dataset.chunking.manifest import read_manifest
 from etl.dataset.last_success import (
     LAST_SUCCESS_FILE,
-    LastSuccess,
+    LastSuccessMarker,
     MarkerOutcome,
     marker_kept_because,
     read_last_success_marker,
@@ -55,7 +55,7 @@ def mark_success(
         current, unreadable = None, str(exc)
     reason = marker_kept_because(collection, read_manifest(storage, layout), current, started)
     if reason is None:
-        marker = LastSuccess(run_id, started)
+        marker = LastSuccessMarker(run_id, started)
         write_last_success_marker(storage, marker)
         outcome = MarkerOutcome(collection.id, True, marker, replaced=unreadable)
     else:

@@ -1,7 +1,7 @@
 """``etl-task``: the task runtime's entry point inside each workflow pod.
 
 Each subcommand lives in its own module exposing ``register(subparsers)`` and ``run(args) -> int``;
-adding one is one line in :data:`SUBCOMMANDS`. Subcommand modules import nothing heavy at module
+adding one is one line in :data:`SUBCOMMAND_MODULES`. Subcommand modules import nothing heavy at module
 level, so ``etl-task --help`` stays fast.
 """
 
@@ -29,9 +29,9 @@ from etl.core.pod_contract import (
 from etl.task.pod_log import kept_log
 from etl.task.secret_env import check_secret_env
 
-__all__ = ["SUBCOMMANDS", "build_parser", "main", "warm_up"]
+__all__ = ["SUBCOMMAND_MODULES", "build_parser", "main", "warm_up"]
 
-SUBCOMMANDS: tuple[str, ...] = (
+SUBCOMMAND_MODULES: tuple[str, ...] = (
     "etl.task.create_chunks",
     "etl.task.process_chunks",
     "etl.task.finish_collection",
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="show a traceback when a task fails"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in SUBCOMMANDS:
+    for name in SUBCOMMAND_MODULES:
         module = cast(_Subcommand, importlib.import_module(name))
         module.register(subparsers)
     return parser

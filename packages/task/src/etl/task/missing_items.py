@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from etl.core.errors import TaskError
 from etl.core.run_options import MaxRemovals
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.manifest import ChunkManifest
 from etl.pgstac.item_sources import ItemSource

@@ -25,8 +25,8 @@ from itertools import islice
 from pathlib import Path
 
 from etl.core.profile_services import ProfileServices
-from etl.core.storage import BlobUrls
-from etl.dataset.chunking import list_assets, partial_listing
+from etl.core.storage.urls import BlobUrls
+from etl.dataset.chunking.create import list_assets, partial_listing
 from etl.dataset.chunking.listing import ModifiedTimes
 from etl.dataset.collection import load_collection_class
 from etl.dataset.model import BlobHrefs, CollectionConfig
@@ -79,8 +79,8 @@ def plan_collection(
         StorageError: the listing fails.
         RemoteError: PgSTAC cannot be read.
     """
-    from etl.pgstac import connect_pgstac
     from etl.pgstac.item_sources import assets_missing_items, content_hash, item_sources_of
+    from etl.pgstac.session import connect_pgstac
 
     started = time.perf_counter()
     maker = ItemMaker(

@@ -129,7 +129,7 @@ def _point_handlers(
 def _store(text: str, dataset: str, collection_id: str, run_id: str) -> None:
     """Write ``text`` as this pod's log in the collection's chunk storage."""
     try:
-        from etl.dataset.chunking import chunk_storage_of
+        from etl.dataset.chunking.create import chunk_storage_of
         from etl.dataset.layout import RunLayout
         from etl.task.bundle_fetch import fetch_bundle
         from etl.task.environment import TaskEnvironment

@@ -28,13 +28,13 @@ from etl.core.errors import TaskError
 from etl.core.pod_contract import PROCESS_CHUNKS, Flag, LoadMethod
 from etl.core.progress import progress_line
 from etl.core.run_options import PROCESS_CHUNKS_OPTIONS, add_pod_arguments
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.manifest import read_manifest
 from etl.dataset.layout import RunLayout
 from etl.dataset.run_results import ChunkResult, read_chunk_result, write_chunk_result
 from etl.task.bundle_fetch import FetchedBundle, add_bundle_arguments, fetch_bundle
-from etl.task.chunk_pipeline import ChunkSource, MadeChunk, load_chunks
+from etl.task.chunk_pipeline import ChunkInput, MadeChunk, load_chunks
 from etl.task.environment import TaskEnvironment
 from etl.task.item_maker import collection_item_maker
 from etl.task.item_making import choose_making
@@ -87,8 +87,9 @@ def process_batch(
     log: Callable[[str], None],
 ) -> BatchTotals:
     """Process every chunk of one batch; raise :class:`TaskError` if too many assets failed."""
-    from etl.pgstac import PgstacWriter, connect_pgstac
     from etl.pgstac.item_sources import ensure_item_sources
+    from etl.pgstac.session import connect_pgstac
+    from etl.pgstac.writer import PgstacWriter
 
     collection = bundle.collection(collection_id)
     chunk_storage = environment.chunk_storage(collection)
@@ -99,7 +100,6 @@ def process_batch(
             f"no chunk set at {chunk_storage.uri_of(layout.chunks_prefix)}: run create-chunks first"
         )
     maker = collection_item_maker(bundle, environment, collection_id, options.validation)
-    asset_storages = maker.asset_storages
     # from now on, a chunk of the run without a result once the run ended is a failure
     chunk_storage.write_text(layout.processing_path, json.dumps({"digest": manifest.digest}))
     totals = BatchTotals()
@@ -158,14 +158,16 @@ def process_batch(
         making = choose_making(
             prepare,
             lambda: (
-                read_chunk_uris(chunk_storage, manifest, todo[0], asset_storages=asset_storages)
+                read_chunk_uris(
+                    chunk_storage, manifest, todo[0], asset_storages=maker.asset_storages
+                )
                 if todo
                 else []
             ),
             options.workers,
         )
         log(making.describe())
-        source = ChunkSource(chunk_storage, manifest, asset_storages, prepare, making)
+        source = ChunkInput(chunk_storage, manifest, maker.asset_storages, prepare, making)
         load_chunks(source, todo, load, done, backlog=2 * LOAD_BATCH, taken=ledger.take)
     _check_failures(totals, options, chunk_storage, layout)
     return totals

@@ -15,34 +15,7 @@ all; nothing outside the compiler imports it, and ``etl --help`` and the pods ne
 - :mod:`~etl.argo.compiling.containers`, :mod:`~etl.argo.compiling.pod_environment`,
   :mod:`~etl.argo.compiling.task_command`, :mod:`~etl.argo.compiling.names`: container templates,
   their environment, their ``etl-task`` command lines, and Kubernetes-safe names.
+
+Nothing in etl imports through this file: etl's code imports each name from the module
+that defines it (docs/internals.md, "Packages and who imports whom").
 """
-
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-from etl.core.lazy_exports import lazy_getattr
-
-if TYPE_CHECKING:
-    from etl.argo.compiling.dataset_dags import max_batches
-    from etl.argo.compiling.ingest import compile_ingest_collection, compile_ingest_items
-    from etl.argo.compiling.stream import compile_stream
-    from etl.argo.compiling.workflow import compile_workflow
-
-__all__ = [
-    "compile_ingest_collection",
-    "compile_ingest_items",
-    "compile_stream",
-    "compile_workflow",
-    "max_batches",
-]
-
-_LAZY = {
-    "max_batches": "etl.argo.compiling.dataset_dags",
-    "compile_ingest_collection": "etl.argo.compiling.ingest",
-    "compile_ingest_items": "etl.argo.compiling.ingest",
-    "compile_stream": "etl.argo.compiling.stream",
-    "compile_workflow": "etl.argo.compiling.workflow",
-}
-
-__getattr__ = lazy_getattr(__name__, _LAZY)

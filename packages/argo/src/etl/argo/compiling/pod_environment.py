@@ -58,9 +58,9 @@ from etl.core.profiles.model import (
     is_secret_field,
 )
 from etl.core.profiles.redaction import redact_dsn
-from etl.core.secrets import secret_env_var
+from etl.core.secrets.local import secret_env_var
 from etl.core.storage.urls import blob_endpoint
-from etl.core.templating import find_secret_refs
+from etl.core.templating.secret_refs import find_secret_refs
 
 __all__ = [
     "document_secret_names",

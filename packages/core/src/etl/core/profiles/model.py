@@ -22,7 +22,6 @@ from etl.core.profiles.local_services import (
     azurite_queue_endpoint,
     local_pgstac_dsn,
 )
-from etl.core.runners.status import RunnerKind
 
 __all__ = [
     "AZURITE_ACCOUNT",
@@ -69,6 +68,13 @@ SECRET_FIELDS: tuple[str, ...] = (
 def is_secret_field(dotted_path: str) -> bool:
     """Whether ``dotted_path`` (e.g. ``storage.acct.key``) names a credential of the profile."""
     return any(fnmatchcase(dotted_path, pattern) for pattern in SECRET_FIELDS)
+
+
+class RunnerKind(StrEnum):
+    """Where workflows run: on this machine, or on an Argo Server (a profile's ``runner``)."""
+
+    LOCAL = "local"
+    ARGO = "argo"
 
 
 class _Model(BaseModel):

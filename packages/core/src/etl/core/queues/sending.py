@@ -31,8 +31,9 @@ from etl.core.queues.clients import queue_client, queue_error
 from etl.core.queues.event_types import EVENT_TYPES, EventKind, EventSchema
 from etl.core.queues.events import encode_event
 from etl.core.queues.uris import QueueLocation
-from etl.core.storage import ObjectInfo, open_storage_for, parse_blob_uri
-from etl.core.storage.uris import BLOB_SCHEME
+from etl.core.storage.base import ObjectInfo
+from etl.core.storage.opening import open_storage_for
+from etl.core.storage.uris import BLOB_SCHEME, parse_blob_uri
 from etl.core.storage.urls import blob_url
 
 __all__ = ["event_document", "events_blobs", "send_events"]

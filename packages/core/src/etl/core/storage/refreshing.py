@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from etl.core.errors import StorageAuthenticationError
-from etl.core.storage import ObjectInfo, Storage
+from etl.core.storage.base import ObjectInfo, Storage
 
 __all__ = ["RefreshingStorage"]
 

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterable, Sequence
 
 from etl.core.errors import StorageError
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 from etl.dataset.chunking.manifest import PLAIN_LINES_VERSION, ChunkManifest
 from etl.dataset.layout import RunLayout
 

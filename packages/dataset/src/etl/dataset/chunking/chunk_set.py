@@ -22,7 +22,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 from etl.dataset.chunking.chunk_files import write_chunk_digests
 from etl.dataset.chunking.concurrency import account_slots, listing_concurrency
 from etl.dataset.chunking.filters import AssetFilter

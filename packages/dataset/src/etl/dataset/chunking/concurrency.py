@@ -12,7 +12,7 @@ import threading
 
 from etl.core.errors import InputError
 from etl.core.pod_contract import LISTING_CONCURRENCY_ENV
-from etl.core.storage import parse_blob_uri
+from etl.core.storage.uris import parse_blob_uri
 
 __all__ = [
     "DEFAULT_CONCURRENCY",

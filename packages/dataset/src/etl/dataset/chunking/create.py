@@ -12,8 +12,9 @@ from typing import Any
 
 from etl.core.errors import InputError
 from etl.core.profiles.model import Profile
-from etl.core.storage import Storage, open_storage
-from etl.core.templating import SecretLookup, find_secret_refs, resolve_secret_refs
+from etl.core.storage.base import Storage
+from etl.core.storage.opening import open_storage
+from etl.core.templating.secret_refs import SecretLookup, find_secret_refs, resolve_secret_refs
 from etl.dataset.chunking.chunk_set import (
     DEFAULT_CHUNK_LENGTH,
     ChunkingProgress,

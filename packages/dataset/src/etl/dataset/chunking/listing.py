@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime
 
-from etl.core.storage import ObjectInfo, Storage
+from etl.core.storage.base import ObjectInfo, Storage
 from etl.dataset.chunking.filters import AssetFilter, folders_of
 from etl.dataset.chunking.splits import ListingPart
 

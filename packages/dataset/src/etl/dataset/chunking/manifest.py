@@ -13,7 +13,7 @@ from typing import Any
 
 from etl.core.errors import ConfigError, StorageError
 from etl.core.input_limits import parse_bounded_json
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 from etl.dataset.layout import RunLayout
 
 __all__ = [

@@ -17,7 +17,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 from etl.dataset.chunking.chunk_files import chunk_line
 from etl.dataset.chunking.concurrency import account_slots
 from etl.dataset.chunking.filters import AssetFilter

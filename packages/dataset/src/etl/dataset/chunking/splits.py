@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from etl.core.storage import Storage
+from etl.core.storage.base import Storage
 
 __all__ = ["ListingPart", "SplitSpec", "plan_parts", "splits_list"]
 

@@ -1,4 +1,4 @@
-"""The Argo Server client: a :class:`~etl.core.runners.WorkflowRunner` over Hera's service.
+"""The Argo Server client: a :class:`~etl.runner.workflow_runner.WorkflowRunner` over Hera's service.
 
 Hera 7.1.0's ``WorkflowsService`` does create, get, list, stop, retry, delete and lint, the cron
 workflow calls (create, update, get, list, delete) and the server's version. Around it:
@@ -6,11 +6,11 @@ workflow calls (create, update, get, list, delete) and the server's version. Aro
 - the server URL always ends with ``/``: Hera ``urljoin``-s ``api/v1/...`` onto it, which drops a
   path prefix (``https://host/argo``) that lacks the trailing slash;
 - manifests are parsed into a fresh Hera model on each submit, so the caller's dict is never
-  changed (:mod:`etl.argo.server.manifest_models`);
-- logs and watch, which Hera cannot do, go through :mod:`etl.argo.server.streams`;
-- every failure becomes a one-line etl error (:func:`etl.argo.server.transport.argo_errors`);
+  changed (:mod:`etl.runner.argo_server.manifest_models`);
+- logs and watch, which Hera cannot do, go through :mod:`etl.runner.argo_server.streams`;
+- every failure becomes a one-line etl error (:func:`etl.runner.argo_server.transport.argo_errors`);
 - before its first create the client asks the server's version (``GET /api/v1/version``) and
-  refuses one older than v3.6 (:func:`etl.argo.server.cron.check_server_version`);
+  refuses one older than v3.6 (:func:`etl.runner.argo_server.cron.check_server_version`);
 - a workflow the client created is looked up in the namespace it was created in (the manifest's),
   which may not be the profile's;
 - ``stop`` answers once the stop has taken effect (Argo's answer still says Running).
@@ -27,20 +27,21 @@ from urllib.parse import quote, urljoin
 
 import requests
 
-from etl.argo.server.cron import CronApplied, CronSummary, check_server_version, cron_summary
-from etl.argo.server.manifest_models import manifest_model, model_dict
-from etl.argo.server.status import status_from_workflow
-from etl.argo.server.streams import iter_workflow_events, iter_workflow_logs
-from etl.argo.server.transport import ArgoHttpError, ArgoSession, ArgoStreamError, argo_errors
 from etl.core.env_names import ARGO_SERVER_ENV
 from etl.core.errors import InputError, ProfileError
 from etl.core.profiles.model import ArgoSettings, Profile
-from etl.core.runners import (
-    LogLine,
-    SubmittedWorkflow,
-    WorkflowRunner,
-    WorkflowStatus,
+from etl.runner.argo_server.cron import CronApplied, CronSummary, check_server_version, cron_summary
+from etl.runner.argo_server.manifest_models import manifest_model, model_dict
+from etl.runner.argo_server.status import status_from_workflow
+from etl.runner.argo_server.streams import iter_workflow_events, iter_workflow_logs
+from etl.runner.argo_server.transport import (
+    ArgoHttpError,
+    ArgoSession,
+    ArgoStreamError,
+    argo_errors,
 )
+from etl.runner.workflow_runner import WorkflowRunner
+from etl.runner.workflow_status import LogLine, SubmittedWorkflow, WorkflowStatus
 
 __all__ = ["ArgoClient", "argo_base_url"]
 

@@ -1,5 +1,4 @@
-"""What every runner reports: phases, statuses, submitted workflows, log lines, a missing workflow;
-and the kinds of runner a profile chooses from."""
+"""What every runner reports: phases, statuses, submitted workflows, log lines, a missing workflow."""
 
 from __future__ import annotations
 
@@ -14,19 +13,11 @@ from etl.core.errors import RunError
 __all__ = [
     "LogLine",
     "NodeFailure",
-    "RunnerKind",
     "SubmittedWorkflow",
     "WorkflowNotFoundError",
     "WorkflowPhase",
     "WorkflowStatus",
 ]
-
-
-class RunnerKind(StrEnum):
-    """Where workflows run: on this machine, or on an Argo Server (a profile's ``runner``)."""
-
-    LOCAL = "local"
-    ARGO = "argo"
 
 
 class WorkflowPhase(StrEnum):

@@ -1,9 +1,9 @@
 """Generated parts of the Markdown docs: the text between two marker comments, written from code.
 
 A :class:`GeneratedSection` names a file, its markers and the function that renders the text:
-``etl.dataset.reference_docs.REFERENCE`` (the field reference of ``docs/dataset-yaml.md``),
+``etl.cli.field_reference_docs.REFERENCE`` (the field reference of ``docs/dataset-yaml.md``),
 ``etl.cli.reference_docs.REFERENCE`` (the command reference of ``docs/cli.md``) and
-``etl.argo.reference_docs.REFERENCE`` (the pod-environment table of ``docs/internals.md``).
+``etl.cli.pod_environment_docs.REFERENCE`` (the pod-environment table of ``docs/internals.md``).
 ``scripts/gen_docs`` rewrites them, keeping the hand-written text around the markers;
 ``scripts/gen_docs --check`` and a test of each only compare.
 """

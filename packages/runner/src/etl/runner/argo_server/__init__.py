@@ -1,4 +1,4 @@
-"""etl.argo.server: the Argo Server client, a :class:`etl.core.runners.WorkflowRunner`.
+"""etl.runner.argo_server: the Argo Server client, a ``WorkflowRunner`` (etl.runner.workflow_runner).
 
 ``client`` (submit, get, list, stop, retry, lint, delete over Hera's ``WorkflowsService``),
 ``streams`` (logs and the watch, which Hera cannot do), ``transport`` (the HTTP session and the

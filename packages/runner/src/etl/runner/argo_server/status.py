@@ -1,11 +1,11 @@
-"""Read a :class:`~etl.core.runners.WorkflowStatus` out of an Argo ``Workflow`` object (JSON)."""
+"""Read a :class:`~etl.runner.workflow_status.WorkflowStatus` out of an Argo ``Workflow`` object (JSON)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from etl.core.runners import NodeFailure, WorkflowPhase, WorkflowStatus
+from etl.runner.workflow_status import NodeFailure, WorkflowPhase, WorkflowStatus
 
 __all__ = ["status_from_workflow"]
 

@@ -4,7 +4,7 @@ Objects are created or updated by server-side apply (``PATCH .../NAME?fieldManag
 fieldValidation=Strict`` with ``application/apply-patch+yaml``: the same call creates and updates,
 and a field the CRD does not know is refused instead of pruned) and removed by ``DELETE``. The
 HTTP session and the mapping of failures are the Argo Server client's
-(:mod:`etl.argo.server.transport`); on top of it:
+(:mod:`etl.runner.argo_server.transport`); on top of it:
 
 - a refused token (401/403) is a :class:`~etl.core.errors.ProfileError` (exit 2) naming
   ``kubernetes.token``; a missing resource type or namespace (404) and a refused object
@@ -23,10 +23,10 @@ from typing import Any
 
 import requests
 
-from etl.argo.server.transport import ArgoHttpError, ArgoSession, argo_errors
 from etl.core.env_names import KUBERNETES_TOKEN_ENV
 from etl.core.errors import InputError, ProfileError, RemoteError
 from etl.core.profiles.model import Profile
+from etl.runner.argo_server.transport import ArgoHttpError, ArgoSession, argo_errors
 
 __all__ = [
     "APPLY_CONTENT_TYPE",

@@ -15,13 +15,13 @@ from typing import Any
 from etl.core.pod_contract import semaphore_name
 from etl.runner.durations import parse_duration
 from etl.runner.manifest_keys import UnsupportedManifestError, check_keys
-from etl.runner.manifest_retry import RetryPolicy, parse_retry
+from etl.runner.manifest_retry import RetryStrategy, parse_retry
 
 __all__ = [
     "ContainerSpec",
     "DagTask",
     "OutputParameter",
-    "RetryPolicy",
+    "RetryStrategy",
     "Template",
     "UnsupportedManifestError",
     "WorkflowManifest",
@@ -76,7 +76,7 @@ class Template:
     outputs: list[OutputParameter]
     container: ContainerSpec | None = None
     tasks: list[DagTask] = field(default_factory=list)
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    retry: RetryStrategy = field(default_factory=RetryStrategy)
     parallelism: int | None = None
     semaphore: str | None = None
     deadline: float | None = None

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from etl.core.errors import RunError
-from etl.core.runners.status import LogLine, SubmittedWorkflow, WorkflowStatus
+from etl.runner.workflow_status import LogLine, SubmittedWorkflow, WorkflowStatus
 
 __all__ = ["WorkflowRunner"]
 
@@ -17,7 +17,7 @@ class WorkflowRunner(ABC):
 
     Names are workflow names (``metadata.name`` after submission, generated suffix included).
     Every method raises an :class:`etl.core.errors.EtlError`: a
-    :class:`~etl.core.runners.WorkflowNotFoundError` for an unknown name, a
+    :class:`~etl.runner.workflow_status.WorkflowNotFoundError` for an unknown name, a
     :class:`etl.core.errors.RemoteError` when a server refuses or cannot be reached.
     """
 

@@ -19,11 +19,11 @@ from argo_server import TOKEN, ArgoServerStandIn, RunPlan
 from compile_cases import DATASETS_DIR
 from etl_cli import run_etl
 
-from etl.argo import ArgoClient
-from etl.argo.server.cron import check_server_version, parse_version
 from etl.core.errors import RemoteError
-from etl.core.profiles import ArgoSettings
-from etl.core.runners import WorkflowPhase
+from etl.core.profiles.model import ArgoSettings
+from etl.runner.argo_server.client import ArgoClient
+from etl.runner.argo_server.cron import check_server_version, parse_version
+from etl.runner.workflow_status import WorkflowPhase
 
 GOES = str(DATASETS_DIR / "goes-glm")
 WORKFLOW: dict[str, Any] = {

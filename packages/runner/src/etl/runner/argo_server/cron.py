@@ -2,7 +2,7 @@
 
 A :class:`CronSummary` is read out of Argo's ``CronWorkflow`` JSON as the server returns it (the
 columns of ``argo cron list``, less the next run, which the server does not report). The client
-(:class:`etl.argo.server.client.ArgoClient`) creates, updates, lists, gets and deletes them.
+(:class:`etl.runner.argo_server.client.ArgoClient`) creates, updates, lists, gets and deletes them.
 
 :func:`check_server_version` holds the one supported range: Argo Workflows v3.6 or newer. The
 manifests use ``spec.schedules[]`` (CronWorkflow) and ``synchronization.semaphores[]``, which exist

@@ -15,11 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from etl.core.errors import InputError
-from etl.core.located_yaml import format_field_path
+from etl.core.located_yaml import FieldPath, format_field_path
 
 __all__ = ["ManifestFieldError", "manifest_model", "model_dict"]
-
-FieldPath = tuple[str | int, ...]
 
 
 class ManifestFieldError(InputError):

@@ -1,4 +1,4 @@
-"""The Argo Server client (etl.argo.server.client) against the stand-in Argo Server.
+"""The Argo Server client (etl.runner.argo_server.client) against the stand-in Argo Server.
 
 The stand-in (``argo_server.py``) checks every request against Argo's OpenAPI spec and fails the
 test on any request off the spec; ``etl workflow`` is driven through the real ``etl`` command.
@@ -19,10 +19,10 @@ from argo_api import ArgoApi
 from argo_server import TOKEN, ArgoServerStandIn, RunPlan
 from etl_cli import run_etl
 
-from etl.argo import ArgoClient, argo_base_url
 from etl.core.errors import InputError, ProfileError, RemoteError
-from etl.core.profiles import ArgoSettings
-from etl.core.runners import WorkflowNotFoundError, WorkflowPhase
+from etl.core.profiles.model import ArgoSettings
+from etl.runner.argo_server.client import ArgoClient, argo_base_url
+from etl.runner.workflow_status import WorkflowNotFoundError, WorkflowPhase
 
 ROOT = Path(__file__).resolve().parents[2]
 

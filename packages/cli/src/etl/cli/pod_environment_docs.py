@@ -7,7 +7,7 @@ of etl, who sets it and what it holds. ``scripts/gen_docs --check`` fails when i
 
 from __future__ import annotations
 
-from etl.core.generated_docs import GeneratedSection
+from etl.cli.generated_docs import GeneratedSection
 from etl.core.pod_contract import POD_ENVIRONMENT
 
 __all__ = ["REFERENCE", "render_pod_environment"]

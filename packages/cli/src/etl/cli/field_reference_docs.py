@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from etl.core.generated_docs import GeneratedSection
+from etl.cli.generated_docs import GeneratedSection
 from etl.dataset.model import dataset_json_schema
 
-__all__ = ["REFERENCE", "render_reference_markdown"]
+__all__ = ["REFERENCE", "render_field_reference"]
 
 _ROOT = "DatasetConfig"
 
 
-def render_reference_markdown() -> str:
+def render_field_reference() -> str:
     """One section per model, top level first: each field with its type, default and meaning."""
     schema = dataset_json_schema()
     definitions: dict[str, Any] = {**schema.get("$defs", {}), _ROOT: schema}
@@ -121,5 +121,5 @@ def _yaml(value: Any) -> str:
     return str(value)
 
 
-REFERENCE = GeneratedSection("docs/dataset-yaml.md", "field reference", render_reference_markdown)
+REFERENCE = GeneratedSection("docs/dataset-yaml.md", "field reference", render_field_reference)
 """The field reference of ``docs/dataset-yaml.md``."""

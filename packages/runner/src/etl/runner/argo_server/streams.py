@@ -19,8 +19,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urljoin
 
-from etl.argo.server.transport import ArgoHttpError, ArgoSession, ArgoStreamError
-from etl.core.runners import LogLine
+from etl.runner.argo_server.transport import ArgoHttpError, ArgoSession, ArgoStreamError
+from etl.runner.workflow_status import LogLine
 
 __all__ = ["iter_workflow_events", "iter_workflow_logs", "stream_results"]
 

@@ -17,7 +17,7 @@ from typing import Any
 import requests
 
 from etl.core.errors import EtlError, RemoteError
-from etl.core.runners import WorkflowNotFoundError
+from etl.runner.workflow_status import WorkflowNotFoundError
 
 __all__ = [
     "DEFAULT_TIMEOUT",
