@@ -133,7 +133,7 @@ def finish(running: subprocess.Popen[str]) -> tuple[dict, str]:
 
 
 def assert_nothing_lost_or_duplicated(ds: StreamDataset, totals: dict) -> None:
-    assert totals["dead_lettered"] == 0, totals
+    assert totals["dead_lettered"] == 0 and totals["failed_consumers"] == [], totals
     assert ds.item_ids() == ["held", "item-0", "item-1", "item-2", "item-3"]
     assert len(ds.source_rows()) == 5
     assert ds.peek() == [] and ds.peek(poison=True) == []
@@ -183,7 +183,13 @@ def test_the_queue_service_pausing_mid_batch_loses_and_duplicates_nothing(
         assert "warning: cannot read the depth of queue://" in stderr, stderr
 
 
-def test_postgresql_restarting_mid_load_loses_and_duplicates_nothing(
+@pytest.mark.parametrize(
+    "trigger",
+    [b"COPY", b"INSERT INTO etl.event_counts"],
+    ids=["mid-load", "after-the-load-before-the-deletes"],
+)
+def test_postgresql_restarting_mid_batch_loses_and_duplicates_nothing(
+    trigger: bytes,
     tmp_path: Path,
     pgstac_dsn: str,
     azurite_container: str,
@@ -201,7 +207,7 @@ def test_postgresql_restarting_mid_load_loses_and_duplicates_nothing(
     with start_stream(ds, hold) as running:
         try:
             ds.held_pod()
-            pg_proxy.arm(b"COPY")  # PostgreSQL goes down as the batch's load starts
+            pg_proxy.arm(trigger)  # PostgreSQL goes down as the batch loads, or once it loaded
             hold.unlink()
             warned = ds.log_line("warning: a batch of 5 messages failed")
             pg_proxy.reopen()
