@@ -9,9 +9,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,56 +123,23 @@ def azurite_container(azurite_connection_string: str) -> Iterator[str]:
     service.delete_container(name)
 
 
-def _listens(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(1)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
 @pytest.fixture(scope="session")
 def azurite_queue_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """The port of Azurite's queue service: the one ``scripts/services start`` runs (on
     ``ETL_AZURITE_QUEUE_PORT``, default 10001), else one started here for this session on a free
     port (Azurite blob alone does not serve queues). Tests pass it to ``etl`` as
     ``ETL_AZURITE_QUEUE_PORT``, which the built-in ``local`` profile follows."""
+    from azurite_queue import listens, private_queue_service
+
     from etl.core.profiles.local_services import azurite_queue_endpoint
 
     configured = urlsplit(azurite_queue_endpoint()).port or 0
-    if _listens(configured):
+    if listens(configured):
         yield configured
         return
-    main = ROOT / ".tools/node_modules/azurite/dist/src/queue/main.js"
-    if not main.exists():
-        pytest.fail(f"no Azurite queue service on {configured} and no {main}: run scripts/setup")
-    with socket.socket() as free:
-        free.bind(("127.0.0.1", 0))
-        port = int(free.getsockname()[1])
     log = tmp_path_factory.mktemp("azurite-queue") / "azurite-queue.log"
-    with log.open("w") as out:
-        command = ["node", str(main), "--queueHost", "127.0.0.1", "--queuePort", str(port),
-                   "--inMemoryPersistence", "--silent", "--disableTelemetry",
-                   "--skipApiVersionCheck", "--loose"]  # fmt: skip
-        process = subprocess.Popen(
-            command,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while not _listens(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                why = log.read_text()[-500:]
-                pytest.fail(f"Azurite's queue service did not start on {port}: {why}")
-            time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with private_queue_service(log) as service:  # RuntimeError: not installed, did not start
+        yield service.port
 
 
 @pytest.fixture
@@ -183,13 +148,9 @@ def azurite_queue(azurite_queue_port: int) -> Iterator[str]:
     its ``-poison`` queue deleted afterwards); ``etl`` reaches it with
     ``ETL_AZURITE_QUEUE_PORT=azurite_queue_port``."""
     from azure.core.exceptions import ResourceNotFoundError
-    from azure.storage.queue import QueueServiceClient
+    from azurite_queue import queue_service_client
 
-    connection_string = (
-        AZURITE_CONNECTION_STRING.rsplit("BlobEndpoint=", 1)[0]
-        + f"QueueEndpoint=http://127.0.0.1:{azurite_queue_port}/devstoreaccount1;"
-    )
-    service = QueueServiceClient.from_connection_string(connection_string)
+    service = queue_service_client(azurite_queue_port)
     name = f"t{uuid.uuid4().hex[:20]}"
     service.create_queue(name)
     yield name

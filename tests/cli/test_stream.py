@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -91,19 +90,6 @@ def test_poison_reaches_the_dead_letter_queue_status_shows_it_and_replay_moves_i
     assert sorted(ds.peek())[1] == "this is not an event"
 
 
-def held_pod(ds: StreamDataset) -> int:
-    """The pid of the consumer pod holding on an asset, from the local runner's logs."""
-    for _ in range(600):
-        runs = json.loads(ds.etl("workflow", "list", "-o", "json").stdout or "[]")
-        for run in runs:
-            logs = ds.etl("workflow", "logs", run["name"]).stdout
-            for line in logs.splitlines():
-                if " holds on " in line:
-                    return int(line.split("pod ", 1)[1].split()[0])
-        time.sleep(0.2)
-    raise AssertionError("no consumer pod held")
-
-
 def test_a_consumer_killed_mid_batch_loses_and_duplicates_nothing(
     streamed: StreamDataset, tmp_path: Path
 ) -> None:
@@ -117,7 +103,7 @@ def test_a_consumer_killed_mid_batch_loses_and_duplicates_nothing(
                "--until-idle", "8", "--polling", "0.5", "-o", "json"]  # fmt: skip
     with subprocess.Popen(command, env=ds.env, stdout=subprocess.PIPE, text=True) as running:
         try:
-            pod = held_pod(ds)
+            pod = ds.held_pod()
             os.kill(pod, signal.SIGKILL)  # kill -9 of the consumer pod, mid-batch
             hold.unlink()
             out, _ = running.communicate(timeout=300)

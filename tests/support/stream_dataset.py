@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,21 @@ class StreamDataset:
 
     def etl(self, *args: str, timeout: float = 300) -> Any:
         return run_etl(*args, env=self.env, timeout=timeout)
+
+    def log_line(self, text: str) -> str:
+        """The first line holding ``text`` of a consumer pod's log, waited for (a minute or two)."""
+        for _ in range(600):
+            for run in json.loads(self.etl("workflow", "list", "-o", "json").stdout or "[]"):
+                logs = self.etl("workflow", "logs", run["name"]).stdout
+                for line in logs.splitlines():
+                    if text in line:
+                        return line
+            time.sleep(0.2)
+        raise AssertionError(f"no consumer pod logged {text!r}")
+
+    def held_pod(self) -> int:
+        """The pid of the consumer pod holding on an asset, from the local runner's logs."""
+        return int(self.log_line(" holds on ").split("pod ", 1)[1].split()[0])
 
     def send(self, *uris: str, kind: str = "created") -> None:
         result = self.etl("dataset", "send-events", "-d", str(self.folder), "--type", kind, *uris)

@@ -9,7 +9,8 @@
     ├── ItemIdConflictError       method ``insert`` met ids that already exist
     └── LoadSlotTimeoutError      no load slot of a collection became free in time (transient)
 
-:func:`is_transient_database_error` says which database errors a retry may cure.
+:func:`is_transient_database_error` says which database errors a retry may cure;
+:func:`database_error` makes a psycopg error etl's one-line :class:`RemoteError`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "ItemError",
     "ItemIdConflictError",
     "LoadSlotTimeoutError",
+    "database_error",
     "is_transient_database_error",
 ]
 
@@ -108,3 +110,11 @@ def is_transient_database_error(exc: Exception) -> bool:
     if type(exc).__name__ != "OperationalError":
         return False
     return not any(refusal in str(exc) for refusal in _CONNECT_REFUSALS)
+
+
+def database_error(exc: Exception, doing: str) -> RemoteError:
+    """``exc``, a psycopg error met while ``doing``, as a :class:`RemoteError` of one line
+    (libpq's messages run over several), transient when a retry may cure it."""
+    text = str(exc).strip()
+    detail = text.splitlines()[0] if text else type(exc).__name__
+    return RemoteError(f"{doing} failed: {detail}", transient=is_transient_database_error(exc))

@@ -169,6 +169,10 @@ class Consumer:
 
     def handle(self, messages: list[QueueMessage], pool: ThreadPoolExecutor) -> EventTotals:
         """One batch: items made, loaded, removed; its messages deleted once committed."""
+        import psycopg
+
+        from etl.pgstac.errors import database_error
+
         totals = EventTotals(events=len(messages))
         settled: list[QueueMessage] = []  # deleted once the batch has committed
         blobs: dict[str, _Blob] = {}
@@ -199,7 +203,10 @@ class Consumer:
                 made = [entry for entry, _line in outcome]
                 self.ledger.take(made)
                 items.extend(entry.item for entry in made)
-        self._commit(items, deleted, totals)
+        try:
+            self._commit(items, deleted, totals)
+        except psycopg.Error as exc:  # e.g. a dropped connection: PostgreSQL restarting
+            raise database_error(exc, "writing the batch to PgSTAC") from exc
         for blob in blobs.values():
             settled.extend(blob.messages)
         self._delete(settled)
