@@ -180,7 +180,9 @@ def test_the_queue_service_pausing_mid_batch_loses_and_duplicates_nothing(
         assert "cannot delete message" in warned, warned
         assert_nothing_lost_or_duplicated(ds, totals)
         assert_told_in_one_line(ds, stderr, "trying again in")
-        assert "warning: cannot read the depth of queue://" in stderr, stderr
+        # the scaler, reading the depth meanwhile, said so: it gave up or it was still waiting
+        told = ("warning: cannot read the depth of queue://", "waiting on queue://")
+        assert any(line in stderr for line in told), stderr
 
 
 @pytest.mark.parametrize(
