@@ -10,7 +10,6 @@ the files ``create-chunks`` leaves for Argo, every variable of the pod's environ
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -387,6 +386,8 @@ def shortened(slug: str, text: str, max_length: int, ends: str) -> str:
     ``-`` and the first 8 hex digits of the SHA-256 of ``text``: unique when cut to fit."""
     if len(slug) <= max_length:
         return slug
+    import hashlib  # here: OpenSSL's 4 MiB are not `etl --help`'s to pay
+
     digest = hashlib.sha256(text.encode()).hexdigest()[:_DIGEST_LENGTH]
     head = slug[: max_length - _DIGEST_LENGTH - 1].rstrip(ends)
     return f"{head}-{digest}" if head else digest

@@ -13,15 +13,17 @@ only their values. Nothing here imports more than the standard library.
 
 from __future__ import annotations
 
-import argparse
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from etl.core.pod_contract import LAST_SUCCESS, Flag, StacValidationMode
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = [
     "CREATE_CHUNKS_OPTIONS",
@@ -196,6 +198,8 @@ class PodOption(Generic[T]):
 
     def argparse_type(self, text: str) -> T:
         """``parse`` as argparse calls a ``type``: a bad value is a usage error naming the flag."""
+        import argparse  # here: only etl-task's parsers use it, not `etl --help`
+
         try:
             return self.parse(text)
         except ValueError as exc:
