@@ -68,6 +68,9 @@ IDLE = 5
 """The stream's ``--until-idle`` (and so its consumers' ``--idle-exit``)."""
 POLL_HZ = 20
 CONTENT_TYPE = "application/json"
+PYCACHE = ROOT / ".state" / "bench-streaming-pycache"
+"""Where etl's processes keep compiled modules (a machine may forbid writing them beside the
+sources: ``PYTHONDONTWRITEBYTECODE``; an installation compiles them once, as this does)."""
 COLLECTION_CODE = """
 import json
 from datetime import datetime, timezone
@@ -167,7 +170,9 @@ def make_case(work: Path, dsn: str, tuning: Tuning) -> Iterator[Case]:
         )
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ETL_", "ARGO_"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules compiled once, not per run
     env |= {
+        "PYTHONPYCACHEPREFIX": str(PYCACHE),
         "ETL_PGSTAC_DSN": dsn,
         "ETL_STATE_DIR": str(folder / "state"),
         "ETL_CONFIG_DIR": str(folder / "config"),
@@ -404,7 +409,7 @@ def burst(work: Path, count: int, tuning: Tuning) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--rates", default="50,200", help="events/s, comma-separated ('' none)")
     parser.add_argument("--burst", type=int, default=10_000, help="queued events (0: none)")
     parser.add_argument("--batch-size", type=int, default=100, help="events.batch_size")
