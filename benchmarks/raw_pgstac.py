@@ -19,7 +19,7 @@ import orjson
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from pgstac_samples import make_collection, make_items  # noqa: E402
 

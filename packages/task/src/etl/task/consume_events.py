@@ -16,8 +16,8 @@ The pod receives its collection's queue in batches (:mod:`etl.task.event_batches
    deleted blobs made (``etl.item_sources``) as the collection's ``missing_items`` says
    (``remove``; ``report`` and ``keep`` only log and count), updates the collection's extent once,
    and adds the batch's counts to ``etl.event_counts``.
-4. deletes the batch's messages, only now that their items are committed: at-least-once delivery,
-   a redelivered message upserts the same items again.
+4. deletes the batch's messages (several at once), only now that their items are committed:
+   at-least-once delivery, a redelivered message upserts the same items again.
 
 A batch that fails on a transient error (PgSTAC restarting, the queue service pausing) deletes
 nothing: the pod pauses (growing to 30 s) and goes on; its messages reappear after the visibility
@@ -209,7 +209,7 @@ class Consumer:
             raise database_error(exc, "writing the batch to PgSTAC") from exc
         for blob in blobs.values():
             settled.extend(blob.messages)
-        self._delete(settled)
+        self._delete(settled, pool)
         return totals
 
     def _commit(self, items: list[dict[str, Any]], deleted: list[str], totals: EventTotals) -> None:
@@ -303,20 +303,25 @@ class Consumer:
         totals.dead_lettered += 1
         self.log(f"dead-lettered to {self.location.poison.uri}: message {message.id}: {error}")
 
-    def _delete(self, messages: list[QueueMessage]) -> None:
-        """Delete the settled messages; one whose receipt expired (it was received again) is
-        left: its redelivery upserts the same items."""
+    def _delete(self, messages: list[QueueMessage], pool: ThreadPoolExecutor) -> None:
+        """Delete the settled messages, :data:`WORKERS` at once (the queue service has no batch
+        delete: one request each, and one after another they took longer than the batch's load);
+        one whose receipt expired (it was received again) is left: its redelivery upserts the
+        same items."""
+        for _ in pool.map(self._delete_one, messages):
+            pass
+
+    def _delete_one(self, message: QueueMessage) -> None:
         from azure.core.exceptions import AzureError, ResourceNotFoundError
 
-        for message in messages:
-            try:
-                self.queue.delete_message(message)
-            except ResourceNotFoundError:
-                self.log(f"warning: message {message.id} was received again before it was deleted")
-            except AzureError as exc:
-                from etl.core.queues.clients import queue_error
+        try:
+            self.queue.delete_message(message)
+        except ResourceNotFoundError:
+            self.log(f"warning: message {message.id} was received again before it was deleted")
+        except AzureError as exc:
+            from etl.core.queues.clients import queue_error
 
-                raise queue_error(exc, f"cannot delete message {message.id}") from None
+            raise queue_error(exc, f"cannot delete message {message.id}") from None
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
