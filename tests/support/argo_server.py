@@ -30,7 +30,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -38,6 +38,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from argo_api import ArgoApi, Operation
 from argo_server_workflows import FakeCronWorkflows, FakeWorkflows, RunPlan, StandInError
+from stand_in_http import StandInHandler
 
 __all__ = ["ArgoServerStandIn", "RecordedRequest", "RunPlan", "argo_apis", "argo_server"]
 
@@ -150,24 +151,9 @@ class ArgoServerStandIn:
             self.violations.extend(f"{request.method} {request.path}: {p}" for p in problems)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(StandInHandler):
     protocol_version = "HTTP/1.1"
     stand_in: ArgoServerStandIn
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep test output quiet."""
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
 
     def _serve(self) -> None:
         stand_in = self.stand_in

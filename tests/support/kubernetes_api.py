@@ -25,12 +25,13 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
+from stand_in_http import StandInHandler
 
 from etl.argo.compiling.keda_schema import manifest_errors
 
@@ -89,26 +90,8 @@ class KubernetesStandIn:
             return failure[0], failure[1]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(StandInHandler):
     owner: KubernetesStandIn
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_PATCH(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
 
     def _serve(self) -> None:
         owner = self.owner
