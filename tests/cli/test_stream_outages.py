@@ -132,8 +132,15 @@ def finish(running: subprocess.Popen[str]) -> tuple[dict, str]:
     return json.loads(out), err
 
 
-def assert_nothing_lost_or_duplicated(ds: StreamDataset, totals: dict) -> None:
-    assert totals["dead_lettered"] == 0 and totals["failed_consumers"] == [], totals
+def assert_nothing_lost_or_duplicated(
+    ds: StreamDataset, totals: dict, *, consumers_may_fail: bool = False
+) -> None:
+    """Every item once, nothing dead-lettered, the queues empty; no consumer failed, unless
+    ``consumers_may_fail``: a consumer whose queue stops answering longer than its retries may
+    end failed, and the next one started by the queue's depth takes its messages (as KEDA's next
+    Job does)."""
+    assert totals["dead_lettered"] == 0, totals
+    assert consumers_may_fail or totals["failed_consumers"] == [], totals
     assert ds.item_ids() == ["held", "item-0", "item-1", "item-2", "item-3"]
     assert len(ds.source_rows()) == 5
     assert ds.peek() == [] and ds.peek(poison=True) == []
@@ -178,7 +185,7 @@ def test_the_queue_service_pausing_mid_batch_loses_and_duplicates_nothing(
                     running.kill()
 
         assert "cannot delete message" in warned, warned
-        assert_nothing_lost_or_duplicated(ds, totals)
+        assert_nothing_lost_or_duplicated(ds, totals, consumers_may_fail=True)
         assert_told_in_one_line(ds, stderr, "trying again in")
         # the scaler, reading the depth meanwhile, said so: it gave up or it was still waiting
         told = ("warning: cannot read the depth of queue://", "waiting on queue://")
