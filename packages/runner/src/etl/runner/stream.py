@@ -21,11 +21,12 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from etl.core.errors import EtlError, InputError
 from etl.runner.workflow_status import WorkflowPhase
+from etl.task.consume_events import EventTotals
 
 if TYPE_CHECKING:
     from azure.storage.queue import QueueClient
@@ -68,33 +69,37 @@ class StreamOptions:
 
 @dataclass
 class StreamTotals:
-    """What the consumers did, summed over every consumer run."""
+    """What the consumers did: their counts summed over every consumer run (a consumer's own
+    :class:`~etl.task.consume_events.EventTotals`), and the consumer runs."""
 
-    events: int = 0
-    loaded: int = 0
-    removed: int = 0
-    skipped: int = 0
-    dead_lettered: int = 0
+    counts: EventTotals = field(default_factory=EventTotals)
     consumers: int = 0
     failed_consumers: list[str] = field(default_factory=list)
 
+    @property
+    def dead_lettered(self) -> int:
+        """Messages moved to a dead-letter queue."""
+        return self.counts.dead_lettered
+
     def add_counts(self, counts: dict[str, int]) -> None:
         """Add a consumer run's counts (its ``etl-progress`` totals)."""
-        for f in fields(self):
-            if f.name in counts and isinstance(getattr(self, f.name), int):
-                setattr(self, f.name, getattr(self, f.name) + int(counts[f.name]))
+        known = self.counts.counts()
+        self.counts.add(EventTotals(**{k: int(v) for k, v in counts.items() if k in known}))
 
     def summary(self) -> str:
-        """One line: events, items loaded, removed, skipped, dead-lettered."""
+        """One line: events, items loaded, removed, skipped, dead-lettered, consumer runs."""
         return (
-            f"{self.events} events: {self.loaded} items loaded, {self.removed} removed, "
-            f"{self.skipped} skipped, {self.dead_lettered} dead-lettered "
+            f"{self.counts.summary()} "
             f"({self.consumers} consumer runs, {len(self.failed_consumers)} failed)"
         )
 
     def to_json(self) -> dict[str, Any]:
         """The ``-o json`` shape."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {
+            **self.counts.counts(),
+            "consumers": self.consumers,
+            "failed_consumers": self.failed_consumers,
+        }
 
 
 def run_local_stream(
