@@ -88,7 +88,10 @@ def test_render_refuses_an_option_its_command_does_not_take(config_dir: Path) ->
         "dataset", "render", "-d", GOES, "--command", "create-chunks", "--stac-validation", "full"
     )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1] == "error: --stac-validation is for process-items"
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == "error: --stac-validation is for process-items, not create-chunks"
+    )
 
 
 ACCEPTED = {

@@ -2,7 +2,10 @@
 
 The CLI builds one :class:`RunRequest` from a command line (``etl.cli.run_request_options``) and
 it travels whole to the compiler (:func:`etl.argo.compile_workflow`), which writes the options a
-pod takes with their pairs in :mod:`etl.core.run_options`.
+pod takes with their pairs in :mod:`etl.core.run_options`. Which work command takes which of those
+options follows from the pods it runs (:data:`POD_OPTIONS`): a new pod option is a field here, its
+:class:`~etl.core.run_options.PodOption` and its flag in :mod:`etl.core.pod_contract`, and the CLI
+declares it from the ``PodOption``.
 """
 
 from __future__ import annotations
@@ -10,12 +13,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, Final
 
 from etl.core.errors import OptionError
 from etl.core.pod_contract import StacValidationMode
-from etl.core.run_options import MaxRemovals, MissingItems, Since, format_since
+from etl.core.run_options import (
+    CREATE_CHUNKS_OPTIONS,
+    FINISH_COLLECTION_OPTIONS,
+    MISSING,
+    PROCESS_CHUNKS_OPTIONS,
+    MaxRemovals,
+    MissingItems,
+    PodOption,
+    Since,
+    format_since,
+)
 
-__all__ = ["RunRequest", "WorkflowCommand"]
+__all__ = ["POD_OPTIONS", "RunRequest", "WorkflowCommand", "commands_taking"]
 
 _CRON_FIELD = re.compile(r"^[\w*/,?#LW-]+$")
 
@@ -26,6 +40,23 @@ class WorkflowCommand(StrEnum):
     PROCESS_ITEMS = "process-items"
     CREATE_CHUNKS = "create-chunks"
     INGEST_COLLECTION = "ingest-collection"
+
+
+POD_OPTIONS: Final[dict[WorkflowCommand, tuple[PodOption[Any], ...]]] = {
+    WorkflowCommand.PROCESS_ITEMS: (
+        *CREATE_CHUNKS_OPTIONS,
+        *PROCESS_CHUNKS_OPTIONS,
+        *FINISH_COLLECTION_OPTIONS,
+    ),
+    WorkflowCommand.CREATE_CHUNKS: CREATE_CHUNKS_OPTIONS,
+    WorkflowCommand.INGEST_COLLECTION: (),
+}
+"""The pod options each work command takes: those of the ``etl-task`` subcommands it runs."""
+
+
+def commands_taking(option: PodOption[Any]) -> tuple[WorkflowCommand, ...]:
+    """The work commands that take ``option``, in :class:`WorkflowCommand`'s order."""
+    return tuple(command for command, options in POD_OPTIONS.items() if option in options)
 
 
 def _check_timezone(timezone: str) -> None:
@@ -78,14 +109,9 @@ class RunRequest:
     stac_validation: StacValidationMode | None = None
 
     def __post_init__(self) -> None:
-        if self.command is WorkflowCommand.INGEST_COLLECTION:
-            given = [
-                name for name, value in (("limit", self.limit), ("since", self.since)) if value
-            ]
-            if given:
-                raise OptionError(
-                    given[0], "is for process-items and create-chunks, not ingest-collection"
-                )
+        for option in POD_OPTIONS[WorkflowCommand.PROCESS_ITEMS]:
+            if getattr(self, option.attribute) is not None:
+                self._check_taken(option)
         if self.limit is not None and self.limit < 1:
             raise OptionError("limit", f"{self.limit}: give a positive number of assets")
         if self.schedule is not None:
@@ -96,23 +122,27 @@ class RunRequest:
             if self.schedule is None:
                 raise OptionError("timezone", "is for a --schedule")
             _check_timezone(self.timezone)
-        self._check_missing()
-        if self.stac_validation is not None and self.command is not WorkflowCommand.PROCESS_ITEMS:
-            raise OptionError("stac-validation", "is for process-items")
+        if self.missing is not None:
+            self._check_full_listing(self.missing)
 
-    def _check_missing(self) -> None:
+    def _check_taken(self, option: PodOption[Any]) -> None:
+        """``option`` is given: refuse it unless this request's command takes it."""
+        takers = commands_taking(option)
+        if self.command not in takers:
+            flag = (
+                f"{self.missing}-missing" if option is MISSING else option.flag.removeprefix("--")
+            )
+            taken_by = " and ".join(command.value for command in takers)
+            raise OptionError(flag, f"is for {taken_by}, not {self.command.value}")
+
+    def _check_full_listing(self, missing: MissingItems) -> None:
         from etl.dataset.chunking.create import partial_listing
 
-        if self.missing is not None:
-            if self.command is not WorkflowCommand.PROCESS_ITEMS:
-                raise OptionError(f"{self.missing.value}-missing", "is for process-items")
-            since = format_since(self.since) if self.since is not None else None
-            partial = partial_listing(limit=self.limit, since=since)
-            if partial:
-                raise OptionError(
-                    f"{self.missing.value}-missing",
-                    f"needs a listing of every asset: drop {partial} (only a full listing can say "
-                    "which assets are gone)",
-                )
-        if self.max_removals is not None and self.command is not WorkflowCommand.PROCESS_ITEMS:
-            raise OptionError("max-removals", "is for process-items")
+        since = format_since(self.since) if self.since is not None else None
+        partial = partial_listing(limit=self.limit, since=since)
+        if partial:
+            raise OptionError(
+                f"{missing.value}-missing",
+                f"needs a listing of every asset: drop {partial} (only a full listing can say "
+                "which assets are gone)",
+            )

@@ -1,7 +1,9 @@
 """The options of a run request, declared once for ``render``, ``process-items`` and ``create-chunks``.
 
 Each option is one row of :data:`RUN_OPTIONS`: its typer declaration and the work commands that
-take it. :func:`takes_run_request` adds a command's rows to its parameters (in place of its
+take it. The options a pod takes are declared from their :class:`etl.core.run_options.PodOption`
+(flag, help, metavar, parser) and taken by the commands whose pods take them
+(:data:`etl.argo.options.POD_OPTIONS`), so the CLI adds no line for a new one. :func:`takes_run_request` adds a command's rows to its parameters (in place of its
 ``request`` parameter) and hands the command one :class:`etl.argo.RunRequest`, built and checked
 once; ``render`` takes every row, so it can print any manifest a work command submits. A value is
 parsed by its :mod:`etl.core.run_options` pair, the one ``etl-task`` reads it back with; a bad one
@@ -19,11 +21,9 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from etl.argo.options import RunRequest, WorkflowCommand
-from etl.cli.options import choices_metavar
+from etl.argo.options import POD_OPTIONS, RunRequest, WorkflowCommand, commands_taking
 from etl.core.errors import OptionError
-from etl.core.pod_contract import LAST_SUCCESS, StacValidationMode
-from etl.core.run_options import MaxRemovals, MissingItems, parse_max_removals, parse_since
+from etl.core.run_options import MISSING, MissingItems, PodOption
 
 __all__ = ["RUN_OPTIONS", "RunOption", "takes_run_request"]
 
@@ -42,20 +42,20 @@ def _parser(option: str, parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return parse_option
 
 
-LimitOption = Annotated[
-    int | None,
-    typer.Option("--limit", min=1, help="At most N assets per collection.", metavar="N"),
-]
-SinceOption = Annotated[
-    Any,  # a Since; typer takes no union of types, the parser makes the value
-    typer.Option(
-        "--since",
-        parser=_parser("since", parse_since),
-        help="Only assets modified since this ISO-8601 date or time, or 'last-success': since "
-        "the start of the collection's last successful process-items run.",
-        metavar=f"ISO-8601|{LAST_SUCCESS}",
-    ),
-]
+def _pod_option(option: PodOption[Any]) -> Any:
+    """The typer declaration of a pod option: its flag, help and metavar, parsed by its pair."""
+    name = option.flag.removeprefix("--")
+    return Annotated[
+        Any,  # typer takes no union of types (``Since``): the parser makes the value
+        typer.Option(
+            option.flag,
+            parser=_parser(name, option.parse),
+            help=option.help,
+            metavar=option.metavar,
+        ),
+    ]
+
+
 ScheduleOption = Annotated[
     str | None,
     typer.Option(
@@ -89,28 +89,7 @@ ReportMissingOption = Annotated[
         "--remove-missing.",
     ),
 ]
-MaxRemovalsOption = Annotated[
-    MaxRemovals | None,
-    typer.Option(
-        "--max-removals",
-        parser=_parser("max-removals", parse_max_removals),
-        help="Most items one run may remove, a count or a percentage of the collection's items "
-        "(default: the collection's max_removals, 10%).",
-        metavar="COUNT|PERCENT%",
-    ),
-]
-StacValidationOption = Annotated[
-    StacValidationMode | None,
-    typer.Option(
-        "--stac-validation",
-        help="Validate the items against the STAC schemas, core and extensions (default: each "
-        "collection's stac_validation, off): every item, a sample, or none; a failure fails its "
-        "asset.",
-        metavar=choices_metavar(StacValidationMode),
-    ),
-]
 
-_LISTING = frozenset({WorkflowCommand.PROCESS_ITEMS, WorkflowCommand.CREATE_CHUNKS})
 _PROCESS_ITEMS = frozenset({WorkflowCommand.PROCESS_ITEMS})
 
 
@@ -131,17 +110,24 @@ class RunOption:
     commands: frozenset[WorkflowCommand]
 
 
+def _pod_rows(option: PodOption[Any]) -> tuple[RunOption, ...]:
+    """The CLI's rows of a pod option: its own, or for ``missing`` the two flags that set it."""
+    commands = frozenset(commands_taking(option))
+    if option is MISSING:
+        return (
+            RunOption("remove_missing", RemoveMissingOption, False, commands),
+            RunOption("report_missing", ReportMissingOption, False, commands),
+        )
+    return (RunOption(option.attribute, _pod_option(option), None, commands),)
+
+
 RUN_OPTIONS: tuple[RunOption, ...] = (
-    RunOption("limit", LimitOption, None, _LISTING),
-    RunOption("since", SinceOption, None, _LISTING),
+    *(row for option in POD_OPTIONS[WorkflowCommand.PROCESS_ITEMS] for row in _pod_rows(option)),
     RunOption("schedule", ScheduleOption, None, _PROCESS_ITEMS),
     RunOption("timezone", TimezoneOption, None, _PROCESS_ITEMS),
-    RunOption("remove_missing", RemoveMissingOption, False, _PROCESS_ITEMS),
-    RunOption("report_missing", ReportMissingOption, False, _PROCESS_ITEMS),
-    RunOption("max_removals", MaxRemovalsOption, None, _PROCESS_ITEMS),
-    RunOption("stac_validation", StacValidationOption, None, _PROCESS_ITEMS),
 )
-"""Every run option, in the order ``--help`` shows them."""
+"""Every run option, in the order ``--help`` shows them: the pod options (each declared from its
+:class:`~etl.core.run_options.PodOption`), then the CLI's own."""
 
 
 def _missing(remove: bool, report: bool) -> MissingItems | None:

@@ -28,8 +28,13 @@ if TYPE_CHECKING:
 __all__ = [
     "CREATE_CHUNKS_OPTIONS",
     "FINISH_COLLECTION_OPTIONS",
+    "LIMIT",
+    "MAX_REMOVALS",
     "MAX_REMOVALS_PATTERN",
+    "MISSING",
     "PROCESS_CHUNKS_OPTIONS",
+    "SINCE",
+    "STAC_VALIDATION",
     "LastSuccess",
     "MaxRemovals",
     "MissingItems",
@@ -180,8 +185,9 @@ class PodOption(Generic[T]):
         attribute: The run request's attribute holding it (``etl-task``'s argparse ``dest``).
         parse: Reads the flag's value (raises ``ValueError``).
         format: Writes a value so that ``parse`` reads it back.
-        help: ``etl-task``'s help for the flag.
-        metavar: How ``etl-task --help`` shows the value.
+        help: The flag's help, in ``etl-task --help`` and in the ``etl`` work commands' ``--help``
+            (the CLI declares the option from this).
+        metavar: How ``--help`` shows the value.
     """
 
     flag: str
@@ -207,15 +213,16 @@ class PodOption(Generic[T]):
 
 
 LIMIT: Final = PodOption[int](
-    Flag.LIMIT, "limit", parse_limit, str, "at most N assets over the collection", "N"
+    Flag.LIMIT, "limit", parse_limit, str, "At most N assets per collection.", "N"
 )
 SINCE: Final = PodOption[Since](
     Flag.SINCE,
     "since",
     parse_since,
     format_since,
-    f"only assets modified since (ISO 8601; no zone = UTC), or {LAST_SUCCESS!r}: since the "
-    "start of the collection's last successful run (everything when there was none)",
+    f"Only assets modified since this ISO-8601 date or time (no zone: UTC), or {LAST_SUCCESS!r}: "
+    "since the start of the collection's last successful process-items run (every asset when "
+    "there was none).",
     f"ISO-8601|{LAST_SUCCESS}",
 )
 STAC_VALIDATION: Final = PodOption[StacValidationMode](
@@ -223,7 +230,9 @@ STAC_VALIDATION: Final = PodOption[StacValidationMode](
     "stac_validation",
     _choice(StacValidationMode),
     str,
-    "validate items against the STAC schemas (default: the collection's stac_validation)",
+    "Validate the items against the STAC schemas, core and extensions (default: each "
+    "collection's stac_validation, off): every item, a sample, or none; a failure fails its "
+    "asset.",
     "|".join(StacValidationMode),
 )
 MISSING: Final = PodOption[MissingItems](
@@ -231,7 +240,7 @@ MISSING: Final = PodOption[MissingItems](
     "missing",
     _choice(MissingItems),
     str,
-    "what to do with items whose assets are gone (default: the collection's missing_items)",
+    "What to do with the items whose assets are gone (default: the collection's missing_items).",
     "|".join(MissingItems),
 )
 MAX_REMOVALS: Final = PodOption[MaxRemovals](
@@ -239,7 +248,8 @@ MAX_REMOVALS: Final = PodOption[MaxRemovals](
     "max_removals",
     parse_max_removals,
     str,
-    "most items to remove (default: the collection's max_removals)",
+    "Most items one run may remove, a count or a percentage of the collection's items "
+    "(default: the collection's max_removals, 10%).",
     "COUNT|PERCENT%",
 )
 
@@ -264,5 +274,5 @@ def add_pod_arguments(parser: argparse.ArgumentParser, options: tuple[PodOption[
             dest=option.attribute,
             type=option.argparse_type,
             metavar=option.metavar,
-            help=option.help,
+            help=option.help.replace("%", "%%"),  # argparse formats help with %
         )
