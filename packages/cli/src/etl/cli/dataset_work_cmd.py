@@ -169,87 +169,51 @@ def render(
     print_manifest(work.prepared.manifest, output)
 
 
-@app.command("process-items")
-@takes_run_request(WorkflowCommand.PROCESS_ITEMS)
-def process_items(
-    ctx: typer.Context,
-    *,
-    dataset: DatasetOption = Path("."),
-    collection: CollectionOption = None,
-    arg: ArgOption = None,
-    request: RunRequest,
-    submit: SubmitOption = False,
-    wait: WaitOption = False,
-    upload_bundle: UploadBundleOption = False,
-    output: WorkOutput = None,
-) -> None:
+def _add_work_command(command: WorkflowCommand, summary: str) -> None:
+    """Add ``etl dataset COMMAND``: the dataset, its collections, the run options ``command``
+    takes, ``--submit``, ``--wait``, ``--upload-bundle`` and ``-o``; one call, :func:`_work`."""
+
+    @takes_run_request(command)
+    def work(
+        ctx: typer.Context,
+        *,
+        dataset: DatasetOption = Path("."),
+        collection: CollectionOption = None,
+        arg: ArgOption = None,
+        request: RunRequest,
+        submit: SubmitOption = False,
+        wait: WaitOption = False,
+        upload_bundle: UploadBundleOption = False,
+        output: WorkOutput = None,
+    ) -> None:
+        _work(
+            ctx,
+            request,
+            dataset,
+            arg,
+            submit=submit,
+            wait=wait,
+            output=output,
+            upload_bundle=upload_bundle,
+        )
+
+    work.__doc__ = summary
+    app.command(command.value)(work)
+
+
+_add_work_command(
+    WorkflowCommand.PROCESS_ITEMS,
     """Make the items of every asset and load them into PgSTAC (collection first).
 
     With --schedule it is a CronWorkflow: printed, or with --submit created (or updated, by
     name) on the Argo Server with its code bundle uploaded.
-    """
-    _work(
-        ctx,
-        request,
-        dataset,
-        arg,
-        submit=submit,
-        wait=wait,
-        output=output,
-        upload_bundle=upload_bundle,
-    )
-
-
-@app.command("create-chunks")
-@takes_run_request(WorkflowCommand.CREATE_CHUNKS)
-def create_chunks(
-    ctx: typer.Context,
-    *,
-    dataset: DatasetOption = Path("."),
-    collection: CollectionOption = None,
-    arg: ArgOption = None,
-    request: RunRequest,
-    submit: SubmitOption = False,
-    wait: WaitOption = False,
-    upload_bundle: UploadBundleOption = False,
-    output: WorkOutput = None,
-) -> None:
-    """List the assets into chunk files in each collection's chunk storage."""
-    _work(
-        ctx,
-        request,
-        dataset,
-        arg,
-        submit=submit,
-        wait=wait,
-        output=output,
-        upload_bundle=upload_bundle,
-    )
-
-
-@app.command("ingest-collection")
-def ingest_collection(
-    ctx: typer.Context,
-    *,
-    dataset: DatasetOption = Path("."),
-    collection: CollectionOption = None,
-    arg: ArgOption = None,
-    submit: SubmitOption = False,
-    wait: WaitOption = False,
-    upload_bundle: UploadBundleOption = False,
-    output: WorkOutput = None,
-) -> None:
-    """Create or update each collection in PgSTAC from its template."""
-    request = RunRequest(
-        WorkflowCommand.INGEST_COLLECTION, tuple(collection) if collection else None
-    )
-    _work(
-        ctx,
-        request,
-        dataset,
-        arg,
-        submit=submit,
-        wait=wait,
-        output=output,
-        upload_bundle=upload_bundle,
-    )
+    """,
+)
+_add_work_command(
+    WorkflowCommand.CREATE_CHUNKS,
+    "List the assets into chunk files in each collection's chunk storage.",
+)
+_add_work_command(
+    WorkflowCommand.INGEST_COLLECTION,
+    "Create or update each collection in PgSTAC from its template.",
+)
