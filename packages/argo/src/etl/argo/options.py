@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from etl.core.errors import OptionError
-from etl.core.pod_contract import StacValidationMode
+from etl.core.pod_contract import PROCESS_ITEMS_COMMAND, StacValidationMode
 from etl.core.run_options import MaxRemovals, MissingItems, Since, format_since
 
 __all__ = ["RunRequest", "WorkflowCommand"]
@@ -23,7 +23,7 @@ _CRON_FIELD = re.compile(r"^[\w*/,?#LW-]+$")
 class WorkflowCommand(StrEnum):
     """The ``etl dataset`` work commands; each compiles to one workflow."""
 
-    PROCESS_ITEMS = "process-items"
+    PROCESS_ITEMS = PROCESS_ITEMS_COMMAND
     CREATE_CHUNKS = "create-chunks"
     INGEST_COLLECTION = "ingest-collection"
 

@@ -48,6 +48,7 @@ __all__ = [
     "PGSTAC_SEMAPHORE_KEY",
     "POD_ENVIRONMENT",
     "PROCESS_CHUNKS",
+    "PROCESS_ITEMS_COMMAND",
     "PROFILE_JSON_ENV",
     "REQUIREMENTS_FILE",
     "RESOLVE_ENV",
@@ -210,6 +211,9 @@ RUN_OUTCOME: Final = Subcommand(
 """The exit handler (``spec.onExit``) of a dataset workflow whose dataset has notifications:
 ``--collections`` the run's collection ids, comma-separated; ``--status`` and ``--failures``
 Argo's :data:`WORKFLOW_STATUS` and :data:`WORKFLOW_FAILURES`."""
+PROCESS_ITEMS_COMMAND: Final = "process-items"
+"""``run-outcome --command``'s value for a run that makes and loads items (``etl dataset
+process-items``); its counts come from the chunks it processed."""
 SUBCOMMANDS: Final = (
     CREATE_CHUNKS,
     PROCESS_CHUNKS,

@@ -17,14 +17,6 @@ from dataclasses import dataclass
 
 __all__ = ["FailedNode", "format_failures", "parse_failures"]
 
-_FIELDS = {
-    "display_name": "displayName",
-    "message": "message",
-    "template_name": "templateName",
-    "phase": "phase",
-    "pod_name": "podName",
-    "finished_at": "finishedAt",
-}
 
 
 @dataclass(frozen=True)
@@ -40,7 +32,14 @@ class FailedNode:
 
     def to_json(self) -> dict[str, str | None]:
         """Argo's field names."""
-        return {argo: getattr(self, name) for name, argo in _FIELDS.items()}
+        return {
+            "displayName": self.display_name,
+            "message": self.message,
+            "templateName": self.template_name,
+            "phase": self.phase,
+            "podName": self.pod_name,
+            "finishedAt": self.finished_at,
+        }
 
 
 def format_failures(nodes: Iterable[FailedNode]) -> str:
@@ -66,10 +65,13 @@ def parse_failures(text: str) -> tuple[FailedNode, ...]:
     if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
         raise ValueError(f"{text[:80]!r}: {{{{workflow.failures}}}} is a list of objects")
     return tuple(
-        FailedNode(**{name: entry.get(argo) or _empty(name) for name, argo in _FIELDS.items()})
+        FailedNode(
+            display_name=str(entry.get("displayName") or ""),
+            message=str(entry.get("message") or ""),
+            template_name=str(entry.get("templateName") or ""),
+            phase=str(entry.get("phase") or ""),
+            pod_name=str(entry.get("podName") or ""),
+            finished_at=str(entry["finishedAt"]) if entry.get("finishedAt") else None,
+        )
         for entry in value
     )
-
-
-def _empty(name: str) -> str | None:
-    return None if name == "finished_at" else ""
