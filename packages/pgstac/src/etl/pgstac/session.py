@@ -200,7 +200,7 @@ class LoadSession:
                 if sources:
                     record_item_sources(self.conn, sources)
                 record_load_events(
-                    self.conn, events, self.collection_id, batch.items, before, after
+                    self.conn, events, self.collection_id, batch.items, before=before, after=after
                 )
             release_load_slot(self.conn, self.collection_id, self.concurrency, slot)
             return

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from etl.core.errors import EtlError
 from etl.core.notifications.senders import Sender, sender_for
 from etl.core.notifications.targets import NotificationTarget, effective_targets
+from etl.core.profile_services import ProfileServices
 from etl.core.profiles.model import Profile
 from etl.core.templating.secret_refs import SecretLookup
 from etl.dataset.model import DatasetConfig
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ATTEMPTS",
     "CLAIM",
+    "PodNotifications",
     "TargetDelivery",
     "collection_targets",
     "deliver_pending",
@@ -80,6 +82,52 @@ def item_event_spec(
         run_id,
         tuple(EventTarget(target.key, target.include_item) for target in targets),
     )
+
+
+@dataclass(frozen=True)
+class PodNotifications:
+    """A pod's item events of one collection: what its loads record, and their delivery."""
+
+    services: ProfileServices
+    targets: tuple[NotificationTarget, ...]
+    spec: ItemEventSpec | None
+    """``None``: the collection has no targets; loads record nothing."""
+
+    @classmethod
+    def of(
+        cls, services: ProfileServices, dataset: DatasetConfig, collection_id: str, run_id: str
+    ) -> PodNotifications:
+        """The collection's targets under the pod's profile, for changes made by ``run_id``;
+        the outbox table is created when loads will record events.
+
+        Raises:
+            RemoteError: PgSTAC cannot be reached (only when there are targets).
+        """
+        from etl.pgstac.outbox import ensure_outbox
+        from etl.pgstac.session import connect_pgstac
+
+        targets = collection_targets(dataset, collection_id, services.profile)
+        spec = item_event_spec(dataset, collection_id, run_id, services.profile)
+        if spec is not None:
+            with connect_pgstac(services.pgstac_dsn()) as conn:
+                ensure_outbox(conn)
+        return cls(services, targets, spec)
+
+    def deliver(self, log: Callable[[str], None] = print) -> list[TargetDelivery]:
+        """Send what waits for the collection's targets (after the pod's work committed)."""
+        if not self.targets:
+            return []
+        try:
+            return deliver_pending(
+                self.services.pgstac_dsn(),
+                self.targets,
+                self.services.profile,
+                self.services.secrets,
+                log=log,
+            )
+        except EtlError as exc:  # PgSTAC unreachable: the events wait for the next delivery
+            log(f"warning: notifications: not delivered now: {exc}")
+            return []
 
 
 def deliver_pending(

@@ -15,12 +15,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 __all__ = [
     "BATCH_CONTENT_TYPE",
     "EVENT_CONTENT_TYPE",
     "JSON_CONTENT_TYPE",
+    "SCHEMA_PATH",
     "SPEC_VERSION",
     "CloudEvent",
     "EventType",
@@ -37,6 +39,9 @@ EVENT_CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 """The HTTP ``Content-Type`` of one event in structured mode."""
 BATCH_CONTENT_TYPE = "application/cloudevents-batch+json; charset=utf-8"
 """The HTTP ``Content-Type`` of a batch: a JSON array of events (Event Grid's and webhooks')."""
+
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
+"""The JSON schema of every event etl sends (shipped with the package, linked from the docs)."""
 
 _TYPE_PREFIX = "dev.etl."
 
