@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from etl.dataset.run_outcome import collection_outcome, run_targets
     from etl.pgstac.outbox import OutboxRow, ensure_outbox, record_events
     from etl.pgstac.session import connect_pgstac
-    from etl.task.notify_delivery import deliver_pending
+    from etl.task.notify_delivery import PodNotifications
 
     environment = TaskEnvironment()
     bundle = fetch_bundle(args.dataset, environment, with_code=False)
@@ -115,9 +115,7 @@ def run(args: argparse.Namespace) -> int:
         f"run outcome of {args.run_id}: {event.type} "
         f"({event.data['failed_assets']} failed assets) recorded for {len(targets)} target(s)"
     )
-    deliver_pending(
-        dsn, [target for target, _ in targets], environment.profile, environment.secrets
-    )
+    PodNotifications(environment, tuple(target for target, _ in targets), None).deliver()
     return 0
 
 
