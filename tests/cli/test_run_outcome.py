@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,58 +31,64 @@ def hook() -> Iterator[WebhookReceiver]:
         yield receiver
 
 
-def notified_dataset(
-    tmp_path: Path, dsn: str, queue: str, queue_port: int, hook: WebhookReceiver, broken: set[int]
-) -> Dataset:
-    """The sidecar dataset (25 assets in 3 chunks, ``broken`` failing) with a queue and a webhook
-    target."""
+@dataclass(frozen=True)
+class Targets:
+    """The test's queue (its name, and the port of Azurite's queue service) and webhook."""
+
+    queue: str
+    queue_port: int
+    hook: WebhookReceiver
+
+    def events(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The run events in the queue's messages, and those the webhook got (duplicates
+        dropped), each checked against etl's schema."""
+        from azurite_queue import queue_service_client
+
+        client = queue_service_client(self.queue_port).get_queue_client(self.queue)
+        queued = []
+        for message in client.peek_messages(max_messages=32):
+            queued.extend(check_events(json.loads(str(message.content))))
+        assert not self.hook.refused
+        return _runs(queued), _runs(list(self.hook.unique().values()))
+
+
+def _runs(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in events if e["type"].startswith("dev.etl.run.")]
+
+
+@pytest.fixture
+def targets(
+    azurite_queue: str, hook: WebhookReceiver, *, azurite_queue_port: int, config_dir: Path
+) -> Targets:
+    return Targets(azurite_queue, azurite_queue_port, hook)
+
+
+def notified_dataset(tmp_path: Path, dsn: str, targets: Targets, broken: set[int]) -> Dataset:
+    """The sidecar dataset (25 assets in 3 chunks, ``broken`` failing) with the test's queue and
+    webhook as its targets."""
     dataset = make_dataset(tmp_path, dsn, assets=25, broken=broken, chunk_length=10)
     yaml_path = dataset.folder / "dataset.yaml"
     yaml_path.write_text(
         yaml_path.read_text() + f"notifications:\n"
-        f"  - queue: queue://{ACCOUNT}/{queue}\n"
-        f"  - webhook: {hook.url}\n"
+        f"  - queue: queue://{ACCOUNT}/{targets.queue}\n"
+        f"  - webhook: {targets.hook.url}\n"
         f"    secret: $<< secrets.HOOK_SECRET >>\n"
     )
     dataset.env |= {
-        "ETL_AZURITE_QUEUE_PORT": str(queue_port),
+        "ETL_AZURITE_QUEUE_PORT": str(targets.queue_port),
         "ETL_SECRET_HOOK_SECRET": HOOK_SECRET,
     }
     return dataset
 
 
-def queued_events(queue: str, queue_port: int) -> list[dict[str, Any]]:
-    """Every event in the queue's messages (each message a CloudEvents JSON batch)."""
-    from azurite_queue import queue_service_client
-
-    client = queue_service_client(queue_port).get_queue_client(queue)
-    events = []
-    for message in client.peek_messages(max_messages=32):
-        events.extend(check_events(json.loads(str(message.content))))
-    return events
-
-
-def run_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [e for e in events if e["type"].startswith("dev.etl.run.")]
-
-
 def test_a_failed_runs_outcome_reaches_the_queue_and_the_webhook(
-    tmp_path: Path,
-    pgstac_dsn: str,
-    azurite_queue: str,
-    azurite_queue_port: int,
-    hook: WebhookReceiver,
-    config_dir: Path,
+    tmp_path: Path, pgstac_dsn: str, targets: Targets
 ) -> None:
-    dataset = notified_dataset(
-        tmp_path, pgstac_dsn, azurite_queue, azurite_queue_port, hook, broken={3, 17}
-    )
+    dataset = notified_dataset(tmp_path, pgstac_dsn, targets, broken={3, 17})
     result = dataset.run("dataset", "process-items", "-d", str(dataset.folder), "--submit")
     assert result.returncode == 1, result.stderr
-    [queued] = run_events(queued_events(azurite_queue, azurite_queue_port))
-    [posted] = run_events(list(hook.unique().values()))
+    [queued], [posted] = targets.events()
     assert queued == posted
-    assert not hook.refused
     event = queued
     run = event["subject"]
     assert event["type"] == "dev.etl.run.failed"
@@ -110,20 +117,12 @@ def test_a_failed_runs_outcome_reaches_the_queue_and_the_webhook(
 
 
 def test_a_succeeded_runs_outcome_reaches_them_too(
-    tmp_path: Path,
-    pgstac_dsn: str,
-    azurite_queue: str,
-    azurite_queue_port: int,
-    hook: WebhookReceiver,
-    config_dir: Path,
+    tmp_path: Path, pgstac_dsn: str, targets: Targets
 ) -> None:
-    dataset = notified_dataset(
-        tmp_path, pgstac_dsn, azurite_queue, azurite_queue_port, hook, broken=set()
-    )
+    dataset = notified_dataset(tmp_path, pgstac_dsn, targets, broken=set())
     result = dataset.run("dataset", "process-items", "-d", str(dataset.folder), "--submit")
     assert result.returncode == 0, result.stderr
-    [queued] = run_events(queued_events(azurite_queue, azurite_queue_port))
-    [posted] = run_events(list(hook.unique().values()))
+    [queued], [posted] = targets.events()
     assert queued == posted
     assert queued["type"] == "dev.etl.run.succeeded"
     data = queued["data"]
