@@ -119,11 +119,17 @@ def test_a_failed_runs_outcome_reaches_the_queue_and_the_webhook(
 def test_a_succeeded_runs_outcome_reaches_them_too(
     tmp_path: Path, pgstac_dsn: str, targets: Targets
 ) -> None:
+    from etl.core.serve_address import record_server
+
     dataset = notified_dataset(tmp_path, pgstac_dsn, targets, broken=set())
-    result = dataset.run("dataset", "process-items", "-d", str(dataset.folder), "--submit")
+    # An `etl serve` of the local profile is running (its record, as the server writes it): the
+    # event links to the run's page there.
+    with record_server("local", "http://127.0.0.1:8765/", dataset.env):
+        result = dataset.run("dataset", "process-items", "-d", str(dataset.folder), "--submit")
     assert result.returncode == 0, result.stderr
     [queued], [posted] = targets.events()
     assert queued == posted
+    assert queued["data"]["url"] == f"http://127.0.0.1:8765/runs/{queued['subject']}"
     assert queued["type"] == "dev.etl.run.succeeded"
     data = queued["data"]
     assert (data["status"], data["items"], data["failed_assets"]) == ("Succeeded", 25, 0)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 __all__ = ["FailedNode", "format_failures", "parse_failures"]
 
 
-
 @dataclass(frozen=True)
 class FailedNode:
     """One node of a run that ended ``Failed`` or ``Error``, as Argo describes it."""

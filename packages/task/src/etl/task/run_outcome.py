@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         run=args.run_id,
         command=args.command,
         status=args.status,
-        url=args.run_url or _local_run_url(args.run_id, environment.env),
+        url=args.run_url or _local_run_url(environment.profile.name, args.run_id, environment.env),
         collections=outcomes,
         failed_steps=args.failures,
     )
@@ -164,8 +164,11 @@ def outcome_event(
     )
 
 
-def _local_run_url(run_id: str, env: Mapping[str, str]) -> str | None:
-    """The local run's folder (``etl workflow get`` reads it), when the local runner runs this."""
+def _local_run_url(profile: str, run_id: str, env: Mapping[str, str]) -> str | None:
+    """On the local runner (which gives its state folder): the run's page on the ``etl serve``
+    of the profile, when one runs, else the run's folder (``etl workflow get`` reads it)."""
+    from etl.core.serve_address import run_page_url
+
     if not env.get(STATE_DIR_ENV):
         return None
-    return (state_dir(env) / RUNS_FOLDER / run_id).as_uri()
+    return run_page_url(profile, run_id, env) or (state_dir(env) / RUNS_FOLDER / run_id).as_uri()
