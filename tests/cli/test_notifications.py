@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from azurite_queue import queue_service_client
 from cloud_events import check_events
-from etl_cli import run_etl
 from sidecar_dataset import Dataset, item_ids, make_dataset
 from webhook_receiver import WebhookReceiver, webhook_receiver
 
