@@ -8,6 +8,9 @@ by id; a target that is down never fails the run, ``etl dataset status`` shows w
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,9 +58,8 @@ def changes(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 
 def write_asset(data: Dataset, index: int, **fields: Any) -> None:
-    n = index
-    record = {"id": f"item-{n:05d}", "n": n, "x": n, "y": n, "t": "2021-05-01T00:00:00+00:00"}
-    (data.assets / f"{n:05d}.json").write_text(json.dumps(record | fields))
+    record = {"id": f"item-{index:05d}", "x": index, "y": index, "t": "2021-05-01T00:00:00+00:00"}
+    (data.assets / f"{index:05d}.json").write_text(json.dumps({"n": index} | record | fields))
 
 
 @pytest.fixture
@@ -111,3 +113,61 @@ def test_created_updated_and_deleted_items_reach_the_queue_and_the_webhook_once(
     assert changes(notified.hook.events) == expected
     assert notified.hook.refused == []
     assert set(notified.hook.unique()) == {event["id"] for event in queued}
+
+
+def status_of(notified: Notified) -> dict[str, Any]:
+    result = notified.data.run("dataset", "status", "-d", str(notified.data.folder), "-o", "json")
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout)["collections"][0])
+
+
+def test_a_webhook_that_is_down_fails_nothing_status_shows_what_waits_and_a_resend_sends_it(
+    notified: Notified,
+) -> None:
+    notified.hook.answer = 503
+    run = notified.run()
+    assert run.returncode == 0, run.stderr
+    assert changes(notified.queued()) == [("created", f"item-{n:05d}") for n in range(3)]
+    assert notified.hook.events == []
+    assert notified.hook.requests > 1  # tried again before leaving them
+
+    [waiting] = status_of(notified)["notifications"]
+    assert waiting["target"] == f"webhook:{notified.hook.url}"
+    assert waiting["undelivered"] == 3
+    assert "503" in waiting["last_error"]
+    table = notified.data.run("dataset", "status", "-d", str(notified.data.folder))
+    assert "etl dataset send-notifications" in table.stdout
+    assert SECRET not in run.stderr + run.stdout + table.stdout
+
+    refused = notified.data.run("dataset", "send-notifications", "-d", str(notified.data.folder))
+    assert refused.returncode == 1
+    assert "503" in refused.stdout + refused.stderr
+
+    notified.hook.answer = 200
+    sent = notified.data.run("dataset", "send-notifications", "-d", str(notified.data.folder))
+    assert sent.returncode == 0, sent.stderr
+    assert changes(notified.hook.events) == [("created", f"item-{n:05d}") for n in range(3)]
+    assert status_of(notified)["notifications"] == []
+
+
+def test_a_pod_killed_after_its_commit_loses_no_event(notified: Notified) -> None:
+    notified.hook.holding = True  # the pod's delivery hangs after the load committed
+    first: list[Any] = []
+    running = threading.Thread(target=lambda: first.append(notified.run()))
+    running.start()
+    os.kill(notified.hook.held_sender(), signal.SIGKILL)
+    notified.hook.holding = False
+    notified.hook.released.set()
+    running.join(600)
+
+    assert first[0].returncode != 0  # the pod died: the run failed
+    assert item_ids(notified.data.env["ETL_PGSTAC_DSN"]) == [f"item-{n:05d}" for n in range(3)]
+    [waiting] = status_of(notified)["notifications"]
+    assert waiting["undelivered"] == 3
+
+    again = notified.run()
+    assert again.returncode == 0, again.stderr
+    created = [("created", f"item-{n:05d}") for n in range(3)]
+    assert changes(notified.hook.events) == created
+    assert changes(notified.queued()) == created
+    assert status_of(notified)["notifications"] == []
