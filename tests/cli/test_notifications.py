@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import threading
 from collections.abc import Iterator
@@ -19,10 +20,13 @@ from typing import Any
 import pytest
 from azurite_queue import queue_service_client
 from cloud_events import check_events
+from event_grid_stand_in import event_grid_topic
 from sidecar_dataset import Dataset, item_ids, make_dataset
+from stream_dataset import StreamDataset, streamed
 from webhook_receiver import WebhookReceiver, webhook_receiver
 
 pytestmark = pytest.mark.postgres
+__all__ = ["streamed"]  # the fixture
 
 SECRET = "s3cret-for-the-hook"
 ACCOUNT = "devstoreaccount1"
@@ -171,3 +175,83 @@ def test_a_pod_killed_after_its_commit_loses_no_event(notified: Notified) -> Non
     assert changes(notified.hook.events) == created
     assert changes(notified.queued()) == created
     assert status_of(notified)["notifications"] == []
+
+
+def test_an_event_grid_topic_gets_each_item_event_in_azures_publish_shape(
+    tmp_path: Path, pgstac_dsn: str
+) -> None:
+    data = make_dataset(tmp_path, pgstac_dsn, assets=3, broken=set())
+    with event_grid_topic("topic-key-1") as topic:
+        yaml_path = data.folder / "dataset.yaml"
+        yaml_path.write_text(
+            yaml_path.read_text()
+            + f"notifications:\n  - event_grid:\n      endpoint: {topic.endpoint}\n"
+            "      key: $<< secrets.TOPIC_KEY >>\n"
+        )
+        data.env["ETL_SECRET_TOPIC_KEY"] = "topic-key-1"
+        run = data.run("dataset", "process-items", "-d", str(data.folder), "--submit")
+
+    assert run.returncode == 0, run.stderr
+    assert topic.refused == []
+    assert changes(topic.events) == [("created", f"item-{n:05d}") for n in range(3)]
+
+
+def test_the_stream_consumer_sends_the_same_item_events(
+    streamed: StreamDataset,
+) -> None:
+    ds = streamed
+    with webhook_receiver(SECRET) as hook:
+        yaml_path = ds.folder / "dataset.yaml"
+        yaml_path.write_text(
+            yaml_path.read_text()
+            + f"notifications:\n  - webhook: {hook.url}\n    secret: $<< secrets.HOOK_SECRET >>\n"
+        )
+        ds.env["ETL_SECRET_HOOK_SECRET"] = SECRET
+        uris = [ds.upload(f"assets/{n}.json", id=f"item-{n}", n=n) for n in range(2)]
+        ds.send(*uris)
+        streamed_once = ds.etl("dataset", "stream", "-d", str(ds.folder), "--submit",
+                               "--until-idle", "2", "--polling", "0.5")  # fmt: skip
+        assert streamed_once.returncode == 0, streamed_once.stderr
+        ds.delete("assets/1.json")
+        ds.send(uris[1], kind="deleted")
+        streamed_twice = ds.etl("dataset", "stream", "-d", str(ds.folder), "--submit",
+                                "--until-idle", "2", "--polling", "0.5")  # fmt: skip
+        assert streamed_twice.returncode == 0, streamed_twice.stderr
+
+    assert changes(hook.events) == [
+        ("created", "item-0"),
+        ("created", "item-1"),
+        ("deleted", "item-1"),
+    ]
+    assert {event["source"] for event in hook.events} == {
+        "/etl/datasets/stream-test/collections/sidecars"
+    }
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("  - webhook: https://h.example/x\n", "a webhook needs a secret"),
+        ("  - webhook: https://h.example/x\n    secret: plain-text\n", "secret must be one secret"),
+        ("  - queue: queue://acct/Bad_Name\n", "queue name"),
+        ("  - queue: queue://acct/items\n    webhook: https://h.example/x\n", "exactly one of"),
+        ("  - event_grid: {endpoint: ftp://x}\n", "endpoint must be an http(s) URL"),
+        ("  - email: a@b.c\n", "email"),
+    ],
+)
+def test_a_bad_target_is_a_located_error(
+    tmp_path: Path, pgstac_dsn: str, entry: str, message: str
+) -> None:
+    data = make_dataset(tmp_path, pgstac_dsn, assets=1, broken=set())
+    yaml_path = data.folder / "dataset.yaml"
+    lines = len(yaml_path.read_text().splitlines())
+    yaml_path.write_text(yaml_path.read_text() + "notifications:\n" + entry)
+
+    result = data.run("dataset", "validate", "-d", str(data.folder))
+
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    located = re.match(rf"error: {re.escape(str(yaml_path))}:(\d+):\d+: notifications\[0\]", line)
+    assert located, line
+    assert int(located.group(1)) in (lines + 2, lines + 3)  # the entry, or its field
+    assert message in line
