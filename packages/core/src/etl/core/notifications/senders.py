@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from etl.core.errors import RemoteError
 from etl.core.notifications.cloud_event import BATCH_CONTENT_TYPE, batch_json
@@ -36,6 +37,7 @@ __all__ = [
     "QUEUE_MESSAGE_BYTES",
     "SIGNATURE_HEADER",
     "Sender",
+    "event_grid_url",
     "pack",
     "sender_for",
     "signature",
@@ -48,6 +50,8 @@ SIGNATURE_HEADER = "X-Etl-Signature-256"
 SIGNATURE_PREFIX = "sha256="
 EVENT_GRID_KEY_HEADER = "aeg-sas-key"
 EVENT_GRID_SCOPE = "https://eventgrid.azure.net/.default"
+EVENT_GRID_API_VERSION = "2018-01-01"
+"""The ``api-version`` of Event Grid's publish API for custom topics (added when not given)."""
 QUEUE_MESSAGE_BYTES = 60 * 1024
 """Most bytes of a queue message's batch (Azure's limit is 64 KiB)."""
 HTTP_BATCH_BYTES = 1024 * 1024
@@ -91,12 +95,21 @@ def sender_for(target: NotificationTarget, profile: Profile, secrets: SecretLook
         )
     topic = target.event_grid
     assert topic is not None
+    url = event_grid_url(topic.endpoint)
     if topic.key is not None:
         topic_key = resolve_secret_refs(topic.key, secrets)
         return lambda events: _post_batches(
-            topic.endpoint, events, lambda _body: {EVENT_GRID_KEY_HEADER: topic_key}
+            url, events, lambda _body: {EVENT_GRID_KEY_HEADER: topic_key}
         )
-    return lambda events: _post_batches(topic.endpoint, events, _azure_ad_header)
+    return lambda events: _post_batches(url, events, _azure_ad_header)
+
+
+def event_grid_url(endpoint: str) -> str:
+    """The URL events are posted to: the topic's endpoint with ``api-version`` (kept if given)."""
+    parts = urlsplit(endpoint)
+    query = dict(parse_qsl(parts.query))
+    query.setdefault("api-version", EVENT_GRID_API_VERSION)
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def _azure_ad_header(_body: bytes) -> dict[str, str]:
