@@ -29,7 +29,7 @@ from etl.dataset.run_outcome import CollectionOutcome
 from etl.task.bundle_fetch import fetch_bundle
 from etl.task.environment import TaskEnvironment
 
-__all__ = ["outcome_event", "register", "run"]
+__all__ = ["register", "run"]
 
 SUCCEEDED = "Succeeded"
 """The ``{{workflow.status}}`` of a run whose every step succeeded."""
@@ -86,16 +86,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     layout = RunLayout(args.run_id)
     processes = args.command == PROCESS_ITEMS_COMMAND
-    outcomes = [
-        collection_outcome(
-            bundle.collection(c).id,
-            environment.chunk_storage(bundle.collection(c)),
-            layout,
-            processes=processes,
-        )
-        for c in ids
-    ]
-    event = outcome_event(
+    outcomes = []
+    for collection_id in ids:
+        storage = environment.chunk_storage(bundle.collection(collection_id))
+        outcomes.append(collection_outcome(collection_id, storage, layout, processes=processes))
+    event = _outcome_event(
         dataset=bundle.dataset.id,
         run=args.run_id,
         command=args.command,
@@ -119,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def outcome_event(
+def _outcome_event(
     *,
     dataset: str,
     run: str,
