@@ -255,3 +255,21 @@ def test_a_bad_target_is_a_located_error(
     assert located, line
     assert int(located.group(1)) in (lines + 2, lines + 3)  # the entry, or its field
     assert message in line
+
+
+def test_the_profiles_notifications_replace_the_datasets(notified: Notified) -> None:
+    with webhook_receiver("profile-hook-secret") as other:
+        profiles = Path(notified.data.env["ETL_CONFIG_DIR"]) / "profiles"
+        profiles.mkdir(parents=True, exist_ok=True)
+        (profiles / "local.yaml").write_text(
+            f"notifications:\n  - webhook: {other.url}\n"
+            "    secret: $<< secrets.PROFILE_HOOK >>\n    include_item: true\n"
+        )
+        notified.data.env["ETL_SECRET_PROFILE_HOOK"] = "profile-hook-secret"
+        run = notified.run()
+
+    assert run.returncode == 0, run.stderr
+    assert changes(other.events) == [("created", f"item-{n:05d}") for n in range(3)]
+    assert other.events[0]["data"]["item"]["id"] == other.events[0]["subject"]
+    assert notified.queued() == []
+    assert notified.hook.events == []
