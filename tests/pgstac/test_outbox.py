@@ -11,7 +11,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 import pytest
 from cloud_events import check_events
 from pgstac_samples import make_collection, make_item, make_items
@@ -34,9 +33,9 @@ from etl.pgstac.writer import PgstacWriter
 pytestmark = pytest.mark.postgres
 
 COLLECTION = "outbox-test"
-QUEUE = "queue://devstoreaccount1/items"
-HOOK = "webhook:http://127.0.0.1:1/hook"
-SPEC = ItemEventSpec("ds", "run-1", (EventTarget(QUEUE), EventTarget(HOOK, include_item=True)))
+QUEUE = EventTarget("queue://devstoreaccount1/items")
+HOOK = EventTarget("webhook:http://127.0.0.1:1/hook", include_item=True)
+SPEC = ItemEventSpec("ds", "run-1", (QUEUE, HOOK))
 
 
 @pytest.fixture
@@ -48,12 +47,11 @@ def writer(pgstac_dsn: str) -> Iterator[PgstacWriter]:
         yield writer
 
 
-def outbox(dsn: str, target: str) -> list[dict[str, Any]]:
-    with psycopg.connect(dsn) as conn:
-        rows = conn.execute(
-            "SELECT event FROM etl.outbox WHERE target = %s ORDER BY seq", (target,)
-        ).fetchall()
-    return check_events([json.loads(row[0]) for row in rows])
+def outbox(dsn: str, target: EventTarget) -> list[dict[str, Any]]:
+    """The events waiting for ``target``, as it would get them."""
+    with connect_pgstac(dsn) as conn, conn.transaction():
+        rows = claim_pending(conn, target.key, 100)
+    return check_events([json.loads(e) for row in rows for e in row.events(target.include_item)])
 
 
 def kinds(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -112,19 +110,19 @@ def test_a_removal_records_deleted_events_for_items_it_deleted(
 def test_claimed_rows_are_skipped_by_another_deliverer_and_failures_summarised(
     writer: PgstacWriter, pgstac_dsn: str
 ) -> None:
-    writer.load_items(make_items(COLLECTION, 0, 3), COLLECTION, events=SPEC)
+    for start in range(3):  # three loads: three rows
+        writer.load_items(make_items(COLLECTION, start, start + 1), COLLECTION, events=SPEC)
     with connect_pgstac(pgstac_dsn) as first, connect_pgstac(pgstac_dsn) as second:
         with first.transaction():
-            claimed = claim_pending(first, QUEUE, 2)
+            claimed = claim_pending(first, QUEUE.key, 2)
             with second.transaction():
-                others = claim_pending(second, QUEUE, 10)
-                assert len(others) == 1
-                assert others[0].seq not in {e.seq for e in claimed}
-            mark_delivered(first, [e.seq for e in claimed])
-        with second.transaction():
-            rest = claim_pending(second, QUEUE, 10)
-            mark_failed(second, [e.seq for e in rest], "http://x answered 503")
+                others = claim_pending(second, QUEUE.key, 10)
+                assert [row.seq for row in others] == [claimed[-1].seq + 1]
+            mark_delivered(first, QUEUE.key, [row.seq for row in claimed])
+        mark_failed(second, QUEUE.key, "http://x answered 503")
+        mark_failed(second, QUEUE.key, "http://x answered 503")
         summary = {s.target: s for s in pending_summary(second)}
-    assert summary[QUEUE].events == 1
-    assert summary[QUEUE].last_error == "http://x answered 503"
-    assert summary[HOOK].events == 3
+    assert (summary[QUEUE.key].events, summary[QUEUE.key].attempts) == (1, 2)
+    assert summary[QUEUE.key].last_error == "http://x answered 503"
+    assert (summary[HOOK.key].events, summary[HOOK.key].attempts) == (3, 0)
+    assert kinds(outbox(pgstac_dsn, HOOK)) == [("created", f"item-000000{n}") for n in range(3)]

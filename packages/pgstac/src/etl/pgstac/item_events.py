@@ -6,7 +6,7 @@ transaction reads its ids' row versions (``xmin``); afterwards, again. An id tha
 created, one whose version changed was updated, and one whose version stayed was not touched (an
 ``upsert`` of the same content writes nothing, as ``ignore`` does with an existing id): no event.
 A removal's events are those of the ids it deleted. Two index reads of the batch's ids cost little
-beside the load; the events go in with one COPY.
+beside the load; the batch's events go in as one row of the outbox.
 
 An event's id is derived from the change (type, collection, item, run and the row version), so it
 is the same every time it is sent.
@@ -15,7 +15,7 @@ is the same every time it is sent.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +27,7 @@ from etl.core.notifications.cloud_event import (
     item_event_source,
 )
 from etl.core.notifications.targets import ITEM_BODY_LIMIT
-from etl.pgstac.outbox import Connection, OutboxRow, record_events
+from etl.pgstac.outbox import Connection, OutboxBatch, record_events
 
 __all__ = [
     "EventTarget",
@@ -76,8 +76,7 @@ def record_load_events(
 ) -> int:
     """Record the events of the batch ``items`` whose rows were created or changed (``before``
     and ``after``: :func:`item_versions` around the load), inside the caller's transaction.
-    Returns how many events (not rows) were recorded."""
-    now = datetime.now(UTC)
+    Returns how many events were recorded."""
     changes = []
     for item in items:
         item_id = item["id"]
@@ -86,8 +85,7 @@ def record_load_events(
             continue
         kind = EventType.ITEM_CREATED if item_id not in before else EventType.ITEM_UPDATED
         changes.append((kind, item_id, version, item))
-    record_events(conn, _rows(spec, collection_id, changes, now))
-    return len(changes)
+    return record_events(conn, _batch(spec, collection_id, changes))
 
 
 def record_removal_events(
@@ -98,20 +96,21 @@ def record_removal_events(
 ) -> int:
     """Record a ``deleted`` event for each of ``removed`` (id → its row version before the
     delete), inside the caller's transaction; returns how many."""
-    now = datetime.now(UTC)
     changes = [(EventType.ITEM_DELETED, item_id, v, None) for item_id, v in removed.items()]
-    record_events(conn, _rows(spec, collection_id, changes, now))
-    return len(changes)
+    return record_events(conn, _batch(spec, collection_id, changes))
 
 
 _Change = tuple[EventType, str, str, "Mapping[str, Any] | None"]
 
 
-def _rows(
-    spec: ItemEventSpec, collection_id: str, changes: Sequence[_Change], now: datetime
-) -> Iterator[OutboxRow]:
+def _batch(spec: ItemEventSpec, collection_id: str, changes: Sequence[_Change]) -> OutboxBatch:
+    """The batch's events as JSON texts (and with their items, when a target asks for them)."""
+    now = datetime.now(UTC)
     source = item_event_source(spec.dataset, collection_id)
-    with_item = any(target.include_item for target in spec.targets)
+    with_items: list[str] | None = (
+        [] if any(target.include_item for target in spec.targets) else None
+    )
+    plain = []
     for kind, item_id, version, item in changes:
         ident = event_id(str(kind), collection_id, item_id, spec.run_id, version)
         data: dict[str, Any] = {
@@ -121,22 +120,20 @@ def _rows(
             "run_id": spec.run_id,
         }
         event = CloudEvent(ident, source, kind, item_id, now, data)
-        plain = event.to_json()
-        full = _with_item(event, item) if with_item and item is not None else plain
-        for target in spec.targets:
-            yield OutboxRow(
-                target.key, ident, collection_id, full if target.include_item else plain
-            )
+        plain.append(event.to_json())
+        if with_items is not None:
+            with_items.append(_with_item(event, item) if item is not None else plain[-1])
+    targets = tuple(target.key for target in spec.targets)
+    return OutboxBatch(collection_id, targets, plain, with_items)
 
 
 def _with_item(event: CloudEvent, item: Mapping[str, Any]) -> str:
     body = json.dumps(item, separators=(",", ":"), ensure_ascii=False)
     data = dict(event.data)
     if len(body.encode("utf-8")) <= ITEM_BODY_LIMIT:
-        document = event.to_dict()
-        document["data"] = {**data, "item": item}
-        return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
-    data["item_omitted"] = f"the item's JSON is over {ITEM_BODY_LIMIT} bytes"
+        data["item"] = item
+    else:
+        data["item_omitted"] = f"the item's JSON is over {ITEM_BODY_LIMIT} bytes"
     return CloudEvent(event.id, event.source, event.type, event.subject, event.time, data).to_json()
 
 

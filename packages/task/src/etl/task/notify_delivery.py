@@ -43,8 +43,8 @@ __all__ = [
 
 ATTEMPTS = 4
 """Tries of one batch on a transient failure (waiting 0.5, 1, 2 s between them)."""
-CLAIM = 2_000
-"""Events claimed from the outbox, and sent, at a time."""
+CLAIM = 4
+"""Outbox rows (each a load batch's events) claimed, and sent, at a time."""
 _FIRST_DELAY = 0.5
 
 
@@ -141,7 +141,7 @@ def deliver_pending(
 ) -> list[TargetDelivery]:
     """Send every event waiting in the outbox for ``targets``, oldest first; never raises for a
     target that fails (its events stay, the error is logged and returned)."""
-    from etl.pgstac.outbox import ensure_outbox
+    from etl.pgstac.outbox import ensure_outbox, mark_failed
     from etl.pgstac.session import connect_pgstac
 
     results = []
@@ -150,10 +150,11 @@ def deliver_pending(
         for target in targets:
             try:
                 sender = sender_for(target, profile, secrets)
-            except EtlError as exc:
+            except EtlError as exc:  # e.g. its secret is missing: told like a refusal
+                mark_failed(conn, target.key, str(exc))
                 results.append(TargetDelivery(target.key, 0, str(exc)))
             else:
-                results.append(_deliver(conn, target.key, sender, sleep))
+                results.append(_deliver(conn, target, sender, sleep))
     for result in results:
         if result.delivered:
             log(f"notifications: {result.delivered} event(s) sent to {result.target}")
@@ -166,23 +167,23 @@ def deliver_pending(
 
 
 def _deliver(
-    conn: Connection, target: str, sender: Sender, sleep: Callable[[float], None]
+    conn: Connection, target: NotificationTarget, sender: Sender, sleep: Callable[[float], None]
 ) -> TargetDelivery:
     from etl.pgstac.outbox import claim_pending, mark_delivered, mark_failed
 
     delivered = 0
     while True:
         with conn.transaction():
-            pending = claim_pending(conn, target, CLAIM)
+            pending = claim_pending(conn, target.key, CLAIM)
             if not pending:
-                return TargetDelivery(target, delivered)
-            seqs = [event.seq for event in pending]
-            error = _send(sender, [event.event for event in pending], sleep)
+                return TargetDelivery(target.key, delivered)
+            events = [event for row in pending for event in row.events(target.include_item)]
+            error = _send(sender, events, sleep)
             if error is not None:
-                mark_failed(conn, seqs, error)
-                return TargetDelivery(target, delivered, error)
-            mark_delivered(conn, seqs)
-        delivered += len(pending)
+                mark_failed(conn, target.key, error)
+                return TargetDelivery(target.key, delivered, error)
+            mark_delivered(conn, target.key, [row.seq for row in pending])
+        delivered += len(events)
 
 
 def _send(sender: Sender, events: list[str], sleep: Callable[[float], None]) -> str | None:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,7 @@ class CloudEvent:
 
     def to_json(self) -> str:
         """:meth:`to_dict` as compact JSON text."""
-        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+        return _ENCODER.encode(self.to_dict())
 
 
 def batch_json(events: Iterable[str]) -> bytes:
@@ -109,6 +110,12 @@ def batch_json(events: Iterable[str]) -> bytes:
     return ("[" + ",".join(events) + "]").encode("utf-8")
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""One compact encoder (``json.dumps`` with options builds one a call: a load writes an event a
+item)."""
+
+
+@lru_cache(maxsize=16)
 def _rfc3339(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
