@@ -29,7 +29,7 @@ def run_targets(
 ) -> list[tuple[NotificationTarget, str]]:
     """The targets of a run of ``collection_ids``: every target of any of them (the profile's
     replace the dataset's), once, each with the first collection it is a target of (the
-    outbox files the event under it)."""
+    outbox files the event under it, for ``etl dataset status``)."""
     found: dict[str, tuple[NotificationTarget, str]] = {}
     for collection in dataset.collections:
         if collection.id not in collection_ids:

@@ -6,7 +6,7 @@ however it ended, with ``{{workflow.status}}`` and ``{{workflow.failures}}``. It
 CloudEvent, ``dev.etl.run.succeeded`` or ``dev.etl.run.failed`` (the contract is in
 docs/notifications.md): the dataset, the run's name, status and URL, each collection's counts
 (:mod:`etl.dataset.run_outcome`), the failed assets' count and where to read them, and the failed
-steps. It records the event in the outbox (one row per target, the event id the same on every
+steps. It records the event in the outbox, owed to every target (the event id the same on every
 try of this handler), then delivers what waits for those targets. Delivery never fails the
 handler, so a target that is down never turns a succeeded run Failed: its events stay in the
 outbox for ``etl dataset status`` and the next delivery. A failure to record (PgSTAC unreachable)
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     """Record the outcome event for every target, then deliver what waits for them."""
     from etl.dataset.layout import RunLayout
     from etl.dataset.run_outcome import collection_outcome, run_targets
-    from etl.pgstac.outbox import OutboxRow, ensure_outbox, record_events
+    from etl.pgstac.outbox import OutboxBatch, ensure_outbox, record_events
     from etl.pgstac.session import connect_pgstac
     from etl.task.notify_delivery import PodNotifications
 
@@ -99,13 +99,15 @@ def run(args: argparse.Namespace) -> int:
         collections=outcomes,
         failed_steps=args.failures,
     )
-    text = event.to_json()
-    dsn = environment.pgstac_dsn()
-    with connect_pgstac(dsn) as conn:
+    owed: dict[str, list[str]] = {}
+    for target, first in targets:
+        owed.setdefault(first, []).append(target.key)
+    with connect_pgstac(environment.pgstac_dsn()) as conn:
         ensure_outbox(conn)
-        record_events(
-            conn, [OutboxRow(target.key, event.id, first, text) for target, first in targets]
-        )
+        with conn.transaction():
+            for collection_id, keys in owed.items():
+                batch = OutboxBatch(collection_id, tuple(keys), [event.to_json()])
+                record_events(conn, batch)
     print(
         f"run outcome of {args.run_id}: {event.type} "
         f"({event.data['failed_assets']} failed assets) recorded for {len(targets)} target(s)"
