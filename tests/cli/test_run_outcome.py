@@ -111,9 +111,12 @@ def test_a_failed_runs_outcome_reaches_the_queue_and_the_webhook(
     assert sorted(Path(f["asset"]).name for f in listed) == ["00003.json", "00017.json"]
     assert data["url"] == (Path(dataset.env["ETL_STATE_DIR"]) / "runs" / run).as_uri()
     assert any("process-chunks" in step["step"] for step in data["failed_steps"])
-    # The run stays Failed because of its steps, not because of the exit handler.
+    # The run stays Failed because of its steps, not because of the exit handler, whose node's
+    # output `etl workflow logs` shows like any other's.
     shown = dataset.run("workflow", "get", run, "-o", "json")
-    assert [n["node"] for n in json.loads(shown.stdout)["failed_nodes"]] != [f"{run}.onExit"]
+    assert f"{run}.onExit" not in [n["node"] for n in json.loads(shown.stdout)["failed_nodes"]]
+    logs = dataset.run("workflow", "logs", run, f"{run}.onExit")
+    assert f"run outcome of {run}: dev.etl.run.failed (2 failed assets)" in logs.stdout
 
 
 def test_a_succeeded_runs_outcome_reaches_them_too(
