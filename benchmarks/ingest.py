@@ -281,14 +281,18 @@ def hand_written(dsn: str, case: Case, script: Path, out: Path) -> float:
     return time.perf_counter() - started
 
 
-def ours(dsn: str, case: Case, state: Path) -> tuple[float, int]:
-    """Seconds and peak RSS (KiB) of ``etl dataset process-items --submit`` on the local runner."""
+def ours(
+    dsn: str, case: Case, state: Path, extra_env: dict[str, str] | None = None
+) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of ``etl dataset process-items --submit`` on the local runner
+    (``extra_env``: more variables, e.g. secrets)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ETL_", "ARGO_"))}
     env |= {
         "ETL_PGSTAC_DSN": dsn,
         "ETL_STATE_DIR": str(state),
         "ETL_CONFIG_DIR": str(state / "config"),
         "CI": "true",
+        **(extra_env or {}),
     }
     command = [sys.executable, "-c", RSS_WRAPPER, str(BIN / "etl"), "dataset", "process-items"]
     command += ["-d", str(case.dataset), *case.args, "--submit"]

@@ -175,7 +175,7 @@ def test_status_after_a_failed_run_a_later_run_and_a_retry(
     assert set(status) == {"dataset", "collections"}
     assert set(none_yet) == {"collection", "pgstac", "last_success", "last_success_error",
                              "recent_runs", "outstanding_failures", "failed_assets",
-                             "runs_in_progress", "events"}  # fmt: skip
+                             "runs_in_progress", "events", "notifications"}  # fmt: skip
     assert set(none_yet["pgstac"]) == {"exists", "items", "recorded", "extent"}
     assert none_yet["pgstac"]["exists"] is False and none_yet["last_success"] is None
     first = on_sample("process-items", root, env, "--submit")

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from etl.core.errors import OptionError
-from etl.core.pod_contract import StacValidationMode
+from etl.core.pod_contract import PROCESS_ITEMS_COMMAND, StacValidationMode
 from etl.core.run_options import (
     CREATE_CHUNKS_OPTIONS,
     FINISH_COLLECTION_OPTIONS,
@@ -37,7 +37,7 @@ _CRON_FIELD = re.compile(r"^[\w*/,?#LW-]+$")
 class WorkflowCommand(StrEnum):
     """The ``etl dataset`` work commands; each compiles to one workflow."""
 
-    PROCESS_ITEMS = "process-items"
+    PROCESS_ITEMS = PROCESS_ITEMS_COMMAND
     CREATE_CHUNKS = "create-chunks"
     INGEST_COLLECTION = "ingest-collection"
 

@@ -1,7 +1,7 @@
 """The secrets a dataset's pods read, and where each is used: ``etl dataset secrets`` and the compiler.
 
-A pod needs every secret the dataset document refers to (``$<< secrets.NAME >>``, args applied) and
-the profile's ``pgstac.dsn_secret``. The compiler wires exactly these names into every container
+A pod needs every secret the dataset document refers to (``$<< secrets.NAME >>``, args applied),
+those of the profile's ``notifications`` and the profile's ``pgstac.dsn_secret``. The compiler wires exactly these names into every container
 (:mod:`etl.argo.compiling.pod_environment`), so a name missing from the profile's backend is a pod
 that cannot start (Kubernetes secret) or a step that fails (Key Vault). Names only, never values.
 """
@@ -21,16 +21,20 @@ from etl.core.templating.secret_refs import find_secret_refs
 
 __all__ = [
     "PGSTAC_DSN_SECRET_FIELD",
+    "PROFILE_NOTIFICATIONS_FIELD",
     "PodSecret",
     "SecretStore",
     "SecretStoreKind",
     "document_secret_names",
     "keyvault_name_problem",
     "pod_secrets",
+    "profile_secret_names",
     "secret_store",
 ]
 
 PGSTAC_DSN_SECRET_FIELD = "profile pgstac.dsn_secret"
+PROFILE_NOTIFICATIONS_FIELD = "profile notifications"
+"""How a secret of the profile's ``notifications`` (a webhook's, a topic's key) is named as used."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,16 @@ def _uses(document: Mapping[str, Any]) -> dict[str, list[str]]:
     return uses
 
 
+def _profile_notification_uses(profile: Profile) -> dict[str, list[str]]:
+    targets = [target.model_dump(exclude_none=True) for target in profile.notifications or ()]
+    return _uses({PROFILE_NOTIFICATIONS_FIELD: targets}) if targets else {}
+
+
+def profile_secret_names(profile: Profile) -> list[str]:
+    """The names of the secrets the profile's ``notifications`` refer to, first use first."""
+    return list(_profile_notification_uses(profile))
+
+
 def document_secret_names(document: Mapping[str, Any]) -> list[str]:
     """The names of the secrets ``document`` refers to (``$<< secrets.NAME >>``), first use first."""
     return list(_uses(document))
@@ -82,6 +96,8 @@ def pod_secrets(profile: Profile, document: Mapping[str, Any]) -> list[PodSecret
         document: The resolved dataset document (``LoadedDataset.resolved_document()``).
     """
     uses = _uses(document)
+    for name, paths in _profile_notification_uses(profile).items():
+        uses.setdefault(name, []).extend(paths)
     if profile.pgstac.dsn_secret:
         uses.setdefault(profile.pgstac.dsn_secret, []).append(PGSTAC_DSN_SECRET_FIELD)
     return [

@@ -3,7 +3,8 @@
 The checks (``validate``, ``schema``) are declared here; the work commands (``render``,
 ``process-items``, ...) in :mod:`etl.cli.dataset_work_cmd`, ``secrets`` in
 :mod:`etl.cli.dataset_secrets_cmd` and ``send-events`` in :mod:`etl.cli.dataset_events_cmd`, ``stream`` in
-:mod:`etl.cli.dataset_stream_cmd`, whose groups are merged into this one.
+:mod:`etl.cli.dataset_stream_cmd`, ``send-notifications`` in :mod:`etl.cli.dataset_notify_cmd`,
+whose groups are merged into this one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import typer
 
 from etl.cli import (
     dataset_events_cmd,
+    dataset_notify_cmd,
     dataset_plan_cmd,
     dataset_secrets_cmd,
     dataset_stream_cmd,
@@ -94,3 +96,4 @@ app.add_typer(dataset_secrets_cmd.app)
 app.add_typer(dataset_plan_cmd.app)
 app.add_typer(dataset_events_cmd.app)
 app.add_typer(dataset_stream_cmd.app)
+app.add_typer(dataset_notify_cmd.app)

@@ -80,8 +80,8 @@ def status(
     output: OutputOption = OutputFormat.TABLE,
 ) -> None:
     """Show each collection's items and extent in PgSTAC, its last successful run, the failed
-    assets no later run fixed, its runs in progress and, with events, its queue's depth, oldest
-    message, events per second and dead letters."""
+    assets no later run fixed, its runs in progress, with events, its queue's depth, oldest
+    message, events per second and dead letters, and the item events waiting undelivered."""
     from etl.runner.catalog_reports import dataset_status
 
     loaded, selected = load_selection(ctx, dataset, collection, arg)
@@ -90,10 +90,10 @@ def status(
         print_result({"dataset": loaded.config.id, "collections": entries}, output)
         return
     for entry in entries:
-        _print_status(entry)
+        _print_status(entry, f"-d {dataset}")
 
 
-def _print_status(entry: dict[str, Any]) -> None:
+def _print_status(entry: dict[str, Any], dataset: str) -> None:
     success = entry["last_success"]
     runs = entry["runs_in_progress"]
     summary = {
@@ -111,6 +111,10 @@ def _print_status(entry: dict[str, Any]) -> None:
         from etl.runner.event_status import event_status_line
 
         summary["events"] = event_status_line(entry["events"])
+    if entry["notifications"]:
+        from etl.runner.notifications import notification_status_line
+
+        summary["undelivered_events"] = notification_status_line(entry["notifications"], dataset)
     print_result(summary, OutputFormat.TABLE)
     for failure in entry["failed_assets"][:_SHOWN_FAILURES]:
         print(f"  {failure['asset']}: {failure['error']} (run {failure['run_id']})")

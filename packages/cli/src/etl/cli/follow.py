@@ -186,8 +186,8 @@ def print_run_report(report: RunReport) -> None:
 
 def print_run_page(profile: Profile, name: str) -> None:
     """``page: URL`` on stderr: the run's page on the ``etl serve`` running for ``profile``, if
-    one runs (:func:`etl.serve.address.run_page_url`)."""
-    from etl.serve.address import run_page_url
+    one runs (:func:`etl.core.serve_address.run_page_url`)."""
+    from etl.core.serve_address import run_page_url
 
     url = run_page_url(profile.name, name)
     if url is not None:

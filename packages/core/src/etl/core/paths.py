@@ -8,7 +8,10 @@ from pathlib import Path
 
 from etl.core.pod_contract import CONFIG_DIR_ENV, STATE_DIR_ENV
 
-__all__ = ["config_dir", "state_dir"]
+__all__ = ["RUNS_FOLDER", "config_dir", "state_dir"]
+
+RUNS_FOLDER = "runs"
+"""The state folder's folder of the local runner's run records: ``runs/NAME/`` per run."""
 
 
 def config_dir(env: Mapping[str, str] = os.environ) -> Path:

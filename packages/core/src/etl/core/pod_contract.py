@@ -48,10 +48,12 @@ __all__ = [
     "PGSTAC_SEMAPHORE_KEY",
     "POD_ENVIRONMENT",
     "PROCESS_CHUNKS",
+    "PROCESS_ITEMS_COMMAND",
     "PROFILE_JSON_ENV",
     "REQUIREMENTS_FILE",
     "RESOLVE_ENV",
     "RUN_LABEL",
+    "RUN_OUTCOME",
     "SECRET_ENV",
     "SECRET_ENV_PREFIX",
     "STAC_SCHEMAS_ENV",
@@ -59,12 +61,16 @@ __all__ = [
     "SUBCOMMANDS",
     "TEMPLATES_DIR",
     "VERSION_LABEL",
+    "WORKFLOW_FAILURES",
+    "WORKFLOW_NAME",
+    "WORKFLOW_STATUS",
     "WORKLOAD_IDENTITY_LABEL",
     "Flag",
     "LoadMethod",
     "PodVariable",
     "StacValidationMode",
     "Subcommand",
+    "argo_tag",
     "label_value",
     "semaphore_name",
     "shortened",
@@ -113,6 +119,11 @@ class Flag:
     STAC_VALIDATION: Final = "--stac-validation"
     SOURCES_FILE: Final = "--sources-file"
     IDLE_EXIT: Final = "--idle-exit"
+    COLLECTIONS: Final = "--collections"
+    COMMAND: Final = "--command"
+    STATUS: Final = "--status"
+    FAILURES: Final = "--failures"
+    RUN_URL: Final = "--run-url"
 
 
 @dataclass(frozen=True)
@@ -185,6 +196,24 @@ INGEST_ITEMS: Final = Subcommand(
     "ingest-items", (Flag.COLLECTION, Flag.METHOD, Flag.SOURCES_FILE), takes_sources=True
 )
 CONSUME_EVENTS: Final = Subcommand("consume-events", (*_BUNDLE_FLAGS, Flag.IDLE_EXIT))
+RUN_OUTCOME: Final = Subcommand(
+    "run-outcome",
+    (
+        Flag.DATASET,
+        Flag.COLLECTIONS,
+        Flag.RUN_ID,
+        Flag.COMMAND,
+        Flag.STATUS,
+        Flag.FAILURES,
+        Flag.RUN_URL,
+    ),
+)
+"""The exit handler (``spec.onExit``) of a dataset workflow whose dataset has notifications:
+``--collections`` the run's collection ids, comma-separated; ``--status`` and ``--failures``
+Argo's :data:`WORKFLOW_STATUS` and :data:`WORKFLOW_FAILURES`."""
+PROCESS_ITEMS_COMMAND: Final = "process-items"
+"""``run-outcome --command``'s value for a run that makes and loads items (``etl dataset
+process-items``); its counts come from the chunks it processed."""
 SUBCOMMANDS: Final = (
     CREATE_CHUNKS,
     PROCESS_CHUNKS,
@@ -193,8 +222,24 @@ SUBCOMMANDS: Final = (
     INGEST_COLLECTION,
     INGEST_ITEMS,
     CONSUME_EVENTS,
+    RUN_OUTCOME,
 )
 """Every subcommand the compiler may write and ``etl-task`` parses."""
+
+WORKFLOW_NAME: Final = "workflow.name"
+"""Argo's variable holding the workflow's name: every task's ``--run-id``."""
+WORKFLOW_STATUS: Final = "workflow.status"
+"""Argo's variable holding, in the exit handler, how the entrypoint ended: ``Succeeded``,
+``Failed`` or ``Error``."""
+WORKFLOW_FAILURES: Final = "workflow.failures"
+"""Argo's variable holding, in the exit handler, the nodes that failed
+(:mod:`etl.core.workflow_failures` reads and writes it)."""
+
+
+def argo_tag(variable: str) -> str:
+    """The simple template tag of an Argo variable: ``{{workflow.name}}``."""
+    return "{{" + variable + "}}"
+
 
 LAST_SUCCESS: Final = "last-success"
 """``--since`` value meaning: since the start of this collection's last successful run."""

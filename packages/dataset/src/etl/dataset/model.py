@@ -20,6 +20,7 @@ from pydantic import (
     PositiveInt,
 )
 
+from etl.core.notifications.targets import NotificationTarget
 from etl.core.pod_contract import StacValidationMode
 from etl.core.queues.event_types import EventKind
 from etl.core.run_options import MAX_REMOVALS_PATTERN, MissingItems
@@ -320,6 +321,11 @@ class CollectionConfig(ConfigModel):
         description="etl only. The storage events that keep the collection current "
         "([streaming.md](streaming.md)); none: only batch runs.",
     )
+    notifications: list[NotificationTarget] | None = Field(
+        None,
+        description="etl only. More targets of this collection's item events, after the "
+        "dataset's `notifications` ([notifications.md](notifications.md)).",
+    )
 
 
 class CodeConfig(ConfigModel):
@@ -380,6 +386,13 @@ class DatasetConfig(ConfigModel):
         "(`https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH`; the profile's "
         "`storage.ACCOUNT.account_url`, Azurite's locally), which STAC clients and GDAL open; "
         "`blob`, left as it is.",
+    )
+    notifications: list[NotificationTarget] | None = Field(
+        None,
+        description="etl only. Where CloudEvents of every item created, updated or deleted (and "
+        "of every run's outcome) go: each entry one target, `queue: queue://ACCOUNT/NAME`, "
+        "`event_grid: {endpoint, key}` or `webhook: URL` with `secret` "
+        "([notifications.md](notifications.md)); the profile's `notifications` replace them.",
     )
 
 

@@ -13,15 +13,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from etl.core.storage.base import Storage
 from etl.dataset.layout import RunLayout
+
+if TYPE_CHECKING:
+    from etl.dataset.chunking.manifest import ChunkManifest
 
 __all__ = [
     "AssetFailure",
     "ChunkResult",
     "chunks_with_results",
+    "chunks_without_result",
     "read_chunk_result",
     "read_failures",
     "read_run_failures",
@@ -85,6 +89,24 @@ def chunks_with_results(storage: Storage, layout: RunLayout) -> set[int]:
         for info in storage.list_objects(layout.results_prefix)
         if (index := layout.result_index(info.path)) is not None
     }
+
+
+def chunks_without_result(
+    storage: Storage, layout: RunLayout, manifest: ChunkManifest | None
+) -> list[tuple[int, int]]:
+    """``(chunk, its asset count)`` of each chunk of the chunk set that has no result record
+    (every chunk holds ``chunk_length`` assets but the last, which holds the rest): once the run
+    has ended, these failed as a whole (their pod was killed, past its retries, or never ran)."""
+    if manifest is None:
+        return []
+    recorded = chunks_with_results(storage, layout)
+    last = manifest.chunk_count - 1
+    rest = manifest.asset_count - manifest.chunk_length * last
+    return [
+        (index, rest if index == last else manifest.chunk_length)
+        for index in range(manifest.chunk_count)
+        if index not in recorded
+    ]
 
 
 def read_failures(storage: Storage, layout: RunLayout, chunk: int) -> list[AssetFailure]:

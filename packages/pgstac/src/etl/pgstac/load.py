@@ -19,6 +19,7 @@ import psycopg
 from etl.core.errors import EtlError, RemoteError
 from etl.core.pod_contract import LoadMethod
 from etl.pgstac.errors import ItemError, ItemIdConflictError, is_transient_database_error
+from etl.pgstac.item_events import ItemEventSpec
 from etl.pgstac.item_sources import ItemSource
 from etl.pgstac.items import Batch, iter_batches
 from etl.pgstac.policy import LoadConcurrency, LoadRetryPolicy
@@ -80,6 +81,7 @@ def load_items(
     source: str | None = None,
     sources: SourcesOf | None = None,
     rows: RowsOf | None = None,
+    events: ItemEventSpec | None = None,
 ) -> LoadResult:
     """Load ``items`` into ``collection_id`` batch by batch; see :meth:`PgstacWriter.load_items`."""
     started = time.perf_counter()
@@ -90,7 +92,7 @@ def load_items(
         for batch in iter_batches(items, collection_id, batch_size, source=source):
             made = rows(batch.items) if rows is not None else None
             recorded = sources(batch.items) if sources is not None else []
-            retries = loader.load(batch, recorded, made, loaded_before=loaded)
+            retries = loader.load(batch, recorded, made, loaded_before=loaded, events=events)
             loaded += len(batch.items)
             batches += 1
             if on_batch is not None:
@@ -142,9 +144,11 @@ class _BatchLoader:
         rows: list[dict[str, Any] | None] | None,
         *,
         loaded_before: int,
+        events: ItemEventSpec | None = None,
     ) -> int:
         """Load one batch (``rows``: its pypgstac rows made ahead, if any) and then record its
-        ``sources``, retrying transient faults; returns how many retries it took.
+        ``sources`` (with ``events``: in the batch's one transaction, with its item events),
+        retrying transient faults; returns how many retries it took.
 
         Raises:
             ItemIdConflictError: method ``insert`` met existing ids.
@@ -160,7 +164,7 @@ class _BatchLoader:
                     clashes = session.existing_ids(batch.ids)
                     if clashes:
                         raise ItemIdConflictError(self.collection_id, clashes, loaded_before)
-                session.load(batch, method, sources, rows)
+                session.load(batch, method, sources, rows, events)
                 return attempt - 1
             except psycopg.OperationalError as exc:
                 self.close()

@@ -18,6 +18,7 @@ from pypgstac.load import Loader, Methods
 from etl.core.errors import RemoteError
 from etl.core.pod_contract import LoadMethod
 from etl.pgstac.errors import CollectionNotFoundError, is_transient_database_error
+from etl.pgstac.item_events import ItemEventSpec, item_versions, record_load_events
 from etl.pgstac.item_sources import ItemSource, forget_orphan_sources, record_item_sources
 from etl.pgstac.items import Batch
 from etl.pgstac.policy import LoadConcurrency
@@ -171,9 +172,14 @@ class LoadSession:
         method: LoadMethod,
         sources: list[ItemSource],
         rows: list[dict[str, Any] | None] | None = None,
+        events: ItemEventSpec | None = None,
     ) -> None:
         """Load one batch with ``method``; pypgstac commits it per partition. Then its
         ``sources`` rows are written (``etl.item_sources``), once the slot is given back.
+
+        With ``events``, the batch is one transaction instead, holding the slot: the items, their
+        ``sources`` and the events of the items it created or changed (``etl.outbox``) commit
+        together or not at all (:mod:`etl.pgstac.item_events`).
 
         The items are formatted first (most of pypgstac's client-side work; ``rows`` gives
         those formatted already, by :func:`item_row_formatter`), then a load slot is held only
@@ -186,10 +192,25 @@ class LoadSession:
         """
         formatted = self._loader.format_rows(batch.items, rows)
         slot = acquire_load_slot(self.conn, self.collection_id, self.concurrency)
-        self._loader.load_items(iter(formatted), Methods(method.value), chunksize=len(formatted))
+        if events is not None:
+            with self.conn.transaction():
+                before = item_versions(self.conn, self.collection_id, batch.ids)
+                self._write(formatted, method)
+                after = item_versions(self.conn, self.collection_id, batch.ids)
+                if sources:
+                    record_item_sources(self.conn, sources)
+                record_load_events(
+                    self.conn, events, self.collection_id, batch.items, before=before, after=after
+                )
+            release_load_slot(self.conn, self.collection_id, self.concurrency, slot)
+            return
+        self._write(formatted, method)
         release_load_slot(self.conn, self.collection_id, self.concurrency, slot)
         if sources:
             record_item_sources(self.conn, sources)
+
+    def _write(self, formatted: list[dict[str, Any]], method: LoadMethod) -> None:
+        self._loader.load_items(iter(formatted), Methods(method.value), chunksize=len(formatted))
 
     def existing_ids(self, ids: list[str]) -> list[str]:
         """Those of ``ids`` already in the collection."""

@@ -12,6 +12,7 @@ import psycopg
 from etl.core.errors import InputError, RemoteError
 from etl.core.pod_contract import LoadMethod
 from etl.pgstac.errors import is_transient_database_error
+from etl.pgstac.item_events import ItemEventSpec
 from etl.pgstac.items import DEFAULT_BATCH_SIZE, read_ndjson
 from etl.pgstac.load import BatchReport, LoadResult, RowsOf, SourcesOf, load_items
 from etl.pgstac.policy import LoadConcurrency, LoadRetryPolicy
@@ -113,6 +114,7 @@ class PgstacWriter:
         source: str | None = None,
         sources: SourcesOf | None = None,
         rows: RowsOf | None = None,
+        events: ItemEventSpec | None = None,
     ) -> LoadResult:
         """Stream items into a collection that exists, one batch in memory at a time.
 
@@ -134,6 +136,9 @@ class PgstacWriter:
                 (:func:`etl.pgstac.item_sources.ensure_item_sources`).
             rows: gives each batch's pypgstac rows made ahead
                 (:meth:`row_formatter`), so that the load does not format them.
+            events: record an event of each item a batch creates or changes in ``etl.outbox``
+                (which must exist: :func:`etl.pgstac.outbox.ensure_outbox`), in the batch's
+                transaction; each batch is then one transaction (items, sources, events).
 
         Returns:
             How many items were loaded, in how many batches and seconds.
@@ -165,6 +170,7 @@ class PgstacWriter:
             source=source,
             sources=sources,
             rows=rows,
+            events=events,
         )
 
     def row_formatter(self, collection_id: str) -> RowOf:

@@ -5,7 +5,8 @@ plan`` as library calls, beside :mod:`etl.runner.app`.
 the last successful run and the failed assets no later run fixed
 (:func:`etl.dataset.run_history.collection_history`) and the runs in progress
 (:func:`etl.runner.active_runs.active_runs`) and, for a collection with events, its queue and
-consumers (:func:`etl.runner.event_status.event_status`); the catalog page of ``etl serve`` shows
+consumers (:func:`etl.runner.event_status.event_status`), and the item events waiting undelivered
+(:func:`etl.runner.notifications.notification_status`); the catalog page of ``etl serve`` shows
 the same.
 :func:`dataset_plan` lists the storage and makes every asset's items as a run would
 (:func:`etl.task.plan.plan_collection`). Both use the profile's services on this machine
@@ -55,7 +56,8 @@ def dataset_status(
 ) -> list[dict[str, Any]]:
     """One entry per selected collection, in the stable shape of ``etl dataset status -o json``
     (``collection``, ``pgstac``, ``last_success``, ``recent_runs``, ``outstanding_failures``,
-    ``failed_assets``, ``runs_in_progress``, ``events``: ``None`` without events).
+    ``failed_assets``, ``runs_in_progress``, ``events``: ``None`` without events,
+    ``notifications``: the item events waiting undelivered, per target).
 
     Raises:
         RemoteError: PgSTAC or the runner cannot be reached.
@@ -68,6 +70,7 @@ def dataset_status(
     from etl.pgstac.session import connect_pgstac
     from etl.runner.active_runs import active_runs
     from etl.runner.event_status import event_status
+    from etl.runner.notifications import notification_status
 
     services = ProfileServices.for_profile(profile)
     running = active_runs(runner, loaded.config.id)
@@ -85,6 +88,7 @@ def dataset_status(
                         run.status.to_json() for run in running if run.covers(chosen.id)
                     ],
                     "events": event_status(conn, chosen, profile),
+                    "notifications": notification_status(conn, chosen.id),
                 }
             )
     return entries

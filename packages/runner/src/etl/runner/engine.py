@@ -15,6 +15,8 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from etl.core.pod_contract import WORKFLOW_FAILURES, WORKFLOW_STATUS
+from etl.core.workflow_failures import FailedNode, format_failures
 from etl.runner.dag import DagRunner
 from etl.runner.executors import PodExecutor, ProcessExecutor
 from etl.runner.pod_slots import PodSlots
@@ -28,7 +30,15 @@ from etl.runner.workflow_status import WorkflowPhase
 if TYPE_CHECKING:
     from etl.core.templating.secret_refs import SecretLookup
 
-__all__ = ["Engine"]
+__all__ = ["EXIT_NODE_SUFFIX", "Engine", "exit_node_id"]
+
+EXIT_NODE_SUFFIX = ".onExit"
+"""Argo names the exit handler's node after the workflow: ``NAME.onExit``."""
+
+
+def exit_node_id(name: str) -> str:
+    """The id (and displayed name) of run ``name``'s exit handler node, as Argo names it."""
+    return name + EXIT_NODE_SUFFIX
 
 
 class Engine:
@@ -70,7 +80,8 @@ class Engine:
         self.dag = DagRunner(workflow.templates, self.state.stopped, self._run_node)
 
     def run(self) -> RunRecord:
-        """Execute the entrypoint; the record ends Succeeded, Failed or Error."""
+        """Execute the entrypoint, then the exit handler (``spec.onExit``) however it ended;
+        the record ends Succeeded, Failed or Error."""
         record = self.state.record
         record.phase = WorkflowPhase.RUNNING
         record.started_at = record.started_at or now_iso()
@@ -84,8 +95,12 @@ class Engine:
                 record.name,
                 self._workflow_scope(),
             )
-            record.phase = node.phase
-            record.message = node.message
+            phase, message = node.phase, node.message
+            if self.state.stopped.is_set() and phase != WorkflowPhase.SUCCEEDED:
+                phase, message = WorkflowPhase.FAILED, "Stopped"
+            if self.workflow.on_exit is not None:
+                phase, message = self._run_exit_handler(self.workflow.on_exit, phase, message)
+            record.phase, record.message = phase, message
         except UnsupportedManifestError as exc:
             record.phase, record.message = WorkflowPhase.ERROR, str(exc)
             raise
@@ -95,6 +110,32 @@ class Engine:
             record.finished_at = now_iso()
             self.state.save()
         return record
+
+    def _run_exit_handler(
+        self, template_name: str, phase: WorkflowPhase, message: str
+    ) -> tuple[WorkflowPhase, str]:
+        """Run the exit handler as Argo does, the run still Running: after a stop too (a second
+        stop ends it), past the workflow's deadline, with ``workflow.status`` (``phase``, how the
+        entrypoint ended) and ``workflow.failures`` set. The run's phase and message: the
+        entrypoint's, or the handler's when the entrypoint succeeded and the handler did not."""
+        record = self.state.record
+        scope = self._workflow_scope() | {
+            WORKFLOW_STATUS: phase.value,
+            WORKFLOW_FAILURES: format_failures(_failed_nodes(record)),
+        }
+        self.state.stopped.clear()
+        self.pods.lift_workflow_deadline()
+        node_id = exit_node_id(record.name)
+        node = self._run_node(
+            self.workflow.templates[template_name],
+            dict(self.workflow.arguments),
+            node_id,
+            node_id,
+            scope,
+        )
+        if phase == WorkflowPhase.SUCCEEDED and node.phase != WorkflowPhase.SUCCEEDED:
+            return node.phase, node.message
+        return phase, message
 
     def stop(self) -> None:
         """Stop: no new nodes start and running processes are terminated."""
@@ -146,6 +187,23 @@ class Engine:
         }
         scope |= {f"workflow.parameters.{k}": v for k, v in self.workflow.arguments.items()}
         return scope
+
+
+def _failed_nodes(record: RunRecord) -> list[FailedNode]:
+    """The run's nodes that ended Failed or Error (DAGs too), as ``{{workflow.failures}}``
+    lists them."""
+    return [
+        FailedNode(
+            display_name=node.display_name,
+            message=node.message,
+            template_name=node.template,
+            phase=node.phase.value,
+            pod_name=node.id,
+            finished_at=node.finished_at,
+        )
+        for node in record.nodes.values()
+        if node.phase in {WorkflowPhase.FAILED, WorkflowPhase.ERROR}
+    ]
 
 
 def _bind_inputs(template: Template, arguments: dict[str, str], node_id: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from etl.core.errors import InputError, RunError, RunInterruptedError
 from etl.core.pod_contract import ETL_TASK, PGSTAC_SEMAPHORE
 from etl.core.profiles.model import LocalExecutor, Profile, RunnerKind
-from etl.runner.engine import Engine
+from etl.runner.engine import Engine, exit_node_id
 from etl.runner.executors import PodExecutor, ProcessExecutor
 from etl.runner.pod_env import passed_on, pod_base_env
 from etl.runner.progress_events import ProgressEvents
@@ -126,7 +126,8 @@ class LocalRunner(WorkflowRunner):
 
     def retry(self, name: str) -> WorkflowStatus:
         """Run a Failed or Error run again (one whose runner is gone included): nodes that
-        succeeded are kept, the rest re-run."""
+        succeeded are kept, the rest re-run, and the exit handler runs again (Argo drops its
+        nodes on a retry)."""
         phase = self._load(name).phase
         with self._runner_lock(name, phase):
             record = self._ended(name)
@@ -134,6 +135,8 @@ class LocalRunner(WorkflowRunner):
                 raise InputError(
                     f"workflow {name!r} is {record.phase}; only Failed or Error runs retry"
                 )
+            exit_node = exit_node_id(name)
+            record.nodes = {k: n for k, n in record.nodes.items() if not k.startswith(exit_node)}
             for node in record.nodes.values():
                 if node.phase != WorkflowPhase.SUCCEEDED:
                     node.phase, node.message, node.attempts = WorkflowPhase.PENDING, "", 0

@@ -68,7 +68,14 @@ PLACEMENT_KEYS = {
     },
 }
 EXECUTED_KEYS = {
-    "spec": {"entrypoint", "arguments", "templates", "parallelism", "activeDeadlineSeconds"},
+    "spec": {
+        "entrypoint",
+        "onExit",
+        "arguments",
+        "templates",
+        "parallelism",
+        "activeDeadlineSeconds",
+    },
     "template": {
         "name",
         "inputs",

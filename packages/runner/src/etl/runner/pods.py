@@ -126,6 +126,11 @@ class PodRunner:
             if self.state.stopped.wait(decision.delay):
                 return
 
+    def lift_workflow_deadline(self) -> None:
+        """Let the pods started from now on run past the workflow's ``activeDeadlineSeconds``,
+        as Argo lets its exit handler's."""
+        self._deadline = None
+
     def terminate_running(self) -> None:
         """Terminate every process running now (a process that starts later sees the stop)."""
         with self.state.lock:

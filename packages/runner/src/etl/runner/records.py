@@ -20,6 +20,7 @@ from typing import Any
 
 from etl.core.atomic_files import write_atomically
 from etl.core.errors import InputError
+from etl.core.paths import RUNS_FOLDER
 from etl.runner.workflow_status import WorkflowNotFoundError, WorkflowPhase
 
 __all__ = [
@@ -145,7 +146,7 @@ class RunStore:
     """Run records under ``ROOT/runs``."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root / "runs"
+        self.root = root / RUNS_FOLDER
         self._where = f"the local runner's records ({self.root})"
 
     def new_name(self, generate_name: str, name: str | None) -> str:

@@ -34,7 +34,6 @@ from etl.runner.workflow_runner import WorkflowRunner
 from etl.runner.workflow_status import WorkflowStatus
 
 if TYPE_CHECKING:
-    from etl.dataset.chunking.manifest import ChunkManifest
     from etl.dataset.finish_summary import FinishSummary
     from etl.dataset.last_success import MarkerOutcome
 
@@ -206,11 +205,12 @@ def _collection_report(
     from etl.dataset.chunking.manifest import read_manifest
     from etl.dataset.finish_summary import read_finish_summary
     from etl.dataset.last_success import read_marker_outcome
+    from etl.dataset.run_results import chunks_without_result
 
     manifest = read_manifest(storage, layout)
     since = manifest.options.get("since") if manifest is not None else None
     ended = status.finished and processes
-    lost = _chunks_without_result(storage, layout, manifest) if ended else []
+    lost = chunks_without_result(storage, layout, manifest) if ended else []
     none_processed = manifest is not None and len(lost) == manifest.chunk_count
     lost_assets = sum(assets for _, assets in lost)
     return CollectionReport(
@@ -233,23 +233,6 @@ def _collection_report(
 def _steps_before_processing(status: WorkflowStatus) -> tuple[str, ...]:
     """The failed steps of ``status`` that write the collection before chunks are processed."""
     return tuple(n.node for n in status.failed_nodes if INGEST_COLLECTION.name in n.node)
-
-
-def _chunks_without_result(
-    storage: Storage, layout: RunLayout, manifest: ChunkManifest | None
-) -> list[tuple[int, int]]:
-    """``(chunk, its asset count)`` of each chunk of the chunk set that has no result record
-    (every chunk holds ``chunk_length`` assets but the last, which holds the rest)."""
-    if manifest is None:
-        return []
-    recorded = {info.path for info in storage.list_objects(layout.results_prefix)}
-    last = manifest.chunk_count - 1
-    rest = manifest.asset_count - manifest.chunk_length * last
-    return [
-        (index, rest if index == last else manifest.chunk_length)
-        for index in range(manifest.chunk_count)
-        if layout.result_path(index) not in recorded
-    ]
 
 
 def run_storages(

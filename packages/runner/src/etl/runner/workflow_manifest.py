@@ -87,12 +87,15 @@ class Template:
 
 @dataclass(frozen=True)
 class WorkflowManifest:
-    """A parsed ``Workflow``: its templates, entrypoint, arguments and workflow-wide limits."""
+    """A parsed ``Workflow``: its templates, entrypoint, exit handler, arguments and
+    workflow-wide limits."""
 
     generate_name: str
     name: str | None
     namespace: str
     entrypoint: str
+    on_exit: str | None
+    """``spec.onExit``: the template run once the entrypoint has ended, however it ended."""
     arguments: dict[str, str]
     templates: dict[str, Template]
     parallelism: int | None
@@ -115,11 +118,15 @@ def parse_workflow(manifest: dict[str, Any]) -> WorkflowManifest:
     entrypoint = spec.get("entrypoint")
     if entrypoint not in templates:
         raise UnsupportedManifestError(f"spec.entrypoint {entrypoint!r} names no template")
+    on_exit = spec.get("onExit")
+    if on_exit is not None and on_exit not in templates:
+        raise UnsupportedManifestError(f"spec.onExit {on_exit!r} names no template")
     return WorkflowManifest(
         generate_name=metadata.get("generateName", ""),
         name=metadata.get("name"),
         namespace=metadata.get("namespace", "local"),
         entrypoint=str(entrypoint),
+        on_exit=None if on_exit is None else str(on_exit),
         arguments=_parameters(
             (spec.get("arguments") or {}).get("parameters", []), "spec.arguments"
         ),

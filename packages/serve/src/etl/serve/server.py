@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 
 from etl.core.errors import InputError, RemoteError
+from etl.core.serve_address import record_server
 from etl.pgstac.session import connect_pgstac
-from etl.serve.address import record_server
 from etl.serve.app import ServeContext, serve_app
 
 __all__ = ["Announce", "serve"]

@@ -51,6 +51,7 @@ from etl.task.environment import TaskEnvironment
 from etl.task.event_batches import Backoff, EventReceiver
 from etl.task.item_maker import collection_item_maker, make_all
 from etl.task.item_provenance import LoadLedger, preparing
+from etl.task.notify_delivery import PodNotifications
 from etl.task.process_chunks import LOAD_BATCH
 from etl.task.stac_validation import item_validation
 
@@ -125,9 +126,9 @@ class Consumer:
         self.assets = CollectionAssets(self.collection)
         validation = item_validation(self.collection.stac_validation)
         self.maker = collection_item_maker(bundle, environment, collection_id, validation)
-        self.ledger = LoadLedger(
-            collection_id, environment.env.get(NODE_ID_ENV, "stream"), bundle.digest
-        )
+        run_id = environment.env.get(NODE_ID_ENV, "stream")
+        self.ledger = LoadLedger(collection_id, run_id, bundle.digest)
+        self.notifications = PodNotifications.of(environment, bundle.dataset, collection_id, run_id)
         self.log = log
         self._collection_ready = False
 
@@ -210,6 +211,7 @@ class Consumer:
         for blob in blobs.values():
             settled.extend(blob.messages)
         self._delete(settled, pool)
+        self.notifications.deliver(self.log)
         return totals
 
     def _commit(self, items: list[dict[str, Any]], deleted: list[str], totals: EventTotals) -> None:
@@ -236,6 +238,7 @@ class Consumer:
                         batch_size=LOAD_BATCH,
                         sources=self.ledger.sources,
                         rows=self.ledger.rows,
+                        events=self.notifications.spec,
                     )
                 totals.loaded += result.items
             if deleted:
@@ -268,7 +271,13 @@ class Consumer:
         ids = [row.item_id for row in rows]
         for row in rows:
             self.log(f"deleted: {row.asset}: its item {row.item_id} is removed")
-        return remove_items(conn, self.collection.id, ids, concurrency=LoadConcurrency())
+        return remove_items(
+            conn,
+            self.collection.id,
+            ids,
+            concurrency=LoadConcurrency(),
+            events=self.notifications.spec,
+        )
 
     def _ensure_collection(self) -> None:
         """Create or update the collection in PgSTAC from its template, once per pod."""

@@ -29,10 +29,12 @@ from etl.dataset.finish_summary import (
 )
 from etl.dataset.layout import RunLayout
 from etl.dataset.model import CollectionConfig, ExtentSource, MissingItems
+from etl.pgstac.item_events import ItemEventSpec
 from etl.pgstac.item_sources import Connection
 from etl.task.bundle_fetch import add_bundle_arguments, fetch_bundle
 from etl.task.environment import TaskEnvironment
 from etl.task.missing_items import MissingItem, RemovalRefusedError
+from etl.task.notify_delivery import PodNotifications
 
 __all__ = ["register", "run"]
 
@@ -55,14 +57,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    """Handle missing items, then the extent; record what was done as the run's summary."""
+    """Handle missing items, then the extent; record what was done as the run's summary; then
+    send the collection's waiting item events (this run's, and any a killed pod left)."""
+    environment = TaskEnvironment()
+    bundle = fetch_bundle(args.dataset, environment)
+    collection = bundle.collection(args.collection)
+    notifications = PodNotifications.of(environment, bundle.dataset, collection.id, args.run_id)
+    try:
+        return _finish(args, environment, collection, notifications)
+    finally:
+        notifications.deliver()
+
+
+def _finish(
+    args: argparse.Namespace,
+    environment: TaskEnvironment,
+    collection: CollectionConfig,
+    notifications: PodNotifications,
+) -> int:
     from etl.pgstac.extents import update_collection_extent
     from etl.pgstac.item_sources import ensure_item_sources
     from etl.pgstac.policy import LoadConcurrency
     from etl.pgstac.session import connect_pgstac
 
-    environment = TaskEnvironment()
-    collection = fetch_bundle(args.dataset, environment).collection(args.collection)
     mode = args.missing or collection.missing_items
     max_removals = args.max_removals or MaxRemovals(collection.max_removals)
     storage = environment.chunk_storage(collection)
@@ -72,7 +89,13 @@ def run(args: argparse.Namespace) -> int:
         ensure_item_sources(conn)
         if mode is not MissingItems.KEEP:
             removal = _handle_missing(
-                conn, collection, storage, layout, mode=mode, max_removals=max_removals
+                conn,
+                collection,
+                storage,
+                layout,
+                mode=mode,
+                max_removals=max_removals,
+                events=notifications.spec,
             )
         if removal is not None and removal.action is RemovalAction.REFUSED:
             write_finish_summary(storage, layout, FinishSummary(collection.id, None, removal))
@@ -98,6 +121,7 @@ def _handle_missing(
     *,
     mode: MissingItems,
     max_removals: MaxRemovals,
+    events: ItemEventSpec | None,
 ) -> Removal:
     """Find the items whose assets the run did not list; report them, or remove them unless the
     guard refuses (the caller raises then)."""
@@ -140,7 +164,9 @@ def _handle_missing(
         print(f"{_summary(collection, removal)} (report only: --remove-missing removes them)")
     else:
         ids = [item.item_id for item in missing]
-        deleted = remove_items(conn, collection.id, ids, concurrency=LoadConcurrency())
+        deleted = remove_items(
+            conn, collection.id, ids, concurrency=LoadConcurrency(), events=events
+        )
         print(f"{_summary(collection, removal)}; {deleted} removed")
     return removal
 

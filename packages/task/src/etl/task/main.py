@@ -37,6 +37,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "etl.task.finish_collection",
     "etl.task.ingest_commands",
     "etl.task.consume_events",
+    "etl.task.run_outcome",
 )
 """Modules of the subcommands, in the order ``--help`` lists them."""
 

@@ -33,12 +33,14 @@ from etl.dataset.chunking.chunk_files import read_chunk_uris
 from etl.dataset.chunking.manifest import read_manifest
 from etl.dataset.layout import RunLayout
 from etl.dataset.run_results import ChunkResult, read_chunk_result, write_chunk_result
+from etl.pgstac.item_events import ItemEventSpec
 from etl.task.bundle_fetch import FetchedBundle, add_bundle_arguments, fetch_bundle
 from etl.task.chunk_pipeline import ChunkInput, MadeChunk, load_chunks
 from etl.task.environment import TaskEnvironment
 from etl.task.item_maker import collection_item_maker
 from etl.task.item_making import choose_making
 from etl.task.item_provenance import LoadLedger, preparing
+from etl.task.notify_delivery import PodNotifications
 from etl.task.stac_validation import ItemValidation, item_validation
 
 __all__ = ["LOAD_BATCH", "BatchTotals", "ProcessOptions", "process_batch", "register", "run"]
@@ -61,6 +63,8 @@ class ProcessOptions:
     workers: int = 8
     max_failure_ratio: float = 0.0
     validation: ItemValidation | None = None
+    events: ItemEventSpec | None = None
+    """Record the item events of every batch loaded (the collection's notifications)."""
 
 
 @dataclass
@@ -152,6 +156,7 @@ def process_batch(
                 on_batch=lambda b: committed(b.loaded),
                 sources=ledger.sources,
                 rows=ledger.rows,
+                events=options.events,
             )
 
         prepare = preparing(maker.make, row_of)
@@ -225,11 +230,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(subcommand=sys.modules[__name__])
 
 
+def _log_line(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
-    """Process the batch; exit 1 if more assets failed than the collection allows."""
+    """Process the batch and send its item events; exit 1 if more assets failed than the
+    collection allows."""
     environment = TaskEnvironment()
     bundle = fetch_bundle(args.dataset, environment)
     collection = bundle.collection(args.collection)
+    notifications = PodNotifications.of(environment, bundle.dataset, collection.id, args.run_id)
     options = ProcessOptions(
         method=args.method,
         workers=args.workers,
@@ -238,17 +249,22 @@ def run(args: argparse.Namespace) -> int:
             collection.stac_validation,
             args.stac_validation,
         ),
+        events=notifications.spec,
     )
-    totals = process_batch(
-        bundle,
-        environment,
-        collection_id=args.collection,
-        run_id=args.run_id,
-        batch_index=args.batch_index,
-        batch_count=args.batch_count,
-        options=options,
-        log=lambda line: print(line, file=sys.stderr, flush=True),
-    )
+    log = _log_line
+    try:
+        totals = process_batch(
+            bundle,
+            environment,
+            collection_id=args.collection,
+            run_id=args.run_id,
+            batch_index=args.batch_index,
+            batch_count=args.batch_count,
+            options=options,
+            log=log,
+        )
+    finally:  # what committed is told, even when the task then fails on its failed assets
+        notifications.deliver(log)
     print(
         f"batch {args.batch_index}/{args.batch_count}: {counted(totals.chunks, 'chunk')} "
         f"processed, {totals.skipped} already done, {counted(totals.items, 'item')}, "

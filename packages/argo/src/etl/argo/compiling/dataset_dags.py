@@ -30,10 +30,20 @@ from etl.core.profiles.model import Profile
 from etl.dataset.loader import LoadedDataset
 from etl.dataset.model import CollectionConfig, DatasetConfig, TaskConfig, TaskName
 
-__all__ = ["STARTED_AT", "DatasetTemplates", "max_batches", "process_config", "task_containers"]
+__all__ = [
+    "EXIT_HANDLER",
+    "STARTED_AT",
+    "DatasetTemplates",
+    "max_batches",
+    "process_config",
+    "task_containers",
+]
 
 STARTED_AT = "{{workflow.creationTimestamp}}"
 """The ``since`` watermark ``mark-success`` records: when the workflow was created."""
+EXIT_HANDLER = "run-outcome"
+"""The exit handler's template (``spec.onExit``) of a dataset with notifications: no collection's
+templates end so (theirs are ``PREFIX-STEP``)."""
 
 
 def max_batches(profile: Profile, collection_count: int) -> int:
@@ -121,6 +131,15 @@ class DatasetTemplates:
             for collection in self._collections
         ]
         return [dag_template(ENTRYPOINT, main), *self._templates]
+
+    def exit_handler(self, *, run_url: str | None) -> Template:
+        """The template ``spec.onExit`` names: ``etl-task run-outcome`` of the selected
+        collections, linking to the run at ``run_url`` (Argo fills in its name)."""
+        return self._containers.template(
+            EXIT_HANDLER,
+            self._commands.run_outcome([c.id for c in self._collections], run_url=run_url),
+            None,
+        )
 
     def _config(self, collection_id: str, task: TaskName) -> TaskConfig | None:
         return task_config(self._dataset, collection_id, task)

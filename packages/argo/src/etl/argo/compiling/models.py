@@ -220,6 +220,7 @@ class TTLStrategy:
 class WorkflowSpec:
     active_deadline_seconds: int | None = None
     entrypoint: str | None = None
+    on_exit: str | None = None
     parallelism: int | None = None
     pod_gc: PodGC | None = None
     pod_metadata: Metadata | None = None

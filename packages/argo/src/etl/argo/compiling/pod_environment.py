@@ -40,7 +40,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from etl.argo.compiling.models import EnvVar, EnvVarSource, SecretKeySelector
-from etl.argo.pod_secrets import document_secret_names
+from etl.argo.pod_secrets import document_secret_names, profile_secret_names
 from etl.core.errors import ProfileError
 from etl.core.pod_contract import (
     PGSTAC_DSN_ENV,
@@ -158,7 +158,7 @@ def pod_env(
     env = [EnvVar(name=PROFILE_JSON_ENV, value=_pod_profile_json(profile))]
     pgstac_env, pgstac_secrets = _pgstac_env(profile)
     env += pgstac_env
-    names = list(dict.fromkeys([*secret_names, *pgstac_secrets]))
+    names = list(dict.fromkeys([*secret_names, *profile_secret_names(profile), *pgstac_secrets]))
     if _uses_keyvault(profile):
         if not profile.secrets.vault_url:
             raise ProfileError(

@@ -96,8 +96,11 @@ def workflow_spec(
     templates: list[Template],
     labels: dict[str, str],
     storage_uris: StorageUris,
+    *,
+    on_exit: str | None = None,
 ) -> WorkflowSpec:
-    """The ``WorkflowSpec`` of ``templates`` (entrypoint ``main``) with the profile's settings.
+    """The ``WorkflowSpec`` of ``templates`` (entrypoint ``main``, exit handler ``on_exit``) with
+    the profile's settings.
 
     Its pods carry ``labels``, and the workload-identity label when they authenticate with Azure
     AD (``storage_uris`` reached without a key, or Key Vault).
@@ -106,6 +109,7 @@ def workflow_spec(
     ttl = settings.ttl_seconds_after_finished
     return WorkflowSpec(
         entrypoint=ENTRYPOINT,
+        on_exit=on_exit,
         templates=templates,
         service_account_name=profile.argo.service_account,
         parallelism=settings.parallelism,
@@ -122,15 +126,18 @@ def workflow_manifest(
     labels: dict[str, str],
     templates: list[Template],
     storage_uris: StorageUris,
+    *,
+    on_exit: str | None = None,
 ) -> Workflow:
-    """A ``Workflow`` in the profile's namespace, named ``generate_name`` plus Kubernetes' suffix."""
+    """A ``Workflow`` in the profile's namespace, named ``generate_name`` plus Kubernetes' suffix,
+    its exit handler the template ``on_exit``."""
     return Workflow(
         api_version=API_VERSION,
         kind="Workflow",
         metadata=ObjectMeta(
             generate_name=generate_name, namespace=profile.argo.namespace, labels=labels
         ),
-        spec=workflow_spec(profile, templates, labels, storage_uris),
+        spec=workflow_spec(profile, templates, labels, storage_uris, on_exit=on_exit),
     )
 
 

@@ -19,8 +19,12 @@ from etl.core.pod_contract import (
     MARK_SUCCESS,
     OUTPUTS_DIR,
     PROCESS_CHUNKS,
+    RUN_OUTCOME,
+    WORKFLOW_FAILURES,
+    WORKFLOW_STATUS,
     Flag,
     LoadMethod,
+    argo_tag,
 )
 from etl.core.run_options import (
     CREATE_CHUNKS_OPTIONS,
@@ -92,6 +96,21 @@ class TaskCommandLines:
     def mark_success(self, collection: str, *, started_at: str) -> list[str]:
         """Record the run as the collection's last success (read by ``--since last-success``)."""
         return MARK_SUCCESS.command_line({**self._run(collection), Flag.STARTED_AT: started_at})
+
+    def run_outcome(self, collections: list[str], *, run_url: str | None) -> list[str]:
+        """The exit handler: tell the dataset's notification targets how the run of
+        ``collections`` ended (Argo's ``workflow.status`` and ``workflow.failures``)."""
+        return RUN_OUTCOME.command_line(
+            {
+                Flag.DATASET: self.dataset_uri,
+                Flag.COLLECTIONS: ",".join(collections),
+                Flag.RUN_ID: self.run_id,
+                Flag.COMMAND: self.request.command.value,
+                Flag.STATUS: argo_tag(WORKFLOW_STATUS),
+                Flag.FAILURES: argo_tag(WORKFLOW_FAILURES),
+                Flag.RUN_URL: run_url,
+            }
+        )
 
 
 def ingest_collection_file_command(source: str) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from etl.argo.bundle import CodeBundle, plan_bundle
 from etl.argo.compiling.cluster_storage import check_cluster_storage
-from etl.argo.compiling.dataset_dags import DatasetTemplates
+from etl.argo.compiling.dataset_dags import EXIT_HANDLER, DatasetTemplates
 from etl.argo.compiling.models import CronWorkflow, CronWorkflowSpec, ObjectMeta, WorkflowMetadata
 from etl.argo.compiling.names import cron_workflow_name, generate_name
 from etl.argo.compiling.spec import (
@@ -24,13 +24,21 @@ from etl.argo.compiling.spec import (
     workflow_spec,
 )
 from etl.argo.options import RunRequest, WorkflowCommand
-from etl.core.pod_contract import COLLECTION_LABEL, DATASET_LABEL, label_value
-from etl.core.profiles.model import Profile
+from etl.core.pod_contract import (
+    COLLECTION_LABEL,
+    DATASET_LABEL,
+    WORKFLOW_NAME,
+    argo_tag,
+    label_value,
+)
+from etl.core.profiles.argo_urls import server_base_url, workflow_page_url
+from etl.core.profiles.model import Profile, RunnerKind
 from etl.core.profiles.storage_check import check_storage_uris
 from etl.dataset.loader import LoadedDataset
 from etl.dataset.model import CollectionConfig
+from etl.dataset.run_outcome import run_targets
 
-__all__ = ["CRON_STARTING_DEADLINE_SECONDS", "compile_workflow", "storage_uris"]
+__all__ = ["CRON_STARTING_DEADLINE_SECONDS", "compile_workflow", "run_page_url", "storage_uris"]
 
 CRON_STARTING_DEADLINE_SECONDS = 600
 
@@ -64,13 +72,18 @@ def compile_workflow(
         check_cluster_storage(dataset, selected, profile)
     uris = list(storage_uris(selected, profile))
     check_storage_uris(profile, uris)
-    templates = DatasetTemplates(
+    builder = DatasetTemplates(
         dataset=dataset,
         profile=profile,
         options=options,
         bundle=bundle or plan_bundle(dataset, profile),
         collections=selected,
-    ).templates()
+    )
+    templates = builder.templates()
+    on_exit = None
+    if run_targets(dataset.config, [c.id for c in selected], profile):
+        templates.append(builder.exit_handler(run_url=run_page_url(profile)))
+        on_exit = EXIT_HANDLER
     labels = {
         DATASET_LABEL: label_value(dataset.config.id),
         **version_labels(options.command.value),
@@ -79,8 +92,9 @@ def compile_workflow(
         labels[COLLECTION_LABEL] = label_value(selected[0].id)
     if options.schedule is None:
         name = generate_name(options.command.value, dataset.config.id)
-        return manifest_dict(workflow_manifest(profile, name, labels, templates, uris))
-    spec = workflow_spec(profile, templates, labels, uris)
+        manifest = workflow_manifest(profile, name, labels, templates, uris, on_exit=on_exit)
+        return manifest_dict(manifest)
+    spec = workflow_spec(profile, templates, labels, uris, on_exit=on_exit)
     # The workflows the schedule starts carry the same labels (spec.workflowMetadata).
     spec.workflow_metadata = WorkflowMetadata(labels=labels)
     cron = CronWorkflow(
@@ -100,6 +114,17 @@ def compile_workflow(
         ),
     )
     return manifest_dict(cron)
+
+
+def run_page_url(profile: Profile) -> str | None:
+    """The run's page in the Argo UI (Argo fills in its name), for an Argo profile that names its
+    server; ``None`` otherwise (the exit handler then links to the local run's folder)."""
+    base = server_base_url(profile.argo)
+    if profile.runner is not RunnerKind.ARGO or base is None:
+        return None
+    return workflow_page_url(
+        base, profile.argo.namespace, argo_tag(WORKFLOW_NAME), quote_name=False
+    )
 
 
 def storage_uris(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from etl.core.notifications.targets import NotificationTarget
 from etl.core.pod_contract import SECRET_ENV_PREFIX
 from etl.core.profiles.local_services import (
     AZURITE_ACCOUNT,
@@ -300,6 +301,11 @@ class Profile(_Model):
     local: LocalSettings = Field(default_factory=LocalSettings)
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
     stream: StreamSettings = Field(default_factory=StreamSettings)
+    notifications: list[NotificationTarget] | None = Field(
+        None,
+        description="Where item and run events go under this profile, replacing every dataset's "
+        "`notifications` (`[]`: none); see notifications.md",
+    )
 
     @classmethod
     def builtin_local(cls, name: str = "local") -> Profile:

@@ -29,6 +29,7 @@ import requests
 
 from etl.core.env_names import ARGO_SERVER_ENV
 from etl.core.errors import InputError, ProfileError
+from etl.core.profiles.argo_urls import server_base_url, workflow_page_url
 from etl.core.profiles.model import ArgoSettings, Profile
 from etl.runner.argo_server.cron import CronApplied, CronSummary, check_server_version, cron_summary
 from etl.runner.argo_server.manifest_models import manifest_model, model_dict
@@ -57,14 +58,13 @@ def argo_base_url(settings: ArgoSettings) -> str:
     Raises:
         ProfileError: the profile names no Argo Server.
     """
-    if not settings.server:
+    base = server_base_url(settings)
+    if base is None:
         raise ProfileError(
             f"no Argo Server configured: set argo.server in the profile, or {ARGO_SERVER_ENV} "
             "(a URL) or ARGO_SERVER (host:port)"
         )
-    base = settings.server.rstrip("/") + "/"
-    prefix = settings.base_href.strip("/")
-    return f"{base}{prefix}/" if prefix else base
+    return base
 
 
 class ArgoClient(WorkflowRunner):
@@ -122,8 +122,7 @@ class ArgoClient(WorkflowRunner):
 
     def workflow_url(self, name: str, namespace: str | None = None) -> str:
         """The workflow's page in the Argo UI."""
-        namespace = namespace or self._namespace_of(name)
-        return urljoin(self.base_url, f"workflows/{quote(namespace)}/{quote(name)}")
+        return workflow_page_url(self.base_url, namespace or self._namespace_of(name), name)
 
     def cron_workflow_url(self, name: str, namespace: str | None = None) -> str:
         """The cron workflow's page in the Argo UI."""

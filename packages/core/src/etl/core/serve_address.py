@@ -3,7 +3,9 @@
 ``etl serve`` writes ``serve/PROFILE.json`` (its page's URL, its pid and the process's start
 time) while it runs and removes it on exit. A record left by a server that was killed is ignored:
 its pid is gone, or is now another process (a different start time). ``etl workflow get`` and the
-end of a followed run print :func:`run_page_url` when a server of the active profile is running.
+end of a followed run print :func:`run_page_url` when a server of the active profile is running,
+and a local run's outcome event links to it (``etl-task run-outcome``, given the runner's state
+folder). Standard library and :mod:`etl.core` only.
 """
 
 from __future__ import annotations
