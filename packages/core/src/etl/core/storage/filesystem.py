@@ -80,6 +80,7 @@ class FileStorage(Storage):
         real_root = os.path.realpath(self.root)
         if not _unlinked(self.root, folder, real_root):
             return
+        local_prefix = os.path.join(self.root, "")  # os.stat on a str: no Path per file
         for relative in self._walk(self.root / folder, start, real_root, recursive=recursive):
             if by_name and not relative.startswith(prefix):
                 continue
@@ -87,7 +88,7 @@ class FileStorage(Storage):
                 yield ObjectInfo(uri_prefix + relative, relative)
                 continue
             try:
-                stat = (self.root / relative).stat()
+                stat = os.stat(local_prefix + relative)
             except FileNotFoundError:
                 continue  # deleted while listing
             yield ObjectInfo(
