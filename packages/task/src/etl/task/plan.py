@@ -17,11 +17,10 @@ the dataset's code and its dataset.yaml (all in the bundle digest).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import islice
 from pathlib import Path
 
 from etl.core.profile_services import ProfileServices
@@ -72,7 +71,7 @@ def plan_collection(
         collection: The collection (templated; secrets may still be references).
         environment: Profile, secrets and PgSTAC DSN (``ProfileServices.for_profile``).
         settings: Where the dataset's code is, its hrefs, threads making items.
-        on_assets: Told how many more assets were made.
+        on_assets: Told how many more assets were planned (kept as recorded, or made).
 
     Raises:
         CollectionClassError: the collection class cannot be imported.
@@ -95,12 +94,16 @@ def plan_collection(
     listed = list_assets(
         collection, profile=environment.profile, secrets=environment.secrets, modified=modified
     )
-    assets = iter(list(listed))  # listed in full first: every modification time is noted
+    assets = list(listed)  # listed in full first: every modification time is noted
     if modified is not None:
-        assets = _unkept(assets, builder, _loaded_by(records, settings.bundle), modified, on_assets)
+        made_from = len(assets)
+        assets = _unkept(assets, builder, _loaded_by(records, settings.bundle), modified.times)
+        if on_assets is not None:
+            on_assets(made_from - len(assets))
     maker: ItemMaker | None = None  # made on first use: an unchanged source needs none
     with ThreadPoolExecutor(settings.workers, thread_name_prefix="plan-item") as pool:
-        for block in _blocks(assets, PLAN_BLOCK):
+        for start in range(0, len(assets), PLAN_BLOCK):
+            block = assets[start : start + PLAN_BLOCK]
             maker = maker or ItemMaker(
                 collection_class,
                 [environment.storage(a.uri, a.token) for a in collection.asset_storage],
@@ -134,24 +137,18 @@ def _loaded_by(records: list[RecordedItem], bundle: str | None) -> dict[str, dat
 
 
 def _unkept(
-    assets: Iterator[str],
+    assets: list[str],
     builder: PlanBuilder,
     loaded: dict[str, datetime],
-    modified: ModifiedTimes,
-    on_assets: Callable[[int], None] | None,
-) -> Iterator[str]:
-    """The assets to make: those not loaded by this bundle after they last changed (the others
-    are kept in ``builder``)."""
+    modified: dict[str, datetime],
+) -> list[str]:
+    """The assets to make: those not loaded by this bundle at least :data:`MODIFIED_MARGIN`
+    after they last changed (the others are kept in ``builder``)."""
+    unkept = []
     for uri in assets:
-        at, changed = loaded.get(uri), modified.times.get(uri)
+        at, changed = loaded.get(uri), modified.get(uri)
         if at is not None and changed is not None and at >= changed + MODIFIED_MARGIN:
             builder.kept(uri)
-            if on_assets is not None:
-                on_assets(1)
         else:
-            yield uri
-
-
-def _blocks(uris: Iterator[str], size: int) -> Iterator[list[str]]:
-    while block := list(islice(uris, size)):
-        yield block
+            unkept.append(uri)
+    return unkept

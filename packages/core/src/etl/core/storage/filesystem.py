@@ -8,7 +8,7 @@ path that links resolve to outside the root. Links whose targets stay inside the
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -69,7 +69,12 @@ class FileStorage(Storage):
         return target
 
     def list_objects(
-        self, prefix: str = "", *, with_properties: bool = False, recursive: bool = True
+        self,
+        prefix: str = "",
+        *,
+        with_properties: bool = False,
+        recursive: bool = True,
+        accept: Callable[[str], bool] | None = None,
     ) -> Iterator[ObjectInfo]:
         """Every file whose relative path starts with ``prefix``, in lexicographic order."""
         prefix = self.relative_path(prefix)
@@ -82,7 +87,9 @@ class FileStorage(Storage):
             return
         local_prefix = os.path.join(self.root, "")  # os.stat on a str: no Path per file
         for relative in self._walk(self.root / folder, start, real_root, recursive=recursive):
-            if by_name and not relative.startswith(prefix):
+            if (by_name and not relative.startswith(prefix)) or (
+                accept is not None and not accept(relative)
+            ):
                 continue
             if not with_properties:
                 yield ObjectInfo(uri_prefix + relative, relative)

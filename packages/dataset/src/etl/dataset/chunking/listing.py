@@ -75,10 +75,14 @@ def list_part(
     prefix = _listing_prefix(part, asset_filter.folder_prefix)
     if prefix is None:
         return
+    path_filter = (
+        None if asset_filter.list_folders or asset_filter.is_empty else asset_filter.accepts
+    )
     objects = storage.list_objects(
         prefix,
         with_properties=asset_filter.needs_properties or modified is not None,
         recursive=part.recursive,
+        accept=path_filter,  # a file's path options: no properties read for the others
     )
     if part.exclude:
         excluded = part.exclude
@@ -104,21 +108,16 @@ def _listing_prefix(part: ListingPart, folder_prefix: str) -> str | None:
 
 
 def _files(objects: Iterator[ObjectInfo], asset_filter: AssetFilter) -> Iterator[ObjectInfo]:
+    """The files of ``objects`` that pass ``since`` (the listing kept those passing the path
+    options)."""
     if asset_filter.needs_properties:
-        accepts, is_recent = asset_filter.accepts, asset_filter.is_recent
+        is_recent = asset_filter.is_recent
         for info in objects:
-            path = info.path
-            if not path.endswith("/") and is_recent(info.last_modified) and accepts(path):
-                yield info
-    elif asset_filter.is_empty:
-        for info in objects:
-            if not info.path.endswith("/"):
+            if not info.path.endswith("/") and is_recent(info.last_modified):
                 yield info
     else:
-        accepts = asset_filter.accepts
         for info in objects:
-            path = info.path
-            if not path.endswith("/") and accepts(path):
+            if not info.path.endswith("/"):
                 yield info
 
 
