@@ -15,6 +15,7 @@ from pathlib import Path
 from etl.core.atomic_files import write_atomically
 from etl.core.errors import StorageError
 from etl.core.storage.base import ObjectInfo, Storage
+from etl.core.storage.sorted_names import sorted_names
 from etl.core.storage.uris import FILE_SCHEME, file_uri
 
 __all__ = ["FileStorage"]
@@ -112,22 +113,23 @@ class FileStorage(Storage):
 
         Each folder's entries are sorted with folders keyed as ``name/``, which makes the walk's
         order the lexicographic order of whole relative paths: a folder's contents all start with
-        ``name/`` and no sibling name contains ``/``. Only the names of one folder are held (a
-        flat folder of 300,000 files costs ~30 MB to sort, not the ~100 MB of its ``DirEntry``s).
-        A symlinked file is listed when its target lies inside ``real_root`` (the resolved root).
+        ``name/`` and no sibling name contains ``/``. Only the names of one folder are held, and
+        of a folder larger than :data:`~etl.core.storage.sorted_names.SORT_RUN` only that many at
+        a time (:func:`~etl.core.storage.sorted_names.sorted_names`): memory does not grow with a
+        flat folder's size. A symlinked file is listed when its target lies inside ``real_root``
+        (the resolved root).
         """
         try:
             with os.scandir(folder) as scan:
-                names = [
+                names = sorted_names(
                     _sort_key(entry, real_root)
                     for entry in scan
                     if not entry.name.startswith(_TEMP_PREFIX)
-                ]
+                )
         except (FileNotFoundError, NotADirectoryError):
             return
         except OSError as exc:
             raise StorageError(f"cannot list {file_uri(folder)}: {exc.strerror}") from None
-        names.sort()
         for name in names:
             if name[-1] == "/":
                 if recursive:
