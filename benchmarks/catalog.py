@@ -25,12 +25,14 @@ pystac writes them (STAC 1.1.0, a collection link), in full and sampled at 1%, o
 
 Section ``plan``: generates N sample sidecars on local disk, loads them with ``etl dataset
 process-items --submit`` (the local runner; this records ``etl.item_sources``), then times ``etl
-dataset plan -o json`` and ``--deep`` (the command's wall time, start-up included) on the unchanged
-source and on the source with 1% of the sidecars changed and 1% deleted, checking their counts;
-prints each over the raw ``pypgstac load items`` of the run's own items into a fresh collection
-(start-up subtracted). One load; the plans best of the rounds.
+dataset plan -o json`` and ``--deep`` (the command's wall time, start-up included; and its CPU
+time) on the unchanged source and on the source with 1% of the sidecars changed and 1% deleted,
+checking their counts. Each round is an interleaved triple: the raw ``pypgstac load items`` of the
+run's own items into a fresh collection (start-up subtracted), the plan, ``--deep``; prints every
+round's ratios with the load average, then the median and best ratio of the rounds.
 
-Best of the rounds. Creates its own database through the admin DSN and drops it at the end.
+The other sections: best of the rounds. Creates its own database through the admin DSN and
+drops it at the end.
 
     uv run python benchmarks/catalog.py --items 100000 [--rounds 3] \
         [--section extent|sources|reads|plan|validation|all]
@@ -41,6 +43,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -173,15 +177,22 @@ def validation_round(
     return load, timings[0], timings[1]
 
 
-def _plan(root: Path, env: dict[str, str], *extra: str) -> tuple[float, dict[str, Any]]:
-    """Seconds of ``etl dataset plan -o json`` on the sample sidecars, and its one collection."""
+def _plan(root: Path, env: dict[str, str], *extra: str) -> tuple[float, float, dict[str, Any]]:
+    """Wall and CPU seconds (user + system) of ``etl dataset plan -o json`` on the sample
+    sidecars, and its one collection."""
     command = [ETL, "dataset", "plan", "-d", str(SAMPLE), "-a", f"root={root}", "-o", "json"]
     command += extra
+    cpu = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     collection: dict[str, Any] = json.loads(done.stdout)["collections"][0]
-    return seconds, collection
+    return seconds, _children_cpu() - cpu, collection
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _change_source(assets: Path, share: float) -> tuple[int, int]:
@@ -196,24 +207,49 @@ def _change_source(assets: Path, share: float) -> tuple[int, int]:
     return len(changed), len(removed)
 
 
-def _best(
-    root: Path, env: dict[str, str], rounds: int, expected: tuple[int, int, int]
-) -> tuple[float, float]:
-    """Best seconds of the fast plan and of ``--deep``, checking (unchanged, changed, removed)."""
-    best = []
-    for extra in ((), ("--deep",)):
-        plans = [_plan(root, env, *extra) for _ in range(rounds)]
-        counts = [(p["unchanged"], p["changed"], p["removed"]) for _, p in plans]
-        assert all(c == expected for c in counts), counts
-        best.append(min(s for s, _ in plans))
-    return best[0], best[1]
+class RawCopies:
+    """Raw ``pypgstac load items`` of a run's own items, each into a fresh collection, start-up
+    subtracted (a one-item load timed beside it)."""
+
+    def __init__(self, writer: PgstacWriter, dsn: str, tmp: Path, text: str) -> None:
+        self.writer, self.dsn, self.tmp, self.text, self.loads = writer, dsn, tmp, text, 0
+
+    def seconds(self) -> float:
+        self.loads += 1
+        name, tiny = f"raw-copy-{self.loads}", f"raw-tiny-{self.loads}"
+        items, one = self.tmp / f"{name}.ndjson", self.tmp / f"{tiny}.ndjson"
+        items.write_text(self.text.replace('"sample-sidecars"', f'"{name}"'))
+        one.write_text(self.text.split("\n", 1)[0].replace('"sample-sidecars"', f'"{tiny}"') + "\n")
+        self.writer.upsert_collection(make_collection(name))
+        self.writer.upsert_collection(make_collection(tiny))
+        return raw_load(items, self.dsn) - raw_load(one, self.dsn)
+
+
+def _rounds(
+    root: Path, env: dict[str, str], raw: RawCopies, rounds: int, expected: tuple[int, int, int]
+) -> list[dict[str, float]]:
+    """Interleaved rounds: a raw load, the fast plan, ``--deep``; checks (unchanged, changed,
+    removed); each round's seconds, CPU seconds of the plans and load average."""
+    measured = []
+    for _ in range(rounds):
+        load = raw.seconds()
+        fast, fast_cpu, fast_plan = _plan(root, env)
+        deep, deep_cpu, deep_plan = _plan(root, env, "--deep")
+        for planned in (fast_plan, deep_plan):
+            found = (planned["unchanged"], planned["changed"], planned["removed"])
+            assert found == expected, (found, expected)
+        measured.append(
+            {"load": load, "fast": fast, "fast_cpu": fast_cpu, "deep": deep,
+             "deep_cpu": deep_cpu, "loadavg": os.getloadavg()[0]}
+        )  # fmt: skip
+    return measured
 
 
 def plan_rounds(
     writer: PgstacWriter, dsn: str, tmp: Path, count: int, rounds: int
-) -> tuple[float, tuple[float, float], tuple[float, float], int, int]:
-    """(raw load seconds net of the CLI's start-up, (fast, deep) plan seconds on the unchanged
-    source, (fast, deep) with 1% changed and 1% removed, changed, removed)."""
+) -> tuple[list[dict[str, float]], list[dict[str, float]], int, int]:
+    """Interleaved rounds (see :func:`_rounds`) on the unchanged source, then on the source with
+    1% changed and 1% removed; and how many were changed and removed."""
     root = tmp / "plan"
     env = dict(os.environ, ETL_PGSTAC_DSN=dsn, CI="true", ETL_STATE_DIR=str(tmp / "state"))
     env["ETL_CONFIG_DIR"] = str(tmp / "config")
@@ -221,17 +257,31 @@ def plan_rounds(
     subprocess.run([*generate, str(root / "assets")], check=True, capture_output=True)
     run = [ETL, "dataset", "process-items", "-d", str(SAMPLE), "-a", f"root={root}", "--submit"]
     subprocess.run(run, env=env, check=True, capture_output=True)
-    items, tiny = tmp / "raw-copy.ndjson", tmp / "raw-tiny.ndjson"
     text = "".join(p.read_text() for p in sorted((root / "runs").glob("*/items/*.ndjson")))
-    items.write_text(text.replace('"sample-sidecars"', '"raw-copy"'))
-    tiny.write_text(text.split("\n", 1)[0].replace('"sample-sidecars"', '"raw-tiny"') + "\n")
-    writer.upsert_collection(make_collection("raw-copy"))
-    writer.upsert_collection(make_collection("raw-tiny"))
-    load = raw_load(items, dsn) - raw_load(tiny, dsn)
-    same = _best(root, env, rounds, (count, 0, 0))
+    raw = RawCopies(writer, dsn, tmp, text)
+    same = _rounds(root, env, raw, rounds, (count, 0, 0))
     changed, removed = _change_source(root / "assets", 0.01)
-    moved = _best(root, env, rounds, (count - changed - removed, changed, removed))
-    return load, same, moved, changed, removed
+    moved = _rounds(root, env, raw, rounds, (count - changed - removed, changed, removed))
+    return same, moved, changed, removed
+
+
+def _print_plan_rounds(source: str, count: int, measured: list[dict[str, float]]) -> None:
+    for n, m in enumerate(measured, 1):
+        print(
+            f"catalog plan, {source}, round {n} (load average {m['loadavg']:.1f}): raw pypgstac "
+            f"load of {count:,} items {m['load']:.2f}s; plan {m['fast']:.2f}s (ratio "
+            f"{m['fast'] / m['load']:.2f}, CPU {m['fast_cpu']:.2f}s), --deep {m['deep']:.2f}s "
+            f"(ratio {m['deep'] / m['load']:.2f}, CPU {m['deep_cpu']:.2f}s)",
+            flush=True,
+        )
+    for kind in ("fast", "deep"):
+        ratios = [m[kind] / m["load"] for m in measured]
+        print(
+            f"catalog plan ({'fast' if kind == 'fast' else '--deep'}), {source}: {count:,} items, "
+            f"ratio to the raw load: median {statistics.median(ratios):.2f}, best "
+            f"{min(ratios):.2f} of {len(ratios)} interleaved pairs",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -297,17 +347,11 @@ def main() -> None:
                     flush=True,
                 )
             if args.section in ("plan", "all"):
-                load, same, moved, changed, removed = plan_rounds(
+                same, moved, changed, removed = plan_rounds(
                     writer, dsn, tmp, args.items, args.rounds
                 )
-                for kind, index in (("fast", 0), ("--deep", 1)):
-                    print(
-                        f"catalog plan ({kind}): {args.items:,} items, raw pypgstac load "
-                        f"{load:.2f}s, plan of the unchanged source {same[index]:.2f}s (ratio "
-                        f"{same[index] / load:.2f}), with 1% changed ({changed}) and 1% removed "
-                        f"({removed}) {moved[index]:.2f}s (ratio {moved[index] / load:.2f})",
-                        flush=True,
-                    )
+                _print_plan_rounds("unchanged source", args.items, same)
+                _print_plan_rounds(f"{changed} changed and {removed} removed", args.items, moved)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ its asset is gone although nothing would be deleted, inflate ``status``'s ``reco
 ``max_removals`` guard's count. So every read here (:func:`item_sources_of`,
 :func:`count_item_sources`) keeps only rows whose item the collection has (``EXISTS`` on pgstac's
 ``items``, by collection and id: one row per item, so an asset that made several items keeps the
-rows of those still there). That holds whatever deleted the items, with no trigger in pgstac's
+rows of those still there); :func:`recorded_items`, the plan's, reads every row and says which. That holds whatever deleted the items, with no trigger in pgstac's
 schema and no bookkeeping to forget; it costs one semi-join on the collection's partitions, which
 pgstac indexes by id (a few tenths of a second in the database for 100,000 rows, see
 docs/performance.md), small beside the plan's making of every item.
@@ -42,7 +42,7 @@ __all__ = [
     "TABLE",
     "VOLATILE_PROPERTIES",
     "ItemSource",
-    "assets_missing_items",
+    "RecordedItem",
     "canonical_json",
     "content_hash",
     "count_item_sources",
@@ -52,6 +52,7 @@ __all__ = [
     "item_sources_of",
     "item_sources_of_assets",
     "record_item_sources",
+    "recorded_items",
 ]
 
 TABLE = "etl.item_sources"
@@ -123,6 +124,18 @@ class ItemSource(NamedTuple):
     """When the row was written (set by the database; ``None`` on rows not yet written)."""
     bundle: str | None = None
     """The digest of the code bundle that made the item (``None``: not run from a bundle)."""
+
+
+class RecordedItem(NamedTuple):
+    """A row as :func:`recorded_items` reads it for ``etl dataset plan``."""
+
+    item_id: str
+    asset: str
+    content_hash: str
+    loaded_at: datetime
+    bundle: str | None
+    in_pgstac: bool
+    """Whether PgSTAC has the item (a row of an item deleted outside etl counts for nothing)."""
 
 
 def content_hash(item: Mapping[str, Any]) -> str:
@@ -217,18 +230,26 @@ def count_item_sources(conn: Connection, collection: str) -> int:
     return int(row[0]) if row else 0
 
 
-def assets_missing_items(conn: Connection, collection: str) -> set[str]:
-    """The assets of the collection's rows whose items PgSTAC does not have (deleted outside
-    etl): what such an asset made must be made again, whatever its other rows say."""
+def recorded_items(conn: Connection, collection: str) -> Iterator[RecordedItem]:
+    """Every row of the collection, by item id, each saying whether PgSTAC has its item (one
+    hash join; none when the table does not exist yet): what ``etl dataset plan`` compares.
+
+    A plan counts the rows of items PgSTAC has, and makes again what an asset made when PgSTAC
+    lost one of its items outside etl, so it needs both kinds: one read instead of two.
+    """
     if not _table_exists(conn):
-        return set()
+        return
+    bundle = "s.bundle" if _has_bundle_column(conn) else "NULL"
     cursor = _semi_join(
         conn,
-        "SELECT DISTINCT s.asset FROM etl.item_sources s "
-        f"WHERE s.collection = %(collection)s AND NOT {_HAS_ITEM}",
+        f"SELECT s.item_id, s.asset, s.content_hash, s.loaded_at, {bundle}, i.id IS NOT NULL "
+        "FROM etl.item_sources s LEFT JOIN pgstac.items i "
+        "ON i.collection = %(collection)s AND i.id = s.item_id "
+        "WHERE s.collection = %(collection)s ORDER BY s.item_id",
         collection,
     )
-    return {row[0] for row in cursor}
+    for row in cursor:
+        yield RecordedItem(*row)
 
 
 def forget_item_sources(conn: Connection, collection: str, item_ids: Iterable[str]) -> int:

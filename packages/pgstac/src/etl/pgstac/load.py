@@ -22,8 +22,9 @@ from etl.pgstac.errors import ItemError, ItemIdConflictError, is_transient_datab
 from etl.pgstac.item_events import ItemEventSpec
 from etl.pgstac.item_sources import ItemSource
 from etl.pgstac.items import Batch, iter_batches
+from etl.pgstac.load_session import LoadSession
 from etl.pgstac.policy import LoadConcurrency, LoadRetryPolicy
-from etl.pgstac.session import LoadSession, _first_line
+from etl.pgstac.session import _first_line
 
 __all__ = ["BatchReport", "LoadResult", "RowsOf", "SourcesOf", "load_items"]
 

@@ -15,15 +15,9 @@ from etl.pgstac.errors import is_transient_database_error
 from etl.pgstac.item_events import ItemEventSpec
 from etl.pgstac.items import DEFAULT_BATCH_SIZE, read_ndjson
 from etl.pgstac.load import BatchReport, LoadResult, RowsOf, SourcesOf, load_items
+from etl.pgstac.load_session import RowOf, item_row_formatter
 from etl.pgstac.policy import LoadConcurrency, LoadRetryPolicy
-from etl.pgstac.session import (
-    Connection,
-    RowOf,
-    _first_line,
-    connect_pgstac,
-    item_row_formatter,
-    upsert_collection_row,
-)
+from etl.pgstac.session import Connection, _first_line, connect_pgstac, upsert_collection_row
 
 __all__ = ["PartitionTrunc", "PgstacWriter"]
 

@@ -17,11 +17,10 @@ the dataset's code and its dataset.yaml (all in the bundle digest).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import islice
 from pathlib import Path
 
 from etl.core.profile_services import ProfileServices
@@ -32,7 +31,7 @@ from etl.dataset.collection import load_collection_class
 from etl.dataset.model import BlobHrefs, CollectionConfig
 from etl.dataset.plan import CollectionPlan, PlanBuilder
 from etl.dataset.run_results import AssetFailure
-from etl.pgstac.item_sources import ItemSource
+from etl.pgstac.item_sources import RecordedItem
 from etl.task.item_checks import ItemChecker
 from etl.task.item_maker import ItemMaker, make_all
 
@@ -72,38 +71,45 @@ def plan_collection(
         collection: The collection (templated; secrets may still be references).
         environment: Profile, secrets and PgSTAC DSN (``ProfileServices.for_profile``).
         settings: Where the dataset's code is, its hrefs, threads making items.
-        on_assets: Told how many more assets were made.
+        on_assets: Told how many more assets were planned (kept as recorded, or made).
 
     Raises:
         CollectionClassError: the collection class cannot be imported.
         StorageError: the listing fails.
         RemoteError: PgSTAC cannot be read.
     """
-    from etl.pgstac.item_sources import assets_missing_items, content_hash, item_sources_of
+    from etl.pgstac.item_sources import content_hash, recorded_items
     from etl.pgstac.session import connect_pgstac
 
     started = time.perf_counter()
-    maker = ItemMaker(
-        load_collection_class(collection.collection_class, search_path=settings.search_path),
-        [environment.storage(a.uri, a.token) for a in collection.asset_storage],
-        ItemChecker(collection.id),
-        BlobUrls(environment.profile) if settings.blob_hrefs is BlobHrefs.HTTPS else None,
+    collection_class = load_collection_class(
+        collection.collection_class, search_path=settings.search_path
     )
     with connect_pgstac(environment.pgstac_dsn()) as conn:
-        sources = list(item_sources_of(conn, collection.id))
-        missing = set() if settings.deep else assets_missing_items(conn, collection.id)
-    builder = PlanBuilder(collection.id, [(s.item_id, s.asset, s.content_hash) for s in sources])
+        records = list(recorded_items(conn, collection.id))
+    builder = PlanBuilder(
+        collection.id, [(r.item_id, r.asset, r.content_hash) for r in records if r.in_pgstac]
+    )
     modified = None if settings.deep else ModifiedTimes()
     listed = list_assets(
         collection, profile=environment.profile, secrets=environment.secrets, modified=modified
     )
-    assets = iter(list(listed))  # listed in full first: every modification time is noted
+    assets = list(listed)  # listed in full first: every modification time is noted
     if modified is not None:
-        assets = _unkept(
-            assets, builder, _loaded_by(sources, settings.bundle, missing), modified, on_assets
-        )
+        made_from = len(assets)
+        assets = _unkept(assets, builder, _loaded_by(records, settings.bundle), modified.times)
+        if on_assets is not None:
+            on_assets(made_from - len(assets))
+    maker: ItemMaker | None = None  # made on first use: an unchanged source needs none
     with ThreadPoolExecutor(settings.workers, thread_name_prefix="plan-item") as pool:
-        for block in _blocks(assets, PLAN_BLOCK):
+        for start in range(0, len(assets), PLAN_BLOCK):
+            block = assets[start : start + PLAN_BLOCK]
+            maker = maker or ItemMaker(
+                collection_class,
+                [environment.storage(a.uri, a.token) for a in collection.asset_storage],
+                ItemChecker(collection.id),
+                BlobUrls(environment.profile) if settings.blob_hrefs is BlobHrefs.HTTPS else None,
+            )
             made_all = make_all(pool, maker.make, block, settings.workers)
             for uri, made in zip(block, made_all, strict=True):
                 if isinstance(made, AssetFailure):
@@ -117,40 +123,32 @@ def plan_collection(
     )
 
 
-def _loaded_by(
-    sources: list[ItemSource], bundle: str | None, missing: set[str]
-) -> dict[str, datetime]:
+def _loaded_by(records: list[RecordedItem], bundle: str | None) -> dict[str, datetime]:
     """Asset -> when its items were first loaded, for the assets whose every item ``bundle`` made
-    and PgSTAC still has (an asset in ``missing`` lost an item outside etl)."""
+    and PgSTAC still has (an asset that lost an item outside etl is made again)."""
     loaded: dict[str, datetime] = {}
-    stale = set(missing)
-    for source in sources:
-        if bundle is None or source.bundle != bundle or source.loaded_at is None:
-            stale.add(source.asset)
-        elif source.asset not in loaded or source.loaded_at < loaded[source.asset]:
-            loaded[source.asset] = source.loaded_at
+    stale: set[str] = set()
+    for record in records:
+        if bundle is None or record.bundle != bundle or not record.in_pgstac:
+            stale.add(record.asset)
+        elif record.asset not in loaded or record.loaded_at < loaded[record.asset]:
+            loaded[record.asset] = record.loaded_at
     return {asset: at for asset, at in loaded.items() if asset not in stale}
 
 
 def _unkept(
-    assets: Iterator[str],
+    assets: list[str],
     builder: PlanBuilder,
     loaded: dict[str, datetime],
-    modified: ModifiedTimes,
-    on_assets: Callable[[int], None] | None,
-) -> Iterator[str]:
-    """The assets to make: those not loaded by this bundle after they last changed (the others
-    are kept in ``builder``)."""
+    modified: dict[str, datetime],
+) -> list[str]:
+    """The assets to make: those not loaded by this bundle at least :data:`MODIFIED_MARGIN`
+    after they last changed (the others are kept in ``builder``)."""
+    unkept = []
     for uri in assets:
-        at, changed = loaded.get(uri), modified.times.get(uri)
+        at, changed = loaded.get(uri), modified.get(uri)
         if at is not None and changed is not None and at >= changed + MODIFIED_MARGIN:
             builder.kept(uri)
-            if on_assets is not None:
-                on_assets(1)
         else:
-            yield uri
-
-
-def _blocks(uris: Iterator[str], size: int) -> Iterator[list[str]]:
-    while block := list(islice(uris, size)):
-        yield block
+            unkept.append(uri)
+    return unkept

@@ -7,7 +7,7 @@ it. Paths use ``/`` separators, never start with ``/`` and contain no ``.`` or `
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import NamedTuple
 
@@ -111,14 +111,21 @@ class Storage(ABC):
 
     @abstractmethod
     def list_objects(
-        self, prefix: str = "", *, with_properties: bool = False, recursive: bool = True
+        self,
+        prefix: str = "",
+        *,
+        with_properties: bool = False,
+        recursive: bool = True,
+        accept: Callable[[str], bool] | None = None,
     ) -> Iterator[ObjectInfo]:
         """Every object whose relative path starts with ``prefix``: a flat listing.
 
         Streams in lexicographic order of the relative path (the order of blob listings), so both
         backends list the same tree identically. ``size`` and ``last_modified`` are filled only
         ``with_properties`` (a cheaper listing without them). ``recursive=False`` keeps only the
-        objects with no ``/`` after ``prefix``: the files directly in that folder.
+        objects with no ``/`` after ``prefix``: the files directly in that folder. ``accept``,
+        when given, keeps only the objects whose relative path it accepts (a local listing reads
+        the properties of those alone).
         """
 
     @abstractmethod

@@ -6,7 +6,7 @@ Imported only when a ``blob://`` URI is opened. Every Azure SDK error becomes a 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC
 from itertools import islice
 
@@ -59,7 +59,12 @@ class BlobStorage(Storage):
         return url_at_endpoint(self._credentials.account_url, location)
 
     def list_objects(
-        self, prefix: str = "", *, with_properties: bool = False, recursive: bool = True
+        self,
+        prefix: str = "",
+        *,
+        with_properties: bool = False,
+        recursive: bool = True,
+        accept: Callable[[str], bool] | None = None,
     ) -> Iterator[ObjectInfo]:
         """Blobs whose relative path starts with ``prefix``, in the service's (lexicographic) order.
 
@@ -71,15 +76,20 @@ class BlobStorage(Storage):
         try:
             if not recursive:
                 for item in self._client.walk_blobs(name_starts_with=start or None, delimiter="/"):
-                    if not isinstance(item, BlobPrefix):
+                    if not isinstance(item, BlobPrefix) and (
+                        accept is None or accept(str(item.name)[skip:])
+                    ):
                         yield self._object_info(item, skip, with_properties=with_properties)
                 return
             if not with_properties:
                 for name in self._client.list_blob_names(name_starts_with=start or None):
-                    yield ObjectInfo(uri=self._uri_prefix + name[skip:], path=name[skip:])
+                    path = name[skip:]
+                    if accept is None or accept(path):
+                        yield ObjectInfo(uri=self._uri_prefix + path, path=path)
                 return
             for blob in self._client.list_blobs(name_starts_with=start or None):
-                yield self._object_info(blob, skip, with_properties=True)
+                if accept is None or accept(str(blob.name)[skip:]):
+                    yield self._object_info(blob, skip, with_properties=True)
         except AzureError as exc:
             raise self._error(exc, self.uri_of(prefix), listing=True) from None
 

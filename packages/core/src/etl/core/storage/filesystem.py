@@ -8,13 +8,14 @@ path that links resolve to outside the root. Links whose targets stay inside the
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from etl.core.atomic_files import write_atomically
 from etl.core.errors import StorageError
 from etl.core.storage.base import ObjectInfo, Storage
+from etl.core.storage.sorted_names import sorted_names
 from etl.core.storage.uris import FILE_SCHEME, file_uri
 
 __all__ = ["FileStorage"]
@@ -69,7 +70,12 @@ class FileStorage(Storage):
         return target
 
     def list_objects(
-        self, prefix: str = "", *, with_properties: bool = False, recursive: bool = True
+        self,
+        prefix: str = "",
+        *,
+        with_properties: bool = False,
+        recursive: bool = True,
+        accept: Callable[[str], bool] | None = None,
     ) -> Iterator[ObjectInfo]:
         """Every file whose relative path starts with ``prefix``, in lexicographic order."""
         prefix = self.relative_path(prefix)
@@ -80,14 +86,17 @@ class FileStorage(Storage):
         real_root = os.path.realpath(self.root)
         if not _unlinked(self.root, folder, real_root):
             return
+        local_prefix = os.path.join(self.root, "")  # os.stat on a str: no Path per file
         for relative in self._walk(self.root / folder, start, real_root, recursive=recursive):
-            if by_name and not relative.startswith(prefix):
+            if (by_name and not relative.startswith(prefix)) or (
+                accept is not None and not accept(relative)
+            ):
                 continue
             if not with_properties:
                 yield ObjectInfo(uri_prefix + relative, relative)
                 continue
             try:
-                stat = (self.root / relative).stat()
+                stat = os.stat(local_prefix + relative)
             except FileNotFoundError:
                 continue  # deleted while listing
             yield ObjectInfo(
@@ -104,22 +113,23 @@ class FileStorage(Storage):
 
         Each folder's entries are sorted with folders keyed as ``name/``, which makes the walk's
         order the lexicographic order of whole relative paths: a folder's contents all start with
-        ``name/`` and no sibling name contains ``/``. Only the names of one folder are held (a
-        flat folder of 300,000 files costs ~30 MB to sort, not the ~100 MB of its ``DirEntry``s).
-        A symlinked file is listed when its target lies inside ``real_root`` (the resolved root).
+        ``name/`` and no sibling name contains ``/``. Only the names of one folder are held, and
+        of a folder larger than :data:`~etl.core.storage.sorted_names.SORT_RUN` only that many at
+        a time (:func:`~etl.core.storage.sorted_names.sorted_names`): memory does not grow with a
+        flat folder's size. A symlinked file is listed when its target lies inside ``real_root``
+        (the resolved root).
         """
         try:
             with os.scandir(folder) as scan:
-                names = [
+                names = sorted_names(
                     _sort_key(entry, real_root)
                     for entry in scan
                     if not entry.name.startswith(_TEMP_PREFIX)
-                ]
+                )
         except (FileNotFoundError, NotADirectoryError):
             return
         except OSError as exc:
             raise StorageError(f"cannot list {file_uri(folder)}: {exc.strerror}") from None
-        names.sort()
         for name in names:
             if name[-1] == "/":
                 if recursive:

@@ -51,11 +51,16 @@ class RefreshingStorage(Storage):
         return self._inner.href_of(path)
 
     def list_objects(
-        self, prefix: str = "", *, with_properties: bool = False, recursive: bool = True
+        self,
+        prefix: str = "",
+        *,
+        with_properties: bool = False,
+        recursive: bool = True,
+        accept: Callable[[str], bool] | None = None,
     ) -> Iterator[ObjectInfo]:
         """As :meth:`Storage.list_objects` (a listing is not restarted halfway)."""
         return self._inner.list_objects(
-            prefix, with_properties=with_properties, recursive=recursive
+            prefix, with_properties=with_properties, recursive=recursive, accept=accept
         )
 
     def list_prefixes(self, prefix: str = "") -> Iterator[str]:

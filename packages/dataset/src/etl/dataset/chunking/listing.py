@@ -19,23 +19,45 @@ __all__ = ["ModifiedTimes", "list_part", "shared_folder_uris"]
 
 
 class ModifiedTimes:
-    """Asset URI -> when it last changed (a folder: its newest object), filled by a listing."""
+    """Asset URI -> when it last changed (a folder: its newest object), filled by a listing.
+
+    Only the listed assets' times are kept: a file asset's own, a folder asset's newest object's
+    (folders are noted only when the listing lists folders).
+    """
 
     def __init__(self) -> None:
         self.times: dict[str, datetime] = {}
         self._lock = threading.Lock()
 
-    def noting(self, storage: Storage, objects: Iterator[ObjectInfo]) -> Iterator[ObjectInfo]:
-        """``objects``, each one's time noted for its URI and every folder above it."""
-        for info in objects:
+    def noting_files(self, files: Iterator[ObjectInfo]) -> Iterator[str]:
+        """The URIs of the file assets ``files``, each one's time noted (a part's files are its
+        own, so no other listing thread writes their URIs)."""
+        times = self.times
+        for info in files:
             if info.last_modified is not None:
-                uris = [info.uri, *(storage.uri_of(f) for f in folders_of(info.path))]
-                with self._lock:
-                    for uri in uris:
-                        known = self.times.get(uri)
-                        if known is None or known < info.last_modified:
-                            self.times[uri] = info.last_modified
+                times[info.uri] = info.last_modified
+            yield info.uri
+
+    def noting_folders(
+        self, storage: Storage, objects: Iterator[ObjectInfo]
+    ) -> Iterator[ObjectInfo]:
+        """``objects``, each one's time noted for every folder above it (folders shared with
+        other parts keep the newest time any part saw)."""
+        newest: dict[str, datetime] = {}
+        for info in objects:
+            at = info.last_modified
+            if at is not None:
+                for folder in folders_of(info.path):
+                    known = newest.get(folder)
+                    if known is None or known < at:
+                        newest[folder] = at
             yield info
+        with self._lock:
+            for folder, at in newest.items():
+                uri = storage.uri_of(folder)
+                known = self.times.get(uri)
+                if known is None or known < at:
+                    self.times[uri] = at
 
 
 def list_part(
@@ -53,20 +75,27 @@ def list_part(
     prefix = _listing_prefix(part, asset_filter.folder_prefix)
     if prefix is None:
         return
+    path_filter = (
+        None if asset_filter.list_folders or asset_filter.is_empty else asset_filter.accepts
+    )
     objects = storage.list_objects(
         prefix,
         with_properties=asset_filter.needs_properties or modified is not None,
         recursive=part.recursive,
+        accept=path_filter,  # a file's path options: no properties read for the others
     )
     if part.exclude:
         excluded = part.exclude
         objects = (info for info in objects if not info.path.startswith(excluded))
-    if modified is not None:
-        objects = modified.noting(storage, objects)
     if asset_filter.list_folders:
+        if modified is not None:
+            objects = modified.noting_folders(storage, objects)
         yield from _folders(storage, objects, asset_filter)
+    elif modified is not None:
+        yield from modified.noting_files(_files(objects, asset_filter))
     else:
-        yield from _files(objects, asset_filter)
+        for info in _files(objects, asset_filter):
+            yield info.uri
 
 
 def _listing_prefix(part: ListingPart, folder_prefix: str) -> str | None:
@@ -78,23 +107,18 @@ def _listing_prefix(part: ListingPart, folder_prefix: str) -> str | None:
     return None
 
 
-def _files(objects: Iterator[ObjectInfo], asset_filter: AssetFilter) -> Iterator[str]:
+def _files(objects: Iterator[ObjectInfo], asset_filter: AssetFilter) -> Iterator[ObjectInfo]:
+    """The files of ``objects`` that pass ``since`` (the listing kept those passing the path
+    options)."""
     if asset_filter.needs_properties:
-        accepts, is_recent = asset_filter.accepts, asset_filter.is_recent
+        is_recent = asset_filter.is_recent
         for info in objects:
-            path = info.path
-            if not path.endswith("/") and is_recent(info.last_modified) and accepts(path):
-                yield info.uri
-    elif asset_filter.is_empty:
+            if not info.path.endswith("/") and is_recent(info.last_modified):
+                yield info
+    else:
         for info in objects:
             if not info.path.endswith("/"):
-                yield info.uri
-    else:
-        accepts = asset_filter.accepts
-        for info in objects:
-            path = info.path
-            if not path.endswith("/") and accepts(path):
-                yield info.uri
+                yield info
 
 
 def _folders(
