@@ -1,8 +1,9 @@
 """Sending batches of events to a target: an Azure Storage Queue, an Event Grid topic, a webhook.
 
 A sender takes events as their JSON text and sends them in as few requests as the target allows
-(:func:`pack`): a queue message holds a CloudEvents JSON batch of up to :data:`QUEUE_MESSAGE_BYTES`,
-an HTTP request one of up to :data:`HTTP_BATCH_BYTES` (Event Grid's limit). A failure raises
+(:func:`pack`): a queue message holds a CloudEvents JSON batch of up to :data:`QUEUE_MESSAGE_BYTES`
+(:data:`QUEUE_SENDS` messages sent at once, so they may arrive out of order), an HTTP request one
+of up to :data:`HTTP_BATCH_BYTES` (Event Grid's limit), in order. A failure raises
 :class:`~etl.core.errors.RemoteError` (or the queue's ``StorageError``), ``transient`` when a
 retry may cure it (no answer, a timeout, 408, 429, 5xx); the message names the target, never a
 credential.
@@ -19,6 +20,7 @@ import hmac
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -54,6 +56,8 @@ EVENT_GRID_API_VERSION = "2018-01-01"
 """The ``api-version`` of Event Grid's publish API for custom topics (added when not given)."""
 QUEUE_MESSAGE_BYTES = 60 * 1024
 """Most bytes of a queue message's batch (Azure's limit is 64 KiB)."""
+QUEUE_SENDS = 8
+"""Queue messages sent at once (the queue service takes one message a request)."""
 HTTP_BATCH_BYTES = 1024 * 1024
 """Most bytes of one request's batch (Event Grid's limit is 1 MB)."""
 HTTP_TIMEOUT = 30.0
@@ -130,12 +134,20 @@ def _queue_sender(uri: str, profile: Profile) -> Sender:
     location = parse_queue_uri(uri)
     client = queue_client(location, profile)
 
+    def send_one(batch: list[str]) -> None:
+        try:
+            client.send_message(batch_json(batch).decode("utf-8"))
+        except AzureError as exc:
+            raise queue_error(exc, f"sending events to {uri}") from exc
+
     def send(events: Sequence[str]) -> None:
-        for batch in pack(events, QUEUE_MESSAGE_BYTES):
-            try:
-                client.send_message(batch_json(batch).decode("utf-8"))
-            except AzureError as exc:
-                raise queue_error(exc, f"sending events to {uri}") from exc
+        batches = list(pack(events, QUEUE_MESSAGE_BYTES))
+        if len(batches) == 1:
+            send_one(batches[0])
+            return
+        with ThreadPoolExecutor(min(QUEUE_SENDS, len(batches))) as pool:
+            for _ in pool.map(send_one, batches):  # the first failure raises
+                pass
 
     return send
 
