@@ -54,6 +54,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import ContainerClient, ContentSettings
 from raw_pgstac import ADMIN_DSN, ROOT, make_collection, scratch_pgstac
 
+from etl.core.env_names import AZURITE_PORT_ENV, AZURITE_QUEUE_PORT_ENV, PG_PORT_ENV
 from etl.core.profiles.local_services import AZURITE_KEY, azurite_blob_endpoint
 from etl.core.profiles.model import Profile
 from etl.core.queues.clients import queue_client
@@ -171,7 +172,8 @@ def make_case(work: Path, dsn: str, tuning: Tuning) -> Iterator[Case]:
             """
         )
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ETL_", "ARGO_"))}
+    ports = (PG_PORT_ENV, AZURITE_PORT_ENV, AZURITE_QUEUE_PORT_ENV)  # which services to reach
+    env = {k: v for k, v in os.environ.items() if k in ports or not k.startswith(("ETL_", "ARGO_"))}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules compiled once, not per run
     env |= {
         "PYTHONPYCACHEPREFIX": str(PYCACHE),
