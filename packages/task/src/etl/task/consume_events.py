@@ -17,15 +17,11 @@ The pod receives its collection's queue in batches (:mod:`etl.task.event_batches
    (``remove``; ``report`` and ``keep`` only log and count), updates the collection's extent once,
    and adds the batch's counts to ``etl.event_counts``.
 4. deletes the batch's messages (several at once), only now that their items are committed:
-   at-least-once delivery, a redelivered message upserts the same items again. The deletes run
-   while the next batch is received and made (the queue service has no batch delete: one request
-   a message); they end before that batch's own deletes start. A batch counts (its totals, its
-   ``etl-progress`` line) once its messages are deleted.
+   at-least-once delivery, a redelivered message upserts the same items again.
 
 A batch that fails on a transient error (PgSTAC restarting, the queue service pausing) deletes
 nothing: the pod pauses (growing to 30 s) and goes on; its messages reappear after the visibility
-timeout. A batch whose deletes fail does not count either: what was not deleted reappears and is
-made again. The pod exits 0 once the queue has been empty ``--idle-exit`` seconds (1 if its last batch
+timeout. The pod exits 0 once the queue has been empty ``--idle-exit`` seconds (1 if its last batch
 or receive had failed), printing what it did; each batch's counts are an ``etl-progress`` line.
 """
 
@@ -35,7 +31,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -97,14 +93,6 @@ class EventTotals:
 
 
 @dataclass
-class _Deleting:
-    """A committed batch whose messages are being deleted: its counts and the deletes."""
-
-    totals: EventTotals
-    deletes: list[Future[None]]
-
-
-@dataclass
 class _Blob:
     """The last event of one blob in a batch, and every message about it."""
 
@@ -156,14 +144,10 @@ class Consumer:
         totals = EventTotals()
         backoff = Backoff()
         failed: EtlError | None = None
-        deleting: _Deleting | None = None
-        with (
-            ThreadPoolExecutor(WORKERS, thread_name_prefix="create-item") as pool,
-            ThreadPoolExecutor(WORKERS, thread_name_prefix="delete-message") as deleter,
-        ):
+        with ThreadPoolExecutor(WORKERS, thread_name_prefix="create-item") as pool:
             while (messages := receiver.next_batch(idle_exit)) is not None:
                 try:
-                    batch, settled = self.handle(messages, pool)
+                    batch = self.handle(messages, pool)
                 except EtlError as exc:
                     if not exc.transient:
                         raise
@@ -176,40 +160,15 @@ class Consumer:
                     )
                     time.sleep(delay)
                     continue
-                failed = self._deleted(deleting, totals)
-                if failed is None:
-                    backoff.reset()
-                deleting = _Deleting(batch, [deleter.submit(self._delete, m) for m in settled])
-            failed = self._deleted(deleting, totals) or failed
+                failed = None
+                backoff.reset()
+                totals.add(batch)
+                print(progress_line(None, **batch.counts()), flush=True)
+                self.log(f"batch: {batch.summary()}")
         return totals, failed or receiver.last_error
 
-    def _deleted(self, deleting: _Deleting | None, totals: EventTotals) -> EtlError | None:
-        """Wait for ``deleting``'s deletes; count its batch once they are done, else the error."""
-        if deleting is None:
-            return None
-        errors: list[EtlError] = []
-        for future in deleting.deletes:
-            if isinstance(error := future.exception(), EtlError):
-                errors.append(error)
-            elif error is not None:
-                raise error
-        if errors:
-            self.log(
-                f"warning: {len(errors)} messages of a loaded batch were not deleted: "
-                f"{errors[0]}; they reappear after {self.events.visibility_timeout} s and their "
-                "items are loaded again"
-            )
-            return errors[0]
-        totals.add(deleting.totals)
-        print(progress_line(None, **deleting.totals.counts()), flush=True)
-        self.log(f"batch: {deleting.totals.summary()}")
-        return None
-
-    def handle(
-        self, messages: list[QueueMessage], pool: ThreadPoolExecutor
-    ) -> tuple[EventTotals, list[QueueMessage]]:
-        """One batch: items made, loaded, removed; its counts and the messages to delete now
-        that it has committed."""
+    def handle(self, messages: list[QueueMessage], pool: ThreadPoolExecutor) -> EventTotals:
+        """One batch: items made, loaded, removed; its messages deleted once committed."""
         import psycopg
 
         from etl.pgstac.errors import database_error
@@ -250,7 +209,8 @@ class Consumer:
             raise database_error(exc, "writing the batch to PgSTAC") from exc
         for blob in blobs.values():
             settled.extend(blob.messages)
-        return totals, settled
+        self._delete(settled, pool)
+        return totals
 
     def _commit(self, items: list[dict[str, Any]], deleted: list[str], totals: EventTotals) -> None:
         """Load ``items`` (one load), remove the items of the ``deleted`` blobs, update the
@@ -343,10 +303,15 @@ class Consumer:
         totals.dead_lettered += 1
         self.log(f"dead-lettered to {self.location.poison.uri}: message {message.id}: {error}")
 
-    def _delete(self, message: QueueMessage) -> None:
-        """Delete a settled message (the queue service has no batch delete: one request each);
+    def _delete(self, messages: list[QueueMessage], pool: ThreadPoolExecutor) -> None:
+        """Delete the settled messages, :data:`WORKERS` at once (the queue service has no batch
+        delete: one request each, and one after another they took longer than the batch's load);
         one whose receipt expired (it was received again) is left: its redelivery upserts the
         same items."""
+        for _ in pool.map(self._delete_one, messages):
+            pass
+
+    def _delete_one(self, message: QueueMessage) -> None:
         from azure.core.exceptions import AzureError, ResourceNotFoundError
 
         try:
