@@ -8,9 +8,9 @@ from other consumers for the collection's ``events.visibility_timeout``, until i
 received: a message that arrived while the previous batch was being loaded has waited already. A
 full page means more are waiting: the receiver goes on at once. An empty queue is polled every
 ``max_wait / 2`` seconds (at most every second). It returns ``None`` once the queue has been empty
-for the consumer's ``--idle-exit`` seconds. A queue service that does
-not answer, or is busy, is tried again with a growing pause (:class:`Backoff`); a permanent
-refusal (the queue does not exist, the credential is refused) raises.
+for the consumer's ``--idle-exit`` seconds. A queue service that does not answer, or is busy, is
+tried again with a growing pause (:class:`Backoff`); a permanent refusal (the queue does not exist,
+the credential is refused) raises.
 """
 
 from __future__ import annotations
