@@ -37,6 +37,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -54,6 +55,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import ContainerClient, ContentSettings
 from raw_pgstac import ADMIN_DSN, ROOT, make_collection, scratch_pgstac
 
+from etl.core.env_names import AZURITE_PORT_ENV, AZURITE_QUEUE_PORT_ENV, PG_PORT_ENV
 from etl.core.profiles.local_services import AZURITE_KEY, azurite_blob_endpoint
 from etl.core.profiles.model import Profile
 from etl.core.queues.clients import queue_client
@@ -171,7 +173,8 @@ def make_case(work: Path, dsn: str, tuning: Tuning) -> Iterator[Case]:
             """
         )
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ETL_", "ARGO_"))}
+    ports = (PG_PORT_ENV, AZURITE_PORT_ENV, AZURITE_QUEUE_PORT_ENV)  # which services to reach
+    env = {k: v for k, v in os.environ.items() if k in ports or not k.startswith(("ETL_", "ARGO_"))}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules compiled once, not per run
     env |= {
         "PYTHONPYCACHEPREFIX": str(PYCACHE),
@@ -296,6 +299,12 @@ def _percentiles(values: list[float]) -> str:
     )
 
 
+def _children_cpu() -> float:
+    """CPU seconds of the ended child processes (each command's whole tree, its pods included)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _load() -> str:
     return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -322,6 +331,7 @@ def sustained(work: Path, rate: int, seconds: float, warmup: float, tuning: Tuni
             client.send_message(encode_event(document))
             sent.append(time.monotonic())
 
+        cpu = _children_cpu()
         stream = case.etl("stream", "--submit", "--until-idle", str(IDLE), "-o", "json",
                           *tuning.stream_args())  # fmt: skip
         memory = TreeMemory(stream.pid)
@@ -339,6 +349,7 @@ def sustained(work: Path, rate: int, seconds: float, warmup: float, tuning: Tuni
         watcher.stop()
         polling.join()
         totals = _finish(stream, "etl dataset stream")
+        cpu = _children_cpu() - cpu
         memory.stop()
     measured = [
         watcher.seen[i] - uploaded[i]
@@ -350,8 +361,9 @@ def sustained(work: Path, rate: int, seconds: float, warmup: float, tuning: Tuni
     print(f"  achieved {achieved:.1f} events/s; {len(watcher.pending)} items never seen; cold "
           f"start (stream started, first upload to first item) {first:.2f} s")  # fmt: skip
     print(f"  latency over {len(measured)} events after the warm-up: {_percentiles(measured)}")
-    print(f"  stream: {totals}; peak RSS {memory.rss / 1024:.0f} MiB (PSS "
-          f"{memory.pss / 1024:.0f} MiB); {_load()}", flush=True)  # fmt: skip
+    print(f"  stream: {totals}; CPU {cpu:.1f} s ({1000 * cpu / max(1, len(sent)):.1f} ms an "
+          f"event); peak RSS {memory.rss / 1024:.0f} MiB (PSS {memory.pss / 1024:.0f} MiB); "
+          f"{_load()}", flush=True)  # fmt: skip
 
 
 def burst(work: Path, count: int, tuning: Tuning) -> None:
@@ -366,7 +378,7 @@ def burst(work: Path, count: int, tuning: Tuning) -> None:
         print(f"burst of {count:,} events: uploaded and queued in "
               f"{time.monotonic() - prepared:.0f} s; {_load()}", flush=True)  # fmt: skip
 
-        started = time.monotonic()
+        started, cpu = time.monotonic(), _children_cpu()
         stream = case.etl("stream", "--submit", "--until-idle", str(IDLE), "-o", "json",
                           *tuning.stream_args())  # fmt: skip
         memory = TreeMemory(stream.pid)
@@ -381,6 +393,7 @@ def burst(work: Path, count: int, tuning: Tuning) -> None:
                     break
                 time.sleep(0.1)
         totals = _finish(stream, "etl dataset stream")
+        stream_cpu = _children_cpu() - cpu
         memory.stop()
         if last is None:
             raise SystemExit(f"the stream ended with fewer than {count} items: {totals}")
@@ -390,22 +403,26 @@ def burst(work: Path, count: int, tuning: Tuning) -> None:
         with scratch_pgstac(ADMIN_DSN) as batch_dsn:
             case.env["ETL_PGSTAC_DSN"] = batch_dsn
             case.env["ETL_STATE_DIR"] = str(case.folder / "state-batch")
-            started = time.monotonic()
+            started, cpu = time.monotonic(), _children_cpu()
             batch = case.etl("process-items", "--submit", "--wait")
             memory = TreeMemory(batch.pid)
             _finish(batch, "etl dataset process-items")
             batch_seconds = time.monotonic() - started
+            batch_cpu = _children_cpu() - cpu
             memory.stop()
             with psycopg.connect(batch_dsn) as conn:
                 row = conn.execute("SELECT count(*) FROM pgstac.items").fetchone()
             assert row and row[0] == count, f"process-items loaded {row}"
     stream_rate, batch_rate = count / stream_seconds, count / batch_seconds
     print(f"  stream: {stream_rate:,.0f} items/s ({stream_seconds:.1f} s to the last item; "
-          f"{totals}); peak RSS {stream_memory.rss / 1024:.0f} MiB (PSS "
+          f"{totals}); CPU {1000 * stream_cpu / count:.1f} ms an item; peak RSS "
+          f"{stream_memory.rss / 1024:.0f} MiB (PSS "
           f"{stream_memory.pss / 1024:.0f} MiB)")  # fmt: skip
-    print(f"  process-items: {batch_rate:,.0f} items/s ({batch_seconds:.1f} s); peak RSS "
+    print(f"  process-items: {batch_rate:,.0f} items/s ({batch_seconds:.1f} s); CPU "
+          f"{1000 * batch_cpu / count:.1f} ms an item; peak RSS "
           f"{memory.rss / 1024:.0f} MiB (PSS {memory.pss / 1024:.0f} MiB)")  # fmt: skip
-    print(f"  ratio stream / batch: {stream_rate / batch_rate:.2f}; {_load()}", flush=True)
+    print(f"  ratio stream / batch: {stream_rate / batch_rate:.2f} (CPU an item: "
+          f"{stream_cpu / batch_cpu:.2f}); {_load()}", flush=True)  # fmt: skip
 
 
 def main() -> None:

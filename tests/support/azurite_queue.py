@@ -1,7 +1,7 @@
 """Azurite's queue service for the tests: the one ``scripts/services`` runs, or a private one.
 
 :func:`private_queue_service` starts Azurite's queue service (in memory, on a free port) as
-``scripts/services`` does, for a session or for one test that pauses it (``SIGSTOP`` to its own
+``scripts/services`` does (through ``scripts/azurite-queue.js``), for a session or for one test that pauses it (``SIGSTOP`` to its own
 process, by its pid); :func:`queue_service_client` reaches a queue service on a port.
 """
 
@@ -21,6 +21,8 @@ from typing import Any
 from conftest import AZURITE_CONNECTION_STRING, ROOT
 
 AZURITE_QUEUE_MAIN = ROOT / ".tools/node_modules/azurite/dist/src/queue/main.js"
+LAUNCHER = ROOT / "scripts/azurite-queue.js"
+"""How ``scripts/services`` starts it: Azurite's queue service without its per-request re-sorts."""
 
 
 def listens(port: int) -> bool:
@@ -70,7 +72,7 @@ def private_queue_service(log: Path) -> Iterator[QueueService]:
         free.bind(("127.0.0.1", 0))
         port = int(free.getsockname()[1])
     with log.open("w") as out:
-        command = ["node", str(AZURITE_QUEUE_MAIN), "--queueHost", "127.0.0.1",
+        command = ["node", str(LAUNCHER), "--queueHost", "127.0.0.1",
                    "--queuePort", str(port), "--inMemoryPersistence", "--silent",
                    "--disableTelemetry", "--skipApiVersionCheck", "--loose"]  # fmt: skip
         process = subprocess.Popen(

@@ -2,10 +2,15 @@
 
 :meth:`EventReceiver.next_batch` receives pages of up to 32 messages (Azure's limit), each hidden
 from other consumers for the collection's ``events.visibility_timeout``, until it holds
-``batch_size`` messages or its first message has waited ``max_wait`` seconds. It returns ``None``
-once the queue has been empty for the consumer's ``--idle-exit`` seconds. A queue service that does
-not answer, or is busy, is tried again with a growing pause (:class:`Backoff`); a permanent
-refusal (the queue does not exist, the credential is refused) raises.
+``batch_size`` messages, or the queue has no more and its first message may have waited
+``max_wait`` seconds. That wait is counted from the last moment the consumer knew the queue empty
+(a receive that returned nothing, or the end of its previous batch), not from when the message was
+received: a message that arrived while the previous batch was being loaded has waited already. A
+full page means more are waiting: the receiver goes on at once. An empty queue is polled every
+``max_wait / 2`` seconds (at most every second). It returns ``None`` once the queue has been empty
+for the consumer's ``--idle-exit`` seconds. A queue service that does not answer, or is busy, is
+tried again with a growing pause (:class:`Backoff`); a permanent refusal (the queue does not exist,
+the credential is refused) raises.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ __all__ = ["PAGE", "POLL_SECONDS", "Backoff", "EventReceiver"]
 PAGE = 32
 """Most messages one receive returns (Azure's limit)."""
 POLL_SECONDS = 1.0
-"""Pause between two receives that found the queue empty."""
+"""Longest pause between two receives that found the queue empty (``max_wait / 2`` if shorter)."""
 
 
 @dataclass
@@ -64,7 +69,10 @@ class EventReceiver:
         self.max_wait = max_wait
         self.visibility_timeout = visibility_timeout
         self.log = log
+        self.poll = min(POLL_SECONDS, max_wait / 2)
         self.backoff = Backoff()
+        self._returned: float | None = None
+        """When the previous batch was returned: its last page may have left messages waiting."""
         self.last_error: StorageError | None = None
         """The transient error of the last receive, if it failed."""
 
@@ -75,21 +83,26 @@ class EventReceiver:
             StorageError: the queue refused for good (not found, forbidden).
         """
         batch: list[QueueMessage] = []
-        first = None
         idle_since = time.monotonic()
+        since = self._returned or idle_since  # the queue last known empty: the batch's clock
         while True:
-            page = self._receive(min(PAGE, self.batch_size - len(batch)))
+            asked, count = time.monotonic(), min(PAGE, self.batch_size - len(batch))
+            page = self._receive(count)
             now = time.monotonic()
-            if page:
-                batch.extend(page)
-                first = first or now
-            if len(batch) >= self.batch_size or (first and now - first >= self.max_wait):
+            batch.extend(page)
+            if not batch:
+                since = asked  # still empty: a message that comes now waits from here
+            drained = len(page) < count  # a full page: more are waiting
+            if len(batch) >= self.batch_size or (
+                batch and drained and now - since >= self.max_wait
+            ):
+                self._returned = now
                 return batch
-            if first is None and now - idle_since >= idle_exit:
+            if not batch and now - idle_since >= idle_exit:
                 return None
-            if not page:
-                left = self.max_wait - (now - first) if first else idle_exit - (now - idle_since)
-                time.sleep(max(0.0, min(POLL_SECONDS, left)))
+            if drained:
+                left = self.max_wait - (now - since) if batch else idle_exit - (now - idle_since)
+                time.sleep(max(0.0, min(self.poll, left)))
 
     def _receive(self, count: int) -> list[QueueMessage]:
         from azure.core.exceptions import AzureError

@@ -8,7 +8,9 @@ has had no answer for ``notice`` seconds, it logs one warning per place every ``
     WARNING etl.storage: waiting on blob://acct/container: no answer for 30 s (8 requests)
 
 A pod's log and the CLI's stderr carry it (``etl.core.log_setup``). Registering a call is a dict
-insert under a lock: nothing is started per request.
+insert under a lock: nothing is started per request, and the thread is woken only when a call would
+be due before it wakes anyway (a process makes thousands of requests a minute: waking it for each
+held the GIL through a thread switch per request).
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ class _Watch:
         self._ids = itertools.count()
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._wake_at: float | None = None
+        """When the thread wakes next (``None``: not waiting yet)."""
+        self._notice = 0.0
+        """The last call's ``notice``: how long the thread sleeps while nothing is in flight."""
 
     def add(self, call: _Call) -> int:
         with self._changed:
@@ -52,7 +58,9 @@ class _Watch:
                     target=self._run, name="etl-storage-waiting", daemon=True
                 )
                 self._thread.start()
-            self._changed.notify()
+            self._notice = call.notice
+            if self._wake_at is None or call.started + call.notice < self._wake_at:
+                self._changed.notify()  # only when the thread would wake too late for this call
             return key
 
     def remove(self, key: int) -> None:
@@ -66,7 +74,9 @@ class _Watch:
             while True:
                 now = time.monotonic()
                 next_at = self._tell(now)
-                self._changed.wait(None if next_at is None else max(0.05, next_at - now))
+                idle = now + self._notice
+                self._wake_at = max(now + 0.05, idle if next_at is None else next_at)
+                self._changed.wait(self._wake_at - now)
 
     def _tell(self, now: float) -> float | None:
         """Log the places due a line; when the next one may be due (``None``: nothing waits)."""
