@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -23,17 +22,13 @@ from typing import Any
 import pytest
 from etl_cli import ETL, etl_json
 from etl_cli import run_etl as etl
+from pod_scripts import script
 
 
 @pytest.fixture
 def env(config_dir: Path) -> dict[str, str]:
+    """A user's environment without PgSTAC: this test's config folder, CI mode."""
     return dict(os.environ, CI="true")
-
-
-def script(tmp_path: Path, name: str, body: str) -> str:
-    path = tmp_path / f"{name}.py"
-    path.write_text(textwrap.dedent(body))
-    return str(path)
 
 
 def manifest_file(tmp_path: Path, main: dict[str, Any], exit_args: list[str]) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pod_scripts import script
 
 from etl.core.errors import InputError
 from etl.runner.local import LocalRunner
@@ -29,12 +30,6 @@ class DictSecrets:
 
     def get(self, name: str) -> str:
         return self.values[name]
-
-
-def script(tmp_path: Path, name: str, body: str) -> str:
-    path = tmp_path / f"{name}.py"
-    path.write_text(textwrap.dedent(body))
-    return str(path)
 
 
 def counting_script(tmp_path: Path, name: str, counter: Path, then: str) -> str:

@@ -10,13 +10,13 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 from etl_cli import ETL
 from etl_cli import run_etl as etl
+from pod_scripts import script
 
 ROOT = Path(__file__).resolve().parents[2]
 SEMAPHORE = {"semaphore": {"configMapKeyRef": {"name": "etl-semaphores", "key": "pgstac-ingest"}}}
@@ -25,13 +25,8 @@ LOCAL_PGSTAC_LIMIT = 4
 
 @pytest.fixture
 def env(config_dir: Path) -> dict[str, str]:
+    """A user's environment without PgSTAC: this test's config folder, CI mode."""
     return dict(os.environ, CI="true")
-
-
-def script(tmp_path: Path, name: str, body: str) -> str:
-    path = tmp_path / f"{name}.py"
-    path.write_text(textwrap.dedent(body))
-    return str(path)
 
 
 def submit(
