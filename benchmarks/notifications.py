@@ -31,12 +31,14 @@ from typing import Any
 
 from ingest import ROOT, Databases, count_items, ours, trivial_case
 
+from etl.core.notifications.cloud_event import EventType
 from etl.core.profiles.local_services import azurite_queue_endpoint
 from etl.core.profiles.model import Profile
 from etl.core.queues.clients import queue_client
 from etl.core.queues.uris import parse_queue_uri
 
 SECRET = "benchmark-hook-secret"
+ITEM_EVENT_TYPES = {EventType.ITEM_CREATED, EventType.ITEM_UPDATED, EventType.ITEM_DELETED}
 ACCOUNT = "devstoreaccount1"
 
 
@@ -64,7 +66,7 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
             good = hmac.compare_digest(self.headers.get("X-Etl-Signature-256") or "", expected)
             with counts.lock:
                 if good:
-                    counts.events += len(json.loads(body))
+                    counts.events += item_events(json.loads(body))
                 else:
                     counts.bad += 1
             self.send_response(200 if good else 401)
@@ -80,13 +82,18 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
         server.server_close()
 
 
+def item_events(events: list[dict[str, Any]]) -> int:
+    """How many of ``events`` are item events (the run's outcome, from its exit handler, is not)."""
+    return sum(1 for event in events if event["type"] in ITEM_EVENT_TYPES)
+
+
 def queued_events(uri: str) -> int:
     """How many events the queue's messages hold (messages consumed)."""
     client = queue_client(parse_queue_uri(uri), Profile.builtin_local())
     events = 0
     while messages := list(client.receive_messages(max_messages=32)):
         for message in messages:
-            events += len(json.loads(message.content))
+            events += item_events(json.loads(message.content))
             client.delete_message(message)
     return events
 
