@@ -15,12 +15,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from cloud_events import check_events
-from stand_in_http import StandInHandler
+from stand_in_http import StandInHandler, serving
 
 PATH = "/api/events"
 API_VERSION = "2018-01-01"
@@ -90,12 +89,6 @@ def event_grid_topic(key: str) -> Iterator[EventGridTopic]:
     """A topic on a free port of 127.0.0.1 for the block's length; ``endpoint`` as Azure shows
     it (``.../api/events``, no api-version)."""
     topic = EventGridTopic("", key)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(topic))
-    topic.endpoint = f"http://127.0.0.1:{server.server_address[1]}{PATH}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(topic)) as base:
+        topic.endpoint = f"{base}{PATH}"
         yield topic
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -1,9 +1,13 @@
-"""The request handler the stand-in servers (``argo_server``, ``kubernetes_api``) share: every
-HTTP method goes to the stand-in's ``_serve``, and no access log clutters the test output."""
+"""The request handler the stand-in servers (``argo_server``, ``kubernetes_api``, the Event Grid
+topic, the webhook receiver) share: every HTTP method goes to the stand-in's ``_serve``, and no
+access log clutters the test output; :func:`serving` runs a handler on a free local port."""
 
 from __future__ import annotations
 
-from http.server import BaseHTTPRequestHandler
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
@@ -30,3 +34,16 @@ class StandInHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         raise NotImplementedError
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on a free port of 127.0.0.1, in a thread, for the block's length; the
+    server's base URL (``http://127.0.0.1:PORT``)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -19,11 +19,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 from cloud_events import check_events
-from stand_in_http import StandInHandler
+from stand_in_http import StandInHandler, serving
 
 BATCH_TYPE = "application/cloudevents-batch+json; charset=utf-8"
 
@@ -128,13 +127,9 @@ def _pid_of_local_port(port: int) -> int | None:
 def webhook_receiver(secret: str) -> Iterator[WebhookReceiver]:
     """A receiver on a free port of 127.0.0.1 for the block's length."""
     receiver = WebhookReceiver("", secret)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/stac"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield receiver
-    finally:
-        receiver.released.set()
-        server.shutdown()
-        server.server_close()
+    with serving(_handler(receiver)) as base:
+        receiver.url = f"{base}/hooks/stac"
+        try:
+            yield receiver
+        finally:
+            receiver.released.set()  # a held request returns before the server shuts down
