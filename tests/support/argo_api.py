@@ -19,9 +19,9 @@ import inspect
 import json
 import re
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import unquote
 
 from argo_schema import strict_schema
@@ -34,17 +34,21 @@ __all__ = ["ArgoApi", "Operation"]
 
 _QUERY_TYPES = {bool: "boolean", int: "integer", list: "array"}
 
+S = TypeVar("S")
+
 
 @dataclass(frozen=True)
-class Operation:
-    """One REST operation: ``method template``, what its query and body may hold, what it answers."""
+class Operation(Generic[S]):
+    """One REST operation: ``method template``, what its query and body may hold, what it answers;
+    body and answer as ``S``: the validators the stand-in checks with, or the models Hera declares
+    them with (:func:`_hera_operations`)."""
 
     name: str
     method: str
     template: str
     query: dict[str, str]
-    body: Validator | None
-    response: Validator
+    body: S | None
+    response: S
     streams: bool
 
     @property
@@ -88,16 +92,12 @@ class ArgoApi:
             for model, ref in zip(all_models, refs, strict=True)
         }
         operations = [
-            Operation(
-                name=d.name,
-                method=d.method,
-                template=d.template,
-                query=d.query,
+            replace(
+                d,
                 body=validators[d.body] if d.body else None,
                 response=_streamed(validators[d.response], schema)
                 if d.streams
                 else validators[d.response],
-                streams=d.streams,
             )
             for d in declared
         ]
@@ -143,17 +143,8 @@ class ArgoApi:
         return cls(str(path), operations, error)
 
 
-@dataclass(frozen=True)
-class _Declared:
-    name: str
-    method: str
-    template: str
-    query: dict[str, str]
-    body: type[BaseModel] | None
-    response: type[BaseModel]
-    streams: bool
-
-
+_Declared = Operation[type[BaseModel]]
+"""An operation as Hera declares it: its body and answer as model classes."""
 _ERROR = models.Error
 
 
@@ -183,7 +174,7 @@ def _hera_operations() -> list[_Declared]:
                 assert isinstance(key, ast.Constant) and isinstance(value, ast.Name)
                 query[key.value] = _query_type(hints[value.id])
         declared.append(
-            _Declared(
+            Operation(
                 name=node.name,
                 method=ast.literal_eval(keywords["method"]).upper(),
                 template=template,
@@ -204,7 +195,7 @@ def _watch_workflows(hera: list[_Declared]) -> _Declared:
         for name, kind in list_workflows.query.items()
         if name.startswith("listOptions.") or name == "fields"
     }
-    return _Declared(
+    return Operation(
         name="watch_workflows",
         method="GET",
         template="/api/v1/workflow-events/{namespace}",

@@ -244,12 +244,7 @@ class _Handler(StandInHandler):
 
     def _reply(self, status: int, payload: Any, op: Operation | None = None) -> None:
         self._check_answer(payload, op)
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(status, payload)
 
     def _stream(self, op: Operation, results: Iterator[dict[str, Any]]) -> None:
         self.send_response(200)

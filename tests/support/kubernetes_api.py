@@ -20,7 +20,6 @@ body.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Iterator
@@ -119,19 +118,11 @@ class _Handler(StandInHandler):
             return self._status(422, "; ".join(problems))
         created = key not in owner.objects
         owner.objects[key] = yaml.safe_load(raw)
-        self._reply(201 if created else 200, owner.objects[key])
+        self.send_json(201 if created else 200, owner.objects[key])
 
     def _status(self, code: int, message: str) -> None:
         status = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code}
-        self._reply(code, {**status, "message": message})
-
-    def _reply(self, code: int, payload: Any) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_json(code, {**status, "message": message})
 
 
 def _patch_problems(

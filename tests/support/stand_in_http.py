@@ -4,6 +4,7 @@ access log clutters the test output; :func:`serving` runs a handler on a free lo
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +32,15 @@ class StandInHandler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:
         self._serve()
+
+    def send_json(self, status: int, payload: Any) -> None:
+        """Answer ``status`` with ``payload`` as a JSON body."""
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _serve(self) -> None:
         raise NotImplementedError
