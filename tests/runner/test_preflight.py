@@ -12,11 +12,14 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import sidecar_dataset as e2e
 from argo_server import TOKEN, ArgoServerStandIn
+from etl_cli import run_etl
 
 ENVIRONMENT = "environment:\n  API_TOKEN: $<< secrets.api-token >>\n"
 
@@ -225,3 +228,34 @@ def test_storage_timeouts_are_profile_keys_and_environment_variables(config_dir:
     assert timeouts == {"connect": 3.0, "read": 7.5, "retries": 5, "notice": 30.0}
     assert wrong.returncode == 2
     assert "storage_timeouts.read" in wrong.stderr
+
+
+@pytest.mark.postgres
+def test_checking_a_dataset_on_local_files_leaves_the_azure_sdk_unloaded(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """No check reads blob storage, so the Azure SDK (a second of a local run's start on a busy
+    machine) is not imported."""
+    sample = Path(__file__).resolve().parents[2] / "datasets" / "sample-sidecars"
+    generate = [
+        sys.executable,
+        str(sample / "generate.py"),
+        "--count",
+        "2",
+        str(tmp_path / "assets"),
+    ]
+    subprocess.run(generate, env=env, check=True, capture_output=True)
+
+    result = run_etl(
+        "profile", "check", "-d", str(sample), "-a", f"root={tmp_path}",
+        env={**env, "PYTHONPROFILEIMPORTTIME": "1"},
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    imported = [
+        line.rsplit("|", 1)[-1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    ]
+    assert "psycopg" in imported  # the PgSTAC check ran
+    assert [m for m in imported if m.startswith("azure")] == []

@@ -121,7 +121,7 @@ def preflight(
     plan.storage(dataset, collections)
     document = dataset.resolved_document() if dataset is not None else {}
     plan.secrets(pod_secrets(profile, document))
-    import_drivers(argo=plan.argo)
+    import_drivers(argo=plan.argo, blob=plan.blob)
     checks = [*_run_all(plan.pending), *plan.notes]
     return PreflightReport(
         profile.name,
@@ -144,6 +144,8 @@ class _Plan:
         # Whether this machine reads the secrets the pods read (not: a Kubernetes secret).
         self.here = not self.argo or profile.secrets.backend is SecretsBackend.KEYVAULT
         self.pending: list[tuple[str, Callable[[], Check]]] = []
+        self.blob = False
+        """Whether a check reads blob storage (the Azure SDK is imported for it)."""
         self.notes: list[Check] = []
 
     def add(self, subject: str, check: Callable[[], Check]) -> None:
@@ -208,9 +210,11 @@ class _Plan:
                     )
                 continue
             self.add(f"storage {uri}", partial(check_container, uri, profile, sas))
+            self.blob = True
         if dataset is None:
             for account in profile.storage:
                 self.add(f"storage account {account}", partial(check_account, account, profile))
+                self.blob = True
         if self.argo and (uris or profile.storage):
             self.notes.append(
                 not_checked(

@@ -67,13 +67,13 @@ class Check:
         return {"subject": self.subject, "outcome": self.outcome.value, "detail": self.detail}
 
 
-def import_drivers(*, argo: bool) -> None:
-    """Import what the checks use (psycopg, the Azure SDK, Hera): seconds on a busy machine,
-    which must not count against the checks' answers."""
+def import_drivers(*, argo: bool, blob: bool) -> None:
+    """Import what the checks use (psycopg; the Azure SDK when a check reads blob storage; Hera
+    on Argo): seconds on a busy machine, which must not count against the checks' answers."""
     import psycopg  # noqa: F401
 
-    import etl.core.storage.blob
-
+    if blob:
+        import etl.core.storage.blob
     if argo:
         import etl.runner.argo_server.client  # noqa: F401
 

@@ -72,7 +72,8 @@ class Storage(ABC):
                 f"absolute path {path!r} given to storage {self.uri}: use a path relative to the"
                 " root or a full URI"
             )
-        if any(part in (".", "..") for part in relative.split("/")):
+        bounded = f"/{relative}/"  # a "." or ".." segment lies between two slashes here
+        if "/./" in bounded or "/../" in bounded:
             raise StorageError(f"path {path!r} has '.' or '..' segments (storage {self.uri})")
         return relative
 
