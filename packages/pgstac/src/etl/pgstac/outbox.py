@@ -80,9 +80,10 @@ class OutboxBatch:
 
 @dataclass(frozen=True)
 class PendingBatch:
-    """A claimed row: its sequence number and its events' JSON texts."""
+    """A claimed row: its sequence number, the targets it is owed to, its events' JSON texts."""
 
     seq: int
+    pending: tuple[str, ...]
     plain: list[str]
     with_items: list[str] | None
 
@@ -132,21 +133,22 @@ def record_events(conn: Connection, batch: OutboxBatch) -> int:
     return len(batch.plain)
 
 
-def claim_pending(conn: Connection, target: str, limit: int) -> list[PendingBatch]:
-    """The oldest ``limit`` rows owed to ``target`` nobody else holds, locked until the caller's
-    transaction ends (call inside ``conn.transaction()``)."""
+def claim_pending(conn: Connection, targets: Sequence[str], limit: int) -> list[PendingBatch]:
+    """The oldest ``limit`` rows owed to any of ``targets`` that nobody else holds, locked until
+    the caller's transaction ends (call inside ``conn.transaction()``)."""
     cursor = conn.execute(
-        "SELECT seq, plain, with_items FROM etl.outbox WHERE %s = ANY(pending) "
+        "SELECT seq, pending, plain, with_items FROM etl.outbox WHERE pending && %s::text[] "
         "ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED",
-        (target, limit),
+        (list(targets), limit),
     )
     return [
         PendingBatch(
             seq,
+            tuple(pending),
             plain.split(EVENT_SEPARATOR),
             None if with_items is None else with_items.split(EVENT_SEPARATOR),
         )
-        for seq, plain, with_items in cursor
+        for seq, pending, plain, with_items in cursor
     ]
 
 

@@ -2,21 +2,27 @@
 
 A pod that loads or removes items asks :func:`item_event_spec` for what to record (``None``: the
 collection has no targets, and nothing is recorded); the load records the events in its own
-transaction (:mod:`etl.pgstac.item_events`). After its work committed, the pod calls
-:func:`deliver_pending`, which sends every event waiting for the collection's targets: its own,
-and those a pod killed after its commit left behind. ``etl dataset send-notifications`` calls it
-too.
+transaction (:mod:`etl.pgstac.item_events`). Once work committed, the pod sends every event
+waiting for the collection's targets: its own, and those a pod killed after its commit left
+behind (:func:`deliver_pending`; ``etl dataset send-notifications`` calls it too). A pod that
+loads while it makes items (``process-chunks``) delivers **while** it loads
+(:meth:`PodNotifications.delivering`): a thread sends what committed every
+:data:`POLL_SECONDS`, and what is left once the loads end, so that sending overlaps loading
+instead of following it. Each claim of outbox rows is sent to every target owing it at once.
 
 Delivery never fails the work: a target that refuses or does not answer is tried again with
-backoff (:data:`ATTEMPTS` tries, transient errors only), then left; its events stay in the outbox,
-with the error, for ``etl dataset status`` and the next delivery.
+backoff (:data:`ATTEMPTS` tries, transient errors only), then left for the rest of the pod; its
+events stay in the outbox, with the error, for ``etl dataset status`` and the next delivery.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from etl.core.errors import EtlError
@@ -29,11 +35,12 @@ from etl.dataset.model import DatasetConfig
 from etl.pgstac.item_events import EventTarget, ItemEventSpec
 
 if TYPE_CHECKING:
-    from etl.pgstac.outbox import Connection
+    from etl.pgstac.outbox import Connection, PendingBatch
 
 __all__ = [
     "ATTEMPTS",
     "CLAIM",
+    "POLL_SECONDS",
     "PodNotifications",
     "TargetDelivery",
     "collection_targets",
@@ -45,6 +52,8 @@ ATTEMPTS = 4
 """Tries of one batch on a transient failure (waiting 0.5, 1, 2 s between them)."""
 CLAIM = 4
 """Outbox rows (each a load batch's events) claimed, and sent, at a time."""
+POLL_SECONDS = 0.5
+"""How often :meth:`PodNotifications.delivering` looks for events committed meanwhile."""
 _FIRST_DELAY = 0.5
 
 
@@ -56,6 +65,29 @@ class TargetDelivery:
     delivered: int
     error: str | None = None
     """Why delivery stopped with events left (``None``: nothing left)."""
+    seconds: float = 0.0
+    """Seconds spent sending to the target (its retries' waits included)."""
+
+    def then(self, later: TargetDelivery) -> TargetDelivery:
+        """This delivery followed by ``later``, of the same target."""
+        return replace(
+            later, delivered=self.delivered + later.delivered, seconds=self.seconds + later.seconds
+        )
+
+    def log_lines(self) -> list[str]:
+        """What a pod logs about it: the events sent and how long it took, what stays."""
+        lines = []
+        if self.delivered:
+            lines.append(
+                f"notifications: {self.delivered} event(s) sent to {self.target} "
+                f"in {self.seconds:.2f} s"
+            )
+        if self.error is not None:
+            lines.append(
+                f"warning: notifications: events for {self.target} stay undelivered: "
+                f"{self.error} (etl dataset send-notifications sends them again)"
+            )
+        return lines
 
 
 def collection_targets(
@@ -115,19 +147,71 @@ class PodNotifications:
 
     def deliver(self, log: Callable[[str], None] = print) -> list[TargetDelivery]:
         """Send what waits for the collection's targets (after the pod's work committed)."""
+        return self._finish({}, log)
+
+    @contextmanager
+    def delivering(self, log: Callable[[str], None] = print) -> Iterator[None]:
+        """Deliver while the block runs: every :data:`POLL_SECONDS`, what committed meanwhile;
+        when it ends (however it ends), what is left, as :meth:`deliver`. A target that failed
+        is left alone for the rest of the block. One log line per target, at the end."""
         if not self.targets:
-            return []
+            yield
+            return
+        done: dict[str, TargetDelivery] = {}
+        stop = threading.Event()
+
+        def deliver_meanwhile() -> None:
+            while not stop.wait(POLL_SECONDS):
+                targets = _still_open(self.targets, done)
+                if not targets:
+                    return
+                try:
+                    _merge(done, self._send_waiting(targets))
+                except EtlError:  # PgSTAC unreachable now: tried again, and told at the end
+                    continue
+
+        thread = threading.Thread(target=deliver_meanwhile, name="etl-notifications", daemon=True)
+        thread.start()
         try:
-            return deliver_pending(
-                self.services.pgstac_dsn(),
-                self.targets,
-                self.services.profile,
-                self.services.secrets,
-                log=log,
-            )
-        except EtlError as exc:  # PgSTAC unreachable: the events wait for the next delivery
-            log(f"warning: notifications: not delivered now: {exc}")
-            return []
+            yield
+        finally:
+            stop.set()
+            thread.join()
+            self._finish(done, log)
+
+    def _finish(
+        self, done: dict[str, TargetDelivery], log: Callable[[str], None]
+    ) -> list[TargetDelivery]:
+        """Send what waits for the targets that have not failed, add it to ``done``, log."""
+        targets = _still_open(self.targets, done)
+        if targets:
+            try:
+                _merge(done, self._send_waiting(targets))
+            except EtlError as exc:  # PgSTAC unreachable: the events wait for the next delivery
+                log(f"warning: notifications: not delivered now: {exc}")
+        results = [done[target.key] for target in self.targets if target.key in done]
+        for result in results:
+            for line in result.log_lines():
+                log(line)
+        return results
+
+    def _send_waiting(self, targets: Sequence[NotificationTarget]) -> list[TargetDelivery]:
+        return send_waiting(
+            self.services.pgstac_dsn(), targets, self.services.profile, self.services.secrets
+        )
+
+
+def _still_open(
+    targets: Sequence[NotificationTarget], done: Mapping[str, TargetDelivery]
+) -> list[NotificationTarget]:
+    """The targets that have not failed yet."""
+    return [t for t in targets if t.key not in done or done[t.key].error is None]
+
+
+def _merge(done: dict[str, TargetDelivery], results: Sequence[TargetDelivery]) -> None:
+    for result in results:
+        earlier = done.get(result.target)
+        done[result.target] = result if earlier is None else earlier.then(result)
 
 
 def deliver_pending(
@@ -141,61 +225,96 @@ def deliver_pending(
 ) -> list[TargetDelivery]:
     """Send every event waiting in the outbox for ``targets``, oldest first; never raises for a
     target that fails (its events stay, the error is logged and returned)."""
+    results = send_waiting(dsn, targets, profile, secrets, sleep=sleep)
+    for result in results:
+        for line in result.log_lines():
+            log(line)
+    return results
+
+
+def send_waiting(
+    dsn: str,
+    targets: Sequence[NotificationTarget],
+    profile: Profile,
+    secrets: SecretLookup,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[TargetDelivery]:
+    """:func:`deliver_pending` without logging, in the order of ``targets``.
+
+    Raises:
+        RemoteError: PgSTAC cannot be reached.
+    """
     from etl.pgstac.outbox import ensure_outbox, mark_failed
     from etl.pgstac.session import connect_pgstac
 
-    results = []
+    results: dict[str, TargetDelivery] = {}
+    senders: dict[str, tuple[NotificationTarget, Sender]] = {}
     with connect_pgstac(dsn) as conn:
         ensure_outbox(conn)
         for target in targets:
             try:
-                sender = sender_for(target, profile, secrets)
+                senders[target.key] = (target, sender_for(target, profile, secrets))
             except EtlError as exc:  # e.g. its secret is missing: told like a refusal
                 mark_failed(conn, target.key, str(exc))
-                results.append(TargetDelivery(target.key, 0, str(exc)))
-            else:
-                results.append(_deliver(conn, target, sender, sleep))
-    for result in results:
-        if result.delivered:
-            log(f"notifications: {result.delivered} event(s) sent to {result.target}")
-        if result.error is not None:
-            log(
-                f"warning: notifications: events for {result.target} stay undelivered: "
-                f"{result.error} (etl dataset send-notifications sends them again)"
-            )
-    return results
+                results[target.key] = TargetDelivery(target.key, 0, str(exc))
+        results |= _deliver(conn, senders, sleep)
+    return [results[target.key] for target in targets if target.key in results]
 
 
 def _deliver(
-    conn: Connection, target: NotificationTarget, sender: Sender, sleep: Callable[[float], None]
-) -> TargetDelivery:
+    conn: Connection,
+    senders: Mapping[str, tuple[NotificationTarget, Sender]],
+    sleep: Callable[[float], None],
+) -> dict[str, TargetDelivery]:
+    """Claim the oldest rows owed to any of the targets, send each target its share at once
+    (a thread a target), mark what each took; until nothing is left or every target failed."""
     from etl.pgstac.outbox import claim_pending, mark_delivered, mark_failed
 
-    delivered = 0
-    while True:
-        with conn.transaction():
-            pending = claim_pending(conn, target.key, CLAIM)
-            if not pending:
-                return TargetDelivery(target.key, delivered)
-            events = [event for row in pending for event in row.events(target.include_item)]
-            error = _send(sender, events, sleep)
-            if error is not None:
-                mark_failed(conn, target.key, error)
-                return TargetDelivery(target.key, delivered, error)
-            mark_delivered(conn, target.key, [row.seq for row in pending])
-        delivered += len(events)
+    results = {key: TargetDelivery(key, 0) for key in senders}
+    live = dict(senders)
+    with ThreadPoolExecutor(max(1, len(live))) as pool:
+        while live:
+            with conn.transaction():
+                rows = claim_pending(conn, list(live), CLAIM)
+                if not rows:
+                    break
+                owed = {key: [row for row in rows if key in row.pending] for key in live}
+                events = {key: _events(live[key][0], owed[key]) for key in live if owed[key]}
+                sends = {
+                    key: pool.submit(_send, live[key][1], texts, sleep)
+                    for key, texts in events.items()
+                }
+                for key, sent in sends.items():
+                    error, seconds = sent.result()
+                    count = 0 if error else len(events[key])
+                    results[key] = results[key].then(TargetDelivery(key, count, error, seconds))
+                    if error is not None:
+                        mark_failed(conn, key, error)
+                        del live[key]
+                    else:
+                        mark_delivered(conn, key, [row.seq for row in owed[key]])
+    return results
 
 
-def _send(sender: Sender, events: list[str], sleep: Callable[[float], None]) -> str | None:
-    """Send with retries of transient failures; the last error's message, or ``None``."""
+def _events(target: NotificationTarget, rows: Sequence[PendingBatch]) -> list[str]:
+    return [event for row in rows for event in row.events(target.include_item)]
+
+
+def _send(
+    sender: Sender, events: list[str], sleep: Callable[[float], None]
+) -> tuple[str | None, float]:
+    """Send with retries of transient failures: the last error's message (``None``: sent), and
+    the seconds it took."""
+    started = time.perf_counter()
     delay = _FIRST_DELAY
     for attempt in range(1, ATTEMPTS + 1):
         try:
             sender(events)
-            return None
+            break
         except EtlError as exc:
             if not exc.transient or attempt == ATTEMPTS:
-                return str(exc)
+                return str(exc), time.perf_counter() - started
             sleep(delay)
             delay *= 2
-    return None
+    return None, time.perf_counter() - started
