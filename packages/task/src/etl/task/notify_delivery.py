@@ -35,7 +35,7 @@ from etl.dataset.model import DatasetConfig
 from etl.pgstac.item_events import EventTarget, ItemEventSpec
 
 if TYPE_CHECKING:
-    from etl.pgstac.outbox import Connection, PendingBatch
+    from etl.pgstac.outbox import PendingBatch
 
 __all__ = [
     "ATTEMPTS",
@@ -151,24 +151,32 @@ class PodNotifications:
 
     @contextmanager
     def delivering(self, log: Callable[[str], None] = print) -> Iterator[None]:
-        """Deliver while the block runs: every :data:`POLL_SECONDS`, what committed meanwhile;
-        when it ends (however it ends), what is left, as :meth:`deliver`. A target that failed
-        is left alone for the rest of the block. One log line per target, at the end."""
+        """Deliver while the block runs: every :data:`POLL_SECONDS`, what committed meanwhile
+        (over one connection of a thread's own); when it ends (however it ends), what is left,
+        as :meth:`deliver`. A target that failed is left alone for the rest of the block. One
+        log line per target, at the end."""
         if not self.targets:
             yield
             return
+        import psycopg
+
         done: dict[str, TargetDelivery] = {}
         stop = threading.Event()
+        kept: list[_Delivery] = []
 
         def deliver_meanwhile() -> None:
+            delivery: _Delivery | None = None
             while not stop.wait(POLL_SECONDS):
-                targets = _still_open(self.targets, done)
-                if not targets:
-                    return
                 try:
-                    _merge(done, self._send_waiting(targets))
-                except EtlError:  # PgSTAC unreachable now: tried again, and told at the end
-                    continue
+                    delivery = delivery or self._open(done)
+                    if not delivery.send():
+                        break
+                except (EtlError, psycopg.Error):  # PgSTAC unreachable now: tried again later
+                    if delivery is not None:
+                        delivery.close()
+                    delivery = None
+            if delivery is not None:
+                kept.append(delivery)
 
         thread = threading.Thread(target=deliver_meanwhile, name="etl-notifications", daemon=True)
         thread.start()
@@ -177,27 +185,40 @@ class PodNotifications:
         finally:
             stop.set()
             thread.join()
-            self._finish(done, log)
+            self._finish(done, log, kept[0] if kept else None)
 
     def _finish(
-        self, done: dict[str, TargetDelivery], log: Callable[[str], None]
+        self,
+        done: dict[str, TargetDelivery],
+        log: Callable[[str], None],
+        delivery: _Delivery | None = None,
     ) -> list[TargetDelivery]:
-        """Send what waits for the targets that have not failed, add it to ``done``, log."""
-        targets = _still_open(self.targets, done)
-        if targets:
-            try:
-                _merge(done, self._send_waiting(targets))
-            except EtlError as exc:  # PgSTAC unreachable: the events wait for the next delivery
-                log(f"warning: notifications: not delivered now: {exc}")
+        """Send what waits for the targets that have not failed (on ``delivery``'s connection,
+        if given), add it to ``done``, log."""
+        import psycopg
+
+        try:
+            if _still_open(self.targets, done):
+                delivery = delivery or self._open(done)
+                delivery.send()
+        except (EtlError, psycopg.Error) as exc:  # the events wait for the next delivery
+            log(f"warning: notifications: not delivered now: {str(exc).strip()}")
+        finally:
+            if delivery is not None:
+                delivery.close()
         results = [done[target.key] for target in self.targets if target.key in done]
         for result in results:
             for line in result.log_lines():
                 log(line)
         return results
 
-    def _send_waiting(self, targets: Sequence[NotificationTarget]) -> list[TargetDelivery]:
-        return send_waiting(
-            self.services.pgstac_dsn(), targets, self.services.profile, self.services.secrets
+    def _open(self, done: dict[str, TargetDelivery]) -> _Delivery:
+        return _Delivery(
+            self.services.pgstac_dsn(),
+            self.targets,
+            self.services.profile,
+            self.services.secrets,
+            done,
         )
 
 
@@ -206,12 +227,6 @@ def _still_open(
 ) -> list[NotificationTarget]:
     """The targets that have not failed yet."""
     return [t for t in targets if t.key not in done or done[t.key].error is None]
-
-
-def _merge(done: dict[str, TargetDelivery], results: Sequence[TargetDelivery]) -> None:
-    for result in results:
-        earlier = done.get(result.target)
-        done[result.target] = result if earlier is None else earlier.then(result)
 
 
 def deliver_pending(
@@ -224,77 +239,99 @@ def deliver_pending(
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[TargetDelivery]:
     """Send every event waiting in the outbox for ``targets``, oldest first; never raises for a
-    target that fails (its events stay, the error is logged and returned)."""
-    results = send_waiting(dsn, targets, profile, secrets, sleep=sleep)
+    target that fails (its events stay, the error is logged and returned).
+
+    Raises:
+        RemoteError: PgSTAC cannot be reached.
+    """
+    done: dict[str, TargetDelivery] = {}
+    delivery = _Delivery(dsn, targets, profile, secrets, done, sleep=sleep)
+    try:
+        delivery.send()
+    finally:
+        delivery.close()
+    results = [done[target.key] for target in targets if target.key in done]
     for result in results:
         for line in result.log_lines():
             log(line)
     return results
 
 
-def send_waiting(
-    dsn: str,
-    targets: Sequence[NotificationTarget],
-    profile: Profile,
-    secrets: SecretLookup,
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-) -> list[TargetDelivery]:
-    """:func:`deliver_pending` without logging, in the order of ``targets``.
+class _Delivery:
+    """Deliveries to some targets over one PgSTAC connection, their senders made once; what
+    each target got is added up in ``done`` (a target that failed there is not tried again)."""
 
-    Raises:
-        RemoteError: PgSTAC cannot be reached.
-    """
-    from etl.pgstac.outbox import ensure_outbox, mark_failed
-    from etl.pgstac.session import connect_pgstac
+    def __init__(
+        self,
+        dsn: str,
+        targets: Sequence[NotificationTarget],
+        profile: Profile,
+        secrets: SecretLookup,
+        done: dict[str, TargetDelivery],
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Connect, and make the senders of the targets that have not failed.
 
-    results: dict[str, TargetDelivery] = {}
-    senders: dict[str, tuple[NotificationTarget, Sender]] = {}
-    with connect_pgstac(dsn) as conn:
-        ensure_outbox(conn)
-        for target in targets:
-            try:
-                senders[target.key] = (target, sender_for(target, profile, secrets))
-            except EtlError as exc:  # e.g. its secret is missing: told like a refusal
-                mark_failed(conn, target.key, str(exc))
-                results[target.key] = TargetDelivery(target.key, 0, str(exc))
-        results |= _deliver(conn, senders, sleep)
-    return [results[target.key] for target in targets if target.key in results]
+        Raises:
+            RemoteError: PgSTAC cannot be reached.
+        """
+        from etl.pgstac.outbox import ensure_outbox, mark_failed
+        from etl.pgstac.session import connect_pgstac
 
+        self.targets = _still_open(targets, done)
+        self.done = done
+        self.sleep = sleep
+        self.senders: dict[str, Sender] = {}
+        self.conn = connect_pgstac(dsn)
+        try:
+            ensure_outbox(self.conn)
+            for target in self.targets:
+                try:
+                    self.senders[target.key] = sender_for(target, profile, secrets)
+                except EtlError as exc:  # e.g. its secret is missing: told like a refusal
+                    mark_failed(self.conn, target.key, str(exc))
+                    self._add(TargetDelivery(target.key, 0, str(exc)))
+        except BaseException:
+            self.conn.close()
+            raise
 
-def _deliver(
-    conn: Connection,
-    senders: Mapping[str, tuple[NotificationTarget, Sender]],
-    sleep: Callable[[float], None],
-) -> dict[str, TargetDelivery]:
-    """Claim the oldest rows owed to any of the targets, send each target its share at once
-    (a thread a target), mark what each took; until nothing is left or every target failed."""
-    from etl.pgstac.outbox import claim_pending, mark_delivered, mark_failed
+    def send(self) -> bool:
+        """Claim the oldest rows owed to any open target, send each target its share at once (a
+        thread a target), mark what each took; until nothing is left or every target failed.
+        ``False`` when no target is open any more."""
+        from etl.pgstac.outbox import claim_pending, mark_delivered, mark_failed
 
-    results = {key: TargetDelivery(key, 0) for key in senders}
-    live = dict(senders)
-    with ThreadPoolExecutor(max(1, len(live))) as pool:
-        while live:
-            with conn.transaction():
-                rows = claim_pending(conn, list(live), CLAIM)
-                if not rows:
-                    break
-                owed = {key: [row for row in rows if key in row.pending] for key in live}
-                events = {key: _events(live[key][0], owed[key]) for key in live if owed[key]}
-                sends = {
-                    key: pool.submit(_send, live[key][1], texts, sleep)
-                    for key, texts in events.items()
-                }
-                for key, sent in sends.items():
-                    error, seconds = sent.result()
-                    count = 0 if error else len(events[key])
-                    results[key] = results[key].then(TargetDelivery(key, count, error, seconds))
-                    if error is not None:
-                        mark_failed(conn, key, error)
-                        del live[key]
-                    else:
-                        mark_delivered(conn, key, [row.seq for row in owed[key]])
-    return results
+        live = {t.key: t for t in _still_open(self.targets, self.done) if t.key in self.senders}
+        with ThreadPoolExecutor(max(1, len(live))) as pool:
+            while live:
+                with self.conn.transaction():
+                    rows = claim_pending(self.conn, list(live), CLAIM)
+                    if not rows:
+                        break
+                    owed = {key: [row for row in rows if key in row.pending] for key in live}
+                    events = {key: _events(live[key], owed[key]) for key in live if owed[key]}
+                    sends = {
+                        key: pool.submit(_send, self.senders[key], texts, self.sleep)
+                        for key, texts in events.items()
+                    }
+                    for key, sent in sends.items():
+                        error, seconds = sent.result()
+                        count = 0 if error else len(events[key])
+                        self._add(TargetDelivery(key, count, error, seconds))
+                        if error is not None:
+                            mark_failed(self.conn, key, error)
+                            del live[key]
+                        else:
+                            mark_delivered(self.conn, key, [row.seq for row in owed[key]])
+        return bool(_still_open(self.targets, self.done))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _add(self, result: TargetDelivery) -> None:
+        earlier = self.done.get(result.target)
+        self.done[result.target] = result if earlier is None else earlier.then(result)
 
 
 def _events(target: NotificationTarget, rows: Sequence[PendingBatch]) -> list[str]:
