@@ -58,10 +58,16 @@ class ItemEventSpec:
 
 
 def item_versions(conn: Connection, collection_id: str, ids: Sequence[str]) -> dict[str, str]:
-    """The row version (``xmin``) of each of ``ids`` the collection has."""
+    """The row version (``xmin``) of each of ``ids`` the collection has.
+
+    One index probe an id (a lateral lookup with ``LIMIT 1`` cannot be planned otherwise): read
+    inside a load, the partition has no statistics yet, and ``id = ANY(ids)`` was planned as a
+    parallel scan of the whole partition, whose cost grew with the collection (92 ms a read of
+    5,000 ids at 100,000 items, 2 reads a batch)."""
     rows = conn.execute(
-        "SELECT id, xmin::text FROM items WHERE collection = %s AND id = ANY(%s)",
-        (collection_id, list(ids)),
+        "SELECT w.id, i.version FROM unnest(%s::text[]) AS w(id) CROSS JOIN LATERAL "
+        "(SELECT xmin::text AS version FROM items WHERE collection = %s AND id = w.id LIMIT 1) i",
+        (list(ids), collection_id),
     )
     return {row[0]: row[1] for row in rows}
 
