@@ -179,7 +179,7 @@ def measured(run: Callable[[], tuple[float, int]], into: Measures) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, nargs="+", default=[20_000])
+    parser.add_argument("--items", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--admin-dsn", default="postgresql://postgres@127.0.0.1:55432/postgres")
     parser.add_argument("--work", type=Path, default=ROOT / ".state" / "bench-notifications")
