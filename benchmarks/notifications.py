@@ -2,14 +2,20 @@
 one webhook target, against the same ingest without notifications (issue 26, item 6).
 
 Both load the same N items (``ingest.py``'s trivial dataset) into a fresh migrated database; the
-notified run records an event per item in the load's transactions (``etl.outbox``, one COPY a
-batch) and delivers them after each pod's commit: to an Azurite queue (CloudEvents batches of up
-to 60 KiB a message) and to a local webhook receiver (a thread of this process that checks each
-request's HMAC signature and counts its events). Rounds alternate plain and notified runs; the
-ratio is of medians (notified seconds over plain seconds; aim: under 1.1x). Each notified round
-checks that every item's event reached both targets.
+notified run records its events in the load's transactions (``etl.outbox``, one row a batch),
+its pods deliver them while they load (to an Azurite queue, CloudEvents batches of up to 60 KiB a
+message, and to a local webhook receiver, a thread of this process that checks each request's HMAC
+signature and counts its events), and its exit handler sends the run's outcome. Rounds alternate
+plain and notified runs; the ratio is of medians (notified seconds over plain seconds; aim: under
+1.1x). Each notified round checks that every item's event reached both targets.
 
-    uv run python benchmarks/notifications.py --items 20000 [--rounds 3]
+Each run is also measured in CPU seconds, which a busy machine disturbs less than wall time: the
+run's own processes (``etl``, the runner, its pods) and the shared services' (PostgreSQL, the
+Azurite queue; other work on them counts too). With two sizes or more (``--items 20000 100000``),
+the wall time a notified run adds is split into a fixed part (the exit handler's pod, the last
+batch's delivery) and a part per item, fitted over the sizes' medians.
+
+    uv run python benchmarks/notifications.py --items 20000 100000 [--rounds 3]
 """
 
 from __future__ import annotations
@@ -18,13 +24,16 @@ import argparse
 import hashlib
 import hmac
 import json
+import os
+import resource
 import statistics
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -115,9 +124,62 @@ def notified_copy(plain: Path, folder: Path, queue: str, hook: str) -> Path:
     return folder
 
 
+def service_cpu(comm: str, marker: str = "") -> float:
+    """CPU seconds of every process named ``comm`` (whose command line holds ``marker``), its
+    waited-for children included: a service's processes, ended ones too (PostgreSQL's backends)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        name, _, rest = stat.partition(" (")[2].rpartition(")")
+        if name == comm and marker in cmdline:
+            fields = rest.split()
+            total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total / tick
+
+
+@dataclass
+class Measures:
+    """One kind of run's measures over the rounds."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    """CPU seconds of the run's processes (``etl``, the runner, the pods)."""
+    postgres: list[float] = field(default_factory=list)
+    queue: list[float] = field(default_factory=list)
+
+    def line(self) -> str:
+        median = statistics.median
+        return (
+            f"{median(self.wall):.2f} s, CPU {median(self.cpu):.2f} s "
+            f"(PostgreSQL {median(self.postgres):.2f} s, Azurite queue {median(self.queue):.2f} s)"
+        )
+
+
+def measured(run: Callable[[], tuple[float, int]], into: Measures) -> str:
+    """Run ``run()`` (``ours``: its wall seconds and peak RSS), keep its measures, describe them."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    postgres, queue = service_cpu("postgres"), service_cpu("node", "azurite-queue")
+    seconds, _ = run()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    into.wall.append(seconds)
+    into.cpu.append(cpu)
+    into.postgres.append(service_cpu("postgres") - postgres)
+    into.queue.append(service_cpu("node", "azurite-queue") - queue)
+    return (
+        f"{seconds:.2f} s, CPU {cpu:.2f} s (PostgreSQL {into.postgres[-1]:.2f} s, "
+        f"Azurite queue {into.queue[-1]:.2f} s)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=20_000)
+    parser.add_argument("--items", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--admin-dsn", default="postgresql://postgres@127.0.0.1:55432/postgres")
     parser.add_argument("--work", type=Path, default=ROOT / ".state" / "bench-notifications")
@@ -127,45 +189,59 @@ def main() -> None:
     client.create_queue()
     port = azurite_queue_endpoint().rsplit(":", 1)[1].split("/")[0]
     databases = Databases(args.admin_dsn)
-    plain_seconds: list[float] = []
-    notified_seconds: list[float] = []
+    results: dict[int, tuple[Measures, Measures]] = {}
     try:
         with receiver() as (hook, url), tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
-            case = trivial_case(args.work, work, args.items)
-            copied = notified_copy(case.dataset, work / "notified", queue, url)
-            notified = replace(case, dataset=copied, code=copied)
             extra = {"ETL_SECRET_BENCH_HOOK": SECRET, "ETL_AZURITE_QUEUE_PORT": port}
-            for round_ in range(args.rounds):
-                for label, chosen, times in (
-                    ("plain", case, plain_seconds),
-                    ("notified", notified, notified_seconds),
-                ):
-                    databases.settle()
-                    dsn = databases.fresh()
-                    seconds, _ = ours(dsn, chosen, work / f"state-{label}-{round_}", extra)
-                    assert count_items(dsn) == args.items
-                    times.append(seconds)
-                    line = f"round {round_ + 1} {label}: {seconds:.2f} s"
-                    if chosen is notified:
-                        sent = queued_events(queue)
-                        with hook.lock:
-                            got, hook.events = hook.events, 0
-                        assert sent == args.items and got == args.items and not hook.bad, (
-                            sent,
-                            got,
-                            hook.bad,
-                        )
-                        line += f" ({sent} events queued, {got} to the webhook)"
-                    print(line, flush=True)
+            for items in args.items:
+                case = trivial_case(args.work, work, items)
+                copied = notified_copy(case.dataset, work / f"notified-{items}", queue, url)
+                notified = replace(case, dataset=copied, code=copied)
+                plain_runs, notified_runs = results[items] = Measures(), Measures()
+                for round_ in range(args.rounds):
+                    for label, chosen, runs in (
+                        ("plain", case, plain_runs),
+                        ("notified", notified, notified_runs),
+                    ):
+                        databases.settle()
+                        dsn = databases.fresh()
+                        state = work / f"state-{label}-{items}-{round_}"
+                        line = measured(partial(ours, dsn, chosen, state, extra), runs)
+                        assert count_items(dsn) == items
+                        line = f"{items} items, round {round_ + 1} {label}: {line}"
+                        if chosen is notified:
+                            sent = queued_events(queue)
+                            with hook.lock:
+                                got, hook.events = hook.events, 0
+                            assert sent == items and got == items and not hook.bad, (
+                                sent,
+                                got,
+                                hook.bad,
+                            )
+                            line += f"; {sent} events queued, {got} to the webhook"
+                        print(line, flush=True)
     finally:
         databases.drop_all()
         client.delete_queue()
-    plain, with_events = statistics.median(plain_seconds), statistics.median(notified_seconds)
-    print(
-        f"{args.items} items: plain {plain:.2f} s, with a queue and a webhook {with_events:.2f} s "
-        f"(medians of {args.rounds}): {with_events / plain:.2f}x"
-    )
+    median = statistics.median
+    for items, (plain, with_events) in results.items():
+        ratio = median(with_events.wall) / median(plain.wall)
+        cpu_ratio = median(with_events.cpu) / median(plain.cpu)
+        print(
+            f"{items} items (medians of {args.rounds}): plain {plain.line()}; "
+            f"with a queue and a webhook {with_events.line()}: {ratio:.2f}x "
+            f"(CPU of the run's processes {cpu_ratio:.2f}x)"
+        )
+    if len(results) > 1:
+        sizes = sorted(results)
+        added = {n: median(results[n][1].wall) - median(results[n][0].wall) for n in sizes}
+        per_item = (added[sizes[-1]] - added[sizes[0]]) / (sizes[-1] - sizes[0])
+        fixed = added[sizes[0]] - per_item * sizes[0]
+        print(
+            f"what notifications add, fitted over {sizes[0]} and {sizes[-1]} items: "
+            f"{fixed:.2f} s a run and {per_item * 1e6:.0f} us an item"
+        )
 
 
 if __name__ == "__main__":

@@ -13,54 +13,18 @@ import re
 import signal
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from azurite_queue import queue_service_client
-from cloud_events import check_events
 from event_grid_stand_in import event_grid_topic
+from notified_dataset import SECRET, Notified, changes, notified_dataset
 from sidecar_dataset import Dataset, item_ids, make_dataset
 from stream_dataset import StreamDataset, streamed
-from webhook_receiver import WebhookReceiver, webhook_receiver
+from webhook_receiver import webhook_receiver
 
 pytestmark = pytest.mark.postgres
 __all__ = ["streamed"]  # the fixture
-
-SECRET = "s3cret-for-the-hook"
-ACCOUNT = "devstoreaccount1"
-
-
-@dataclass
-class Notified:
-    """The dataset, its two targets, and how to read what reached them."""
-
-    data: Dataset
-    hook: WebhookReceiver
-    queue: Any
-
-    def run(self, *flags: str) -> Any:
-        return self.data.run(
-            "dataset", "process-items", "-d", str(self.data.folder), "--submit", *flags
-        )
-
-    def queued(self) -> list[dict[str, Any]]:
-        """Every event in the queue's messages (each a JSON batch), messages consumed."""
-        events: list[dict[str, Any]] = []
-        while messages := list(self.queue.receive_messages(max_messages=32)):
-            for message in messages:
-                events.extend(check_events(json.loads(message.content)))
-                self.queue.delete_message(message)
-        return events
-
-
-def changes(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(type's last word, item id) of item events, duplicates by id dropped, sorted (each run's
-    outcome event is tests/cli/test_run_outcome.py's)."""
-    unique = {event["id"]: event for event in events}.values()
-    items = [e for e in unique if e["type"].startswith("dev.etl.item.")]
-    return sorted((e["type"].rsplit(".", 1)[1], e["subject"]) for e in items)
 
 
 def write_asset(data: Dataset, index: int, **fields: Any) -> None:
@@ -72,20 +36,8 @@ def write_asset(data: Dataset, index: int, **fields: Any) -> None:
 def notified(
     tmp_path: Path, pgstac_dsn: str, azurite_queue: str, azurite_queue_port: int
 ) -> Iterator[Notified]:
-    data = make_dataset(tmp_path, pgstac_dsn, assets=3, broken=set())
-    with webhook_receiver(SECRET) as hook:
-        yaml_path = data.folder / "dataset.yaml"
-        yaml_path.write_text(
-            yaml_path.read_text()
-            + f"notifications:\n  - queue: queue://{ACCOUNT}/{azurite_queue}\n"
-            f"  - webhook: {hook.url}\n    secret: $<< secrets.HOOK_SECRET >>\n"
-        )
-        data.env |= {
-            "ETL_AZURITE_QUEUE_PORT": str(azurite_queue_port),
-            "ETL_SECRET_HOOK_SECRET": SECRET,
-        }
-        queue = queue_service_client(azurite_queue_port).get_queue_client(azurite_queue)
-        yield Notified(data, hook, queue)
+    with notified_dataset(tmp_path, pgstac_dsn, azurite_queue, azurite_queue_port) as made:
+        yield made
 
 
 def test_created_updated_and_deleted_items_reach_the_queue_and_the_webhook_once(

@@ -50,7 +50,7 @@ def writer(pgstac_dsn: str) -> Iterator[PgstacWriter]:
 def outbox(dsn: str, target: EventTarget) -> list[dict[str, Any]]:
     """The events waiting for ``target``, as it would get them."""
     with connect_pgstac(dsn) as conn, conn.transaction():
-        rows = claim_pending(conn, target.key, 100)
+        rows = claim_pending(conn, [target.key], 100)
     return check_events([json.loads(e) for row in rows for e in row.events(target.include_item)])
 
 
@@ -114,9 +114,9 @@ def test_claimed_rows_are_skipped_by_another_deliverer_and_failures_summarised(
         writer.load_items(make_items(COLLECTION, start, start + 1), COLLECTION, events=SPEC)
     with connect_pgstac(pgstac_dsn) as first, connect_pgstac(pgstac_dsn) as second:
         with first.transaction():
-            claimed = claim_pending(first, QUEUE.key, 2)
+            claimed = claim_pending(first, [QUEUE.key], 2)
             with second.transaction():
-                others = claim_pending(second, QUEUE.key, 10)
+                others = claim_pending(second, [QUEUE.key], 10)
                 assert [row.seq for row in others] == [claimed[-1].seq + 1]
             mark_delivered(first, QUEUE.key, [row.seq for row in claimed])
         mark_failed(second, QUEUE.key, "http://x answered 503")

@@ -14,11 +14,12 @@ is the same every time it is sent.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from etl.core.notifications.cloud_event import (
     CloudEvent,
@@ -57,10 +58,16 @@ class ItemEventSpec:
 
 
 def item_versions(conn: Connection, collection_id: str, ids: Sequence[str]) -> dict[str, str]:
-    """The row version (``xmin``) of each of ``ids`` the collection has."""
+    """The row version (``xmin``) of each of ``ids`` the collection has.
+
+    One index probe an id (a lateral lookup with ``LIMIT 1`` cannot be planned otherwise): read
+    inside a load, the partition has no statistics yet, and ``id = ANY(ids)`` was planned as a
+    parallel scan of the whole partition, whose cost grew with the collection (92 ms a read of
+    5,000 ids at 100,000 items, 2 reads a batch)."""
     rows = conn.execute(
-        "SELECT id, xmin::text FROM items WHERE collection = %s AND id = ANY(%s)",
-        (collection_id, list(ids)),
+        "SELECT w.id, i.version FROM unnest(%s::text[]) AS w(id) CROSS JOIN LATERAL "
+        "(SELECT xmin::text AS version FROM items WHERE collection = %s AND id = w.id LIMIT 1) i",
+        (list(ids), collection_id),
     )
     return {row[0]: row[1] for row in rows}
 
@@ -104,37 +111,50 @@ _Change = tuple[EventType, str, str, "Mapping[str, Any] | None"]
 
 
 def _batch(spec: ItemEventSpec, collection_id: str, changes: Sequence[_Change]) -> OutboxBatch:
-    """The batch's events as JSON texts (and with their items, when a target asks for them)."""
+    """The batch's events as JSON texts (and with their items, when a target asks for them).
+
+    Each event is the envelope of :meth:`CloudEvent.to_dict` (made once a batch and kind) with
+    its id, subject and data filled in, encoded by orjson: a tenth of the CPU of building a
+    ``CloudEvent`` and encoding it with ``json`` per item (a load writes an event an item)."""
     now = datetime.now(UTC)
     source = item_event_source(spec.dataset, collection_id)
+    envelopes = {
+        kind: CloudEvent("", source, kind, "", now).to_dict()
+        for kind in {change[0] for change in changes}
+    }
     with_items: list[str] | None = (
         [] if any(target.include_item for target in spec.targets) else None
     )
     plain = []
     for kind, item_id, version, item in changes:
-        ident = event_id(str(kind), collection_id, item_id, spec.run_id, version)
         data: dict[str, Any] = {
             "collection": collection_id,
             "item_id": item_id,
             "href": _self_href(item),
             "run_id": spec.run_id,
         }
-        event = CloudEvent(ident, source, kind, item_id, now, data)
-        plain.append(event.to_json())
+        event = envelopes[kind] | {
+            "id": event_id(str(kind), collection_id, item_id, spec.run_id, version),
+            "subject": item_id,
+            "data": data,
+        }
+        plain.append(orjson.dumps(event).decode("utf-8"))
         if with_items is not None:
             with_items.append(_with_item(event, item) if item is not None else plain[-1])
     targets = tuple(target.key for target in spec.targets)
     return OutboxBatch(collection_id, targets, plain, with_items)
 
 
-def _with_item(event: CloudEvent, item: Mapping[str, Any]) -> str:
-    body = json.dumps(item, separators=(",", ":"), ensure_ascii=False)
-    data = dict(event.data)
-    if len(body.encode("utf-8")) <= ITEM_BODY_LIMIT:
-        data["item"] = item
+def _with_item(event: dict[str, Any], item: Mapping[str, Any]) -> str:
+    """``event`` with ``item`` in its data, or why it is left out (over the size limit). orjson
+    encodes whatever pypgstac (itself orjson) loads."""
+    body = orjson.dumps(item)
+    data = dict(event["data"])
+    if len(body) <= ITEM_BODY_LIMIT:
+        data["item"] = orjson.Fragment(body)
     else:
         data["item_omitted"] = f"the item's JSON is over {ITEM_BODY_LIMIT} bytes"
-    return CloudEvent(event.id, event.source, event.type, event.subject, event.time, data).to_json()
+    return orjson.dumps(event | {"data": data}).decode("utf-8")
 
 
 def _self_href(item: Mapping[str, Any] | None) -> str | None:

@@ -252,7 +252,7 @@ def run(args: argparse.Namespace) -> int:
         events=notifications.spec,
     )
     log = _log_line
-    try:
+    with notifications.delivering(log):  # sent while loading, the rest even when the task fails
         totals = process_batch(
             bundle,
             environment,
@@ -263,8 +263,6 @@ def run(args: argparse.Namespace) -> int:
             options=options,
             log=log,
         )
-    finally:  # what committed is told, even when the task then fails on its failed assets
-        notifications.deliver(log)
     print(
         f"batch {args.batch_index}/{args.batch_count}: {counted(totals.chunks, 'chunk')} "
         f"processed, {totals.skipped} already done, {counted(totals.items, 'item')}, "
