@@ -43,6 +43,7 @@ def test_consumers_started_by_depth_fork_from_one_warm_server(
     pgstac_dsn: str,
     azurite_container: str,
     azurite_queue: str,
+    *,
     azurite_queue_port: int,
     config_dir: Path,
 ) -> None:
