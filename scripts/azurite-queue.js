@@ -13,6 +13,12 @@
 // updated one by one (the indices kept in place), and a queue is swept at most once a second, so a
 // message that expired less than a second ago may still be received (Azure's queues also remove
 // expired messages in the background, not at the instant they expire).
+//
+// And its garbage collector: every minute it deletes the stored text of the messages deleted since
+// (one extent each in memory), one extent at a time, and LokiJS re-sorts the extents' index after
+// each: with 3,000 messages deleted in a minute (50 a second) the service answered nothing for
+// 38 s, every client's requests stalled at once. Now the unreferenced extents of one sweep are
+// removed together: one filter, one re-sort.
 "use strict";
 const path = require("path");
 
@@ -23,7 +29,9 @@ const store = require(path.join(queue, "persistence", "LokiQueueMetadataStore.js
 const removeBatch = Collection.prototype.removeBatch;
 const update = Collection.prototype.update;
 const sweep = store.prototype.clearExpiredMessages;
-if ([removeBatch, update, sweep].some((f) => typeof f !== "function")) {
+const extents = require(path.join(azurite, "dist", "src", "common", "persistence", "MemoryExtentStore.js")).default;
+const deleteExtents = extents.prototype.deleteExtents;
+if ([removeBatch, update, sweep, deleteExtents].some((f) => typeof f !== "function")) {
   throw new Error("azurite-queue.js: this Azurite's LokiJS or queue store differs; update the launcher");
 }
 Collection.prototype.removeBatch = function (batch) {
@@ -42,4 +50,14 @@ store.prototype.clearExpiredMessages = async function (account, name, context) {
   swept.set(key, now);
   return sweep.call(this, account, name, context);
 };
-require(path.join(queue, "main.js"));
+extents.prototype.deleteExtents = async function (ids) {
+  const metadata = this.metadataStore;
+  const collection = metadata.db && metadata.db.getCollection(metadata.EXTENTS_COLLECTION);
+  if (!collection) return deleteExtents.call(this, ids); // not LokiJS: Azurite's own way
+  const doomed = new Set(ids);
+  if (doomed.size === 0) return 0;
+  for (const id of doomed) this.chunks.delete(this.categoryName, id);
+  collection.chain().where((extent) => doomed.has(extent.id)).remove(); // one re-sort
+  return doomed.size;
+};
+if (require.main === module) require(path.join(queue, "main.js")); // else: a test of the patches

@@ -63,8 +63,11 @@ class ProcessExecutor:
 
     moves_outputs = True
 
-    def __init__(self, starter: TaskStarter) -> None:
+    def __init__(self, starter: TaskStarter, *, owns_starter: bool = True) -> None:
+        """``owns_starter``: the run's end closes the starter (its warm server); a starter shared
+        by several runs is closed by whoever shared it."""
         self.starter = starter
+        self.owns_starter = owns_starter
 
     def executable(self, command: str) -> str:
         """``command`` as a path: beside this Python first (the venv's scripts), then ``PATH``."""
@@ -87,5 +90,6 @@ class ProcessExecutor:
         return None
 
     def close(self) -> None:
-        """Let the warm server end."""
-        self.starter.close()
+        """Let the warm server end, unless other runs share it."""
+        if self.owns_starter:
+            self.starter.close()

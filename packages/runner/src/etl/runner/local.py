@@ -83,6 +83,7 @@ class LocalRunner(WorkflowRunner):
         self.executor = executor
         self.warm_commands = list(warm_commands)
         self._starter: TaskStarter | None = None
+        self._shared_starter: TaskStarter | None = None
         self.secrets = secrets
         self.semaphore_limits = dict(semaphore_limits or {})
         self.parallelism = parallelism or os.cpu_count() or 2
@@ -100,6 +101,25 @@ class LocalRunner(WorkflowRunner):
         if self._starter is None:
             self._starter = TaskStarter(console_script_entries(self.warm_commands))
         self._starter.start_server()
+
+    @contextlib.contextmanager
+    def sharing_warm_server(self) -> Iterator[None]:
+        """Within this block every run's pods fork from one warm task server, started now, instead
+        of each run starting (and importing into) its own; it ends with the block, after its
+        tasks. For a caller that submits many runs of the same commands: the stream's consumers,
+        each one run, started as the queue deepens."""
+        if self.executor == LocalExecutor.CONTAINER:
+            yield
+            return
+        starter, self._starter = self._starter, None
+        starter = starter or TaskStarter(console_script_entries(self.warm_commands))
+        starter.start_server()
+        self._shared_starter = starter
+        try:
+            yield
+        finally:
+            self._shared_starter = None
+            starter.close()
 
     def submit(self, manifest: Mapping[str, Any]) -> SubmittedWorkflow:
         """Run the workflow to its end here; the result says how it ended.
@@ -195,6 +215,8 @@ class LocalRunner(WorkflowRunner):
 
             images = [t.container.image for t in workflow.templates.values() if t.container]
             return ContainerExecutor(name, self.state_root, [i for i in images if i])
+        if self._shared_starter is not None:
+            return ProcessExecutor(self._shared_starter, owns_starter=False)
         starter, self._starter = self._starter, None
         return ProcessExecutor(starter or TaskStarter(console_script_entries(self.warm_commands)))
 

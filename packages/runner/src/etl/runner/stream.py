@@ -11,8 +11,10 @@ run of the local runner (a thread submits its manifest: the pod sees only what t
 it, and is recorded, logged and listed like every run) and ends once its queue was idle its
 ``--idle-exit`` seconds. With ``until_idle`` the scaler ends once every queue was empty that long
 and every consumer ended; otherwise it runs until interrupted (Ctrl-C stops the running
-consumers: their unfinished messages reappear after the visibility timeout). The totals add up
-the ``etl-progress`` counts every consumer reported.
+consumers: their unfinished messages reappear after the visibility timeout). Every consumer's pod
+forks from one warm task server, started with the stream (:meth:`LocalRunner.sharing_warm_server`):
+a consumer started as the queue deepens begins at once, without importing etl-task again. The
+totals add up the ``etl-progress`` counts every consumer reported.
 """
 
 from __future__ import annotations
@@ -150,7 +152,8 @@ def run_local_stream(
     scaler = LocalScaler(runner, profile, options, limit, report)
     for collection in collections:
         scaler.add(collection, manifests[collection.id])
-    return scaler.run()
+    with runner.sharing_warm_server():  # a consumer starts by a fork, not by importing etl-task
+        return scaler.run()
 
 
 def _streamed(dataset: LoadedDataset, requested: Sequence[str] | None) -> list[CollectionConfig]:

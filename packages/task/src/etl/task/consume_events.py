@@ -64,6 +64,9 @@ __all__ = ["EventTotals", "register", "run"]
 
 WORKERS = 8
 """``create_item`` calls at once (threads), as ``process-chunks``' default."""
+RECEIVED_AGAIN = "PopReceiptMismatch"
+"""The queue's error code for a delete whose receipt is stale: the message's visibility timeout
+passed and another receive took it (Azure answers 400, not 404, once it was received again)."""
 
 
 @dataclass
@@ -323,14 +326,15 @@ class Consumer:
     def _delete_one(self, message: QueueMessage) -> None:
         from azure.core.exceptions import AzureError, ResourceNotFoundError
 
+        from etl.core.queues.clients import queue_error
+
         try:
             self.queue.delete_message(message)
-        except ResourceNotFoundError:
-            self.log(f"warning: message {message.id} was received again before it was deleted")
         except AzureError as exc:
-            from etl.core.queues.clients import queue_error
-
-            raise queue_error(exc, f"cannot delete message {message.id}") from None
+            gone = isinstance(exc, ResourceNotFoundError)
+            if not gone and getattr(exc, "error_code", None) != RECEIVED_AGAIN:
+                raise queue_error(exc, f"cannot delete message {message.id}") from None
+            self.log(f"warning: message {message.id} was received again before it was deleted")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
