@@ -1,7 +1,8 @@
-"""Queue clients read the environment's proxy once per client (issue 24, item 9: ``requests`` read
-it, and ``~/.netrc``, on every request, a third of a message delete's CPU). The proxy must still be
-obeyed: ``etl dataset send-events`` with ``HTTP_PROXY`` set sends its queue requests through the
-proxy (a stand-in that refuses them), and with ``NO_PROXY`` naming the queue's host, directly.
+"""Storage clients (queues and blobs) read the environment's proxy once per client (issue 24,
+item 9: ``requests`` read it, and ``~/.netrc``, on every request: a third of a message delete's
+CPU, a sixth of a small blob read's). The proxy must still be obeyed: with ``HTTP_PROXY`` set,
+``etl dataset send-events`` sends its queue requests and ``etl profile check -d`` its blob requests
+through the proxy (a stand-in that refuses them), and with ``NO_PROXY`` naming the host, directly.
 """
 
 from __future__ import annotations
@@ -45,3 +46,21 @@ def test_queue_requests_go_through_the_environments_proxy_unless_no_proxy(
     )
     assert direct.returncode == 0, direct.stderr
     assert len(ds.peek()) == 1
+
+
+def test_blob_requests_go_through_the_environments_proxy_unless_no_proxy(
+    streamed: StreamDataset,
+) -> None:
+    ds = streamed
+    with serving(_RefusingProxy) as proxy:
+        ds.env |= {"HTTP_PROXY": proxy, "http_proxy": proxy}
+        ds.env |= {"NO_PROXY": "", "no_proxy": ""}
+        refused = ds.etl("profile", "check", "-d", str(ds.folder))
+        ds.env |= {"NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+        direct = ds.etl("profile", "check", "-d", str(ds.folder))
+
+    assert refused.returncode != 0, refused.stdout
+    assert any(f"/devstoreaccount1/{ds.container}" in line for line in _RefusingProxy.seen), (
+        _RefusingProxy.seen
+    )
+    assert direct.returncode == 0, direct.stdout + direct.stderr

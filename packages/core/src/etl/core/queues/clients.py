@@ -9,7 +9,7 @@ to the string's own, as blob clients do). Timeouts and retries are the profile's
 
 A client talks to one host, so what ``requests`` would read from the environment on every request
 (the proxy for the host, a CA bundle, ``~/.netrc``) is read once, when the client is made
-(:func:`environment_settings`): per request it was a third of a message delete's CPU, and the
+(:func:`~etl.core.storage.blob_clients.environment_settings`): per request it was a third of a message delete's CPU, and the
 consumer deletes every message on its own request.
 
 Messages travel as the text the queue holds: no encode or decode policy, so a message that is not
@@ -18,9 +18,6 @@ the whole page of messages it arrived with.
 """
 
 from __future__ import annotations
-
-import os
-from typing import Any
 
 from azure.core.credentials import AzureNamedKeyCredential, TokenCredential
 from azure.core.exceptions import AzureError
@@ -33,10 +30,7 @@ from etl.core.queues.uris import QueueLocation
 from etl.core.storage.blob_clients import client_options, resolve_credentials
 from etl.core.storage.urls import queue_endpoint
 
-__all__ = ["environment_settings", "queue_client", "queue_error"]
-
-_CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
-"""Where ``requests`` finds a CA bundle in the environment, in its order."""
+__all__ = ["queue_client", "queue_error"]
 
 _TRANSIENT_STATUS = (None, 408, 429, 500, 502, 503, 504)
 """A queue answer a retry may cure: no answer at all, a timeout, throttling, a busy server."""
@@ -51,13 +45,12 @@ def queue_client(location: QueueLocation, profile: Profile | None = None) -> Que
     credentials = resolve_credentials(location.account, profile=profile)
     timeouts = profile.storage_timeouts if profile is not None else StorageTimeouts()
     endpoint = queue_endpoint(location.account, profile)
-    options = client_options(location.uri, timeouts)
     if credentials.connection_string:
         connection_string = credentials.connection_string
         url = QueueClient.from_connection_string(connection_string, location.name).url
-        options |= environment_settings(url)
+        options = client_options(location.uri, timeouts, url)
         return QueueClient.from_connection_string(connection_string, location.name, **options)
-    options |= environment_settings(endpoint)
+    options = client_options(location.uri, timeouts, endpoint)
     credential: str | AzureNamedKeyCredential | TokenCredential
     if credentials.sas:
         credential = credentials.sas
@@ -66,20 +59,6 @@ def queue_client(location: QueueLocation, profile: Profile | None = None) -> Que
     else:
         credential = default_credential()
     return QueueClient(endpoint, location.name, credential=credential, **options)
-
-
-def environment_settings(url: str) -> dict[str, Any]:
-    """Client options that read, once, what ``requests`` reads from the environment on every
-    request to ``url``'s host: its proxy (``HTTPS_PROXY``, ``NO_PROXY``, ...) and a CA bundle
-    (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``); ``requests`` itself then reads none."""
-    from requests.utils import get_environ_proxies
-
-    options: dict[str, Any] = {"use_env_settings": False}
-    if proxies := get_environ_proxies(url):
-        options["proxies"] = proxies
-    if bundle := next((os.environ[name] for name in _CA_BUNDLE_ENV if os.environ.get(name)), None):
-        options["connection_verify"] = bundle
-    return options
 
 
 def queue_error(exc: AzureError, what: str) -> StorageError:
