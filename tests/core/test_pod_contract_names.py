@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from etl_cli import run_etl
+from etl_cli import run_etl, run_etl_imports
 
 from etl.cli.pod_environment_docs import REFERENCE
 from etl.core.pod_contract import POD_ENVIRONMENT, PROFILE_JSON_ENV, SECRET_ENV_PREFIX
@@ -143,16 +143,10 @@ def test_dataset_status_imports_neither_hera_nor_the_compiler(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     # the status of a dataset looks its runs up by their labels: the label hashing is the contract's
-    result = run_etl(
-        "dataset", "status", "-d", str(SAMPLE), "-a", f"root={tmp_path}",
-        env={**env, "PYTHONPROFILEIMPORTTIME": "1"},
-    )  # fmt: skip
+    result, imported = run_etl_imports(
+        "dataset", "status", "-d", str(SAMPLE), "-a", f"root={tmp_path}", env=env
+    )
     assert result.returncode == 0, result.stderr
-    imported = [
-        line.rsplit("|", 1)[-1].strip()
-        for line in result.stderr.splitlines()
-        if line.startswith("import time:")
-    ]
     assert "etl.runner.active_runs" in imported  # the run lookup was imported
     assert [m for m in imported if m.split(".")[0] == "hera"] == []
     assert [m for m in imported if m.startswith("etl.argo.compiling")] == []

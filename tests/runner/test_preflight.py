@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import sidecar_dataset as e2e
 from argo_server import TOKEN, ArgoServerStandIn
-from etl_cli import run_etl
+from etl_cli import run_etl, run_etl_imports
 
 ENVIRONMENT = "environment:\n  API_TOKEN: $<< secrets.api-token >>\n"
 
@@ -216,8 +216,6 @@ def test_profile_check_on_an_argo_profile_asks_the_server_and_says_what_it_canno
 
 def test_storage_timeouts_are_profile_keys_and_environment_variables(config_dir: Path) -> None:
     env = dict(os.environ, ETL_STORAGE_READ_TIMEOUT="7.5")
-    from etl_cli import run_etl
-
     created = run_etl("profile", "create", "slow", "--runner", "local",
                       "--set", "storage_timeouts.connect=3", env=env)  # fmt: skip
     shown = run_etl("profile", "show", "slow", "-o", "json", env=env)
@@ -246,16 +244,10 @@ def test_checking_a_dataset_on_local_files_leaves_the_azure_sdk_unloaded(
     ]
     subprocess.run(generate, env=env, check=True, capture_output=True)
 
-    result = run_etl(
-        "profile", "check", "-d", str(sample), "-a", f"root={tmp_path}",
-        env={**env, "PYTHONPROFILEIMPORTTIME": "1"},
-    )  # fmt: skip
+    result, imported = run_etl_imports(
+        "profile", "check", "-d", str(sample), "-a", f"root={tmp_path}", env=env
+    )
 
     assert result.returncode == 0, result.stderr
-    imported = [
-        line.rsplit("|", 1)[-1].strip()
-        for line in result.stderr.splitlines()
-        if line.startswith("import time:")
-    ]
     assert "psycopg" in imported  # the PgSTAC check ran
     assert [m for m in imported if m.startswith("azure")] == []

@@ -39,6 +39,20 @@ def run_etl(
     )
 
 
+def run_etl_imports(
+    *args: str, env: Mapping[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """``etl ARGS`` (as :func:`run_etl`) with Python's import timing on, and the modules the
+    command imported, in order (read from its stderr)."""
+    result = run_etl(*args, env={**(env or {}), "PYTHONPROFILEIMPORTTIME": "1"})
+    imported = [
+        line.rsplit("|", 1)[-1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    ]
+    return result, imported
+
+
 def etl_json(*args: str, env: Mapping[str, str] | None = None) -> Any:
     """``etl ARGS -o json``, which must succeed: what it printed, parsed."""
     result = run_etl(*args, "-o", "json", env=env)
