@@ -19,7 +19,7 @@ import pytest
 
 # The fixtures of tests/support (on pytest's pythonpath), usable from every test module:
 # ``argo_server`` and ``argo_env`` (the stand-in Argo Server), ``task_image`` (the built task image).
-pytest_plugins = ["argo_server", "kubernetes_api", "task_image"]
+pytest_plugins = ["argo_server", "kubernetes_api", "stream_dataset", "task_image"]
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_DSN = os.environ.get(

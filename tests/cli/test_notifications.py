@@ -20,11 +20,10 @@ import pytest
 from event_grid_stand_in import event_grid_topic
 from notified_dataset import SECRET, Notified, changes, notified_dataset
 from sidecar_dataset import Dataset, item_ids, make_dataset
-from stream_dataset import StreamDataset, streamed
+from stream_dataset import StreamDataset
 from webhook_receiver import webhook_receiver
 
 pytestmark = pytest.mark.postgres
-__all__ = ["streamed"]  # the fixture
 
 
 def write_asset(data: Dataset, index: int, **fields: Any) -> None:

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 from etl_cli import ETL, run_etl
-from stream_dataset import StreamDataset, streamed
+from stream_dataset import StreamDataset
 
 pytestmark = pytest.mark.postgres
-__all__ = ["streamed"]  # the fixture
 
 
 def stream(ds: StreamDataset, *extra: str) -> tuple[int, dict, str]:

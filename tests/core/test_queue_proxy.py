@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import pytest
 from stand_in_http import StandInHandler, serving
-from stream_dataset import StreamDataset, streamed
-
-__all__ = ["streamed"]  # the fixture
+from stream_dataset import StreamDataset
 
 pytestmark = pytest.mark.postgres
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from etl_cli import ETL
-from stream_dataset import StreamDataset, make_stream_dataset
+from stream_dataset import MakeStream, StreamDataset
 
 pytestmark = pytest.mark.postgres
 
@@ -39,16 +39,9 @@ def _parent(pid: int) -> int:
 
 
 def test_consumers_started_by_depth_fork_from_one_warm_server(
-    tmp_path: Path,
-    pgstac_dsn: str,
-    azurite_container: str,
-    azurite_queue: str,
-    *,
-    azurite_queue_port: int,
-    config_dir: Path,
+    tmp_path: Path, stream_of: MakeStream
 ) -> None:
-    ds = make_stream_dataset(tmp_path, pgstac_dsn, azurite_container, azurite_queue,
-                             azurite_queue_port, batch_size=1, visibility_timeout=120)  # fmt: skip
+    ds = stream_of(batch_size=1, visibility_timeout=120)
     hold = tmp_path / "hold"
     hold.write_text("")
     uris = [ds.upload(f"assets/{n}.json", id=f"item-{n}", n=n, hold=str(hold)) for n in range(2)]

@@ -12,7 +12,9 @@ import json
 import os
 import textwrap
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -205,8 +207,12 @@ def make_stream_dataset(
     return StreamDataset(folder, container, queue, dsn, env)
 
 
+MakeStream = Callable[..., StreamDataset]
+"""``make_stream_dataset`` for this test's folder, database, container and queue: options only."""
+
+
 @pytest.fixture
-def streamed(
+def stream_of(
     tmp_path: Path,
     pgstac_dsn: str,
     azurite_container: str,
@@ -214,15 +220,17 @@ def streamed(
     *,
     azurite_queue_port: int,
     config_dir: Path,
-) -> StreamDataset:
+) -> MakeStream:
+    """Makes this test's stream dataset with the options given (visibility timeout, deliveries,
+    batch size: :func:`make_stream_dataset`'s)."""
+    return partial(
+        make_stream_dataset, tmp_path, pgstac_dsn, azurite_container, azurite_queue,
+        azurite_queue_port,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def streamed(stream_of: MakeStream) -> StreamDataset:
     """A stream dataset of this test's database, container and queue: visibility timeout 5 s,
     2 deliveries before a failing message is dead-lettered, batches of 10."""
-    return make_stream_dataset(
-        tmp_path,
-        pgstac_dsn,
-        azurite_container,
-        azurite_queue,
-        azurite_queue_port,
-        visibility_timeout=5,
-        max_deliveries=2,
-    )
+    return stream_of(visibility_timeout=5, max_deliveries=2)

@@ -10,10 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from stream_dataset import StreamDataset, streamed
+from stream_dataset import StreamDataset
 
 pytestmark = pytest.mark.postgres
-__all__ = ["streamed"]  # the fixture
 
 ETL_TASK = Path(sys.executable).parent / "etl-task"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from etl_cli import ETL
-from stream_dataset import StreamDataset, make_stream_dataset
+from stream_dataset import MakeStream, StreamDataset
 
 pytestmark = pytest.mark.postgres
 
@@ -39,16 +39,9 @@ def _pods_holding(ds: StreamDataset, asset: str, count: int) -> set[int]:
 
 
 def test_a_message_received_again_while_its_batch_ran_is_a_warning_not_a_failure(
-    tmp_path: Path,
-    pgstac_dsn: str,
-    azurite_container: str,
-    azurite_queue: str,
-    *,
-    azurite_queue_port: int,
-    config_dir: Path,
+    tmp_path: Path, stream_of: MakeStream
 ) -> None:
-    ds = make_stream_dataset(tmp_path, pgstac_dsn, azurite_container, azurite_queue,
-                             azurite_queue_port, batch_size=1, visibility_timeout=5)  # fmt: skip
+    ds = stream_of(batch_size=1, visibility_timeout=5)
     first, second = tmp_path / "hold-first", tmp_path / "hold-second"
     for hold in (first, second):
         hold.write_text("")
