@@ -66,12 +66,16 @@ def marker_of(root: Path) -> dict[str, str]:
 
 
 def sidecars(root: Path, count: int, env: dict[str, str]) -> dict[str, Path]:
-    """Generate ``count`` sidecars; each file by its scene id."""
+    """Generate ``count`` sidecars, each older than every run (so that ``--since`` takes again only
+    what a test changes or what is owed, however fast a run is); each file by its scene id."""
     subprocess.run(
         [sys.executable, str(SAMPLE / "generate.py"), "--count", str(count), str(root / "assets")],
         env=env, check=True, capture_output=True,
     )  # fmt: skip
-    return {path.stem: path for path in (root / "assets").rglob("sample-scene-*.json")}
+    files = {path.stem: path for path in (root / "assets").rglob("sample-scene-*.json")}
+    for path in files.values():
+        os.utime(path, (OLD, OLD))
+    return files
 
 
 def cloud_cover(dsn: str, item_id: str) -> float | None:
@@ -183,9 +187,7 @@ def test_failed_assets_are_taken_again_until_they_load_or_are_forgotten(
     fixed, dropped = files["sample-scene-0000001"], files["sample-scene-0000004"]
     originals = {path: path.read_text() for path in (fixed, dropped)}
     for path in (fixed, dropped):
-        path.write_text("not json{")
-    for path in files.values():  # all older than the first run: only what is owed is taken again
-        os.utime(path, (OLD, OLD))
+        restore(path, "not json{")  # broken, still older than the first run
 
     code, first, said = run(root, env, dataset=dataset)
 
