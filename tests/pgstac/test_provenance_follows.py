@@ -69,6 +69,16 @@ def source_rows(dsn: str, collection: str) -> int:
     return int(row[0])
 
 
+def run_ids(dsn: str, collection: str, items: set[str]) -> set[str]:
+    """The runs named by the ``etl.item_sources`` rows of ``items``."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT run_id FROM etl.item_sources WHERE collection = %s AND item_id = ANY(%s)",
+            (collection, sorted(items)),
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
 def sql(dsn: str, *statements: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         for statement in statements:
@@ -159,6 +169,10 @@ def test_items_deleted_by_sql_with_their_collection_kept(
     assert nothing_left.returncode == 0, nothing_left.stderr
     assert f"{SIDECARS}: no item lost its asset (3 tracked)" in nothing_left.stderr
     assert len(item_ids(pgstac_dsn, SIDECARS)) == 3
+    # the rows the hand-deleted items left behind now name the run that loaded them again
+    assert run_ids(pgstac_dsn, SIDECARS, item_ids(pgstac_dsn, SIDECARS)) == {
+        nothing_left.stdout.strip()
+    }
     status = collection_json("status", root, env)["pgstac"]
     assert (status["items"], status["recorded"]) == (3, 3)
 

@@ -82,10 +82,13 @@ CREATE TEMP TABLE IF NOT EXISTS item_sources_staging (
 """
 """Where a batch's rows are copied before :data:`_MERGE` (one per session, emptied at commit)."""
 
-_COPY = (
-    "COPY item_sources_staging (collection, item_id, asset, content_hash, run_id, bundle) "
-    "FROM STDIN"
-)
+_COLUMNS = "(collection, item_id, asset, content_hash, run_id, bundle)"
+
+_COPY = f"COPY item_sources_staging {_COLUMNS} FROM STDIN"
+
+_COPY_NEW = f"COPY etl.item_sources {_COLUMNS} FROM STDIN"
+"""Rows of items loaded for the first time, copied straight into the table (``loaded_at`` by its
+default, the transaction's time, as :data:`_MERGE` sets it)."""
 
 _MERGE = """
 INSERT INTO etl.item_sources (collection, item_id, asset, content_hash, run_id, loaded_at, bundle)
@@ -167,21 +170,37 @@ def ensure_item_sources(conn: Connection) -> None:
         conn.execute(_DDL)
 
 
-def record_item_sources(conn: Connection, rows: Iterable[ItemSource]) -> int:
+def record_item_sources(conn: Connection, rows: Iterable[ItemSource], *, new: bool = False) -> int:
     """Insert or replace ``rows`` (by collection and item id; of an item given twice, the last)
     in one transaction: copied into the session's staging table, then merged in one statement.
-    Returns how many were written. ``loaded_at`` is set to the transaction's time."""
+    Returns how many were written. ``loaded_at`` is set to the transaction's time.
+
+    ``new``: the rows' items were just inserted, not replaced (the loader knows), so their rows
+    are most likely missing too: they are copied straight into the table, a third of the
+    database's work of a merge; a row left behind by an item deleted outside etl makes that copy
+    fail, and the rows are merged instead.
+    """
     latest = {(row.collection, row.item_id): row for row in rows}
     with conn.transaction():
+        if new:
+            try:
+                with conn.transaction():
+                    _copy_rows(conn, _COPY_NEW, latest.values())
+                return len(latest)
+            except psycopg.errors.UniqueViolation:
+                pass
         conn.execute(_STAGING)
-        with conn.cursor().copy(_COPY) as copy:
-            for row in latest.values():
-                copy.write_row(
-                    (row.collection, row.item_id, row.asset, row.content_hash, row.run_id,
-                     row.bundle)
-                )  # fmt: skip
+        _copy_rows(conn, _COPY, latest.values())
         conn.execute(_MERGE)
     return len(latest)
+
+
+def _copy_rows(conn: Connection, statement: str, rows: Iterable[ItemSource]) -> None:
+    with conn.cursor().copy(statement) as copy:
+        for row in rows:
+            copy.write_row(
+                (row.collection, row.item_id, row.asset, row.content_hash, row.run_id, row.bundle)
+            )
 
 
 def item_sources_of(conn: Connection, collection: str) -> Iterator[ItemSource]:

@@ -121,6 +121,8 @@ class LoadSession:
             if not collection_exists(self.conn, collection_id):
                 raise CollectionNotFoundError(collection_id)
             self.concurrency = concurrency
+            self._new_items = True
+            """Whether batches are first copied as new items (until one meets an existing id)."""
             self.backend_pid: int = self.conn.info.backend_pid
             self._db = _SessionDB(self.conn)
             self._loader = _SplitLoader(self._db)
@@ -158,22 +160,43 @@ class LoadSession:
         if events is not None:
             with self.conn.transaction():
                 before = item_versions(self.conn, self.collection_id, batch.ids)
-                self._write(formatted, method)
+                new = self._write(formatted, method, new=not before)
                 after = item_versions(self.conn, self.collection_id, batch.ids)
                 if sources:
-                    record_item_sources(self.conn, sources)
+                    record_item_sources(self.conn, sources, new=new)
                 record_load_events(
                     self.conn, events, self.collection_id, batch.items, before=before, after=after
                 )
             release_load_slot(self.conn, self.collection_id, self.concurrency, slot)
             return
-        self._write(formatted, method)
+        new = self._write(formatted, method, new=self._new_items)
         release_load_slot(self.conn, self.collection_id, self.concurrency, slot)
         if sources:
-            record_item_sources(self.conn, sources)
+            record_item_sources(self.conn, sources, new=new)
 
-    def _write(self, formatted: list[dict[str, Any]], method: LoadMethod) -> None:
-        self._loader.load_items(iter(formatted), Methods(method.value), chunksize=len(formatted))
+    def _write(self, formatted: list[dict[str, Any]], method: LoadMethod, *, new: bool) -> bool:
+        """Write the rows; returns whether they went in as new items.
+
+        Rows believed ``new`` (ids the collection lacks) are copied straight into their
+        partitions, as ``insert`` does, whatever the method: ``upsert`` and ``ignore`` first copy
+        into a staging table, then merge with a lock on the partition, for about 15% more of the
+        database's CPU and no other effect on items it lacks. An id found there after all (the
+        copy fails as a whole, per partition) sends the batch again with ``method``, which leaves
+        rows already written as they are; the session then stops guessing.
+        """
+        if new or method is LoadMethod.INSERT:
+            try:
+                self._load_rows(formatted, Methods.insert)
+                return True
+            except psycopg.errors.UniqueViolation:
+                if method is LoadMethod.INSERT:
+                    raise
+                self._new_items = False
+        self._load_rows(formatted, Methods(method.value))
+        return False
+
+    def _load_rows(self, formatted: list[dict[str, Any]], method: Methods) -> None:
+        self._loader.load_items(iter(formatted), method, chunksize=len(formatted))
 
     def existing_ids(self, ids: list[str]) -> list[str]:
         """Those of ``ids`` already in the collection."""

@@ -30,6 +30,7 @@ __all__ = [
     "MakeItems",
     "collection_item_maker",
     "make_all",
+    "pin_stac_version",
     "slices_of",
     "warm_up_pystac",
 ]
@@ -77,6 +78,7 @@ class ItemMaker:
         self.checker = checker
         self.blob_urls = blob_urls
         warm_up_pystac()
+        pin_stac_version()
 
     def make(self, uri: str) -> list[dict[str, Any]] | AssetFailure:
         try:
@@ -156,3 +158,17 @@ def warm_up_pystac() -> None:
             "assets": {},
         }
     )
+
+
+def pin_stac_version() -> None:
+    """Read pystac's STAC version (``PYSTAC_STAC_VERSION_OVERRIDE`` or its default) once, here.
+
+    pystac reads that environment variable again for every item's ``to_dict``, a twentieth of a
+    pod's CPU with a simple ``create_item`` (docs/performance.md). The process's environment is
+    the pod's by now (on the local runner too, which forks pods from a warm server) and does not
+    change while items are made; a version the dataset's code sets with
+    ``pystac.set_stac_version`` still wins, now (read here) or later (it replaces this one).
+    """
+    import pystac
+
+    pystac.set_stac_version(pystac.get_stac_version())
