@@ -261,13 +261,19 @@ def test_a_hand_edited_chunk_of_a_failed_run_is_refused_by_retry(
     assert loaded(pgstac_dsn) == {"a": (tmp_path / "assets" / "a.json").as_uri()}
 
 
+@pytest.mark.parametrize("linked", ["file", "folder"])
 def test_a_chunk_entry_linking_out_of_the_root_is_not_read(
-    env: dict[str, str], pgstac_dsn: str, tmp_path: Path
+    env: dict[str, str], pgstac_dsn: str, tmp_path: Path, linked: str
 ) -> None:
     secret = record(tmp_path / "outside" / "secret.json", "secret")
     run, chunk, manifest = failed_run(tmp_path, env)
-    link = tmp_path / "assets" / "link.json"
-    link.symlink_to(secret)
+    if linked == "file":
+        link = tmp_path / "assets" / "link.json"
+        link.symlink_to(secret)
+    else:  # a folder below the root linking out of it, the file itself no link
+        (tmp_path / "assets" / "nested").mkdir()
+        (tmp_path / "assets" / "nested" / "out").symlink_to(secret.parent)
+        link = tmp_path / "assets" / "nested" / "out" / "secret.json"
     edit_chunk(chunk, [*chunk.read_text().splitlines(), json.dumps(link.as_uri())])
     sign_chunk(chunk, manifest)
 

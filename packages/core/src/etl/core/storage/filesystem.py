@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 from etl.core.atomic_files import write_atomically
@@ -56,18 +57,37 @@ class FileStorage(Storage):
         Raises:
             StorageError: when symbolic links resolve ``path`` to a file outside the root.
         """
-        target = self.root / self.relative_path(path)
-        real = (
-            os.path.realpath(target)
-            if follow
-            else os.path.join(os.path.realpath(target.parent), target.name)
-        )
-        if not _within(real, os.path.realpath(self.root)):
+        relative = self.relative_path(path)
+        if not _within(self._resolved(relative, follow=follow), self._real_root):
             raise StorageError(
                 f"{self.uri_of(path)} leads out of the storage root {self.uri} through a "
                 "symbolic link: refused"
             )
-        return target
+        return self.root / relative
+
+    @cached_property
+    def _real_root(self) -> str:
+        """The root with its symbolic links resolved, once (the root is the configuration's)."""
+        return os.path.realpath(self.root)
+
+    def _resolved(self, relative: str, *, follow: bool) -> str:
+        """``os.path.realpath`` of the root's ``relative`` path (with ``follow``, a link at the path
+        itself is resolved too; without, only its folders' links are).
+
+        One ``lstat`` per component below the root, whose own links are resolved once
+        (:attr:`_real_root`); past a symbolic link, ``os.path.realpath`` resolves the rest. (A
+        full ``realpath`` per file, of the path and of the root, was a tenth of the CPU of a pod
+        reading sidecars.)
+        """
+        parts = relative.split("/")
+        walked, name = (parts, "") if follow else (parts[:-1], parts[-1])
+        current = self._real_root
+        for part in walked:
+            current = os.path.join(current, part)
+            if os.path.islink(current):
+                current = os.path.realpath(os.path.join(self._real_root, *walked))
+                break
+        return os.path.join(current, name) if name else current
 
     def list_objects(
         self,
