@@ -88,14 +88,9 @@ class LoadLedger:
     def sources(self, items: list[dict[str, Any]]) -> list[ItemSource]:
         """The ``etl.item_sources`` rows of a batch about to be loaded (its items forgotten)."""
         made = [self._made.pop(id(item)) for item in items]
+        row = ItemSource._make  # the tuple's own constructor: no keyword handling per row
+        collection, run, bundle = self.collection_id, self.run_id, self.bundle
         return [
-            ItemSource(
-                self.collection_id,
-                entry.item["id"],
-                entry.asset,
-                entry.content_hash,
-                self.run_id,
-                bundle=self.bundle,
-            )
+            row((collection, entry.item["id"], entry.asset, entry.content_hash, run, None, bundle))
             for entry in made
         ]
