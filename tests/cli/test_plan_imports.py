@@ -1,6 +1,6 @@
 """What ``etl dataset plan`` imports: on an unchanged source it makes no item, so the code that
 makes items (the pod's item maker, its bundle fetch, item checks and STAC validation) is never
-imported (docs/performance.md, "Where a plan's time goes"). Measured through the ``etl`` command
+imported (docs/performance.md, "Planning"). Measured through the ``etl`` command
 with Python's import timing, on the built-in ``local`` profile and a PgSTAC database of the
 test's own.
 """

@@ -180,11 +180,11 @@ def _unkept(
 ) -> list[str]:
     """The assets to make: those not loaded by this bundle at least :data:`MODIFIED_MARGIN`
     after they last changed (the others are kept in ``builder``)."""
-    unkept = []
+    kept: list[str] = []
+    unkept: list[str] = []
     for uri in assets:
         at, changed = loaded.get(uri), modified.get(uri)
-        if at is not None and changed is not None and at >= changed + MODIFIED_MARGIN:
-            builder.kept(uri)
-        else:
-            unkept.append(uri)
+        trusted = at is not None and changed is not None and at >= changed + MODIFIED_MARGIN
+        (kept if trusted else unkept).append(uri)
+    builder.kept(kept)
     return unkept
