@@ -124,11 +124,19 @@ class PlanBuilder:
         self._made += 1
         self._count(Outcome.FAILED, asset)
 
-    def kept(self, asset: str) -> None:
-        """Asset ``asset`` was listed and is as loaded: its recorded items are unchanged."""
-        self._listed.add(asset)
-        for item_id in self._ids_of.get(asset, ()):
-            self._count(Outcome.UNCHANGED, item_id)
+    def kept(self, assets: Iterable[str]) -> None:
+        """``assets`` were listed and are as loaded: their recorded items are unchanged (counted
+        in one pass: an unchanged source keeps every asset)."""
+        examples = self._examples[Outcome.UNCHANGED]
+        count = 0
+        for asset in assets:
+            self._listed.add(asset)
+            ids = self._ids_of.get(asset)
+            if ids:
+                count += len(ids)
+                if len(examples) < EXAMPLES:
+                    examples.extend(ids[: EXAMPLES - len(examples)])
+        self._counts[Outcome.UNCHANGED] += count
 
     def finish(self, *, full_listing: bool, seconds: float = 0.0) -> CollectionPlan:
         """The plan; removals are looked for only after a ``full_listing``."""

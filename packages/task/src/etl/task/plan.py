@@ -22,18 +22,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from etl.core.profile_services import ProfileServices
-from etl.core.storage.urls import BlobUrls
 from etl.dataset.chunking.create import list_assets, partial_listing
 from etl.dataset.chunking.listing import ModifiedTimes
-from etl.dataset.collection import load_collection_class
+from etl.dataset.collection import Collection, load_collection_class
 from etl.dataset.model import BlobHrefs, CollectionConfig
 from etl.dataset.plan import CollectionPlan, PlanBuilder
-from etl.dataset.run_results import AssetFailure
-from etl.pgstac.item_sources import RecordedItem
-from etl.task.item_checks import ItemChecker
-from etl.task.item_maker import ItemMaker, make_all
+
+if TYPE_CHECKING:
+    from etl.pgstac.item_sources import RecordedItem
 
 __all__ = ["MODIFIED_MARGIN", "PLAN_BLOCK", "PlanSettings", "plan_collection"]
 
@@ -78,49 +77,86 @@ def plan_collection(
         StorageError: the listing fails.
         RemoteError: PgSTAC cannot be read.
     """
-    from etl.pgstac.item_sources import content_hash, recorded_items
-    from etl.pgstac.session import connect_pgstac
-
     started = time.perf_counter()
     collection_class = load_collection_class(
         collection.collection_class, search_path=settings.search_path
     )
-    with connect_pgstac(environment.pgstac_dsn()) as conn:
-        records = list(recorded_items(conn, collection.id))
-    builder = PlanBuilder(
-        collection.id, [(r.item_id, r.asset, r.content_hash) for r in records if r.in_pgstac]
-    )
-    modified = None if settings.deep else ModifiedTimes()
-    listed = list_assets(
-        collection, profile=environment.profile, secrets=environment.secrets, modified=modified
-    )
-    assets = list(listed)  # listed in full first: every modification time is noted
-    if modified is not None:
-        made_from = len(assets)
-        assets = _unkept(assets, builder, _loaded_by(records, settings.bundle), modified.times)
-        if on_assets is not None:
-            on_assets(made_from - len(assets))
-    maker: ItemMaker | None = None  # made on first use: an unchanged source needs none
     with ThreadPoolExecutor(settings.workers, thread_name_prefix="plan-item") as pool:
-        for start in range(0, len(assets), PLAN_BLOCK):
-            block = assets[start : start + PLAN_BLOCK]
-            maker = maker or ItemMaker(
-                collection_class,
-                [environment.storage(a.uri, a.token) for a in collection.asset_storage],
-                ItemChecker(collection.id),
-                BlobUrls(environment.profile) if settings.blob_hrefs is BlobHrefs.HTTPS else None,
-            )
-            made_all = make_all(pool, maker.make, block, settings.workers)
-            for uri, made in zip(block, made_all, strict=True):
-                if isinstance(made, AssetFailure):
-                    builder.failed(uri)
-                else:
-                    builder.made(uri, [(item["id"], content_hash(item)) for item in made])
+        # Read while the storage is listed: the database's time (connecting, importing psycopg,
+        # the join) overlaps the listing's system calls instead of adding to them.
+        reading = pool.submit(_read_records, environment.pgstac_dsn(), collection.id)
+        modified = None if settings.deep else ModifiedTimes()
+        listed = list_assets(
+            collection, profile=environment.profile, secrets=environment.secrets, modified=modified
+        )
+        assets = list(listed)  # listed in full first: every modification time is noted
+        records = reading.result()
+        builder = PlanBuilder(
+            collection.id, [(r.item_id, r.asset, r.content_hash) for r in records if r.in_pgstac]
+        )
+        if modified is not None:
+            made_from = len(assets)
+            assets = _unkept(assets, builder, _loaded_by(records, settings.bundle), modified.times)
             if on_assets is not None:
-                on_assets(len(block))
+                on_assets(made_from - len(assets))
+        if assets:  # an unchanged source makes nothing: no item maker, no pystac imported
+            _make_assets(
+                pool, assets, builder, collection=collection, collection_class=collection_class,
+                environment=environment, settings=settings, on_assets=on_assets,
+            )  # fmt: skip
     return builder.finish(
         full_listing=partial_listing(collection) is None, seconds=time.perf_counter() - started
     )
+
+
+def _make_assets(
+    pool: ThreadPoolExecutor,
+    assets: list[str],
+    builder: PlanBuilder,
+    *,
+    collection: CollectionConfig,
+    collection_class: type[Collection],
+    environment: ProfileServices,
+    settings: PlanSettings,
+    on_assets: Callable[[int], None] | None,
+) -> None:
+    """Make ``assets``' items on ``pool`` as a pod of the collection would, :data:`PLAN_BLOCK`
+    at a time, and tell ``builder`` what each made (or that it failed)."""
+    from etl.core.storage.urls import BlobUrls
+    from etl.dataset.run_results import AssetFailure
+    from etl.pgstac.item_sources import content_hash
+    from etl.task.item_checks import ItemChecker
+    from etl.task.item_maker import ItemMaker, make_all
+
+    maker = ItemMaker(
+        collection_class,
+        [environment.storage(a.uri, a.token) for a in collection.asset_storage],
+        ItemChecker(collection.id),
+        BlobUrls(environment.profile) if settings.blob_hrefs is BlobHrefs.HTTPS else None,
+    )
+    for start in range(0, len(assets), PLAN_BLOCK):
+        block = assets[start : start + PLAN_BLOCK]
+        made_all = make_all(pool, maker.make, block, settings.workers)
+        for uri, made in zip(block, made_all, strict=True):
+            if isinstance(made, AssetFailure):
+                builder.failed(uri)
+            else:
+                builder.made(uri, [(item["id"], content_hash(item)) for item in made])
+        if on_assets is not None:
+            on_assets(len(block))
+
+
+def _read_records(dsn: str, collection: str) -> list[RecordedItem]:
+    """The collection's ``etl.item_sources`` rows (:func:`etl.pgstac.item_sources.recorded_items`).
+
+    Raises:
+        RemoteError: PgSTAC cannot be read.
+    """
+    from etl.pgstac.item_sources import recorded_items
+    from etl.pgstac.session import connect_pgstac
+
+    with connect_pgstac(dsn) as conn:
+        return list(recorded_items(conn, collection))
 
 
 def _loaded_by(records: list[RecordedItem], bundle: str | None) -> dict[str, datetime]:
@@ -144,11 +180,11 @@ def _unkept(
 ) -> list[str]:
     """The assets to make: those not loaded by this bundle at least :data:`MODIFIED_MARGIN`
     after they last changed (the others are kept in ``builder``)."""
-    unkept = []
+    kept: list[str] = []
+    unkept: list[str] = []
     for uri in assets:
         at, changed = loaded.get(uri), modified.get(uri)
-        if at is not None and changed is not None and at >= changed + MODIFIED_MARGIN:
-            builder.kept(uri)
-        else:
-            unkept.append(uri)
+        trusted = at is not None and changed is not None and at >= changed + MODIFIED_MARGIN
+        (kept if trusted else unkept).append(uri)
+    builder.kept(kept)
     return unkept

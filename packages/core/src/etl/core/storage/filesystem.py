@@ -133,29 +133,29 @@ class FileStorage(Storage):
 
         Each folder's entries are sorted with folders keyed as ``name/``, which makes the walk's
         order the lexicographic order of whole relative paths: a folder's contents all start with
-        ``name/`` and no sibling name contains ``/``. Only the names of one folder are held, and
-        of a folder larger than :data:`~etl.core.storage.sorted_names.SORT_RUN` only that many at
-        a time (:func:`~etl.core.storage.sorted_names.sorted_names`): memory does not grow with a
-        flat folder's size. A symlinked file is listed when its target lies inside ``real_root``
-        (the resolved root).
+        ``name/`` and no sibling name contains ``/``. Only the names of the folders being walked
+        are held, and of a folder larger than :data:`~etl.core.storage.sorted_names.SORT_RUN`
+        only that many at a time (:func:`~etl.core.storage.sorted_names.sorted_names`): memory
+        does not grow with a flat folder's size. A symlinked file is listed when its target lies
+        inside ``real_root`` (the resolved root). One loop over a stack of open folders, on
+        ``str`` paths: every file is yielded by this frame, not through one generator per level
+        (a third of a deep local listing's CPU).
         """
-        try:
-            with os.scandir(folder) as scan:
-                names = sorted_names(
-                    _sort_key(entry, real_root)
-                    for entry in scan
-                    if not entry.name.startswith(_TEMP_PREFIX)
-                )
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        except OSError as exc:
-            raise StorageError(f"cannot list {file_uri(folder)}: {exc.strerror}") from None
-        for name in names:
-            if name[-1] == "/":
-                if recursive:
-                    yield from self._walk(folder / name, relative + name, real_root, recursive=True)
-            elif name[-1] != "\0":
-                yield relative + name
+        top = os.path.join(folder, "")
+        stack = [(_sorted_entries(top, real_root), top, relative)]
+        while stack:
+            names, path, relative = stack[-1]
+            for name in names:
+                last = name[-1]
+                if last == "/":
+                    if recursive:
+                        inner = path + name
+                        stack.append((_sorted_entries(inner, real_root), inner, relative + name))
+                        break
+                elif last != "\0":
+                    yield relative + name
+            else:
+                stack.pop()
 
     def list_prefixes(self, prefix: str = "") -> Iterator[str]:
         """Sub-folders one level below ``prefix`` (a partial last segment filters by name)."""
@@ -225,16 +225,37 @@ def _is_folder(entry: os.DirEntry[str]) -> bool:
     return entry.is_dir(follow_symlinks=False)
 
 
-def _sort_key(entry: os.DirEntry[str], real_root: str) -> str:
-    """``name/`` for a folder, ``name`` for a file, ``name`` + NUL for anything else (skipped):
-    a symlinked folder, and a symlinked file whose target is outside ``real_root``."""
-    if _is_folder(entry):
-        return entry.name + "/"
-    if entry.is_file() and (
-        not entry.is_symlink() or _within(os.path.realpath(entry.path), real_root)
-    ):
-        return entry.name
-    return entry.name + "\0"
+def _sorted_entries(folder: str, real_root: str) -> Iterator[str]:
+    """The names in ``folder`` (a path ending in ``/``), sorted: ``name/`` for a folder, ``name``
+    for a file, ``name`` + NUL for anything else (skipped): a symlinked folder, and a symlinked
+    file whose target is outside ``real_root``. Temporary files of atomic writes are left out;
+    a folder gone or not a folder has none.
+
+    Raises:
+        StorageError: the folder cannot be read.
+    """
+    try:
+        with os.scandir(folder) as scan:
+            return sorted_names(_sort_keys(scan, real_root))
+    except (FileNotFoundError, NotADirectoryError):
+        return iter(())
+    except OSError as exc:
+        raise StorageError(f"cannot list {file_uri(Path(folder))}: {exc.strerror}") from None
+
+
+def _sort_keys(entries: Iterator[os.DirEntry[str]], real_root: str) -> Iterator[str]:
+    for entry in entries:
+        name = entry.name
+        if name.startswith(_TEMP_PREFIX):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            yield name + "/"
+        elif entry.is_file() and (
+            not entry.is_symlink() or _within(os.path.realpath(entry.path), real_root)
+        ):
+            yield name
+        else:
+            yield name + "\0"
 
 
 def _within(real: str, real_root: str) -> bool:

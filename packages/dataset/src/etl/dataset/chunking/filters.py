@@ -55,10 +55,13 @@ def _normalise_extension(extension: str) -> str:
     return ("" if extension.startswith(".") else ".") + extension.lower()
 
 
-def _extension_of(name: str) -> str:
-    stem, dot, extension = name.rpartition(".")
+def _extension_of(path: str) -> str:
+    """The last extension of the name at the end of ``path``, with its dot, lower case."""
+    stem, dot, extension = path.rpartition(".")
+    if not dot or "/" in extension:
+        return ""  # no dot in the name
     # Like os.path.splitext: a leading dot (".hidden") is not an extension.
-    return f".{extension.lower()}" if dot and stem.strip(".") else ""
+    return "." + extension.lower() if stem.rpartition("/")[2].strip(".") else ""
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -85,9 +88,19 @@ class AssetFilter:
     since: datetime | None = None
     list_folders: bool = False
     _predicates: tuple[_Predicate, ...] = field(init=False, repr=False, compare=False)
+    _accept: _Predicate = field(init=False, repr=False, compare=False)
+    """The predicates as one: the only one itself (no generator per object), or all of them."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_predicates", tuple(self._build_predicates()))
+        predicates = tuple(self._build_predicates())
+        object.__setattr__(self, "_predicates", predicates)
+        object.__setattr__(
+            self,
+            "_accept",
+            predicates[0]
+            if len(predicates) == 1
+            else lambda path: all(predicate(path) for predicate in predicates),
+        )
         if self.since is not None:
             object.__setattr__(self, "since", _as_utc(self.since))
 
@@ -109,7 +122,7 @@ class AssetFilter:
 
     def accepts(self, path: str) -> bool:
         """Whether the file or folder at relative ``path`` passes every path-based option."""
-        return all(predicate(path) for predicate in self._predicates)
+        return self._accept(path)
 
     def is_recent(self, last_modified: datetime | None) -> bool:
         """Whether an object modified at ``last_modified`` passes ``since``."""
@@ -127,7 +140,7 @@ class AssetFilter:
             yield lambda path: low <= path.count("/") and (high is None or path.count("/") <= high)
         if self.extensions is not None:
             wanted = frozenset(_normalise_extension(e) for e in self.extensions)
-            yield lambda path: _extension_of(path.rpartition("/")[2]) in wanted
+            yield lambda path: _extension_of(path) in wanted
         target: Callable[[str], str] = (
             (lambda path: path) if self.match_full_path else (lambda path: path.rpartition("/")[2])
         )
