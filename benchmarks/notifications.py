@@ -21,6 +21,8 @@ batch's delivery) and a part per item, fitted over the sizes' medians.
 from __future__ import annotations
 
 import argparse
+import base64
+import gzip
 import hashlib
 import hmac
 import json
@@ -101,19 +103,24 @@ def item_events(events: list[dict[str, Any]]) -> int:
     return sum(1 for event in events if event["type"] in ITEM_EVENT_TYPES)
 
 
-def queued_events(uri: str) -> int:
-    """How many events the queue's messages hold (messages consumed)."""
+def queued_events(uri: str) -> tuple[int, int]:
+    """How many item events the queue's messages hold, and how many messages (consumed)."""
     client = queue_client(parse_queue_uri(uri), Profile.builtin_local())
-    events = 0
+    events = count = 0
     while messages := list(client.receive_messages(max_messages=32)):
+        count += len(messages)
         for message in messages:
-            events += item_events(json.loads(message.content))
+            text = message.content
+            if not text.startswith("["):  # compress: true
+                text = gzip.decompress(base64.b64decode(text))
+            events += item_events(json.loads(text))
             client.delete_message(message)
-    return events
+    return events, count
 
 
-def notified_copy(plain: Path, folder: Path, queue: str, hook: str) -> Path:
-    """The plain dataset's folder copied with two notification targets added."""
+def notified_copy(plain: Path, folder: Path, queue: str, hook: str, *, compress: bool) -> Path:
+    """The plain dataset's folder copied with two notification targets added (the queue's
+    messages compressed with ``compress``)."""
     folder.mkdir(parents=True, exist_ok=True)
     for path in plain.rglob("*"):
         target = folder / path.relative_to(plain)
@@ -123,8 +130,10 @@ def notified_copy(plain: Path, folder: Path, queue: str, hook: str) -> Path:
             target.write_bytes(path.read_bytes())
     yaml_path = folder / "dataset.yaml"
     yaml_path.write_text(
-        yaml_path.read_text() + f"notifications:\n  - queue: {queue}\n  - webhook: {hook}\n"
-        "    secret: $<< secrets.BENCH_HOOK >>\n"
+        yaml_path.read_text()
+        + f"notifications:\n  - queue: {queue}\n"
+        + ("    compress: true\n" if compress else "")
+        + f"  - webhook: {hook}\n    secret: $<< secrets.BENCH_HOOK >>\n"
     )
     return folder
 
@@ -196,6 +205,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--compress",
+        action="store_true",
+        help="the queue target with compress: true (messages: base64 of the batch's gzip)",
+    )
     parser.add_argument("--admin-dsn", default="postgresql://postgres@127.0.0.1:55432/postgres")
     parser.add_argument("--work", type=Path, default=ROOT / ".state" / "bench-notifications")
     args = parser.parse_args()
@@ -211,7 +225,9 @@ def main() -> None:
             extra = {"ETL_SECRET_BENCH_HOOK": SECRET, "ETL_AZURITE_QUEUE_PORT": port}
             for items in args.items:
                 case = trivial_case(args.work, work, items)
-                copied = notified_copy(case.dataset, work / f"notified-{items}", queue, url)
+                copied = notified_copy(
+                    case.dataset, work / f"notified-{items}", queue, url, compress=args.compress
+                )
                 notified = replace(case, dataset=copied, code=copied)
                 plain_runs, notified_runs = results[items] = Measures(), Measures()
                 for round_ in range(args.rounds):
@@ -226,7 +242,7 @@ def main() -> None:
                         assert count_items(dsn) == items
                         line = f"{items} items, round {round_ + 1} {label}: {line}"
                         if chosen is notified:
-                            sent = queued_events(queue)
+                            sent, messages = queued_events(queue)
                             with hook.lock:
                                 got, hook.events = hook.events, 0
                             assert sent == items and got == items and not hook.bad, (
@@ -234,7 +250,10 @@ def main() -> None:
                                 got,
                                 hook.bad,
                             )
-                            line += f"; {sent} events queued, {got} to the webhook"
+                            line += (
+                                f"; {sent} events queued in {messages} messages, "
+                                f"{got} to the webhook"
+                            )
                         print(line, flush=True)
     finally:
         databases.drop_all()
