@@ -119,7 +119,7 @@ class NotificationTarget(_Model):
     compress: bool = Field(
         False,
         description="A queue's messages as the base64 of the gzip of the JSON batch (up to 60 KiB "
-        "of text, about 8 times the events a message, so 8 times fewer requests): its consumers "
+        "of text, about 6 times the events a message, so 6 times fewer requests): its consumers "
         "decode base64, then gunzip.",
     )
     include_item: bool = Field(
