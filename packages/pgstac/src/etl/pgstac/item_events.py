@@ -63,9 +63,10 @@ def item_versions(conn: Connection, collection_id: str, ids: Sequence[str]) -> d
     One index probe an id (a lateral lookup with ``LIMIT 1`` cannot be planned otherwise): read
     inside a load, the partition has no statistics yet, and ``id = ANY(ids)`` was planned as a
     parallel scan of the whole partition, whose cost grew with the collection (92 ms a read of
-    5,000 ids at 100,000 items, 2 reads a batch)."""
+    5,000 ids at 100,000 items, 2 reads a batch). The ids go as a binary array (``%b``): the
+    text array's quoting of every id cost five times its CPU (2 µs an id, 2 reads an item)."""
     rows = conn.execute(
-        "SELECT w.id, i.version FROM unnest(%s::text[]) AS w(id) CROSS JOIN LATERAL "
+        "SELECT w.id, i.version FROM unnest(%b::text[]) AS w(id) CROSS JOIN LATERAL "
         "(SELECT xmin::text AS version FROM items WHERE collection = %s AND id = w.id LIMIT 1) i",
         (list(ids), collection_id),
     )
