@@ -48,9 +48,9 @@ def queue_client(location: QueueLocation, profile: Profile | None = None) -> Que
     if credentials.connection_string:
         connection_string = credentials.connection_string
         url = QueueClient.from_connection_string(connection_string, location.name).url
-        options = client_options(location.uri, timeouts, url)
+        options = client_options(location.uri, timeouts, url, pooled=True)
         return QueueClient.from_connection_string(connection_string, location.name, **options)
-    options = client_options(location.uri, timeouts, endpoint)
+    options = client_options(location.uri, timeouts, endpoint, pooled=True)
     credential: str | AzureNamedKeyCredential | TokenCredential
     if credentials.sas:
         credential = credentials.sas
