@@ -16,18 +16,13 @@ The pod receives its collection's queue in batches (:mod:`etl.task.event_batches
    deleted blobs made (``etl.item_sources``) as the collection's ``missing_items`` says
    (``remove``; ``report`` and ``keep`` only log and count), updates the collection's extent once,
    and adds the batch's counts to ``etl.event_counts``.
-4. deletes the batch's messages (:data:`DELETERS` at once), only now that their items are
-   committed: at-least-once delivery, a redelivered message upserts the same items again. The
-   deletes run while the next batch is received and made (one request each, the queue service
-   has no batch delete: one after another they kept the consumer waiting as long as its load);
-   the next batch's deletes start once these ended.
+4. deletes the batch's messages (several at once), only now that their items are committed:
+   at-least-once delivery, a redelivered message upserts the same items again.
 
 A batch that fails on a transient error (PgSTAC restarting, the queue service pausing) deletes
 nothing: the pod pauses (growing to 30 s) and goes on; its messages reappear after the visibility
-timeout. So does a batch whose deletes failed on a transient error: its items are committed, its
-messages reappear and upsert the same items again. The pod exits 0 once the queue has been empty
-``--idle-exit`` seconds (1 if its last batch, receive or deletes had failed), printing what it
-did; each batch's counts are an ``etl-progress`` line.
+timeout. The pod exits 0 once the queue has been empty ``--idle-exit`` seconds (1 if its last batch
+or receive had failed), printing what it did; each batch's counts are an ``etl-progress`` line.
 """
 
 from __future__ import annotations
@@ -36,7 +31,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -69,8 +64,6 @@ __all__ = ["EventTotals", "register", "run"]
 
 WORKERS = 8
 """``create_item`` calls at once (threads), as ``process-chunks``' default."""
-DELETERS = 4
-"""Message deletes at once (threads), while the next batch is received and made."""
 RECEIVED_AGAIN = "PopReceiptMismatch"
 """The queue's error code for a delete whose receipt is stale: the message's visibility timeout
 passed and another receive took it (Azure answers 400, not 404, once it was received again)."""
@@ -155,63 +148,31 @@ class Consumer:
         totals = EventTotals()
         backoff = Backoff()
         failed: EtlError | None = None
-        deleting: list[Future[None]] = []  # the last committed batch's deletes, still running
-        with (
-            ThreadPoolExecutor(WORKERS, thread_name_prefix="create-item") as pool,
-            ThreadPoolExecutor(DELETERS, thread_name_prefix="delete") as deleters,
-        ):
+        with ThreadPoolExecutor(WORKERS, thread_name_prefix="create-item") as pool:
             while (messages := receiver.next_batch(idle_exit)) is not None:
                 try:
-                    batch, settled = self.handle(messages, pool)
+                    batch = self.handle(messages, pool)
                 except EtlError as exc:
                     if not exc.transient:
                         raise
                     failed = exc
-                    self._pause(backoff, f"a batch of {len(messages)} messages failed: {exc}; "
-                                "nothing deleted")  # fmt: skip
+                    delay = backoff.pause()
+                    self.log(
+                        f"warning: a batch of {len(messages)} messages failed: {exc}; nothing "
+                        f"deleted (they reappear after {self.events.visibility_timeout} s); "
+                        f"trying again in {delay:.0f} s"
+                    )
+                    time.sleep(delay)
                     continue
-                failed = self._deleted(deleting, backoff)
-                deleting = [deleters.submit(self._delete_one, m) for m in settled]
-                if failed is None:
-                    backoff.reset()
+                failed = None
+                backoff.reset()
                 totals.add(batch)
                 print(progress_line(None, **batch.counts()), flush=True)
                 self.log(f"batch: {batch.summary()}")
-            failed = self._deleted(deleting, backoff) or failed
         return totals, failed or receiver.last_error
 
-    def _deleted(self, deleting: list[Future[None]], backoff: Backoff) -> EtlError | None:
-        """Wait for a committed batch's deletes; their transient error, if one failed (the
-        batch's messages reappear after the visibility timeout: their items are upserted again).
-
-        Raises:
-            StorageError: the queue refused a delete for good.
-        """
-        errors = [f.exception() for f in deleting]
-        error = next((e for e in errors if e is not None), None)
-        if error is None:
-            return None
-        if not isinstance(error, EtlError) or not error.transient:
-            raise error
-        self._pause(backoff, f"deleting a committed batch's messages failed: {error}")
-        return error
-
-    def _pause(self, backoff: Backoff, what: str) -> None:
-        """Say what failed and pause (growing); the messages left reappear after the visibility
-        timeout."""
-        delay = backoff.pause()
-        self.log(
-            f"warning: {what} (they reappear after {self.events.visibility_timeout} s); "
-            f"trying again in {delay:.0f} s"
-        )
-        time.sleep(delay)
-
-    def handle(
-        self, messages: list[QueueMessage], pool: ThreadPoolExecutor
-    ) -> tuple[EventTotals, list[QueueMessage]]:
-        """One batch: items made, loaded, removed; its counts and the messages to delete, now
-        that it is committed (those of a failed asset left to reappear, those dead-lettered
-        already gone)."""
+    def handle(self, messages: list[QueueMessage], pool: ThreadPoolExecutor) -> EventTotals:
+        """One batch: items made, loaded, removed; its messages deleted once committed."""
         import psycopg
 
         from etl.pgstac.errors import database_error
@@ -252,8 +213,9 @@ class Consumer:
             raise database_error(exc, "writing the batch to PgSTAC") from exc
         for blob in blobs.values():
             settled.extend(blob.messages)
+        self._delete(settled, pool)
         self.notifications.deliver(self.log)
-        return totals, settled
+        return totals
 
     def _commit(self, items: list[dict[str, Any]], deleted: list[str], totals: EventTotals) -> None:
         """Load ``items`` (one load), remove the items of the ``deleted`` blobs, update the
@@ -353,9 +315,15 @@ class Consumer:
         totals.dead_lettered += 1
         self.log(f"dead-lettered to {self.location.poison.uri}: message {message.id}: {error}")
 
+    def _delete(self, messages: list[QueueMessage], pool: ThreadPoolExecutor) -> None:
+        """Delete the settled messages, :data:`WORKERS` at once (the queue service has no batch
+        delete: one request each, and one after another they took longer than the batch's load);
+        one whose receipt expired (it was received again) is left: its redelivery upserts the
+        same items."""
+        for _ in pool.map(self._delete_one, messages):
+            pass
+
     def _delete_one(self, message: QueueMessage) -> None:
-        """Delete a settled message; one whose receipt expired (it was received again) is left:
-        its redelivery upserts the same items."""
         from azure.core.exceptions import AzureError, ResourceNotFoundError
 
         from etl.core.queues.clients import queue_error
