@@ -9,8 +9,10 @@ to the string's own, as blob clients do). Timeouts and retries are the profile's
 
 A client talks to one host, so what ``requests`` would read from the environment on every request
 (the proxy for the host, a CA bundle, ``~/.netrc``) is read once, when the client is made
-(:func:`~etl.core.storage.blob_clients.environment_settings`): per request it was a third of a message delete's CPU, and the
-consumer deletes every message on its own request.
+(:func:`~etl.core.storage.blob_clients.environment_settings`): per request it was a third of a
+message delete's CPU, and the consumer deletes every message on its own request. The requests go
+over a :class:`~etl.core.storage.pooled_transport.PooledTransport` with those settings, not
+through ``requests``, whose layers were another third (3.0 → 2.0 ms of CPU a delete).
 
 Messages travel as the text the queue holds: no encode or decode policy, so a message that is not
 base64 reaches :func:`~etl.core.queues.events.parse_event` (and its typed error) instead of failing
