@@ -9,8 +9,10 @@ to the string's own, as blob clients do). Timeouts and retries are the profile's
 
 A client talks to one host, so what ``requests`` would read from the environment on every request
 (the proxy for the host, a CA bundle, ``~/.netrc``) is read once, when the client is made
-(:func:`~etl.core.storage.blob_clients.environment_settings`): per request it was a third of a message delete's CPU, and the
-consumer deletes every message on its own request.
+(:func:`~etl.core.storage.blob_clients.environment_settings`): per request it was a third of a
+message delete's CPU, and the consumer deletes every message on its own request. The requests go
+over a :class:`~etl.core.storage.pooled_transport.PooledTransport` with those settings, not
+through ``requests``, whose layers were another third (3.0 → 2.0 ms of CPU a delete).
 
 Messages travel as the text the queue holds: no encode or decode policy, so a message that is not
 base64 reaches :func:`~etl.core.queues.events.parse_event` (and its typed error) instead of failing
@@ -48,9 +50,9 @@ def queue_client(location: QueueLocation, profile: Profile | None = None) -> Que
     if credentials.connection_string:
         connection_string = credentials.connection_string
         url = QueueClient.from_connection_string(connection_string, location.name).url
-        options = client_options(location.uri, timeouts, url)
+        options = client_options(location.uri, timeouts, url, pooled=True)
         return QueueClient.from_connection_string(connection_string, location.name, **options)
-    options = client_options(location.uri, timeouts, endpoint)
+    options = client_options(location.uri, timeouts, endpoint, pooled=True)
     credential: str | AzureNamedKeyCredential | TokenCredential
     if credentials.sas:
         credential = credentials.sas

@@ -181,11 +181,15 @@ def _new_container_client(
     return service.get_container_client(location.container)
 
 
-def client_options(place: str, timeouts: StorageTimeouts, url: str) -> dict[str, Any]:
+def client_options(
+    place: str, timeouts: StorageTimeouts, url: str, *, pooled: bool = False
+) -> dict[str, Any]:
     """The keyword arguments of a storage client (blob or queue) of the service at ``url``: the
     profile's timeouts, etl's retry policy (its waits reported as waiting on ``place``) and the
-    environment's settings for that host (:func:`environment_settings`)."""
-    return environment_settings(url) | {
+    environment's settings for that host (:func:`environment_settings`). ``pooled``: requests go
+    through a :class:`~etl.core.storage.pooled_transport.PooledTransport` with those settings, not
+    through ``requests`` (for services whose answers are small: queues)."""
+    retry = {
         "retry_policy": _TransientRetry(
             place,
             timeouts.notice,
@@ -193,10 +197,24 @@ def client_options(place: str, timeouts: StorageTimeouts, url: str) -> dict[str,
             increment_base=_RETRY_INCREMENT_BASE,
             retry_total=timeouts.retries,
             random_jitter_range=_RETRY_JITTER,
-        ),
-        "connection_timeout": timeouts.connect,
-        "read_timeout": timeouts.read,
+        )
     }
+    settings = environment_settings(url)
+    if pooled:
+        from requests.utils import select_proxy
+
+        from etl.core.storage.pooled_transport import PooledTransport
+
+        transport = PooledTransport(
+            connect=timeouts.connect,
+            read=timeouts.read,
+            proxy=select_proxy(url, settings.get("proxies")),
+            ca_bundle=settings.get("connection_verify"),
+        )
+        return retry | {"transport": transport}
+    return (
+        settings | retry | {"connection_timeout": timeouts.connect, "read_timeout": timeouts.read}
+    )
 
 
 def environment_settings(url: str) -> dict[str, Any]:
