@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ import pytest
 import yaml
 from argo_server import TOKEN, ArgoServerStandIn, RunPlan
 from etl_cli import run_etl
+from sample_sidecars import generate_sidecars
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
@@ -44,10 +43,7 @@ def sample_copy(tmp_path: Path, replacements: dict[str, str]) -> Path:
 
 
 def generate_assets(root: Path, count: int, env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, str(SAMPLE / "generate.py"), "--count", str(count), str(root / "assets")],
-        env=env, check=True, capture_output=True,
-    )  # fmt: skip
+    generate_sidecars(count, root / "assets", env)
 
 
 def line_of(text: str, needle: str) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from argo_server import TOKEN, ArgoServerStandIn
 from etl_cli import one_pod_workflow, run_etl
+from sample_sidecars import generate_sidecars
 
 from etl.core.profiles.resolve import resolve_profile
 from etl.core.storage.opening import open_storage
@@ -28,10 +29,7 @@ NO_FOOTPRINT = "sample-scene-0000004.json"
 
 
 def generate(count: int, target: str, env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, str(SAMPLE / "generate.py"), "--count", str(count), target],
-        env=env, check=True, capture_output=True,
-    )  # fmt: skip
+    generate_sidecars(count, target, env)
 
 
 def break_two_sidecars(assets: str) -> None:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import html
 import json
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 from etl_cli import run_etl
+from sample_sidecars import generate_sidecars
 from serve_browser import ROOT, served
 
 from etl.core.profiles.resolve import resolve_profile
@@ -30,10 +29,7 @@ BROKEN = ("sample-scene-0000002.json", "sample-scene-0000004.json")
 def a_failed_run(root: Path, env: dict[str, str]) -> str:
     """Five scenes, two of whose sidecars are not JSON, processed: the run's name."""
     assets = root / "assets"
-    subprocess.run(
-        [sys.executable, str(SAMPLE / "generate.py"), "--count", "5", str(assets)],
-        env=env, check=True, capture_output=True,
-    )  # fmt: skip
+    generate_sidecars(5, assets, env)
     storage = open_storage(str(assets), profile=resolve_profile(None))
     for info in storage.list_objects():
         if info.path.rsplit("/", 1)[-1] in BROKEN:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from etl_cli import run_etl, run_etl_imports
+from sample_sidecars import generate_sidecars
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
@@ -81,10 +80,7 @@ def backdate(folder: Path, seconds: float = 60) -> None:
 
 def sample_sidecars(root: Path, count: int, env: dict[str, str]) -> list[Path]:
     """``count`` sample sidecars (and their data files) under ``root/assets``, loaded; sorted."""
-    subprocess.run(
-        [sys.executable, str(SAMPLE / "generate.py"), "--count", str(count), str(root / "assets")],
-        env=env, check=True, capture_output=True,
-    )  # fmt: skip
+    generate_sidecars(count, root / "assets", env)
     backdate(root / "assets")
     load(SAMPLE, root, env)
     return sorted((root / "assets").rglob("*.json"))

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from etl_cli import run_etl
+from sample_sidecars import generate_sidecars
 
 from etl.core.profiles.resolve import resolve_profile
 from etl.core.storage.base import Storage
@@ -50,10 +49,7 @@ def json_of(
 
 
 def generate(count: int, target: str, env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, str(SAMPLE / "generate.py"), "--count", str(count), target],
-        env=env, check=True, capture_output=True,
-    )  # fmt: skip
+    generate_sidecars(count, target, env)
 
 
 def sidecars(assets: str) -> tuple[Storage, dict[str, str]]:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ import psycopg
 import pytest
 from etl_cli import run_etl
 from multi_scenes import MULTI, multi_dataset
+from sample_sidecars import generate_sidecars
 
 from etl.pgstac.writer import PgstacWriter
 
@@ -31,10 +30,7 @@ pytestmark = pytest.mark.postgres
 
 
 def generate(count: int, root: Path) -> list[Path]:
-    subprocess.run(
-        [sys.executable, str(SAMPLE / "generate.py"), "--count", str(count), str(root / "assets")],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    generate_sidecars(count, root / "assets")
     return sorted((root / "assets").rglob("*.json"))
 
 

@@ -5,12 +5,11 @@ once the pod's own log is gone (on Argo, ``podGC: OnPodSuccess`` deletes every p
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from etl_cli import run_etl
+from sample_sidecars import generate_sidecars
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
@@ -21,10 +20,7 @@ def test_logs_of_gone_pods_are_read_from_the_runs_storage(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     root = tmp_path / "root"
-    subprocess.run(
-        [sys.executable, str(SAMPLE / "generate.py"), "--count", "3", str(root / "assets")],
-        env=env, check=True, capture_output=True,
-    )  # fmt: skip
+    generate_sidecars(3, root / "assets", env)
     run = run_etl("dataset", "process-items", "-d", str(SAMPLE), "-a", f"root={root}",
                   "--submit", env=env)  # fmt: skip
     assert run.returncode == 0, run.stderr

@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import psycopg
 import pytest
 from etl_cli import help_and_modules
 from etl_cli import run_etl as etl
+from sample_sidecars import generate_sidecars
 from serve_browser import ROOT, chromium, served
 
 from etl.core.profiles.resolve import resolve_profile
@@ -40,10 +40,7 @@ def failed_run(root: Path, env: dict[str, str], count: int = 9) -> subprocess.Co
     """A process-items run of ``count`` scenes whose sidecars 2 (not JSON) and 4 (no footprint)
     are broken: it ends Failed with ``count - 2`` items."""
     assets = root / "assets"
-    subprocess.run(
-        [sys.executable, str(SAMPLE / "generate.py"), "--count", str(count), str(assets)],
-        env=env, check=True, capture_output=True,
-    )  # fmt: skip
+    generate_sidecars(count, assets, env)
     storage = open_storage(str(assets), profile=resolve_profile(None))
     paths = {info.path.rsplit("/", 1)[-1]: info.path for info in storage.list_objects()}
     storage.write_text(paths[NOT_JSON], "not json{")

@@ -8,11 +8,10 @@ SIGKILL for the assets ``CONTROL/die`` names; with no control file it is the sam
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from etl_cli import ROOT
+from sample_sidecars import generate_sidecars
 
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
 
@@ -61,8 +60,5 @@ def faulty_sidecars(tmp_path: Path, env: dict[str, str], *, retries: bool = True
     if not retries:
         text = text.replace("retries: 1", "retries: 0")
     (dataset / "dataset.yaml").write_text(text)
-    subprocess.run(
-        [sys.executable, str(SAMPLE / "generate.py"), "--count", "10", str(tmp_path / "assets")],
-        env=env, check=True, capture_output=True,
-    )  # fmt: skip
+    generate_sidecars(10, tmp_path / "assets", env)
     return dataset

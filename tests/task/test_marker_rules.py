@@ -14,13 +14,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from etl_cli import run_etl
+from sample_sidecars import generate_sidecars
 
 from etl.dataset.run_history import RECENT_RUNS
 
@@ -68,10 +68,7 @@ def marker_of(root: Path) -> dict[str, str]:
 def sidecars(root: Path, count: int, env: dict[str, str]) -> dict[str, Path]:
     """Generate ``count`` sidecars, each older than every run (so that ``--since`` takes again only
     what a test changes or what is owed, however fast a run is); each file by its scene id."""
-    subprocess.run(
-        [sys.executable, str(SAMPLE / "generate.py"), "--count", str(count), str(root / "assets")],
-        env=env, check=True, capture_output=True,
-    )  # fmt: skip
+    generate_sidecars(count, root / "assets", env)
     files = {path.stem: path for path in (root / "assets").rglob("sample-scene-*.json")}
     for path in files.values():
         os.utime(path, (OLD, OLD))

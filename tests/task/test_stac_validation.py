@@ -13,11 +13,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from etl_cli import run_etl
+from sample_sidecars import generate_sidecars
 
 from etl.core.storage.opening import open_storage
 from etl.pgstac.writer import PgstacWriter
@@ -74,10 +74,7 @@ def dataset_copy(tmp_path: Path, settings: str, *, klass: str | None = None) -> 
 def generate(root: Path, count: int, *, shifted: set[int], env: dict[str, str]) -> None:
     """``count`` sidecars; those of ``shifted`` scenes acquired at +02:00 (the same instant)."""
     assets = root / "assets"
-    subprocess.run(
-        [sys.executable, str(SAMPLE / "generate.py"), "--count", str(count), str(assets)],
-        env=env, check=True, capture_output=True,
-    )  # fmt: skip
+    generate_sidecars(count, assets, env)
     storage = open_storage(str(assets))
     for info in storage.list_objects():
         index = (

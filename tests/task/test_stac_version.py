@@ -10,14 +10,13 @@ set: a version read there would be the default's.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
 import pystac
 import pytest
 from etl_cli import run_etl
+from sample_sidecars import generate_sidecars
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
@@ -47,10 +46,7 @@ def test_items_carry_the_stac_version_the_dataset_environment_asks_for(
         with (dataset / "dataset.yaml").open("a") as config:
             config.write(f'\nenvironment:\n  PYSTAC_STAC_VERSION_OVERRIDE: "{override}"\n')
     root = tmp_path / "root"
-    subprocess.run(
-        [sys.executable, str(SAMPLE / "generate.py"), "--count", "3", str(root / "assets")],
-        env=env, check=True, capture_output=True,
-    )  # fmt: skip
+    generate_sidecars(3, root / "assets", env)
 
     run = run_etl("dataset", "process-items", "-d", str(dataset), "-a", f"root={root}",
                   "--submit", env=env)  # fmt: skip
