@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from argo_server import TOKEN, ArgoServerStandIn
 from etl_cli import one_pod_workflow, run_etl
-from sample_sidecars import generate_sidecars
+from sidecar_files import generate_sidecars
 
 from etl.core.profiles.resolve import resolve_profile
 from etl.core.storage.opening import open_storage

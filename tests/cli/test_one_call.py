@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 from etl_cli import run_etl
-from sample_sidecars import generate_sidecars
 from serve_browser import ROOT, served
+from sidecar_files import generate_sidecars
 
 from etl.core.profiles.resolve import resolve_profile
 from etl.core.storage.opening import open_storage

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from etl_cli import run_etl, run_etl_imports
-from sample_sidecars import generate_sidecars
+from sidecar_files import generate_sidecars
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "datasets" / "sample-sidecars"

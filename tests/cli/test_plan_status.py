@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 from etl_cli import run_etl
-from sample_sidecars import generate_sidecars
+from sidecar_files import generate_sidecars
 
 from etl.core.profiles.resolve import resolve_profile
 from etl.core.storage.base import Storage

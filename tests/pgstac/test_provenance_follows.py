@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from etl_cli import run_etl
 from multi_scenes import MULTI, multi_dataset
-from sample_sidecars import generate_sidecars
+from sidecar_files import generate_sidecars
 
 from etl.pgstac.writer import PgstacWriter
 

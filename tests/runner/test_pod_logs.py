@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from etl_cli import run_etl
-from sample_sidecars import generate_sidecars
+from sidecar_files import generate_sidecars
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "datasets" / "sample-sidecars"

@@ -20,8 +20,8 @@ import psycopg
 import pytest
 from etl_cli import help_and_modules
 from etl_cli import run_etl as etl
-from sample_sidecars import generate_sidecars
 from serve_browser import ROOT, chromium, served
+from sidecar_files import generate_sidecars
 
 from etl.core.profiles.resolve import resolve_profile
 from etl.core.storage.opening import open_storage

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from etl_cli import ROOT
-from sample_sidecars import generate_sidecars
+from sidecar_files import generate_sidecars
 
 SAMPLE = ROOT / "datasets" / "sample-sidecars"
 

@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 import pytest
 from etl_cli import run_etl
-from sample_sidecars import generate_sidecars
+from sidecar_files import generate_sidecars
 
 from etl.dataset.run_history import RECENT_RUNS
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from etl_cli import run_etl
-from sample_sidecars import generate_sidecars
+from sidecar_files import generate_sidecars
 
 from etl.core.storage.opening import open_storage
 from etl.pgstac.writer import PgstacWriter

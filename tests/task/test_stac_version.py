@@ -16,7 +16,7 @@ import psycopg
 import pystac
 import pytest
 from etl_cli import run_etl
-from sample_sidecars import generate_sidecars
+from sidecar_files import generate_sidecars
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "datasets" / "sample-sidecars"

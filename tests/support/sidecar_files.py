@@ -1,4 +1,8 @@
-"""The sample-sidecars dataset of the repository, and its sidecars generated as its README says."""
+"""Sidecars of the repository's sample-sidecars dataset, written by its `generate.py` as its README says.
+
+Not named after the dataset's own package (`sample_sidecars`), which tests import from the dataset's
+folder.
+"""
 
 from __future__ import annotations
 
