@@ -17,11 +17,6 @@ from __future__ import annotations
 import base64
 import datetime
 import ipaddress
-import ssl
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -106,21 +101,6 @@ def _certificate(folder: Path, name: str) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-@contextmanager
-def _https_queue_service(cert: Path, key: Path) -> Iterator[str]:
-    """The stand-in queue service over TLS on a free port; its URL."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _QueueService)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def _queue_of_account(ds: StreamDataset, account: str) -> None:
     """Point the dataset's events queue at ``account``'s queue of the same name."""
     dataset = ds.folder / "dataset.yaml"
@@ -138,7 +118,7 @@ def test_an_https_queue_service_is_trusted_through_the_environments_ca_bundle(
     cert, key = _certificate(tmp_path, "queue-service")
     other, _ = _certificate(tmp_path, "another-authority")
     _queue_of_account(ds, ACCOUNT)
-    with _https_queue_service(cert, key) as service:
+    with serving(_QueueService, tls=(cert, key)) as service:
         created = ds.etl("profile", "create", "local", "--runner", "local",
                          "--set", f"storage.{ACCOUNT}.queue_url={service}/{ACCOUNT}",
                          "--set", f"storage.{ACCOUNT}.key={KEY}",

@@ -5,10 +5,12 @@ access log clutters the test output; :func:`serving` runs a handler on a free lo
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 
@@ -47,13 +49,22 @@ class StandInHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+def serving(
+    handler: type[BaseHTTPRequestHandler], *, tls: tuple[Path, Path] | None = None
+) -> Iterator[str]:
     """Serve ``handler`` on a free port of 127.0.0.1, in a thread, for the block's length; the
-    server's base URL (``http://127.0.0.1:PORT``)."""
+    server's base URL (``http://127.0.0.1:PORT``, or ``https://`` with ``tls``: the certificate
+    and key files it presents)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    scheme = "http"
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

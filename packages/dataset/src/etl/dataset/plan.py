@@ -127,16 +127,10 @@ class PlanBuilder:
     def kept(self, assets: Iterable[str]) -> None:
         """``assets`` were listed and are as loaded: their recorded items are unchanged (counted
         in one pass: an unchanged source keeps every asset)."""
-        examples = self._examples[Outcome.UNCHANGED]
-        count = 0
         for asset in assets:
             self._listed.add(asset)
-            ids = self._ids_of.get(asset)
-            if ids:
-                count += len(ids)
-                if len(examples) < EXAMPLES:
-                    examples.extend(ids[: EXAMPLES - len(examples)])
-        self._counts[Outcome.UNCHANGED] += count
+            if ids := self._ids_of.get(asset):
+                self._count(Outcome.UNCHANGED, *ids)
 
     def finish(self, *, full_listing: bool, seconds: float = 0.0) -> CollectionPlan:
         """The plan; removals are looked for only after a ``full_listing``."""
@@ -157,7 +151,8 @@ class PlanBuilder:
             made=self._made,
         )
 
-    def _count(self, outcome: Outcome, example: str) -> None:
-        self._counts[outcome] += 1
-        if len(self._examples[outcome]) < EXAMPLES:
-            self._examples[outcome].append(example)
+    def _count(self, outcome: Outcome, *examples: str) -> None:
+        self._counts[outcome] += len(examples)
+        shown = self._examples[outcome]
+        if len(shown) < EXAMPLES:
+            shown.extend(examples[: EXAMPLES - len(shown)])

@@ -103,7 +103,7 @@ class FileStorage(Storage):
         start = folder + "/" if folder else ""
         by_name = prefix != start  # a partial last segment filters names
         uri_prefix = self._uri_prefix
-        real_root = os.path.realpath(self.root)
+        real_root = self._real_root
         if not _unlinked(self.root, folder, real_root):
             return
         local_prefix = os.path.join(self.root, "")  # os.stat on a str: no Path per file
@@ -162,7 +162,7 @@ class FileStorage(Storage):
         prefix = self.relative_path(prefix)
         folder, _, partial = prefix.rpartition("/")
         start = folder + "/" if folder else ""
-        if not _unlinked(self.root, folder, os.path.realpath(self.root)):
+        if not _unlinked(self.root, folder, self._real_root):
             return
         try:
             with os.scandir(self.root / folder) as scan:
