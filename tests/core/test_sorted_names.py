@@ -31,6 +31,14 @@ def test_names_come_out_sorted_whatever_the_run(spill: Path, run: int) -> None:
     assert list(spill.iterdir()) == []  # the spilled runs are gone once merged
 
 
+@pytest.mark.parametrize("run", [len(NAMES), len(NAMES) + 1])
+def test_names_that_fit_in_a_run_are_never_spilled(spill: Path, run: int) -> None:
+    names = sorted_names(iter(NAMES), run)
+    assert next(names) == "0"
+    assert list(spill.iterdir()) == []  # a folder of exactly a run's names is sorted in memory
+    assert list(names) == sorted(NAMES)[1:]
+
+
 def test_an_abandoned_merge_removes_its_spill(spill: Path) -> None:
     names = sorted_names(iter(NAMES), 2)
     assert next(names) == "0"

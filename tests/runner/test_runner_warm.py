@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -126,6 +127,53 @@ def test_other_commands_start_as_new_processes(starter: TaskStarter, tmp_path: P
     assert _run(starter.start(argv, {"X": "cold"}, tmp_path)) == (0, "cold\n")
 
 
+STEPPED = """
+import os, sys, time
+
+WARMED = False
+
+
+def warm_up():
+    global WARMED
+    released = os.path.join(os.environ["PROBE_DIR"], "release")
+    for _ in range(1200):  # short steps until the test lets the warm-up end (60 s at most)
+        if os.path.exists(released):
+            break
+        time.sleep(0.05)
+        yield "a step"
+    WARMED = True
+    open(os.path.join(os.environ["PROBE_DIR"], "warmed"), "w").close()
+    yield "the last step"
+
+
+def main():
+    print("warmed" if WARMED else "warming")
+"""
+
+
+def test_a_task_asked_for_during_the_warm_up_starts_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "stepped_probe.py").write_text(STEPPED)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setenv("PROBE_DIR", str(tmp_path))
+    probe = str(tmp_path / "probe")
+    starter = TaskStarter({probe: "stepped_probe:main"})
+    try:
+        # the server is warming up: the task forks between two steps, without waiting for the end
+        assert _run(starter.start([probe], {}, tmp_path)) == (0, "warming\n")
+        (tmp_path / "release").touch()
+        for _ in range(600):
+            if (tmp_path / "warmed").exists():
+                break
+            time.sleep(0.1)
+        # once the warm-up has ended, tasks fork with everything it made
+        assert _run(starter.start([probe], {}, tmp_path)) == (0, "warmed\n")
+    finally:
+        (tmp_path / "release").touch()
+        starter.close()
+
+
 def test_etl_task_is_found_as_a_console_script_of_this_installation() -> None:
     entries = console_script_entries(["etl-task"])
     assert entries == {str(Path(sys.executable).parent / "etl-task"): "etl.task.main:main"}
@@ -137,7 +185,7 @@ def test_etl_task_warm_up_loads_what_its_subcommands_use() -> None:
         "import etl.task.main as task\n"
         "wanted = ['pystac', 'pypgstac.load', 'psycopg', *task.LIBRARIES]\n"
         "before = [name for name in wanted if name in sys.modules]\n"
-        "task.warm_up()\n"
+        "for _ in task.warm_up(): pass\n"
         "print(json.dumps([before, [name for name in wanted if name not in sys.modules]]))\n"
     )
     result = subprocess.run(

@@ -4,8 +4,10 @@ A new ``etl-task`` process spends about half a second importing (pystac, pypgsta
 Azure SDK) before it does anything, and about a tenth of a second tearing down; on the local runner
 that is paid by every pod, most of it on the run's critical path. The runner starts this server
 once per run (``python -m etl.runner.warm_server FD ENTRIES``); it imports each entry point's
-module (and calls the module's ``warm_up()`` when it has one), then serves requests on the Unix
-socket ``FD``: each request (argv, env, cwd, plus the write ends of an output pipe and a status
+module and runs the module's ``warm_up()`` when it has one (an iterator of import steps), and
+serves requests on the Unix socket ``FD`` from the start: a request that comes during the warm-up
+is served between two steps, so a run's first task does not wait for the libraries only its later
+tasks use (it imports what it lacks itself). Each request (argv, env, cwd, plus the write ends of an output pipe and a status
 pipe) forks a child that becomes the task. The server writes the child's pid, and later its exit
 code, to the status pipe (see :mod:`etl.runner.warm_start` for the runner's side).
 
@@ -30,6 +32,7 @@ import atexit
 import contextlib
 import gc
 import importlib
+import itertools
 import json
 import os
 import selectors
@@ -39,7 +42,7 @@ import struct
 import sys
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NoReturn
 
 __all__ = ["GOODBYE", "HEADER", "main"]
@@ -60,28 +63,29 @@ def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     entries: dict[str, str] = json.loads(sys.argv[2])
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    mains = {command: _load(command, spec) for command, spec in entries.items()}
-    gc.freeze()  # what warm_up() made is shared with every child: keep the GC off its pages
-    _Server(control, mains).serve()
+    loaded = {command: _load(command, spec) for command, spec in entries.items()}
+    mains = {command: entry for command, (entry, _) in loaded.items()}
+    warming = itertools.chain.from_iterable(steps for _, steps in loaded.values())
+    _Server(control, mains).serve(warming)
     sys.stderr.flush()
-    os._exit(0)  # nothing to clean up: skip tearing down everything warm_up() imported
+    os._exit(0)  # nothing to clean up: skip tearing down everything the warm-up imported
 
 
-def _load(command: str, spec: str) -> EntryPoint | None:
-    """Import ``module:attribute`` and its module's ``warm_up()``; ``None`` (and a warning) if
-    that fails: the command's tasks then start as new processes."""
+def _load(command: str, spec: str) -> tuple[EntryPoint | None, Iterator[object]]:
+    """Import ``module:attribute``; with the steps of its module's ``warm_up()`` (none when it
+    has none). ``None`` (and a warning) if the import fails: the command's tasks then start as
+    new processes."""
     module_name, _, attribute = spec.partition(":")
     try:
         module = importlib.import_module(module_name)
-        warm_up = getattr(module, "warm_up", None)
-        if callable(warm_up):
-            warm_up()
         entry: EntryPoint = getattr(module, attribute)
+        warm_up = getattr(module, "warm_up", None)
+        steps = warm_up() if callable(warm_up) else None
     except Exception as exc:
         name = os.path.basename(command)
         print(f"warning: {name} tasks start cold ({spec}: {exc!r})", file=sys.stderr, flush=True)
-        return None
-    return entry
+        return None, iter(())
+    return entry, iter(steps or ())
 
 
 class _Server:
@@ -95,13 +99,17 @@ class _Server:
         signal.set_wakeup_fd(wake_w)
         signal.signal(signal.SIGCHLD, lambda signum, frame: None)
 
-    def serve(self) -> None:
-        """Fork a task per request until the runner closes the socket; then wait for the tasks."""
+    def serve(self, warming: Iterator[object]) -> None:
+        """Fork a task per request until the runner closes the socket; then wait for the tasks.
+        Until ``warming`` ends, one step of it is taken whenever no request waits."""
+        warm = True
         with selectors.DefaultSelector() as selector:
             selector.register(self.control, selectors.EVENT_READ)
             selector.register(self.wake_r, selectors.EVENT_READ)
             while True:
-                for key, _ in selector.select():
+                if warm:
+                    warm = _step(warming)
+                for key, _ in selector.select(0 if warm else None):
                     if key.fileobj == self.wake_r:
                         with contextlib.suppress(BlockingIOError):
                             os.read(self.wake_r, 4096)
@@ -167,6 +175,20 @@ class _Server:
                 with contextlib.suppress(OSError):
                     os.write(status_fd, f"{os.waitstatus_to_exitcode(status)}\n".encode())
                 os.close(status_fd)
+
+
+def _step(warming: Iterator[object]) -> bool:
+    """Take one step of the warm-up; ``False`` once it has ended (or failed: its tasks import
+    what they lack themselves), after freezing what it made."""
+    try:
+        next(warming)
+        return True
+    except StopIteration:
+        pass
+    except Exception as exc:
+        print(f"warning: warming up stopped ({exc!r})", file=sys.stderr, flush=True)
+    gc.freeze()  # what the warm-up made is shared with every later child: keep the GC off it
+    return False
 
 
 def _become_task(request: dict[str, Any], out_fd: int, entry: EntryPoint | None) -> NoReturn:

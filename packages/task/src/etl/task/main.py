@@ -1,8 +1,8 @@
 """``etl-task``: the task runtime's entry point inside each workflow pod.
 
 Each subcommand lives in its own module exposing ``register(subparsers)`` and ``run(args) -> int``;
-adding one is one line in :data:`SUBCOMMAND_MODULES`. Subcommand modules import nothing heavy at module
-level, so ``etl-task --help`` stays fast.
+adding one is one line in :data:`SUBCOMMAND_MODULES`. A task imports its own subcommand's module
+alone (and what that imports), not every subcommand's.
 """
 
 from __future__ import annotations
@@ -12,34 +12,44 @@ import importlib
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol, cast
 
 from etl.core.env_names import PROFILE_ENV
 from etl.core.errors import EtlError
 from etl.core.log_setup import configure_logging
 from etl.core.pod_contract import (
+    CONSUME_EVENTS,
+    CREATE_CHUNKS,
     ETL_TASK,
     EXIT_PERMANENT,
     EXIT_TRANSIENT,
+    FINISH_COLLECTION,
+    INGEST_COLLECTION,
+    INGEST_ITEMS,
+    MARK_SUCCESS,
     PGSTAC_DSN_ENV,
+    PROCESS_CHUNKS,
     RESOLVE_ENV,
+    RUN_OUTCOME,
     SECRET_ENV_PREFIX,
+    Subcommand,
 )
 from etl.task.pod_log import kept_log
 from etl.task.secret_env import check_secret_env
 
 __all__ = ["SUBCOMMAND_MODULES", "build_parser", "main", "warm_up"]
 
-SUBCOMMAND_MODULES: tuple[str, ...] = (
-    "etl.task.create_chunks",
-    "etl.task.process_chunks",
-    "etl.task.finish_collection",
-    "etl.task.ingest_commands",
-    "etl.task.consume_events",
-    "etl.task.run_outcome",
-)
-"""Modules of the subcommands, in the order ``--help`` lists them."""
+SUBCOMMAND_MODULES: dict[str, tuple[Subcommand, ...]] = {
+    "etl.task.create_chunks": (CREATE_CHUNKS,),
+    "etl.task.process_chunks": (PROCESS_CHUNKS,),
+    "etl.task.finish_collection": (FINISH_COLLECTION,),
+    "etl.task.ingest_commands": (INGEST_COLLECTION, INGEST_ITEMS, MARK_SUCCESS),
+    "etl.task.consume_events": (CONSUME_EVENTS,),
+    "etl.task.run_outcome": (RUN_OUTCOME,),
+}
+"""Modules of the subcommands, in the order ``--help`` lists them, with the subcommands each
+registers: a task imports only its own subcommand's module (:func:`build_parser`)."""
 
 LIBRARIES: tuple[str, ...] = (
     "etl.task.environment",
@@ -47,13 +57,17 @@ LIBRARIES: tuple[str, ...] = (
     "etl.task.last_success",
     "etl.dataset.loader",
     "etl.dataset.chunking",
-    "etl.core.storage.blob",
-    "etl.core.secrets",
     "etl.pgstac.writer",
     "pystac",
     "orjson",
+    "etl.core.secrets",
+    "etl.core.storage.blob",
 )
 """What the subcommands import when they run (not at module level); :func:`warm_up` loads it."""
+
+WARMED_LAST: tuple[str, ...] = ("etl.task.consume_events",)
+"""Subcommand modules :func:`warm_up` imports after :data:`LIBRARIES`: the stream's consumer (the
+Azure queue SDK), which batch runs never start."""
 
 _DESCRIPTION = f"""\
 The task runtime of etl workflows: the command every workflow pod runs.
@@ -77,8 +91,9 @@ class _Subcommand(Protocol):
     def run(self, args: argparse.Namespace) -> int: ...
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of ``etl-task`` with every subcommand registered."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of ``etl-task``: with only ``command``'s subcommand registered when it is one
+    (a task imports its own module alone), with every subcommand otherwise (``--help``, errors)."""
     parser = argparse.ArgumentParser(
         prog=ETL_TASK,
         description=_DESCRIPTION,
@@ -88,10 +103,20 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="show a traceback when a task fails"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in SUBCOMMAND_MODULES:
+    owners = [
+        name
+        for name, subcommands in SUBCOMMAND_MODULES.items()
+        if any(subcommand.name == command for subcommand in subcommands)
+    ]
+    for name in owners or SUBCOMMAND_MODULES:
         module = cast(_Subcommand, importlib.import_module(name))
         module.register(subparsers)
     return parser
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` names: its first word that is not an option."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 FULL_COLLECTION_EVERY = 1_000
@@ -113,18 +138,24 @@ def _space_out_full_collections() -> None:
     gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
 
 
-def warm_up() -> None:
-    """Import every subcommand and the libraries they use, for a process that forks per task.
+def warm_up() -> Iterator[str]:
+    """Import every subcommand and the libraries they use, for a process that forks per task,
+    one module at a time (each step yields what it imported).
 
-    The local runner's warm server (``etl.runner.warm_server``) calls it once, so that each
-    ``etl-task`` it forks starts with everything imported, pystac's extension hooks found.
+    The local runner's warm server (``etl.runner.warm_server``) runs it once, so that each
+    ``etl-task`` it forks starts with everything imported, pystac's extension hooks found; it
+    forks the tasks asked for meanwhile between two steps, with what is imported so far (a task
+    imports the rest of what it uses itself): a run's first task, ``create-chunks``, need not
+    wait for the libraries its later tasks use.
     """
-    build_parser()
-    for name in LIBRARIES:
+    first = [name for name in SUBCOMMAND_MODULES if name not in WARMED_LAST]
+    for name in (*first, *LIBRARIES, *WARMED_LAST):
         importlib.import_module(name)
+        yield name
     from etl.task.item_maker import warm_up_pystac
 
     warm_up_pystac()
+    yield "pystac's extension hooks"
 
 
 def resolve_environment() -> None:
@@ -149,8 +180,9 @@ def resolve_environment() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, run the subcommand, and map errors to exit codes (one line on stderr)."""
     _space_out_full_collections()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_in(arguments))
+    args = parser.parse_args(arguments)
     subcommand = cast(_Subcommand, args.subcommand)
     with kept_log(args):
         configure_logging(verbose=args.verbose)

@@ -11,6 +11,7 @@ name survives, newlines and undecodable bytes included) and merged from the file
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 import os
 import shutil
@@ -34,9 +35,11 @@ def sorted_names(names: Iterable[str], run: int = SORT_RUN) -> Iterator[str]:
         OSError: a run cannot be spilled (the temporary folder's disk is full).
     """
     source = iter(names)
-    batch = sorted(islice(source, run))
-    if len(batch) < run:
-        return iter(batch)
+    batch = list(islice(source, run + 1))  # one more than a run: a folder of exactly ``run``
+    if len(batch) <= run:  # names is sorted in memory, not spilled
+        return iter(sorted(batch))
+    source = itertools.chain(batch[run:], source)
+    batch = sorted(batch[:run])
     spool = tempfile.mkdtemp(prefix="etl-names-")
     try:
         paths: list[str] = []
