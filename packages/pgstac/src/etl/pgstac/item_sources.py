@@ -178,18 +178,19 @@ def record_item_sources(conn: Connection, rows: Iterable[ItemSource], *, new: bo
 
     ``new``: the rows' items were just inserted, not replaced (the loader knows), so their rows
     are most likely missing too: they are copied straight into the table, a third of the
-    database's work of a merge; a row left behind by an item deleted outside etl makes that copy
-    fail, and the rows are merged instead.
+    database's work of a merge; a row left behind by an item deleted outside etl (or an item
+    given twice) makes that copy fail, and the rows are merged instead.
     """
-    latest = {(row.collection, row.item_id): row for row in rows}
+    rows = list(rows)
     with conn.transaction():
         if new:
             try:
                 with conn.transaction():
-                    _copy_rows(conn, _COPY_NEW, latest.values())
-                return len(latest)
+                    _copy_rows(conn, _COPY_NEW, rows)
+                return len(rows)
             except psycopg.errors.UniqueViolation:
                 pass
+        latest = {(row.collection, row.item_id): row for row in rows}
         conn.execute(_STAGING)
         _copy_rows(conn, _COPY, latest.values())
         conn.execute(_MERGE)

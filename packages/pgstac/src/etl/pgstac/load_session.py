@@ -51,11 +51,11 @@ class _SplitLoader(Loader):
         self, items: list[dict[str, Any]], rows: list[dict[str, Any] | None] | None = None
     ) -> list[dict[str, Any]]:
         """The rows pypgstac writes for ``items`` (the items themselves are left as they are):
-        copies of those given in ``rows``, the others formatted here."""
+        those given in ``rows``, the others formatted here."""
         if rows is None:
             return [self.format_row(item) for item in items]
-        return [
-            self.format_row(item) if row is None else dict(row)  # pypgstac pops "partition"
+        return [  # rows sent again (a retry) are fine as they are: pypgstac adds and pops
+            self.format_row(item) if row is None else row  # the same "partition" each time
             for item, row in zip(items, rows, strict=True)
         ]
 
