@@ -361,3 +361,25 @@ def test_busy_server_and_dropped_connections_are_retried(
         proxy.server_close()
     reads = [line for line in proxy.requests if line.startswith("GET") and "r.txt" in line]
     assert len(reads) == 2
+
+
+@pytest.mark.parametrize(
+    ("uri", "inside"),
+    [
+        ("file:///data/root/a.json", True),
+        ("file:///data/root/deep/er/a.json", True),
+        ("file:///data/root", False),  # the root itself is no object under it
+        ("file:///data/root/", False),
+        ("file:///data/rootless/a.json", False),  # a sibling sharing the root's name as prefix
+        ("file:///data/root/../secret.json", False),
+        ("file:///data/root/./a.json", False),
+        ("file:///data/root//a.json", False),
+        ("/data/root/a.json", False),  # a path, not a URI
+        ("a.json", False),
+    ],
+)
+def test_a_storage_contains_exactly_the_uris_below_its_root(uri: str, inside: bool) -> None:
+    storage = open_storage("file:///data/root")
+    assert storage.contains(uri) is inside
+    if inside:
+        assert storage.uri_of(storage.relative_path(uri)) == uri

@@ -261,6 +261,32 @@ def test_a_hand_edited_chunk_of_a_failed_run_is_refused_by_retry(
     assert loaded(pgstac_dsn) == {"a": (tmp_path / "assets" / "a.json").as_uri()}
 
 
+def test_a_signed_chunk_is_read_line_by_line_whatever_its_json_spelling(
+    env: dict[str, str], pgstac_dsn: str, tmp_path: Path
+) -> None:
+    """Chunk lines are read exactly as one JSON string each: a line holding two is refused by its
+    number; the same URI spelled another way (escaped slashes) is that URI."""
+    run, chunk, manifest = failed_run(tmp_path, env)
+    original = chunk.read_text().splitlines()
+    respelled = json.loads(original[1]).replace("/", "\\/")
+    edit_chunk(chunk, [original[0], f'"{respelled}"', '"x", "y"'])
+    sign_chunk(chunk, manifest)
+
+    refused = retry(run.name, env)
+
+    assert refused.code == 1
+    assert f"{chunk.as_uri()}:3: not an asset URI as a JSON string: " in refused.stderr
+
+    edit_chunk(chunk, [original[0], f'"{respelled}"'])
+    sign_chunk(chunk, manifest)
+
+    assert retry(run.name, env).code == 0
+    assert loaded(pgstac_dsn) == {
+        "a": (tmp_path / "assets" / "a.json").as_uri(),
+        "b": (tmp_path / "assets" / "b.json").as_uri(),
+    }
+
+
 @pytest.mark.parametrize("linked", ["file", "folder"])
 def test_a_chunk_entry_linking_out_of_the_root_is_not_read(
     env: dict[str, str], pgstac_dsn: str, tmp_path: Path, linked: str

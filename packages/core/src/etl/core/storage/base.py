@@ -72,8 +72,7 @@ class Storage(ABC):
                 f"absolute path {path!r} given to storage {self.uri}: use a path relative to the"
                 " root or a full URI"
             )
-        bounded = f"/{relative}/"  # a "." or ".." segment lies between two slashes here
-        if "/./" in bounded or "/../" in bounded:
+        if _has_dot_segment(relative):
             raise StorageError(f"path {path!r} has '.' or '..' segments (storage {self.uri})")
         return relative
 
@@ -83,10 +82,11 @@ class Storage(ABC):
         Only a name is checked: a local file reached through a symbolic link out of the root is
         still refused when it is read (:class:`~etl.core.storage.filesystem.FileStorage`).
         """
-        try:
-            return "://" in uri and bool(self.relative_path(uri))
-        except StorageError:
+        prefix = self._uri_prefix
+        if not uri.startswith(prefix) or "://" not in uri:
             return False
+        relative = uri[len(prefix) :]  # as relative_path() finds it, without raising
+        return bool(relative) and not relative.startswith("/") and not _has_dot_segment(relative)
 
     def read_text(self, path: str, encoding: str = "utf-8") -> str:
         """The object at ``path`` decoded as text."""
@@ -152,3 +152,9 @@ class Storage(ABC):
     @abstractmethod
     def delete(self, path: str) -> None:
         """Delete the object at ``path``; deleting a missing object is not an error."""
+
+
+def _has_dot_segment(relative: str) -> bool:
+    """Whether the relative path has a ``.`` or ``..`` segment."""
+    bounded = f"/{relative}/"  # a "." or ".." segment lies between two slashes here
+    return "/./" in bounded or "/../" in bounded

@@ -20,6 +20,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Iterable, Sequence
+from json.encoder import encode_basestring_ascii as _json_string
 
 from etl.core.errors import StorageError
 from etl.core.storage.base import Storage
@@ -42,7 +43,7 @@ _digest_sets_lock = threading.Lock()
 
 def chunk_line(uri: str) -> str:
     """One line of a chunk file: ``uri`` as a JSON string (ASCII only), and a newline."""
-    return json.dumps(uri) + "\n"
+    return _json_string(uri) + "\n"
 
 
 def chunk_text(uris: Iterable[str]) -> str:
@@ -86,24 +87,26 @@ def read_chunk_uris(
     path = RunLayout(manifest.run_id).chunk_path(index)
     where = storage.uri_of(path)
     data = storage.read_bytes(path)
+    lines = _lines(data, where)
     if manifest.version == PLAIN_LINES_VERSION:
-        uris = [(number, line) for number, line in _lines(data, where) if line]
+        numbered = [(number, line) for number, line in enumerate(lines, start=1) if line]
+        numbers, uris = [number for number, _ in numbered], [line for _, line in numbered]
     else:
         _check_digest(storage, data, manifest, index, where)
-        uris = [(number, _decode(line, where, number)) for number, line in _lines(data, where)]
+        numbers, uris = list(range(1, len(lines) + 1)), _decoded(lines, where)
     if asset_storages is not None:
-        for number, uri in uris:
+        for number, uri in zip(numbers, uris, strict=True):
             if not any(asset_storage.contains(uri) for asset_storage in asset_storages):
                 roots = ", ".join(asset_storage.uri for asset_storage in asset_storages)
                 raise StorageError(
                     f"{where}:{number}: {uri!r} is outside the collection's asset storage "
                     f"({roots}): refused"
                 )
-    return [uri for _, uri in uris]
+    return uris
 
 
-def _lines(data: bytes, where: str) -> list[tuple[int, str]]:
-    """The file's lines split at ``\\n`` alone, numbered from 1 (the last newline ends a line)."""
+def _lines(data: bytes, where: str) -> list[str]:
+    """The file's lines split at ``\\n`` alone (the last newline ends a line)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -111,7 +114,7 @@ def _lines(data: bytes, where: str) -> list[tuple[int, str]]:
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
-    return list(enumerate(lines, start=1))
+    return lines
 
 
 def _check_digest(
@@ -127,6 +130,26 @@ def _check_digest(
             f"{actual[:16]}, recorded {expected[:16]}): it changed after create-chunks wrote it; "
             "start a new run instead of retrying this one"
         )
+
+
+def _decoded(lines: list[str], where: str) -> list[str]:
+    """The asset URI of each line (one JSON string a line, as :func:`chunk_line` writes it),
+    decoded in one call and kept when every line is exactly what ``chunk_line`` writes of its
+    URI; otherwise decoded (and a line that is no URI named) line by line."""
+    try:
+        values = json.loads("[" + ",".join(lines) + "]")
+    except ValueError:
+        values = None
+    if (
+        isinstance(values, list)
+        and len(values) == len(lines)
+        and all(
+            isinstance(value, str) and value and _json_string(value) == line
+            for value, line in zip(values, lines, strict=True)
+        )
+    ):
+        return values
+    return [_decode(line, where, number) for number, line in enumerate(lines, start=1)]
 
 
 def _decode(line: str, where: str, number: int) -> str:
