@@ -39,6 +39,7 @@ from etl.core.errors import EtlError, InputError, TaskError
 from etl.core.pod_contract import CONSUME_EVENTS, NODE_ID_ENV, Flag
 from etl.core.progress import progress_line
 from etl.core.queues.clients import queue_client
+from etl.core.queues.deletes import MessageDeleter
 from etl.core.queues.event_types import EventKind
 from etl.core.queues.events import NotAnEventError, parse_event
 from etl.core.queues.handling import dead_letter
@@ -125,6 +126,7 @@ class Consumer:
         self.location: QueueLocation = parse_queue_uri(self.events.queue)
         profile = environment.profile
         self.queue = queue_client(self.location, profile)
+        self.deleter = MessageDeleter(self.queue)
         self.poison = queue_client(self.location.poison, profile)
         self.assets = CollectionAssets(self.collection)
         validation = item_validation(self.collection.stac_validation)
@@ -329,7 +331,7 @@ class Consumer:
         from etl.core.queues.clients import queue_error
 
         try:
-            self.queue.delete_message(message)
+            self.deleter.delete_message(message)
         except AzureError as exc:
             gone = isinstance(exc, ResourceNotFoundError)
             if not gone and getattr(exc, "error_code", None) != RECEIVED_AGAIN:
