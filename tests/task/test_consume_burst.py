@@ -37,7 +37,7 @@ class _BusyOnFirstDelete(StandInHandler):
     requests: Counter[tuple[str, str]] = Counter()
     lock = threading.Lock()
 
-    def do_HEAD(self) -> None:
+    def do_HEAD(self) -> None:  # noqa: N802 (http.server names its methods so)
         self._serve()
 
     def _serve(self) -> None:
@@ -45,9 +45,8 @@ class _BusyOnFirstDelete(StandInHandler):
         key = (self.command, url.path)
         with self.lock:
             self.requests[key] += 1
-            refuse = self.command == "DELETE" and "/messages/" in url.path and (
-                self.requests[key] == 1
-            )
+            first = self.requests[key] == 1
+            refuse = first and self.command == "DELETE" and "/messages/" in url.path
         if refuse:
             self._answer(503, [("x-ms-error-code", "ServerBusy")], b"")
             return
