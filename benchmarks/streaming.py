@@ -25,12 +25,17 @@ gets its own container, queue and freshly migrated PgSTAC database (dropped at t
   each command's process tree (the CLI, its runner, the warm server and the pods), sampled from
   ``/proc`` every 0.2 s.
 
+- **queue service** (``--queue-service-pid PID``, the queue service's process): its CPU an event
+  while the burst's stream ran, read from ``/proc``.
+
 Only what a user can tune is tuned: ``events.batch_size`` / ``events.max_wait`` of the dataset
 (``--batch-size``, ``--max-wait``), ``--polling`` and ``--max-consumers`` of the stream. The
-machine is shared: the load average is printed before each phase.
+machine is shared: the load average is printed before each phase; ``--names`` prefixes the
+containers and queues (several runs at once on the same services).
 
     uv run python benchmarks/streaming.py [--seconds 60] [--warmup 30] [--rates 50,200] \
-        [--burst 10000] [--batch-size 100] [--max-wait 1] [--polling 1] [--max-consumers N]
+        [--burst 10000] [--batch-size 100] [--max-wait 1] [--polling 1] [--max-consumers N] \
+        [--names bench-stream] [--queue-service-pid PID]
 """
 
 from __future__ import annotations
@@ -106,7 +111,8 @@ class Sidecars(Collection):
 
 @dataclass(frozen=True)
 class Tuning:
-    """What a user can tune: the dataset's ``events`` and the stream's options."""
+    """What a user can tune (the dataset's ``events``, the stream's options), and the run's own
+    names and the queue service it watches."""
 
     batch_size: int
     max_wait: float
