@@ -2,15 +2,17 @@
 its own request (the queue service has no batch delete).
 
 A delete through :meth:`QueueClient.delete_message` runs the SDK's whole pipeline: the tracing
-decorator, the generated request builder and URL formatting, and fifteen policies, most of them
-there for other operations (message encoding, ranges, content validation, redirects, secondary
-hosts, logging, tracing, header clean-up). :class:`MessageDeleter` sends the same ``DELETE
+decorator, the generated request builder and URL formatting, and seventeen policies, most of them
+there for other operations or done by the transport already (message encoding, ranges, the proxy,
+the user agent, content validation and decoding, redirects, secondary hosts, request and response
+hooks, logging, tracing, header clean-up). :class:`MessageDeleter` sends the same ``DELETE
 .../messages/ID?popreceipt=...`` through the client's own transport with only the policies a
-delete needs, taken from the client: its headers (``x-ms-date``, a request id), its retry policy
-(transient errors retried as for every other request) and its credential (shared key, SAS in the
-URL, or a token). Answers mean what the SDK makes of them: 204 deleted; 404
-``ResourceNotFoundError``; any other an ``HttpResponseError`` carrying Azure's ``error_code``
-(``x-ms-error-code``, e.g. ``PopReceiptMismatch``).
+delete needs, taken from the client: its retry policy (transient errors retried as for every
+other request), its headers (``x-ms-date``, a request id: new for each try) and its credential
+(shared key or token; a SAS rides in the URL). Answers mean what the SDK makes of them: 204
+deleted; 404 ``ResourceNotFoundError``; any other an ``HttpResponseError`` carrying Azure's
+``error_code`` (``x-ms-error-code``, e.g. ``PopReceiptMismatch``). 1.75 -> 1.41 ms of CPU a delete
+(docs/performance.md, "The burst of 10,000").
 """
 
 from __future__ import annotations
