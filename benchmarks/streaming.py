@@ -25,12 +25,17 @@ gets its own container, queue and freshly migrated PgSTAC database (dropped at t
   each command's process tree (the CLI, its runner, the warm server and the pods), sampled from
   ``/proc`` every 0.2 s.
 
+- **queue service** (``--queue-service-pid PID``, the queue service's process): its CPU an event
+  while the burst's stream ran, read from ``/proc``.
+
 Only what a user can tune is tuned: ``events.batch_size`` / ``events.max_wait`` of the dataset
 (``--batch-size``, ``--max-wait``), ``--polling`` and ``--max-consumers`` of the stream. The
-machine is shared: the load average is printed before each phase.
+machine is shared: the load average is printed before each phase; ``--names`` prefixes the
+containers and queues (several runs at once on the same services).
 
     uv run python benchmarks/streaming.py [--seconds 60] [--warmup 30] [--rates 50,200] \
-        [--burst 10000] [--batch-size 100] [--max-wait 1] [--polling 1] [--max-consumers N]
+        [--burst 10000] [--batch-size 100] [--max-wait 1] [--polling 1] [--max-consumers N] \
+        [--names bench-stream] [--queue-service-pid PID]
 """
 
 from __future__ import annotations
@@ -106,12 +111,17 @@ class Sidecars(Collection):
 
 @dataclass(frozen=True)
 class Tuning:
-    """What a user can tune: the dataset's ``events`` and the stream's options."""
+    """What a user can tune (the dataset's ``events``, the stream's options), and the run's own
+    names and the queue service it watches."""
 
     batch_size: int
     max_wait: float
     polling: float
     max_consumers: int | None
+    names: str = "bench-stream"
+    """The prefix of the containers' and queues' names."""
+    queue_service: int | None = None
+    """The queue service's process, whose CPU is printed (``--queue-service-pid``)."""
 
     def stream_args(self) -> list[str]:
         extra = ["--polling", str(self.polling)]
@@ -140,15 +150,16 @@ class Case:
 
 @contextlib.contextmanager
 def make_case(work: Path, dsn: str, tuning: Tuning) -> Iterator[Case]:
-    """A dataset over a new container and queue; both deleted at the end."""
-    tag = uuid.uuid4().hex[:8]
+    """A dataset over a new container and queue (named ``tuning.names`` and a random tag); both
+    deleted at the end."""
+    tag = f"{tuning.names}-{uuid.uuid4().hex[:8]}"
     connection = (
         f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={AZURITE_KEY};"
         f"BlobEndpoint={azurite_blob_endpoint()};"
     )
-    container = ContainerClient.from_connection_string(connection, f"bench-stream-{tag}")
+    container = ContainerClient.from_connection_string(connection, tag)
     container.create_container()
-    queue = f"bench-stream-{tag}"
+    queue = tag
     folder = work / f"dataset-{tag}"
     (folder / "collection").mkdir(parents=True)
     (folder / "sidecars.py").write_text(COLLECTION_CODE)
@@ -309,6 +320,14 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _service_cpu(pid: int | None) -> float:
+    """CPU seconds a service's process (``--queue-service-pid``) has used so far (0: none)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _load() -> str:
     return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
@@ -383,6 +402,7 @@ def burst(work: Path, count: int, tuning: Tuning) -> None:
               f"{time.monotonic() - prepared:.0f} s; {_load()}", flush=True)  # fmt: skip
 
         started, cpu = time.monotonic(), _children_cpu()
+        queue_cpu = _service_cpu(tuning.queue_service)
         stream = case.etl("stream", "--submit", "--until-idle", str(IDLE), "-o", "json",
                           *tuning.stream_args())  # fmt: skip
         memory = TreeMemory(stream.pid)
@@ -398,6 +418,7 @@ def burst(work: Path, count: int, tuning: Tuning) -> None:
                 time.sleep(0.1)
         totals = _finish(stream, "etl dataset stream")
         stream_cpu = _children_cpu() - cpu
+        queue_cpu = _service_cpu(tuning.queue_service) - queue_cpu
         memory.stop()
         if last is None:
             raise SystemExit(f"the stream ended with fewer than {count} items: {totals}")
@@ -422,6 +443,8 @@ def burst(work: Path, count: int, tuning: Tuning) -> None:
           f"{totals}); CPU {1000 * stream_cpu / count:.1f} ms an item; peak RSS "
           f"{stream_memory.rss / 1024:.0f} MiB (PSS "
           f"{stream_memory.pss / 1024:.0f} MiB)")  # fmt: skip
+    if tuning.queue_service is not None:
+        print(f"  queue service: CPU {1000 * queue_cpu / count:.2f} ms an event in the stream")
     print(f"  process-items: {batch_rate:,.0f} items/s ({batch_seconds:.1f} s); CPU "
           f"{1000 * batch_cpu / count:.1f} ms an item; peak RSS "
           f"{memory.rss / 1024:.0f} MiB (PSS {memory.pss / 1024:.0f} MiB)")  # fmt: skip
@@ -439,9 +462,12 @@ def main() -> None:
     parser.add_argument("--max-wait", type=float, default=1.0, help="events.max_wait")
     parser.add_argument("--polling", type=float, default=1.0, help="stream --polling")
     parser.add_argument("--max-consumers", type=int, default=None, help="stream --max-consumers")
+    parser.add_argument("--names", default="bench-stream", help="containers' and queues' prefix")
+    parser.add_argument("--queue-service-pid", type=int, help="print this process's CPU")
     parser.add_argument("--work", type=Path, default=ROOT / ".state")
     args = parser.parse_args()
-    tuning = Tuning(args.batch_size, args.max_wait, args.polling, args.max_consumers)
+    tuning = Tuning(args.batch_size, args.max_wait, args.polling, args.max_consumers,
+                    args.names, args.queue_service_pid)  # fmt: skip
     print(f"tuning: {tuning}; {os.cpu_count()} CPUs; {_load()}", flush=True)
     args.work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
