@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from etl.core.notifications.cloud_event import (
+    SPEC_VERSION,
     CloudEvent,
     EventType,
     event_id,
@@ -33,7 +34,9 @@ from etl.pgstac.outbox import Connection, OutboxBatch, record_events
 __all__ = [
     "EventTarget",
     "ItemEventSpec",
+    "LoadEvents",
     "item_versions",
+    "prepare_load_events",
     "record_load_events",
     "record_removal_events",
 ]
@@ -73,27 +76,92 @@ def item_versions(conn: Connection, collection_id: str, ids: Sequence[str]) -> d
     return {row[0]: row[1] for row in rows}
 
 
+@dataclass(frozen=True)
+class LoadEvents:
+    """A load batch's events made before the load, all but what only the load decides: each
+    item's kind and row version, hence its event's ``id`` (:func:`prepare_load_events`)."""
+
+    spec: ItemEventSpec
+    collection_id: str
+    items: list[tuple[str, str, str | None]]
+    """Each item's id, its event's JSON from ``subject`` on, and the same with the item (``None``:
+    no target asks for items)."""
+
+
+def prepare_load_events(
+    spec: ItemEventSpec, collection_id: str, items: Iterable[Mapping[str, Any]]
+) -> LoadEvents:
+    """The events of a batch about to be loaded, all but their kind and id (the rest of each
+    event's JSON), made before the load takes its load slot: inside it, recording them
+    (:func:`record_load_events`) only joins each id to its text."""
+    envelope = CloudEvent("", "", EventType.ITEM_CREATED, "", datetime.now(UTC)).to_dict()
+    rest = {key: envelope[key] for key in _AFTER_SUBJECT}
+    with_items = any(target.include_item for target in spec.targets)
+    made = []
+    for item in items:
+        item_id = item["id"]
+        event = {"subject": item_id, **rest, "data": _data(spec, collection_id, item_id, item)}
+        made.append((item_id, _tail(event), _tail(_with_item(event, item)) if with_items else None))
+    return LoadEvents(spec, collection_id, made)
+
+
 def record_load_events(
     conn: Connection,
-    spec: ItemEventSpec,
-    collection_id: str,
-    items: Iterable[Mapping[str, Any]],
+    events: LoadEvents,
     *,
     before: Mapping[str, str],
     after: Mapping[str, str],
 ) -> int:
-    """Record the events of the batch ``items`` whose rows were created or changed (``before``
-    and ``after``: :func:`item_versions` around the load), inside the caller's transaction.
+    """Record the events of the batch whose rows were created or changed (``before`` and
+    ``after``: :func:`item_versions` around the load), inside the caller's transaction.
     Returns how many events were recorded."""
-    changes = []
-    for item in items:
-        item_id = item["id"]
+    spec, collection_id = events.spec, events.collection_id
+    heads = {kind: _head(spec, collection_id, kind) for kind in _LOADED}
+    plain: list[str] = []
+    with_items: list[str] | None = [] if any(t.include_item for t in spec.targets) else None
+    for item_id, tail, tail_with_item in events.items:
         version = after.get(item_id)
         if version is None or before.get(item_id) == version:
             continue
         kind = EventType.ITEM_CREATED if item_id not in before else EventType.ITEM_UPDATED
-        changes.append((kind, item_id, version, item))
-    return record_events(conn, _batch(spec, collection_id, changes))
+        head = heads[kind][0] + event_id(str(kind), collection_id, item_id, spec.run_id, version)
+        plain.append(head + heads[kind][1] + tail)
+        if with_items is not None and tail_with_item is not None:
+            with_items.append(head + heads[kind][1] + tail_with_item)
+    targets = tuple(target.key for target in spec.targets)
+    return record_events(conn, OutboxBatch(collection_id, targets, plain, with_items))
+
+
+_LOADED = (EventType.ITEM_CREATED, EventType.ITEM_UPDATED)
+_AFTER_SUBJECT = ("time", "datacontenttype")
+"""The envelope's fields between ``subject`` and ``data`` (:meth:`CloudEvent.to_dict`'s order)."""
+
+
+def _head(spec: ItemEventSpec, collection_id: str, kind: EventType) -> tuple[str, str]:
+    """An event's JSON before its ``id`` value, and from after it to ``subject``: the fields of
+    :meth:`CloudEvent.to_dict` in its order, as orjson writes them."""
+    source = item_event_source(spec.dataset, collection_id)
+    fields = {"specversion": SPEC_VERSION, "id": "", "source": source, "type": str(kind)}
+    text = orjson.dumps(fields).decode("utf-8")
+    start, _, end = text.rpartition('"id":""')
+    return start + '"id":"', '"' + end[:-1] + ","
+
+
+def _tail(event: Mapping[str, Any]) -> str:
+    """``event``'s JSON without its opening brace (``subject`` first)."""
+    return orjson.dumps(event)[1:].decode("utf-8")
+
+
+def _data(
+    spec: ItemEventSpec, collection_id: str, item_id: str, item: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """An item event's ``data``."""
+    return {
+        "collection": collection_id,
+        "item_id": item_id,
+        "href": _self_href(item),
+        "run_id": spec.run_id,
+    }
 
 
 def record_removal_events(
@@ -128,25 +196,23 @@ def _batch(spec: ItemEventSpec, collection_id: str, changes: Sequence[_Change]) 
     )
     plain = []
     for kind, item_id, version, item in changes:
-        data: dict[str, Any] = {
-            "collection": collection_id,
-            "item_id": item_id,
-            "href": _self_href(item),
-            "run_id": spec.run_id,
-        }
         event = envelopes[kind] | {
             "id": event_id(str(kind), collection_id, item_id, spec.run_id, version),
             "subject": item_id,
-            "data": data,
+            "data": _data(spec, collection_id, item_id, item),
         }
         plain.append(orjson.dumps(event).decode("utf-8"))
         if with_items is not None:
-            with_items.append(_with_item(event, item) if item is not None else plain[-1])
+            with_items.append(
+                orjson.dumps(_with_item(event, item)).decode("utf-8")
+                if item is not None
+                else plain[-1]
+            )
     targets = tuple(target.key for target in spec.targets)
     return OutboxBatch(collection_id, targets, plain, with_items)
 
 
-def _with_item(event: dict[str, Any], item: Mapping[str, Any]) -> str:
+def _with_item(event: dict[str, Any], item: Mapping[str, Any]) -> dict[str, Any]:
     """``event`` with ``item`` in its data, or why it is left out (over the size limit). orjson
     encodes whatever pypgstac (itself orjson) loads."""
     body = orjson.dumps(item)
@@ -155,7 +221,7 @@ def _with_item(event: dict[str, Any], item: Mapping[str, Any]) -> str:
         data["item"] = orjson.Fragment(body)
     else:
         data["item_omitted"] = f"the item's JSON is over {ITEM_BODY_LIMIT} bytes"
-    return orjson.dumps(event | {"data": data}).decode("utf-8")
+    return event | {"data": data}
 
 
 def _self_href(item: Mapping[str, Any] | None) -> str | None:

@@ -17,7 +17,12 @@ from pypgstac.load import Loader, Methods
 from etl.core.errors import RemoteError
 from etl.core.pod_contract import LoadMethod
 from etl.pgstac.errors import CollectionNotFoundError
-from etl.pgstac.item_events import ItemEventSpec, item_versions, record_load_events
+from etl.pgstac.item_events import (
+    ItemEventSpec,
+    item_versions,
+    prepare_load_events,
+    record_load_events,
+)
 from etl.pgstac.item_rows import format_row
 from etl.pgstac.item_sources import ItemSource, record_item_sources
 from etl.pgstac.items import Batch
@@ -142,9 +147,10 @@ class LoadSession:
         """Load one batch with ``method``; pypgstac commits it per partition. Then its
         ``sources`` rows are written (``etl.item_sources``), once the slot is given back.
 
-        With ``events``, the batch is one transaction instead, holding the slot: the items, their
-        ``sources`` and the events of the items it created or changed (``etl.outbox``) commit
-        together or not at all (:mod:`etl.pgstac.item_events`).
+        With ``events``, the batch is one transaction instead, holding the slot: the items and the
+        events of the items it created or changed (``etl.outbox``) commit together or not at all
+        (:mod:`etl.pgstac.item_events`; the events' JSON is made before the slot is taken, and
+        ``sources`` are written after it is given back, as without events).
 
         The items are formatted first (most of pypgstac's client-side work; ``rows`` gives
         those formatted already, by :func:`item_row_formatter`), then a load slot is held only
@@ -156,20 +162,18 @@ class LoadSession:
             psycopg.Error: the database refused the batch or the connection dropped.
         """
         formatted = self._loader.format_rows(batch.items, rows)
+        made = (
+            None if events is None else prepare_load_events(events, self.collection_id, batch.items)
+        )
         slot = acquire_load_slot(self.conn, self.collection_id, self.concurrency)
-        if events is not None:
+        if made is None:
+            new = self._write(formatted, method, new=self._new_items)
+        else:
             with self.conn.transaction():
                 before = item_versions(self.conn, self.collection_id, batch.ids)
                 new = self._write(formatted, method, new=not before)
                 after = item_versions(self.conn, self.collection_id, batch.ids)
-                if sources:
-                    record_item_sources(self.conn, sources, new=new)
-                record_load_events(
-                    self.conn, events, self.collection_id, batch.items, before=before, after=after
-                )
-            release_load_slot(self.conn, self.collection_id, self.concurrency, slot)
-            return
-        new = self._write(formatted, method, new=self._new_items)
+                record_load_events(self.conn, made, before=before, after=after)
         release_load_slot(self.conn, self.collection_id, self.concurrency, slot)
         if sources:
             record_item_sources(self.conn, sources, new=new)
