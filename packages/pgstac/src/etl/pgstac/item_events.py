@@ -35,6 +35,7 @@ __all__ = [
     "EventTarget",
     "ItemEventSpec",
     "LoadEvents",
+    "copied_versions",
     "item_versions",
     "prepare_load_events",
     "record_load_events",
@@ -103,6 +104,30 @@ def prepare_load_events(
         event = {"subject": item_id, **rest, "data": _data(spec, collection_id, item_id, item)}
         made.append((item_id, _tail(event), _tail(_with_item(event, item)) if with_items else None))
     return LoadEvents(spec, collection_id, made)
+
+
+def copied_versions(
+    conn: Connection, collection_id: str, ids_by_partition: Mapping[str, Sequence[str]]
+) -> dict[str, str]:
+    """The row versions of ids just copied into their partitions in the caller's transaction
+    (``ids_by_partition``: each partition's ids in the order they were written), as
+    :func:`item_versions` reads them, with two index probes a partition instead of one an id:
+    every row one copy writes has the same version (its transaction's), so the first and the
+    last id of each partition are read, and a partition whose two differ (written by several
+    copies) has all its ids read."""
+    ends = [id_ for ids in ids_by_partition.values() for id_ in (ids[0], ids[-1])]
+    read = item_versions(conn, collection_id, ends)
+    versions: dict[str, str] = {}
+    unsure: list[str] = []
+    for ids in ids_by_partition.values():
+        version = read.get(ids[0])
+        if version is not None and version == read.get(ids[-1]):
+            versions.update(dict.fromkeys(ids, version))
+        else:
+            unsure.extend(ids)
+    if unsure:
+        versions.update(item_versions(conn, collection_id, unsure))
+    return versions
 
 
 def record_load_events(

@@ -19,6 +19,7 @@ from etl.core.pod_contract import LoadMethod
 from etl.pgstac.errors import CollectionNotFoundError
 from etl.pgstac.item_events import (
     ItemEventSpec,
+    copied_versions,
     item_versions,
     prepare_load_events,
     record_load_events,
@@ -170,9 +171,7 @@ class LoadSession:
             new = self._write(formatted, method, new=self._new_items)
         else:
             with self.conn.transaction():
-                before = item_versions(self.conn, self.collection_id, batch.ids)
-                new = self._write(formatted, method, new=not before)
-                after = item_versions(self.conn, self.collection_id, batch.ids)
+                new, before, after = self._write_versioned(formatted, method, batch.ids)
                 record_load_events(self.conn, made, before=before, after=after)
         release_load_slot(self.conn, self.collection_id, self.concurrency, slot)
         if sources:
@@ -198,6 +197,30 @@ class LoadSession:
                 self._new_items = False
         self._load_rows(formatted, Methods(method.value))
         return False
+
+    def _write_versioned(
+        self, formatted: list[dict[str, Any]], method: LoadMethod, ids: list[str]
+    ) -> tuple[bool, dict[str, str], dict[str, str]]:
+        """Write the rows inside the caller's transaction: whether they went in as new items, and
+        the ids' row versions before and after (:mod:`etl.pgstac.item_events`). Rows believed
+        new are copied first, in a savepoint: the copy succeeds only when none of the ids was
+        there, so nothing is read before it, and little after it
+        (:func:`~etl.pgstac.item_events.copied_versions`)."""
+        if self._new_items:
+            by_partition: dict[str, list[str]] = {}
+            for row in formatted:
+                by_partition.setdefault(row["partition"], []).append(row["id"])
+            try:
+                with self.conn.transaction():
+                    self._load_rows(formatted, Methods.insert)
+                return True, {}, copied_versions(self.conn, self.collection_id, by_partition)
+            except psycopg.errors.UniqueViolation:
+                if method is LoadMethod.INSERT:
+                    raise
+                self._new_items = False
+        before = item_versions(self.conn, self.collection_id, ids)
+        new = self._write(formatted, method, new=not before)
+        return new, before, item_versions(self.conn, self.collection_id, ids)
 
     def _load_rows(self, formatted: list[dict[str, Any]], method: Methods) -> None:
         self._loader.load_items(iter(formatted), method, chunksize=len(formatted))
