@@ -7,9 +7,9 @@ database, 5,000 a batch as ``process-chunks`` loads them:
 - the version reads (``item_versions``, two a batch): of ids the collection does not have yet
   (before a first load) and of ids it has (after); and the read after a batch copied in as new
   items (``copied_versions``, two probes a partition), which is all a fresh load reads;
-- the outbox rows (one a batch); and what a load does with its events since they are made
-  before it takes its load slot: making them (``prepare_load_events``), then in the slot joining
-  each id to its text and inserting the row (``record_load_events``);
+- the events' JSON, made before a load takes its load slot (``prepare_load_events``), and what
+  the load does with them in the slot: each id joined to its text, and the outbox row (one a
+  batch; ``record_load_events``);
 - delivery of the N events from the outbox to an Azurite queue, to a webhook receiver (a thread
   of this process that checks each request's HMAC signature), and to both at once, as a pod does;
   then to the queue again with ``compress: true`` (base64 of each message's gzip).
@@ -42,13 +42,12 @@ from etl.core.templating.secret_refs import SecretLookup
 from etl.pgstac.item_events import (
     EventTarget,
     ItemEventSpec,
-    _batch,
     copied_versions,
     item_versions,
     prepare_load_events,
     record_load_events,
 )
-from etl.pgstac.outbox import Connection, ensure_outbox, record_events
+from etl.pgstac.outbox import Connection, ensure_outbox
 from etl.pgstac.session import connect_pgstac
 from etl.pgstac.writer import PgstacWriter
 from etl.task.notify_delivery import deliver_pending
@@ -88,23 +87,20 @@ def batches(items: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 
 def record_all(conn: Connection, spec: ItemEventSpec, items: list[dict[str, Any]]) -> None:
     """Every item's ``created`` event, one outbox row a batch, committed."""
-    from etl.core.notifications.cloud_event import EventType
-
+    created = {item["id"]: "1" for item in items}
     with conn.transaction():
         for batch in batches(items):
-            changes = [(EventType.ITEM_CREATED, item["id"], "1", item) for item in batch]
-            record_events(conn, _batch(spec, COLLECTION, changes))
+            made = prepare_load_events(spec, COLLECTION, batch)
+            record_load_events(conn, made, before={}, after=created)
 
 
 def recording_parts(
     conn: Connection, writer: PgstacWriter, spec: ItemEventSpec, items: list[dict[str, Any]]
 ) -> None:
     """The parts of recording the items' events: the version reads (before and after the items
-    are loaded, and after a copy), the events' JSON and the outbox rows, as one call made them
-    inside the load slot before, and as made before the slot and recorded in it now (in a
-    transaction rolled back: the outbox keeps one set of events, for the deliveries)."""
-    from etl.core.notifications.cloud_event import EventType
-
+    are loaded, and after a copy), the events' JSON made before the load slot, and what is done
+    in it: each id joined to its text, the outbox rows (in a transaction rolled back: the
+    outbox keeps one set of events, for the deliveries)."""
     n, ids = len(items), [item["id"] for item in items]
     with part("version reads of ids not in PgSTAC yet", n):
         for start in range(0, n, BATCH):
@@ -116,19 +112,11 @@ def recording_parts(
     with part("versions after a copy (copied_versions)", n):
         for start in range(0, n, BATCH):
             copied_versions(conn, COLLECTION, {"partition": ids[start : start + BATCH]})
-    with part("events' JSON, made in the slot (before)", n):
-        made = [
-            _batch(spec, COLLECTION, [(EventType.ITEM_CREATED, i["id"], "1", i) for i in b])
-            for b in batches(items)
-        ]
-    with part("outbox rows (one a batch)", n), conn.transaction():
-        for outbox_batch in made:
-            record_events(conn, outbox_batch)
-    with part("events' JSON, made before the slot (now)", n):
+    with part("events' JSON, made before the slot", n):
         prepared = [prepare_load_events(spec, COLLECTION, b) for b in batches(items)]
     versions = item_versions(conn, COLLECTION, ids)
     with (
-        part("in the slot now: ids joined, outbox rows", n),
+        part("in the slot: ids joined, outbox rows", n),
         conn.transaction(force_rollback=True),
     ):
         for load_events in prepared:
