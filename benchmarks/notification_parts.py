@@ -99,8 +99,8 @@ def recording_parts(
 ) -> None:
     """The parts of recording the items' events: the version reads (before and after the items
     are loaded, and after a copy), the events' JSON made before the load slot, and what is done
-    in it: each id joined to its text, the outbox rows (in a transaction rolled back: the
-    outbox keeps one set of events, for the deliveries)."""
+    in it: each id joined to its text, the outbox rows (committed: the first deliveries send
+    them)."""
     n, ids = len(items), [item["id"] for item in items]
     with part("version reads of ids not in PgSTAC yet", n):
         for start in range(0, n, BATCH):
@@ -115,10 +115,7 @@ def recording_parts(
     with part("events' JSON, made before the slot", n):
         prepared = [prepare_load_events(spec, COLLECTION, b) for b in batches(items)]
     versions = item_versions(conn, COLLECTION, ids)
-    with (
-        part("in the slot: ids joined, outbox rows", n),
-        conn.transaction(force_rollback=True),
-    ):
+    with part("in the slot: ids joined, outbox rows", n), conn.transaction():
         for load_events in prepared:
             record_load_events(conn, load_events, before={}, after=versions)
 
