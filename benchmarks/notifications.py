@@ -210,10 +210,13 @@ def main() -> None:
         action="store_true",
         help="the queue target with compress: true (messages: base64 of the batch's gzip)",
     )
+    parser.add_argument(
+        "--queue-prefix", default="bench", help="the start of the Azurite queue's name"
+    )
     parser.add_argument("--admin-dsn", default="postgresql://postgres@127.0.0.1:55432/postgres")
     parser.add_argument("--work", type=Path, default=ROOT / ".state" / "bench-notifications")
     args = parser.parse_args()
-    queue = f"queue://{ACCOUNT}/bench-{uuid.uuid4().hex[:12]}"
+    queue = f"queue://{ACCOUNT}/{args.queue_prefix}-{uuid.uuid4().hex[:12]}"
     client = queue_client(parse_queue_uri(queue), Profile.builtin_local())
     client.create_queue()
     port = azurite_queue_endpoint().rsplit(":", 1)[1].split("/")[0]

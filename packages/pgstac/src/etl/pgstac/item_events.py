@@ -5,8 +5,13 @@ Created or updated is read from the database, not guessed: before the batch is w
 transaction reads its ids' row versions (``xmin``); afterwards, again. An id that had no row was
 created, one whose version changed was updated, and one whose version stayed was not touched (an
 ``upsert`` of the same content writes nothing, as ``ignore`` does with an existing id): no event.
-A removal's events are those of the ids it deleted. Two index reads of the batch's ids cost little
-beside the load; the batch's events go in as one row of the outbox.
+A batch copied in as new items (the copy fails if any of its ids is there) is all created and
+needs no read before; after it, two probes a partition (:func:`copied_versions`). A removal's
+events are those of the ids it deleted. The batch's events go in as one row of the outbox.
+
+The events are made before the load takes its load slot, all but their ids
+(:func:`prepare_load_events`); inside it, each id, once its version is known, is joined to its
+text (:func:`record_load_events`), so the slot is held for little more than the write.
 
 An event's id is derived from the change (type, collection, item, run and the row version), so it
 is the same every time it is sent.
@@ -14,7 +19,7 @@ is the same every time it is sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +27,7 @@ from typing import Any
 import orjson
 
 from etl.core.notifications.cloud_event import (
+    SPEC_VERSION,
     CloudEvent,
     EventType,
     event_id,
@@ -33,7 +39,10 @@ from etl.pgstac.outbox import Connection, OutboxBatch, record_events
 __all__ = [
     "EventTarget",
     "ItemEventSpec",
+    "LoadEvents",
+    "copied_versions",
     "item_versions",
+    "prepare_load_events",
     "record_load_events",
     "record_removal_events",
 ]
@@ -73,27 +82,146 @@ def item_versions(conn: Connection, collection_id: str, ids: Sequence[str]) -> d
     return {row[0]: row[1] for row in rows}
 
 
-def record_load_events(
-    conn: Connection,
+@dataclass(frozen=True)
+class LoadEvents:
+    """A load batch's events made before the load, all but what only the load decides: each
+    item's kind and row version, hence its event's ``id`` (:func:`prepare_load_events`)."""
+
+    spec: ItemEventSpec
+    collection_id: str
+    items: list[tuple[str, str, str | None]]
+    """Each item's id, its event's JSON from ``subject`` on, and the same with the item (``None``:
+    no target asks for items)."""
+
+
+def prepare_load_events(
+    spec: ItemEventSpec, collection_id: str, items: Iterable[Mapping[str, Any]]
+) -> LoadEvents:
+    """The events of a batch about to be loaded, all but their kind and id (the rest of each
+    event's JSON), made before the load takes its load slot: inside it, recording them
+    (:func:`record_load_events`) only joins each id to its text."""
+    return _prepared(spec, collection_id, ((item["id"], item) for item in items))
+
+
+def _prepared(
     spec: ItemEventSpec,
     collection_id: str,
-    items: Iterable[Mapping[str, Any]],
+    items: Iterable[tuple[str, Mapping[str, Any] | None]],
+) -> LoadEvents:
+    """:func:`prepare_load_events` of (id, item) pairs; an item ``None`` (a deleted one) makes
+    an event without ``href`` and with no item to include."""
+    envelope = CloudEvent("", "", EventType.ITEM_CREATED, "", datetime.now(UTC)).to_dict()
+    rest = {key: envelope[key] for key in _AFTER_SUBJECT}
+    with_items = any(target.include_item for target in spec.targets)
+    made = []
+    for item_id, item in items:
+        event = {"subject": item_id, **rest, "data": _data(spec, collection_id, item_id, item)}
+        tail = _tail(event)
+        with_item = _tail(_with_item(event, item)) if with_items and item is not None else tail
+        made.append((item_id, tail, with_item if with_items else None))
+    return LoadEvents(spec, collection_id, made)
+
+
+def copied_versions(
+    conn: Connection, collection_id: str, ids_by_partition: Mapping[str, Sequence[str]]
+) -> dict[str, str]:
+    """The row versions of ids just copied into their partitions in the caller's transaction
+    (``ids_by_partition``: each partition's ids in the order they were written), as
+    :func:`item_versions` reads them, with two index probes a partition instead of one an id:
+    every row one copy writes has the same version (its transaction's), so the first and the
+    last id of each partition are read, and a partition whose two differ (written by several
+    copies) has all its ids read."""
+    ends = [id_ for ids in ids_by_partition.values() for id_ in (ids[0], ids[-1])]
+    read = item_versions(conn, collection_id, ends)
+    versions: dict[str, str] = {}
+    unsure: list[str] = []
+    for ids in ids_by_partition.values():
+        version = read.get(ids[0])
+        if version is not None and version == read.get(ids[-1]):
+            versions.update(dict.fromkeys(ids, version))
+        else:
+            unsure.extend(ids)
+    if unsure:
+        versions.update(item_versions(conn, collection_id, unsure))
+    return versions
+
+
+def record_load_events(
+    conn: Connection,
+    events: LoadEvents,
     *,
     before: Mapping[str, str],
     after: Mapping[str, str],
 ) -> int:
-    """Record the events of the batch ``items`` whose rows were created or changed (``before``
-    and ``after``: :func:`item_versions` around the load), inside the caller's transaction.
+    """Record the events of the batch whose rows were created or changed (``before`` and
+    ``after``: :func:`item_versions` around the load), inside the caller's transaction.
     Returns how many events were recorded."""
-    changes = []
-    for item in items:
-        item_id = item["id"]
+
+    def change(item_id: str) -> tuple[EventType, str] | None:
         version = after.get(item_id)
         if version is None or before.get(item_id) == version:
-            continue
+            return None
         kind = EventType.ITEM_CREATED if item_id not in before else EventType.ITEM_UPDATED
-        changes.append((kind, item_id, version, item))
-    return record_events(conn, _batch(spec, collection_id, changes))
+        return kind, version
+
+    return _record(conn, events, change)
+
+
+def _record(
+    conn: Connection,
+    events: LoadEvents,
+    change: Callable[[str], tuple[EventType, str] | None],
+) -> int:
+    """Record the events whose ``change`` (their kind and row version) is not ``None``: each
+    id joined to its prepared text, one outbox row."""
+    spec, collection_id = events.spec, events.collection_id
+    heads = {kind: _head(spec, collection_id, kind) for kind in _ITEM_KINDS}
+    plain: list[str] = []
+    with_items: list[str] | None = [] if any(t.include_item for t in spec.targets) else None
+    for item_id, tail, tail_with_item in events.items:
+        changed = change(item_id)
+        if changed is None:
+            continue
+        kind, version = changed
+        start, middle = heads[kind]
+        head = start + event_id(str(kind), collection_id, item_id, spec.run_id, version) + middle
+        plain.append(head + tail)
+        if with_items is not None and tail_with_item is not None:
+            with_items.append(head + tail_with_item)
+    targets = tuple(target.key for target in spec.targets)
+    return record_events(conn, OutboxBatch(collection_id, targets, plain, with_items))
+
+
+_ITEM_KINDS = (EventType.ITEM_CREATED, EventType.ITEM_UPDATED, EventType.ITEM_DELETED)
+_AFTER_SUBJECT = ("time", "datacontenttype")
+"""The envelope's fields between ``subject`` and ``data`` (:meth:`CloudEvent.to_dict`'s order)."""
+
+
+def _head(spec: ItemEventSpec, collection_id: str, kind: EventType) -> tuple[str, str]:
+    """An event's JSON before its ``id`` value, and from after it to ``subject``: the fields of
+    :meth:`CloudEvent.to_dict` in its order, as orjson writes them."""
+    source = item_event_source(spec.dataset, collection_id)
+    fields = {"specversion": SPEC_VERSION, "id": "", "source": source, "type": str(kind)}
+    text = orjson.dumps(fields).decode("utf-8")
+    start, _, end = text.rpartition('"id":""')
+    return start + '"id":"', '"' + end[:-1] + ","
+
+
+def _tail(event: Mapping[str, Any]) -> str:
+    """``event``'s JSON without its opening brace (``subject`` first)."""
+    return orjson.dumps(event)[1:].decode("utf-8")
+
+
+def _data(
+    spec: ItemEventSpec, collection_id: str, item_id: str, item: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """An item event's ``data``."""
+    return {
+        "collection": collection_id,
+        "item_id": item_id,
+        "href": _self_href(item),
+        "run_id": spec.run_id,
+    }
 
 
 def record_removal_events(
@@ -104,49 +232,11 @@ def record_removal_events(
 ) -> int:
     """Record a ``deleted`` event for each of ``removed`` (id → its row version before the
     delete), inside the caller's transaction; returns how many."""
-    changes = [(EventType.ITEM_DELETED, item_id, v, None) for item_id, v in removed.items()]
-    return record_events(conn, _batch(spec, collection_id, changes))
+    made = _prepared(spec, collection_id, ((item_id, None) for item_id in removed))
+    return _record(conn, made, lambda item_id: (EventType.ITEM_DELETED, removed[item_id]))
 
 
-_Change = tuple[EventType, str, str, "Mapping[str, Any] | None"]
-
-
-def _batch(spec: ItemEventSpec, collection_id: str, changes: Sequence[_Change]) -> OutboxBatch:
-    """The batch's events as JSON texts (and with their items, when a target asks for them).
-
-    Each event is the envelope of :meth:`CloudEvent.to_dict` (made once a batch and kind) with
-    its id, subject and data filled in, encoded by orjson: a tenth of the CPU of building a
-    ``CloudEvent`` and encoding it with ``json`` per item (a load writes an event an item)."""
-    now = datetime.now(UTC)
-    source = item_event_source(spec.dataset, collection_id)
-    envelopes = {
-        kind: CloudEvent("", source, kind, "", now).to_dict()
-        for kind in {change[0] for change in changes}
-    }
-    with_items: list[str] | None = (
-        [] if any(target.include_item for target in spec.targets) else None
-    )
-    plain = []
-    for kind, item_id, version, item in changes:
-        data: dict[str, Any] = {
-            "collection": collection_id,
-            "item_id": item_id,
-            "href": _self_href(item),
-            "run_id": spec.run_id,
-        }
-        event = envelopes[kind] | {
-            "id": event_id(str(kind), collection_id, item_id, spec.run_id, version),
-            "subject": item_id,
-            "data": data,
-        }
-        plain.append(orjson.dumps(event).decode("utf-8"))
-        if with_items is not None:
-            with_items.append(_with_item(event, item) if item is not None else plain[-1])
-    targets = tuple(target.key for target in spec.targets)
-    return OutboxBatch(collection_id, targets, plain, with_items)
-
-
-def _with_item(event: dict[str, Any], item: Mapping[str, Any]) -> str:
+def _with_item(event: dict[str, Any], item: Mapping[str, Any]) -> dict[str, Any]:
     """``event`` with ``item`` in its data, or why it is left out (over the size limit). orjson
     encodes whatever pypgstac (itself orjson) loads."""
     body = orjson.dumps(item)
@@ -155,7 +245,7 @@ def _with_item(event: dict[str, Any], item: Mapping[str, Any]) -> str:
         data["item"] = orjson.Fragment(body)
     else:
         data["item_omitted"] = f"the item's JSON is over {ITEM_BODY_LIMIT} bytes"
-    return orjson.dumps(event | {"data": data}).decode("utf-8")
+    return event | {"data": data}
 
 
 def _self_href(item: Mapping[str, Any] | None) -> str | None:

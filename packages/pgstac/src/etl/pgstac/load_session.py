@@ -17,7 +17,13 @@ from pypgstac.load import Loader, Methods
 from etl.core.errors import RemoteError
 from etl.core.pod_contract import LoadMethod
 from etl.pgstac.errors import CollectionNotFoundError
-from etl.pgstac.item_events import ItemEventSpec, item_versions, record_load_events
+from etl.pgstac.item_events import (
+    ItemEventSpec,
+    copied_versions,
+    item_versions,
+    prepare_load_events,
+    record_load_events,
+)
 from etl.pgstac.item_rows import format_row
 from etl.pgstac.item_sources import ItemSource, record_item_sources
 from etl.pgstac.items import Batch
@@ -51,11 +57,12 @@ class _SplitLoader(Loader):
         self, items: list[dict[str, Any]], rows: list[dict[str, Any] | None] | None = None
     ) -> list[dict[str, Any]]:
         """The rows pypgstac writes for ``items`` (the items themselves are left as they are):
-        those given in ``rows``, the others formatted here."""
+        copies of those given in ``rows`` (a batch sent again reads their ``partition``), the
+        others formatted here."""
         if rows is None:
             return [self.format_row(item) for item in items]
-        return [  # rows sent again (a retry) are fine as they are: pypgstac adds and pops
-            self.format_row(item) if row is None else row  # the same "partition" each time
+        return [
+            self.format_row(item) if row is None else dict(row)  # pypgstac pops "partition"
             for item, row in zip(items, rows, strict=True)
         ]
 
@@ -142,9 +149,10 @@ class LoadSession:
         """Load one batch with ``method``; pypgstac commits it per partition. Then its
         ``sources`` rows are written (``etl.item_sources``), once the slot is given back.
 
-        With ``events``, the batch is one transaction instead, holding the slot: the items, their
-        ``sources`` and the events of the items it created or changed (``etl.outbox``) commit
-        together or not at all (:mod:`etl.pgstac.item_events`).
+        With ``events``, the batch is one transaction instead, holding the slot: the items and the
+        events of the items it created or changed (``etl.outbox``) commit together or not at all
+        (:mod:`etl.pgstac.item_events`; the events' JSON is made before the slot is taken, and
+        ``sources`` are written after it is given back, as without events).
 
         The items are formatted first (most of pypgstac's client-side work; ``rows`` gives
         those formatted already, by :func:`item_row_formatter`), then a load slot is held only
@@ -156,20 +164,16 @@ class LoadSession:
             psycopg.Error: the database refused the batch or the connection dropped.
         """
         formatted = self._loader.format_rows(batch.items, rows)
+        made = (
+            None if events is None else prepare_load_events(events, self.collection_id, batch.items)
+        )
         slot = acquire_load_slot(self.conn, self.collection_id, self.concurrency)
-        if events is not None:
+        if made is None:
+            new = self._write(formatted, method, new=self._new_items)
+        else:
             with self.conn.transaction():
-                before = item_versions(self.conn, self.collection_id, batch.ids)
-                new = self._write(formatted, method, new=not before)
-                after = item_versions(self.conn, self.collection_id, batch.ids)
-                if sources:
-                    record_item_sources(self.conn, sources, new=new)
-                record_load_events(
-                    self.conn, events, self.collection_id, batch.items, before=before, after=after
-                )
-            release_load_slot(self.conn, self.collection_id, self.concurrency, slot)
-            return
-        new = self._write(formatted, method, new=self._new_items)
+                new, before, after = self._write_versioned(formatted, method, batch.ids)
+                record_load_events(self.conn, made, before=before, after=after)
         release_load_slot(self.conn, self.collection_id, self.concurrency, slot)
         if sources:
             record_item_sources(self.conn, sources, new=new)
@@ -194,6 +198,30 @@ class LoadSession:
                 self._new_items = False
         self._load_rows(formatted, Methods(method.value))
         return False
+
+    def _write_versioned(
+        self, formatted: list[dict[str, Any]], method: LoadMethod, ids: list[str]
+    ) -> tuple[bool, dict[str, str], dict[str, str]]:
+        """Write the rows inside the caller's transaction: whether they went in as new items, and
+        the ids' row versions before and after (:mod:`etl.pgstac.item_events`). Rows believed
+        new are copied first, in a savepoint: the copy succeeds only when none of the ids was
+        there, so nothing is read before it, and little after it
+        (:func:`~etl.pgstac.item_events.copied_versions`)."""
+        if self._new_items:
+            by_partition: dict[str, list[str]] = {}
+            for row in formatted:
+                by_partition.setdefault(row["partition"], []).append(row["id"])
+            try:
+                with self.conn.transaction():
+                    self._load_rows(formatted, Methods.insert)
+                return True, {}, copied_versions(self.conn, self.collection_id, by_partition)
+            except psycopg.errors.UniqueViolation:
+                if method is LoadMethod.INSERT:
+                    raise
+                self._new_items = False
+        before = item_versions(self.conn, self.collection_id, ids)
+        new = self._write(formatted, method, new=not before)
+        return new, before, item_versions(self.conn, self.collection_id, ids)
 
     def _load_rows(self, formatted: list[dict[str, Any]], method: Methods) -> None:
         self._loader.load_items(iter(formatted), method, chunksize=len(formatted))

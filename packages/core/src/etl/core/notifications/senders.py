@@ -85,7 +85,7 @@ def pack(events: Sequence[str], limit: int) -> Iterator[list[str]]:
     batch: list[str] = []
     size = 2
     for event in events:
-        length = len(event.encode("utf-8")) + 1
+        length = (len(event) if event.isascii() else len(event.encode("utf-8"))) + 1
         if batch and size + length > limit:
             yield batch
             batch, size = [], 2
