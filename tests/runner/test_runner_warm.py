@@ -186,11 +186,15 @@ def test_etl_task_warm_up_loads_what_its_subcommands_use() -> None:
         "wanted = ['pystac', 'pypgstac.load', 'psycopg', *task.LIBRARIES]\n"
         "before = [name for name in wanted if name in sys.modules]\n"
         "for _ in task.warm_up(): pass\n"
-        "print(json.dumps([before, [name for name in wanted if name not in sys.modules]]))\n"
+        "from etl.core.profiles.model import Profile\n"
+        "from etl.dataset.model import DatasetConfig\n"
+        "built = [type(m.__pydantic_validator__).__name__ for m in (DatasetConfig, Profile)]\n"
+        "print(json.dumps([before, [name for name in wanted if name not in sys.modules], built]))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
-    loaded_before, missing_after = json.loads(result.stdout)
+    loaded_before, missing_after, validators = json.loads(result.stdout)
     assert loaded_before == []  # importing etl.task.main alone stays light
     assert missing_after == []
+    assert validators == ["SchemaValidator", "SchemaValidator"]  # built once, for every fork

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 from etl.cli.help_format import EtlTyper
 from etl.cli.output import ManifestOutput, OutputFormat
@@ -37,11 +38,13 @@ __all__ = [
 ]
 
 
-def command_group(help_text: str) -> typer.Typer:
+def command_group(help_text: str, cls: type[TyperGroup] | None = None) -> typer.Typer:
     """A new ``etl`` command group with ``help_text`` on its ``--help`` page; plain help output
     (fast, no rich), arguments shown as ``NAME`` (:class:`etl.cli.help_format.EtlCommand`).
-    ``etl --help`` shows the one-liner registered in ``etl.cli.main``; completion is the root's."""
-    return EtlTyper(help=help_text, rich_markup_mode=None, add_completion=False)
+    ``etl --help`` shows the one-liner registered in ``etl.cli.main``; completion is the root's.
+    ``cls``: the group's class (:class:`etl.cli.root_group.CommandModules` for commands of other
+    modules)."""
+    return EtlTyper(help=help_text, rich_markup_mode=None, add_completion=False, cls=cls)
 
 
 def choices_metavar(choices: type[StrEnum]) -> str:

@@ -25,7 +25,7 @@ from typer.core import TyperGroup
 
 from etl.cli.error_mapping import INTERRUPTED, exit_code_for
 
-__all__ = ["EtlGroup", "LazyCommand", "LazyGroup", "asks_for_json"]
+__all__ = ["CommandModules", "EtlGroup", "LazyCommand", "LazyGroup", "asks_for_json"]
 
 _END_OF_OPTIONS = "--"
 
@@ -79,7 +79,49 @@ class LazyCommand(LazyGroup):
         return command
 
 
-class EtlGroup(TyperGroup):
+class _Suggesting(TyperGroup):
+    """A group whose unknown command names get a "did you mean" from every name it lists, loaded
+    or not (typer's own looks only at the commands loaded)."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        """Resolve the command; an unknown name gets a "did you mean" from every name."""
+        try:
+            return super().resolve_command(ctx, args)
+        except typer.TyperException as exc:
+            close = get_close_matches(args[0], self.list_commands(ctx), n=1) if args else []
+            if close and "Did you mean" not in exc.message:
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {close[0]!r}?"
+            raise
+
+
+class CommandModules(_Suggesting):
+    """A group some of whose commands are declared in other modules, each module imported when
+    one of its commands is first asked for: ``etl dataset plan`` imports the plan's module, not
+    the stream's or the notifications' (nor builds their commands). Listing (``--help``,
+    completion) names every command, its own first, then :attr:`modules`' in their order.
+
+    Attributes:
+        modules: Command name -> the module whose ``app`` (a ``typer.Typer``) declares it.
+    """
+
+    modules: ClassVar[dict[str, str]] = {}
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """The group's own commands, then every command of :attr:`modules`, none imported."""
+        own = [name for name in super().list_commands(ctx) if name not in self.modules]
+        return [*own, *self.modules]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """The command ``cmd_name``, importing the module that declares it on first use."""
+        module = self.modules.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            group = typer.main.get_group(importlib.import_module(module).app)
+            for name, command in group.commands.items():
+                self.add_command(command, name)
+        return super().get_command(ctx, cmd_name)
+
+
+class EtlGroup(_Suggesting):
     """The root ``etl`` group.
 
     Attributes:
@@ -133,16 +175,6 @@ class EtlGroup(TyperGroup):
             command = self.lazy_groups[cmd_name].load(cmd_name)
             self.add_command(command, cmd_name)
         return command
-
-    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        """Resolve the command; an unknown name gets a "did you mean" from every name."""
-        try:
-            return super().resolve_command(ctx, args)
-        except typer.TyperException as exc:
-            close = get_close_matches(args[0], self.list_commands(ctx), n=1) if args else []
-            if close and "Did you mean" not in exc.message:
-                exc.message = f"{exc.message.rstrip('.')}. Did you mean {close[0]!r}?"
-            raise
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """List the groups with their registered help, without importing them."""

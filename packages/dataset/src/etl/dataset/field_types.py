@@ -54,9 +54,12 @@ __all__ = [
 
 class ConfigModel(BaseModel):
     """The base of every ``dataset.yaml`` model: unknown keys refused, values frozen, numbers
-    given where text is wanted read as text."""
+    given where text is wanted read as text. Validators are built on first use (``defer_build``):
+    a command pays only for the models it validates, not for every model it imports."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, coerce_numbers_to_str=True, defer_build=True
+    )
 
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import chain
 from typing import Any
 
 __all__ = ["EXAMPLES", "CollectionPlan", "Outcome", "PlanBuilder"]
@@ -87,7 +88,6 @@ class PlanBuilder:
     collection: str
     recorded: Iterable[tuple[str, str, str]]
     _hashes: dict[str, str] = field(init=False)
-    _assets_of: dict[str, str] = field(init=False)
     _listed: set[str] = field(init=False, default_factory=set)
     _made: int = field(init=False, default=0)
     _ids_of: dict[str, list[str]] = field(init=False)
@@ -95,13 +95,15 @@ class PlanBuilder:
     _examples: dict[Outcome, list[str]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self._hashes = {}
-        self._assets_of = {}
-        self._ids_of = {}
+        hashes: dict[str, str] = {}
+        ids_of: dict[str, list[str]] = {}
         for item_id, asset, content_hash in self.recorded:
-            self._hashes[item_id] = content_hash
-            self._assets_of[item_id] = asset
-            self._ids_of.setdefault(asset, []).append(item_id)
+            hashes[item_id] = content_hash
+            if (ids := ids_of.get(asset)) is None:
+                ids_of[asset] = [item_id]
+            else:
+                ids.append(item_id)
+        self._hashes, self._ids_of = hashes, ids_of
         self._counts = dict.fromkeys(Outcome, 0)
         self._examples = {outcome: [] for outcome in Outcome}
 
@@ -127,16 +129,23 @@ class PlanBuilder:
     def kept(self, assets: Iterable[str]) -> None:
         """``assets`` were listed and are as loaded: their recorded items are unchanged (counted
         in one pass: an unchanged source keeps every asset)."""
-        for asset in assets:
-            self._listed.add(asset)
-            if ids := self._ids_of.get(asset):
-                self._count(Outcome.UNCHANGED, *ids)
+        assets = list(assets)
+        self._listed.update(assets)
+        ids_of = self._ids_of
+        self._count(
+            Outcome.UNCHANGED, *chain.from_iterable(ids for a in assets if (ids := ids_of.get(a)))
+        )
 
     def finish(self, *, full_listing: bool, seconds: float = 0.0) -> CollectionPlan:
         """The plan; removals are looked for only after a ``full_listing``."""
         counts: dict[Outcome, int | None] = dict(self._counts)
         if full_listing:
-            gone = sorted(i for i, asset in self._assets_of.items() if asset not in self._listed)
+            listed = self._listed
+            gone = sorted(
+                chain.from_iterable(
+                    ids for asset, ids in self._ids_of.items() if asset not in listed
+                )
+            )
             counts[Outcome.REMOVED] = len(gone)
             self._examples[Outcome.REMOVED] = gone[:EXAMPLES]
         else:

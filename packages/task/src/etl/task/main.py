@@ -152,6 +152,12 @@ def warm_up() -> Iterator[str]:
     for name in (*first, *LIBRARIES, *WARMED_LAST):
         importlib.import_module(name)
         yield name
+    from etl.core.profiles.model import Profile
+    from etl.dataset.model import DatasetConfig
+
+    for model in (DatasetConfig, Profile):  # every task validates one of each: their validators
+        model.model_rebuild(force=True)  # are built on first use (defer_build), here once
+        yield model.__name__
     from etl.task.item_maker import warm_up_pystac
 
     warm_up_pystac()

@@ -69,7 +69,8 @@ def _https_url(value: str, field: str) -> str:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validators built on first use (a profile's validator includes them; none of their own).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class EventGridTopic(_Model):

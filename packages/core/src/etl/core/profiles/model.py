@@ -79,7 +79,8 @@ class RunnerKind(StrEnum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # Validators built on first use: importing the profile models costs no schema building.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, defer_build=True)
 
 
 def _server_url(value: str | None, example: str) -> str | None:

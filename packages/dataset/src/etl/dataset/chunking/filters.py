@@ -55,13 +55,18 @@ def _normalise_extension(extension: str) -> str:
     return ("" if extension.startswith(".") else ".") + extension.lower()
 
 
-def _extension_of(path: str) -> str:
-    """The last extension of the name at the end of ``path``, with its dot, lower case."""
-    stem, dot, extension = path.rpartition(".")
-    if not dot or "/" in extension:
-        return ""  # no dot in the name
-    # Like os.path.splitext: a leading dot (".hidden") is not an extension.
-    return "." + extension.lower() if stem.rpartition("/")[2].strip(".") else ""
+def _has_extension(path: str, wanted: frozenset[str]) -> bool:
+    """Whether the last extension of the name at the end of ``path`` (with its dot, lower case)
+    is one of ``wanted`` (each starting with a dot). Like ``os.path.splitext``, a leading dot
+    (".hidden") is not an extension. Called for every listed file: the name is split only when
+    its ending is wanted."""
+    dot = path.rfind(".")  # -1: no dot, and no one-character ending is wanted but "."
+    extension = path[dot:].lower()
+    return (
+        extension in wanted
+        and "/" not in extension
+        and bool(path[path.rfind("/", 0, dot) + 1 : dot].strip("."))
+    )
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -140,7 +145,7 @@ class AssetFilter:
             yield lambda path: low <= path.count("/") and (high is None or path.count("/") <= high)
         if self.extensions is not None:
             wanted = frozenset(_normalise_extension(e) for e in self.extensions)
-            yield lambda path: _extension_of(path) in wanted
+            yield lambda path: _has_extension(path, wanted)
         target: Callable[[str], str] = (
             (lambda path: path) if self.match_full_path else (lambda path: path.rpartition("/")[2])
         )
