@@ -18,8 +18,15 @@ from urllib.parse import urlsplit
 import pytest
 
 # The fixtures of tests/support (on pytest's pythonpath), usable from every test module:
-# ``argo_server`` and ``argo_env`` (the stand-in Argo Server), ``task_image`` (the built task image).
-pytest_plugins = ["argo_server", "kubernetes_api", "stream_dataset", "task_image"]
+# ``argo_server`` and ``argo_env`` (the stand-in Argo Server), ``task_image`` (the built task image),
+# ``notified`` (a dataset with a queue and a webhook target).
+pytest_plugins = [
+    "argo_server",
+    "kubernetes_api",
+    "notified_dataset",
+    "stream_dataset",
+    "task_image",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_DSN = os.environ.get(

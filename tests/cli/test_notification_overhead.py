@@ -12,26 +12,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from notified_dataset import Notified, changes, notified_dataset
+from notified_dataset import Notified, changes
 
 pytestmark = pytest.mark.postgres
 
 CREATED = [("created", f"item-{n:05d}") for n in range(3)]
 EVENT_FIELDS = ["specversion", "id", "source", "type", "subject", "time", "datacontenttype", "data"]
-
-
-@pytest.fixture
-def notified(
-    tmp_path: Path, pgstac_dsn: str, azurite_queue: str, azurite_queue_port: int
-) -> Iterator[Notified]:
-    with notified_dataset(tmp_path, pgstac_dsn, azurite_queue, azurite_queue_port) as made:
-        yield made
 
 
 def _count(dsn: str, query: str) -> int:

@@ -12,13 +12,12 @@ import os
 import re
 import signal
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from event_grid_stand_in import event_grid_topic
-from notified_dataset import SECRET, Notified, changes, notified_dataset
+from notified_dataset import SECRET, Notified, changes
 from sidecar_dataset import Dataset, item_ids, make_dataset
 from stream_dataset import StreamDataset
 from webhook_receiver import webhook_receiver
@@ -29,14 +28,6 @@ pytestmark = pytest.mark.postgres
 def write_asset(data: Dataset, index: int, **fields: Any) -> None:
     record = {"id": f"item-{index:05d}", "x": index, "y": index, "t": "2021-05-01T00:00:00+00:00"}
     (data.assets / f"{index:05d}.json").write_text(json.dumps({"n": index} | record | fields))
-
-
-@pytest.fixture
-def notified(
-    tmp_path: Path, pgstac_dsn: str, azurite_queue: str, azurite_queue_port: int
-) -> Iterator[Notified]:
-    with notified_dataset(tmp_path, pgstac_dsn, azurite_queue, azurite_queue_port) as made:
-        yield made
 
 
 def test_created_updated_and_deleted_items_reach_the_queue_and_the_webhook_once(

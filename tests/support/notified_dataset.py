@@ -1,8 +1,9 @@
 """The sidecar dataset with two notification targets, as notification tests drive it: an Azurite
 queue and a local webhook receiver (``webhook_receiver``), and what reached them.
 
-``notified_dataset`` makes it (a test module's fixture wraps it); ``changes`` reads the item events
-a target got as (kind, item id), duplicates by id dropped, as a consumer does.
+``notified_dataset`` makes it (the ``notified`` fixture, a pytest plugin of tests/conftest.py, is
+its default form); ``changes`` reads the item events a target got as (kind, item id), duplicates
+by id dropped, as a consumer does.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from azurite_queue import queue_service_client
 from cloud_events import check_events
 from sidecar_dataset import Dataset, make_dataset
@@ -78,3 +80,12 @@ def notified_dataset(
         }
         queue = queue_service_client(azurite_queue_port).get_queue_client(azurite_queue)
         yield Notified(data, hook, queue)
+
+
+@pytest.fixture
+def notified(
+    tmp_path: Path, pgstac_dsn: str, azurite_queue: str, azurite_queue_port: int
+) -> Iterator[Notified]:
+    """The notified dataset of this test (:func:`notified_dataset`, the queue target first)."""
+    with notified_dataset(tmp_path, pgstac_dsn, azurite_queue, azurite_queue_port) as made:
+        yield made
