@@ -7,6 +7,7 @@ alone are :mod:`etl.pgstac.session`'s.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -179,23 +180,10 @@ class LoadSession:
             record_item_sources(self.conn, sources, new=new)
 
     def _write(self, formatted: list[dict[str, Any]], method: LoadMethod, *, new: bool) -> bool:
-        """Write the rows; returns whether they went in as new items.
-
-        Rows believed ``new`` (ids the collection lacks) are copied straight into their
-        partitions, as ``insert`` does, whatever the method: ``upsert`` and ``ignore`` first copy
-        into a staging table, then merge with a lock on the partition, for about 15% more of the
-        database's CPU and no other effect on items it lacks. An id found there after all (the
-        copy fails as a whole, per partition) sends the batch again with ``method``, which leaves
-        rows already written as they are; the session then stops guessing.
-        """
-        if new or method is LoadMethod.INSERT:
-            try:
-                self._load_rows(formatted, Methods.insert)
-                return True
-            except psycopg.errors.UniqueViolation:
-                if method is LoadMethod.INSERT:
-                    raise
-                self._new_items = False
+        """Write the rows; returns whether they went in as new items (:meth:`_copied_new` when
+        they are believed ``new`` or the method is ``insert``, else ``method``)."""
+        if (new or method is LoadMethod.INSERT) and self._copied_new(formatted, method):
+            return True
         self._load_rows(formatted, Methods(method.value))
         return False
 
@@ -211,17 +199,35 @@ class LoadSession:
             by_partition: dict[str, list[str]] = {}
             for row in formatted:
                 by_partition.setdefault(row["partition"], []).append(row["id"])
-            try:
-                with self.conn.transaction():
-                    self._load_rows(formatted, Methods.insert)
+            if self._copied_new(formatted, method, savepoint=True):
                 return True, {}, copied_versions(self.conn, self.collection_id, by_partition)
-            except psycopg.errors.UniqueViolation:
-                if method is LoadMethod.INSERT:
-                    raise
-                self._new_items = False
         before = item_versions(self.conn, self.collection_id, ids)
         new = self._write(formatted, method, new=not before)
         return new, before, item_versions(self.conn, self.collection_id, ids)
+
+    def _copied_new(
+        self, formatted: list[dict[str, Any]], method: LoadMethod, *, savepoint: bool = False
+    ) -> bool:
+        """Copy the rows straight into their partitions, as ``insert`` does, whatever the method:
+        ``upsert`` and ``ignore`` first copy into a staging table, then merge with a lock on the
+        partition, for about 15% more of the database's CPU and no other effect on items the
+        collection lacks. ``False`` when an id was there after all (the copy fails as a whole,
+        per partition; with ``savepoint``, every partition's copy is undone): the batch is then
+        sent again with ``method``, which leaves rows already written as they are, and the
+        session stops guessing.
+
+        Raises:
+            psycopg.errors.UniqueViolation: an id was there and the method is ``insert``.
+        """
+        try:
+            with self.conn.transaction() if savepoint else contextlib.nullcontext():
+                self._load_rows(formatted, Methods.insert)
+            return True
+        except psycopg.errors.UniqueViolation:
+            if method is LoadMethod.INSERT:
+                raise
+            self._new_items = False
+            return False
 
     def _load_rows(self, formatted: list[dict[str, Any]], method: Methods) -> None:
         self._loader.load_items(iter(formatted), method, chunksize=len(formatted))
